@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { TopicName } from './topic-config.ts';
+
+/** AgentReport: what an agent sends the control plane every reporting interval. */
+
+export const MAX_REPORTED_ERRORS = 50;
+
+const SequenceNumber = z.number().int('must be a whole number').min(-1, 'must be -1 or more');
+const Rate = z.number().finite('must be a finite number').min(0, 'must not be negative');
+const Count = z.number().int('must be a whole number').min(0, 'must not be negative');
+
+/** A position in a partition: the SDK reports offsets as strings. */
+export const EventPosition = z.strictObject({
+  sequenceNumber: SequenceNumber,
+  offset: z.string().max(64),
+  enqueuedTime: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
+});
+
+export const PartitionReport = z.strictObject({
+  partitionId: z.string().min(1, 'partitionId is required').max(64),
+  lastEnqueued: EventPosition.nullable().meta({
+    description: 'Newest event in the partition (service side).',
+  }),
+  lastReceived: EventPosition.nullable(),
+  lastCheckpointed: EventPosition.nullable(),
+  lagEvents: Count.meta({ description: 'Events enqueued but not yet checkpointed.' }),
+  lagSeconds: Rate.meta({ description: 'Age of the oldest event not yet checkpointed.' }),
+  eventsPerSecond: Rate,
+  bytesPerSecond: Rate,
+});
+
+export const AgentError = z.strictObject({
+  at: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
+  kind: z.enum(['source', 'sink', 'checkpoint', 'encoding', 'config', 'report']),
+  message: z.string().min(1).max(2000),
+  partitionId: z.string().max(64).optional(),
+  retryable: z.boolean(),
+});
+
+export const AgentReport = z.strictObject({
+  agentId: z.string().min(1, 'agentId is required').max(200),
+  topic: TopicName,
+  agentVersion: z.string().max(64),
+  sentAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
+  startedAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
+  ready: z.boolean(),
+  configVersion: Count.optional(),
+  partitions: z.array(PartitionReport).max(1024, 'at most 1024 partitions'),
+  eventsPerSecond: Rate,
+  bytesPerSecond: Rate,
+  /** Totals since the agent started; the control plane derives rates per window from them. */
+  eventsWritten: Count,
+  bytesWritten: Count,
+  filesWritten: Count,
+  deadLettered: Count,
+  errors: z
+    .array(AgentError)
+    .max(MAX_REPORTED_ERRORS, `at most ${MAX_REPORTED_ERRORS} errors per report`)
+    .meta({ description: 'Errors since the previous report (oldest dropped first beyond the limit).' }),
+});
+
+export type EventPosition = z.output<typeof EventPosition>;
+export type PartitionReport = z.output<typeof PartitionReport>;
+export type AgentError = z.output<typeof AgentError>;
+export type AgentReport = z.output<typeof AgentReport>;

@@ -1,0 +1,4 @@
+export * from './agent-report.ts';
+export * from './path-template.ts';
+export * from './topic-config.ts';
+export * from './validation.ts';

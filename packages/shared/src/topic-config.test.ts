@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { TopicConfig } from './topic-config.ts';
+import { describeIssues, parseOrThrow, ValidationError } from './validation.ts';
+
+const minimal = {
+  topic: 'orders',
+  source: {
+    fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
+    eventHubName: 'orders',
+    auth: { kind: 'workloadIdentity' },
+  },
+  destination: {
+    kind: 'azureBlob',
+    account: { kind: 'workloadIdentity', accountUrl: 'https://contosolake.blob.core.windows.net' },
+    container: 'raw',
+  },
+};
+
+function problems(input: unknown): string[] {
+  const result = TopicConfig.safeParse(input);
+  return result.success ? [] : describeIssues(result.error);
+}
+
+describe('TopicConfig', () => {
+  it('fills every default from a minimal document', () => {
+    const config = TopicConfig.parse(minimal);
+    expect(config.source.consumerGroup).toBe('$Default');
+    expect(config.source.startPosition).toBe('earliest');
+    expect(config.format).toEqual({ type: 'ndjson', compression: 'gzip' });
+    expect(config.batching).toEqual({
+      maxBytes: 128 * 1024 * 1024,
+      maxEvents: 1_000_000,
+      maxAgeSeconds: 300,
+    });
+    expect(config.scaling).toEqual({ replicas: 1, cpu: '250m', memory: '512Mi' });
+    expect(config.pathTemplate).toBe('{namespace}/{hub}/{partition}/{yyyy}/{MM}/{dd}/{HH}/{mm}/{ss}');
+    expect(config.destination.kind === 'azureBlob' && config.destination.checkpointContainer).toBe(
+      'hubcap-checkpoints',
+    );
+  });
+
+  it('names each bad field and says what is wrong', () => {
+    expect(
+      problems({
+        ...minimal,
+        topic: 'Orders EU',
+        source: { ...minimal.source, eventHubName: ' ', auth: { kind: 'password' } },
+        destination: { ...minimal.destination, container: 'Raw_Data' },
+        pathTemplate: '{hub}/{day}',
+        batching: { maxBytes: 10, maxEvents: 1.5 },
+        scaling: { memory: 'lots' },
+      }),
+    ).toEqual([
+      'topic: use lower-case letters, digits and dashes, starting and ending with a letter or digit',
+      'source.eventHubName: event hub name is required',
+      'source.auth.kind: must be "connectionString" or "workloadIdentity"',
+      'destination.container: must be 3–63 lower-case letters, digits and single dashes (Azure container naming rules)',
+      'pathTemplate: unknown variable {day}; use one of {namespace}, {hub}, {topic}, {partition}, {yyyy}, {MM}, {dd}, {HH}, {mm}, {ss}',
+      'batching.maxBytes: must be at least 1048576 (1 MiB)',
+      'batching.maxEvents: must be a whole number',
+      'scaling.memory: must be a memory quantity such as "256Mi" or "1Gi"',
+    ]);
+  });
+
+  it('rejects unknown fields instead of ignoring a typo', () => {
+    expect(problems({ ...minimal, batching: { maxevents: 10 } })).toEqual([
+      'batching.maxevents: is not a known field',
+    ]);
+  });
+
+  it('rejects a connection string that is not one', () => {
+    expect(
+      problems({
+        ...minimal,
+        source: { ...minimal.source, auth: { kind: 'connectionString', connectionString: 'abc' } },
+      }),
+    ).toEqual([
+      'source.auth.connectionString: does not look like a connection string (expected "Endpoint=…" or "AccountName=…" parts)',
+    ]);
+  });
+
+  it('parseOrThrow lists every problem in its message', () => {
+    expect(() => parseOrThrow(TopicConfig, { topic: 'x' }, 'config file hubcap.json')).toThrow(
+      ValidationError,
+    );
+    try {
+      parseOrThrow(TopicConfig, { topic: 'x' }, 'config file hubcap.json');
+    } catch (error) {
+      expect((error as ValidationError).message).toMatch(
+        /^config file hubcap\.json is invalid:\n {2}- source: /,
+      );
+      expect((error as ValidationError).problems).toContain(
+        'destination: must be "azureBlob" or "localFolder"',
+      );
+    }
+  });
+});

@@ -1,0 +1,258 @@
+import { z } from 'zod';
+import { PATH_PRESETS, templateProblems } from './path-template.ts';
+
+/**
+ * TopicConfig: the single document an agent runs from. The web app edits it, stores it versioned,
+ * and hands it to the agent (file, environment or the control plane's `agent.config`).
+ */
+
+const MiB = 1024 * 1024;
+
+const text = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} is required`);
+
+/** Lower-case letters, digits and dashes: safe as a blob path part and a Kubernetes object name. */
+export const TopicName = z
+  .string({ error: 'topic name is required' })
+  .min(1, 'topic name is required')
+  .max(40, 'must be at most 40 characters (it becomes part of Kubernetes object names)')
+  .regex(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    'use lower-case letters, digits and dashes, starting and ending with a letter or digit',
+  )
+  .meta({ description: 'Unique topic name; lower-case letters, digits and dashes.' });
+
+export const SecretString = text('secret').meta({
+  description: 'A secret value. Stored encrypted by the control plane and never shown again.',
+});
+
+const ConnectionString = z
+  .string({ error: 'connection string is required' })
+  .trim()
+  .min(1, 'connection string is required')
+  .refine((s) => /(^|;)\s*(Endpoint|BlobEndpoint|AccountName|UseDevelopmentStorage)\s*=/i.test(s), {
+    message: 'does not look like a connection string (expected "Endpoint=…" or "AccountName=…" parts)',
+  });
+
+export const EventHubAuth = z
+  .discriminatedUnion(
+    'kind',
+    [
+      z.strictObject({
+        kind: z.literal('connectionString'),
+        connectionString: ConnectionString.meta({
+          description: 'Event Hubs connection string with Listen rights (secret).',
+        }),
+      }),
+      z.strictObject({
+        kind: z.literal('workloadIdentity'),
+        clientId: z
+          .string()
+          .uuid('must be a GUID')
+          .optional()
+          .meta({ description: 'Managed identity client id; default: the pod’s workload identity.' }),
+      }),
+    ],
+    { error: 'must be "connectionString" or "workloadIdentity"' },
+  )
+  .meta({ description: 'How the agent authenticates to Event Hubs.' });
+
+export const StorageAuth = z
+  .discriminatedUnion(
+    'kind',
+    [
+      z.strictObject({
+        kind: z.literal('connectionString'),
+        connectionString: ConnectionString.meta({
+          description: 'Storage account connection string (secret).',
+        }),
+      }),
+      z.strictObject({
+        kind: z.literal('workloadIdentity'),
+        accountUrl: z
+          .url({
+            protocol: /^https?$/,
+            error: 'must be the account’s blob URL, e.g. https://acct.blob.core.windows.net',
+          })
+          .meta({ description: 'Blob endpoint of the storage account (ADLS Gen2 accounts work too).' }),
+        clientId: z.string().uuid('must be a GUID').optional(),
+      }),
+    ],
+    { error: 'must be "connectionString" or "workloadIdentity"' },
+  )
+  .meta({ description: 'How the agent authenticates to the storage account.' });
+
+const ContainerName = z
+  .string({ error: 'container name is required' })
+  .regex(
+    /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/,
+    'must be 3–63 lower-case letters, digits and single dashes (Azure container naming rules)',
+  );
+
+export const Source = z.strictObject({
+  fullyQualifiedNamespace: text('namespace')
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name such as myns.servicebus.windows.net')
+    .meta({ description: 'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net.' }),
+  eventHubName: text('event hub name').meta({ description: 'Event hub (topic) to consume.' }),
+  consumerGroup: text('consumer group')
+    .default('$Default')
+    .meta({ description: 'Consumer group the agent reads with; give Hubcap its own.' }),
+  auth: EventHubAuth,
+  startPosition: z
+    .enum(['earliest', 'latest'], { error: 'must be "earliest" or "latest"' })
+    .default('earliest')
+    .meta({ description: 'Where to start on partitions that have no checkpoint yet.' }),
+});
+
+export const Destination = z
+  .discriminatedUnion(
+    'kind',
+    [
+      z.strictObject({
+        kind: z.literal('azureBlob'),
+        account: StorageAuth,
+        container: ContainerName.meta({ description: 'Container the files are written to.' }),
+        prefix: z
+          .string()
+          .regex(
+            /^([A-Za-z0-9=._-]+\/)*[A-Za-z0-9=._-]*$/,
+            'use path segments separated by "/" (no leading "/")',
+          )
+          .default('')
+          .meta({ description: 'Folder inside the container, prepended to the path template.' }),
+        checkpointContainer: ContainerName.default('hubcap-checkpoints').meta({
+          description: 'Container for partition ownership and checkpoints (same account).',
+        }),
+      }),
+      z.strictObject({
+        kind: z.literal('localFolder'),
+        path: text('folder path').meta({ description: 'Folder the files are written to (development).' }),
+      }),
+    ],
+    { error: 'must be "azureBlob" or "localFolder"' },
+  )
+  .meta({ description: 'Where files land.' });
+
+export const PathTemplate = z
+  .string()
+  .default(PATH_PRESETS.capture)
+  .superRefine((template, ctx) => {
+    for (const problem of templateProblems(template)) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description:
+      'Folder layout under the prefix. Variables: {namespace} {hub} {topic} {partition} {yyyy} {MM} {dd} {HH} {mm} {ss}. ' +
+      `Capture: "${PATH_PRESETS.capture}"; Hive: "${PATH_PRESETS.hive}".`,
+  });
+
+export const Format = z
+  .discriminatedUnion(
+    'type',
+    [
+      z.strictObject({
+        type: z.literal('ndjson'),
+        compression: z
+          .enum(['gzip', 'zstd', 'none'], { error: 'must be "gzip", "zstd" or "none"' })
+          .default('gzip'),
+      }),
+      z.strictObject({
+        type: z.literal('avro'),
+        codec: z.enum(['deflate', 'null'], { error: 'must be "deflate" or "null"' }).default('deflate'),
+      }),
+      z.strictObject({
+        type: z.literal('parquet'),
+        compression: z
+          .enum(['zstd', 'snappy', 'gzip', 'none'], { error: 'must be "zstd", "snappy", "gzip" or "none"' })
+          .default('zstd'),
+      }),
+    ],
+    { error: 'must be "ndjson", "avro" or "parquet"' },
+  )
+  .default({ type: 'ndjson', compression: 'gzip' })
+  .meta({
+    description: 'File format: NDJSON (raw bodies, one per line), Avro in Capture’s schema, or Parquet.',
+  });
+
+const positiveInt = (max: number) =>
+  z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`);
+
+export const Batching = z
+  .strictObject({
+    maxBytes: positiveInt(4096 * MiB)
+      .min(MiB, 'must be at least 1048576 (1 MiB)')
+      .default(128 * MiB)
+      .meta({ description: 'Flush a file when its uncompressed size reaches this many bytes.' }),
+    maxEvents: positiveInt(50_000_000)
+      .default(1_000_000)
+      .meta({ description: 'Flush a file when it holds this many events.' }),
+    maxAgeSeconds: positiveInt(3600)
+      .default(300)
+      .meta({ description: 'Flush a file this many seconds after its first event arrived.' }),
+  })
+  .prefault({})
+  .meta({ description: 'When an open file is flushed; whichever limit is reached first.' });
+
+/** Kubernetes resource quantities, e.g. 250m / 0.5 CPU and 256Mi / 1Gi memory. */
+const CpuQuantity = z
+  .string()
+  .regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as "250m" or "0.5"');
+const MemoryQuantity = z
+  .string()
+  .regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a memory quantity such as "256Mi" or "1Gi"');
+
+export const Scaling = z
+  .strictObject({
+    replicas: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 or more')
+      .max(32, 'must be at most 32')
+      .default(1)
+      .meta({ description: 'Agent replicas; they share the partitions between them.' }),
+    cpu: CpuQuantity.default('250m').meta({ description: 'CPU request and limit per replica.' }),
+    memory: MemoryQuantity.default('512Mi').meta({ description: 'Memory request and limit per replica.' }),
+  })
+  .prefault({})
+  .meta({ description: 'Replicas and resources of the agent deployment.' });
+
+export const Reporting = z
+  .strictObject({
+    intervalSeconds: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(300, 'must be at most 300')
+      .default(10)
+      .meta({ description: 'Seconds between two reports to the control plane.' }),
+  })
+  .prefault({})
+  .meta({ description: 'How often the agent reports to the control plane.' });
+
+export const TopicConfig = z
+  .strictObject({
+    topic: TopicName,
+    source: Source,
+    destination: Destination,
+    pathTemplate: PathTemplate,
+    format: Format,
+    batching: Batching,
+    scaling: Scaling,
+    reporting: Reporting,
+  })
+  .meta({ description: 'Everything an agent needs to land one topic.' });
+
+/** A validated config, with defaults filled in. */
+export type TopicConfig = z.output<typeof TopicConfig>;
+/** What a user may write: defaults may be left out. */
+export type TopicConfigInput = z.input<typeof TopicConfig>;
+export type EventHubAuth = z.output<typeof EventHubAuth>;
+export type StorageAuth = z.output<typeof StorageAuth>;
+export type Destination = z.output<typeof Destination>;
+export type Format = z.output<typeof Format>;
