@@ -1,0 +1,5 @@
+export { DEFAULT_KEY_NAME, DEV_SHARED_ACCESS_KEY, MAX_MESSAGE_SIZE } from './constants.ts';
+export type { Retention } from './partition-log.ts';
+export { createSasToken, validateSasToken } from './sas.ts';
+export type { HubOptions, LocalEventHubs, LocalEventHubsOptions } from './server.ts';
+export { startLocalEventHubs } from './server.ts';
