@@ -156,17 +156,22 @@ export const Format = z
         type: z.literal('ndjson'),
         compression: z
           .enum(['gzip', 'zstd', 'none'], { error: 'must be "gzip", "zstd" or "none"' })
-          .default('gzip'),
+          .default('gzip')
+          .meta({ description: 'Compression of the whole file (.ndjson.gz, .ndjson.zst or .ndjson).' }),
       }),
       z.strictObject({
         type: z.literal('avro'),
-        codec: z.enum(['deflate', 'null'], { error: 'must be "deflate" or "null"' }).default('deflate'),
+        codec: z
+          .enum(['deflate', 'null'], { error: 'must be "deflate" or "null"' })
+          .default('deflate')
+          .meta({ description: 'Avro block codec; Capture writes deflate.' }),
       }),
       z.strictObject({
         type: z.literal('parquet'),
         compression: z
           .enum(['zstd', 'snappy', 'gzip', 'none'], { error: 'must be "zstd", "snappy", "gzip" or "none"' })
-          .default('zstd'),
+          .default('zstd')
+          .meta({ description: 'Parquet column compression.' }),
       }),
     ],
     { error: 'must be "ndjson", "avro" or "parquet"' },
