@@ -1,0 +1,58 @@
+import { describeIssues } from '@hubcap/shared';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { ZodError } from 'zod';
+import type { ApiContext, SessionUser } from './context.ts';
+import { AppError } from './errors.ts';
+
+const t = initTRPC.context<ApiContext>().create({
+  // Validation failures reach clients as `fieldErrors` ("source.eventHubName": "…") next to a readable message.
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    if (cause instanceof ZodError) {
+      const problems = describeIssues(cause);
+      return { ...shape, message: problems.join('; '), data: { ...shape.data, problems } };
+    }
+    return shape;
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Services throw AppError; this is the one place it becomes a tRPC error. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapErrors);
+
+const RANK = { viewer: 0, editor: 1, admin: 2 } as const;
+
+/** A signed-in person with at least `role`. */
+export function roleProcedure(role: SessionUser['role']) {
+  return publicProcedure.use(({ ctx, next }) => {
+    if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
+    if (RANK[ctx.user.role] < RANK[role]) {
+      throw new TRPCError({
+        code: 'FORBIDDEN',
+        message: `this needs the ${role} role; you are ${ctx.user.role}`,
+      });
+    }
+    return next({ ctx: { ...ctx, user: ctx.user } });
+  });
+}
+
+export const viewerProcedure = roleProcedure('viewer');
+export const editorProcedure = roleProcedure('editor');
+export const adminProcedure = roleProcedure('admin');
+
+/** An agent presenting a valid, unrevoked bearer token. */
+export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.agent) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid agent token is required' });
+  return next({ ctx: { ...ctx, agent: ctx.agent } });
+});
