@@ -1,0 +1,15 @@
+import 'server-only';
+import { type ApiServices, SecretBox } from '@hubcap/api';
+import { createPrisma } from '@hubcap/db';
+import { env } from '../env.ts';
+
+// One pool per server process; Next may evaluate this module more than once in development.
+const globalForServices = globalThis as unknown as { hubcapServices?: ApiServices };
+
+export function services(): ApiServices {
+  globalForServices.hubcapServices ??= {
+    prisma: createPrisma(env().DATABASE_URL),
+    secrets: SecretBox.fromBase64(env().HUBCAP_ENCRYPTION_KEY),
+  };
+  return globalForServices.hubcapServices;
+}
