@@ -1,0 +1,102 @@
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { quoteIdentifier, withDatabase } from '../src/connection.ts';
+import { defaultMigrationsDir, defaultSchemaPath } from '../src/migrate/files.ts';
+import { migrateDeploy, migrateDev } from '../src/migrate.ts';
+import { testServerUrl } from '../src/testing.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function run<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A database name that does not exist yet; dropped after the test. */
+function freshDatabase(): string {
+  const server = testServerUrl();
+  const name = `hubcap_mig_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  cleanups.push(() => run(server, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`));
+  return withDatabase(server, name);
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'hubcap-migrations-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('migrateDeploy', () => {
+  it('creates the database, applies pending migrations once and records them like Prisma', async () => {
+    const url = freshDatabase();
+    const first = await migrateDeploy(url);
+    expect(first.applied).toEqual(
+      (await readdir(defaultMigrationsDir)).filter((name) => name !== 'migration_lock.toml'),
+    );
+    expect((await migrateDeploy(url)).applied).toEqual([]);
+
+    const [row] = await run<{ checksum: string; applied_steps_count: number }>(
+      url,
+      'SELECT checksum, applied_steps_count FROM _prisma_migrations ORDER BY started_at LIMIT 1',
+    );
+    const script = await readFile(join(defaultMigrationsDir, first.applied[0]!, 'migration.sql'));
+    const { createHash } = await import('node:crypto');
+    expect(row).toEqual({
+      checksum: createHash('sha256').update(script).digest('hex'),
+      applied_steps_count: 1,
+    });
+  });
+
+  it('reports a broken migration in one line and applies none of it', async () => {
+    const url = freshDatabase();
+    const dir = await tempDir();
+    await cp(join(import.meta.dirname, 'fixtures/broken-migration'), dir, { recursive: true });
+    const error = await migrateDeploy(url, { migrationsDir: dir }).catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(
+      'Error querying the database: ERROR: type "no_such_type" does not exist (migration 20200101000000_broken)',
+    );
+    expect(await run(url, "SELECT to_regclass('half_done') AS t")).toEqual([{ t: null }]);
+  });
+
+  it('turns an unreachable server into one clear line', async () => {
+    await expect(migrateDeploy('postgresql://postgres:pw@127.0.0.1:1/x')).rejects.toThrow(
+      /^Cannot connect to PostgreSQL at 127\.0\.0\.1:1: connection refused/,
+    );
+  });
+});
+
+describe('migrateDev', () => {
+  it('writes the same init migration as the committed one, then finds nothing to do', async () => {
+    const url = freshDatabase();
+    const dir = await tempDir();
+    const created = await migrateDev(url, 'init', { migrationsDir: dir, schemaPath: defaultSchemaPath });
+    expect(created.created).toMatch(/^\d{14}_init$/);
+    expect(created.applied).toEqual([created.created]);
+
+    const [committed] = (await readdir(defaultMigrationsDir)).filter((name) => name.endsWith('_init'));
+    const expected = await readFile(join(defaultMigrationsDir, committed!, 'migration.sql'), 'utf8');
+    expect(await readFile(join(dir, created.created!, 'migration.sql'), 'utf8')).toBe(expected);
+    expect(await readFile(join(dir, 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"');
+
+    expect(await migrateDev(url, 'again', { migrationsDir: dir })).toEqual({ applied: [] });
+  });
+
+  it('rejects a migration name that is not a plain identifier', async () => {
+    await expect(migrateDev(freshDatabase(), 'add users!')).rejects.toThrow(
+      'letters, digits and underscores',
+    );
+  });
+});
