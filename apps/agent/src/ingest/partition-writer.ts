@@ -1,0 +1,355 @@
+import { once } from 'node:events';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventSize, type SourceEvent } from '../pipeline/event.ts';
+import type { FileFormat } from '../pipeline/format.ts';
+import { forcedLastSequence, type PathLayout, replayProbePrefix, segmentPath } from '../pipeline/paths.ts';
+import {
+  append,
+  canCommit,
+  fits,
+  isExpired,
+  isFull,
+  openSegment,
+  type SegmentLimits,
+  type SegmentState,
+} from '../pipeline/segment-policy.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { Metrics } from '../runtime/metrics.ts';
+import { type PartitionStats, position } from '../runtime/status.ts';
+import type { Sink, SinkFile } from '../sink/sink.ts';
+
+export type FlushReason = 'bytes' | 'events' | 'age' | 'time-bucket' | 'replay-boundary' | 'drain';
+
+export interface FlushedFile {
+  partitionId: string;
+  path: string;
+  events: number;
+  bytes: number;
+  uncompressedBytes: number;
+  firstSequence: number;
+  lastSequence: number;
+  reason: FlushReason;
+  durationMs: number;
+}
+
+export interface PartitionWriterOptions {
+  partitionId: string;
+  layout: PathLayout;
+  format: FileFormat;
+  limits: SegmentLimits;
+  sink: Sink;
+  /** Persists the checkpoint (retrying until it succeeds or the signal aborts). */
+  checkpoint(position: { sequenceNumber: number; offset: string }, signal: AbortSignal): Promise<void>;
+  /** Fencing: whether this replica still owns the partition, asked right before publishing a file. */
+  owns?(signal: AbortSignal): Promise<boolean>;
+  log: Logger;
+  stats: PartitionStats;
+  metrics?: Metrics;
+  onFlushed?(file: FlushedFile): void;
+  /** Test hook: sleep between publishing a file and checkpointing it. */
+  pauseAfterCommitMs?: number;
+  now?: () => number;
+}
+
+class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.byteLength;
+    done(null, chunk);
+  }
+}
+
+interface OpenSegment {
+  state: SegmentState;
+  file: SinkFile;
+  input: Writable;
+  counter: ByteCounter;
+  /** Settles when every encoded byte has reached the sink's stream. */
+  encoded: Promise<void>;
+}
+
+export class OwnershipLostError extends Error {
+  constructor(partitionId: string) {
+    super(`partition ${partitionId} is owned by another replica`);
+    this.name = 'OwnershipLostError';
+  }
+}
+
+/**
+ * One partition's path from events to committed, checkpointed files.
+ *
+ * Exactly once in the lake rests on three rules:
+ * 1. a file is published before its checkpoint, and files are published and checkpointed strictly
+ *    in sequence order (one chain per partition; a failure fails every later file of the chain);
+ * 2. a file's name is derived from its first and last sequence numbers, so a replay overwrites;
+ * 3. the replay boundary: a segment that opens at sequence N first looks for an existing file of this
+ *    partition starting at N (committed, never checkpointed); if there is one, the segment ends exactly
+ *    at that file's last sequence number and rewrites it identically. Probing continues file after
+ *    file until a probe finds nothing: the files left by earlier runs form a contiguous chain from the
+ *    checkpoint, because publishing is sequential.
+ */
+export class PartitionWriter {
+  readonly partitionId: string;
+  readonly #o: PartitionWriterOptions;
+  readonly #abort = new AbortController();
+  readonly #now: () => number;
+  #segment: OpenSegment | null = null;
+  #chain: Promise<void> = Promise.resolve();
+  #probing = true;
+  #draining = false;
+  #closed = false;
+
+  constructor(options: PartitionWriterOptions) {
+    this.#o = options;
+    this.partitionId = options.partitionId;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Takes a batch from the source. Returns when the events are accepted (backpressure). */
+  async write(events: readonly SourceEvent[]): Promise<void> {
+    if (this.#draining || this.#closed) return;
+    try {
+      await this.#write(events);
+    } catch (error) {
+      if (this.#abort.signal.aborted) return;
+      throw error;
+    }
+  }
+
+  async #write(events: readonly SourceEvent[]): Promise<void> {
+    const { limits, stats } = this.#o;
+    let i = 0;
+    while (i < events.length) {
+      const first = events[i]!;
+      if (!this.#segment) this.#segment = await this.#open(first);
+      const segment = this.#segment;
+      const run: SourceEvent[] = [];
+      let reason: FlushReason | null = null;
+      for (; i < events.length; i++) {
+        const event = events[i]!;
+        const size = eventSize(event);
+        if (!fits(limits, segment.state, event, size)) {
+          reason = segment.state.forcedLastSequence !== null ? 'replay-boundary' : this.#whyNotFit(size);
+          break;
+        }
+        append(segment.state, event, size);
+        run.push(event);
+        stats.eventsReceived++;
+        stats.bytesReceived += size - 1;
+        if (isFull(limits, segment.state)) {
+          i++;
+          reason = this.#whyFull(segment.state);
+          break;
+        }
+      }
+      if (run.length > 0) {
+        const last = run[run.length - 1]!;
+        stats.lastReceived = position(last);
+        stats.oldestPending ??= segment.state.firstEnqueuedTime;
+        await this.#feed(segment, run);
+      }
+      if (reason) await this.#flush(reason);
+    }
+    await this.tick();
+  }
+
+  /** Flushes the open segment if it is too old (called on every batch, including empty ones). */
+  async tick(): Promise<void> {
+    const segment = this.#segment;
+    if (segment && !this.#draining && isExpired(this.#o.limits, segment.state, this.#now())) {
+      await this.#flush('age');
+    }
+  }
+
+  #whyNotFit(size: number): FlushReason {
+    const state = this.#segment!.state;
+    return state.bytes + size > this.#o.limits.maxBytes ? 'bytes' : 'time-bucket';
+  }
+
+  #whyFull(state: SegmentState): FlushReason {
+    if (state.forcedLastSequence !== null) return 'replay-boundary';
+    return state.events >= this.#o.limits.maxEvents ? 'events' : 'bytes';
+  }
+
+  async #open(first: SourceEvent): Promise<OpenSegment> {
+    const { layout, sink, partitionId, log } = this.#o;
+    const signal = this.#abort.signal;
+    let forced: number | null = null;
+    if (this.#probing) {
+      const prefix = replayProbePrefix(layout, partitionId, first.enqueuedTimeUtc, first.sequenceNumber);
+      const hit = forcedLastSequence(
+        await sink.list(prefix, signal),
+        partitionId,
+        first.sequenceNumber,
+        layout.extension,
+      );
+      if (hit) {
+        forced = hit.lastSequence;
+        log.info(
+          { firstSequence: first.sequenceNumber, lastSequence: forced, conflicting: hit.conflicting },
+          'found a committed file that was never checkpointed; rewriting it with the same boundaries',
+        );
+        if (hit.conflicting.length > 0)
+          log.warn({ files: hit.conflicting }, 'several files start at this sequence number');
+      } else {
+        this.#probing = false;
+      }
+    }
+    const state = openSegment(this.#o.limits, first, this.#now(), forced);
+    const stagingName = `${partitionId}-${String(first.sequenceNumber).padStart(20, '0')}`;
+    const file = sink.openFile(stagingName, this.#o.format.contentType, signal);
+    const streams = this.#o.format.createStreams();
+    const counter = new ByteCounter();
+    const encoded = pipeline([...streams, counter, file.stream], { signal });
+    encoded.catch(() => {});
+    return { state, file, input: streams[0], counter, encoded };
+  }
+
+  async #feed(segment: OpenSegment, events: SourceEvent[]): Promise<void> {
+    if (segment.input.write(events)) return;
+    await Promise.race([once(segment.input, 'drain', { signal: this.#abort.signal }), segment.encoded]);
+  }
+
+  /**
+   * Ends the open segment and queues its publish + checkpoint behind the previous file's. Returns once
+   * the previous file is checkpointed, so at most one file per partition is in flight while the next
+   * one fills.
+   */
+  async #flush(reason: FlushReason): Promise<void> {
+    const segment = this.#segment!;
+    this.#segment = null;
+    const started = this.#now();
+    segment.input.end();
+    const previous = this.#chain;
+    const job = (async () => {
+      try {
+        await segment.encoded;
+        await previous;
+        await this.#publish(segment, reason, started);
+      } catch (error) {
+        await segment.file.discard().catch(() => {});
+        throw error;
+      }
+    })();
+    job.catch(() => {});
+    this.#chain = job;
+    await previous;
+  }
+
+  async #publish(segment: OpenSegment, reason: FlushReason, started: number): Promise<void> {
+    const { layout, partitionId, log, metrics, stats } = this.#o;
+    const signal = this.#abort.signal;
+    const { state } = segment;
+    if (this.#o.owns && !(await this.#o.owns(signal))) throw new OwnershipLostError(partitionId);
+    if (signal.aborted) throw new OwnershipLostError(partitionId);
+    const path = segmentPath(
+      layout,
+      partitionId,
+      state.firstEnqueuedTime,
+      state.firstSequence,
+      state.lastSequence,
+    );
+    await segment.file.publish(path);
+    if (this.#o.pauseAfterCommitMs) await sleep(this.#o.pauseAfterCommitMs);
+    if (signal.aborted) throw new OwnershipLostError(partitionId);
+    await this.#o.checkpoint({ sequenceNumber: state.lastSequence, offset: state.lastOffset }, signal);
+    const checkpointed = {
+      sequenceNumber: state.lastSequence,
+      offset: state.lastOffset,
+      enqueuedTimeUtc: state.lastEnqueuedTime,
+    };
+    stats.lastCheckpointed = position(checkpointed);
+    stats.oldestPending = this.#segment?.state.firstEnqueuedTime ?? null;
+    const durationMs = this.#now() - started;
+    const flushed: FlushedFile = {
+      partitionId,
+      path,
+      events: state.events,
+      bytes: segment.counter.bytes,
+      uncompressedBytes: state.bytes,
+      firstSequence: state.firstSequence,
+      lastSequence: state.lastSequence,
+      reason,
+      durationMs,
+    };
+    if (metrics) {
+      metrics.eventsWritten.inc({ partition: partitionId }, state.events);
+      metrics.bytesWritten.inc({ partition: partitionId }, segment.counter.bytes);
+      metrics.filesWritten.inc({ partition: partitionId });
+      metrics.flushSeconds.observe({ reason }, durationMs / 1000);
+    }
+    log.info(
+      {
+        path,
+        events: flushed.events,
+        bytes: flushed.bytes,
+        uncompressedBytes: flushed.uncompressedBytes,
+        firstSequence: flushed.firstSequence,
+        lastSequence: flushed.lastSequence,
+        reason,
+        durationMs,
+      },
+      'file written',
+    );
+    this.#o.onFlushed?.(flushed);
+  }
+
+  /**
+   * Graceful end: stop taking events, publish and checkpoint the open segment (unless it is a replayed
+   * segment that has not reached its boundary: that one is dropped and replayed by the next owner).
+   */
+  async drain(): Promise<void> {
+    if (this.#closed) return;
+    this.#draining = true;
+    const segment = this.#segment;
+    if (segment) {
+      if (canCommit(segment.state)) {
+        await this.#flush('drain');
+      } else {
+        this.#segment = null;
+        this.#discard(segment, 'incomplete-replay');
+      }
+    }
+    await this.#chain;
+  }
+
+  /** Ownership lost or deadline reached: drop everything not yet published; never publish it later. */
+  abandon(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#draining = true;
+    this.#abort.abort(new OwnershipLostError(this.partitionId));
+    const segment = this.#segment;
+    this.#segment = null;
+    if (segment) this.#discard(segment, reason);
+  }
+
+  #discard(segment: OpenSegment, reason: string): void {
+    this.#o.metrics?.discarded.inc({ reason });
+    this.#o.log.info(
+      { firstSequence: segment.state.firstSequence, lastSequence: segment.state.lastSequence, reason },
+      'open segment discarded; it will be replayed from the checkpoint',
+    );
+    segment.input.destroy();
+    segment.file.discard().catch(() => {});
+  }
+
+  /** Idempotent: after a drain (or instead of one) releases everything. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#draining = true;
+      this.#abort.abort(new Error('closed'));
+      const segment = this.#segment;
+      this.#segment = null;
+      if (segment) this.#discard(segment, 'closed');
+    }
+    await this.#chain.catch(() => {});
+  }
+}

@@ -1,0 +1,96 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { constants, createGzip, createZstdCompress } from 'node:zlib';
+import type { Format } from '@hubcap/shared';
+import { AvroContainerEncoder } from './avro.ts';
+import type { SourceEvent } from './event.ts';
+import { encodeNdjson, type NdjsonStats } from './ndjson.ts';
+
+/**
+ * A file format: a chain of streams that turns batches of events (object mode, `SourceEvent[]`) into
+ * the bytes of one file, emitted as they are produced so a sink can upload while the file grows.
+ * Parquet will plug in as one more chain (buffering row groups, emitting each when complete).
+ */
+export interface FileFormat {
+  readonly extension: string;
+  readonly contentType: string;
+  /** Fresh streams for one file; the first takes `SourceEvent[]`, the last emits Buffers. */
+  createStreams(): [Transform, ...Transform[]];
+}
+
+export class UnsupportedFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedFormatError';
+  }
+}
+
+/** Compression levels, chosen by measurement (bench/compression.ts, see bench/results.md). */
+export const GZIP_LEVEL = 1;
+export const ZSTD_LEVEL = 1;
+const OUTPUT_CHUNK = 256 * 1024;
+
+class NdjsonFramer extends Transform {
+  readonly #stats: NdjsonStats | undefined;
+  constructor(stats?: NdjsonStats) {
+    super({ writableObjectMode: true });
+    this.#stats = stats;
+  }
+  override _transform(events: readonly SourceEvent[], _: BufferEncoding, done: TransformCallback): void {
+    done(null, encodeNdjson(events, this.#stats));
+  }
+}
+
+export interface FormatOptions {
+  ndjsonStats?: NdjsonStats;
+  gzipLevel?: number;
+  zstdLevel?: number;
+}
+
+export function createFileFormat(format: Format, options: FormatOptions = {}): FileFormat {
+  switch (format.type) {
+    case 'ndjson': {
+      const framer = () => new NdjsonFramer(options.ndjsonStats);
+      switch (format.compression) {
+        case 'gzip':
+          return {
+            extension: '.ndjson.gz',
+            contentType: 'application/gzip',
+            createStreams: () => [
+              framer(),
+              createGzip({ level: options.gzipLevel ?? GZIP_LEVEL, chunkSize: OUTPUT_CHUNK }),
+            ],
+          };
+        case 'zstd':
+          return {
+            extension: '.ndjson.zst',
+            contentType: 'application/zstd',
+            createStreams: () => [
+              framer(),
+              createZstdCompress({
+                chunkSize: OUTPUT_CHUNK,
+                params: { [constants.ZSTD_c_compressionLevel]: options.zstdLevel ?? ZSTD_LEVEL },
+              }),
+            ],
+          };
+        case 'none':
+          return {
+            extension: '.ndjson',
+            contentType: 'application/x-ndjson',
+            createStreams: () => [framer()],
+          };
+      }
+      break;
+    }
+    case 'avro':
+      return {
+        extension: '.avro',
+        contentType: 'avro/binary',
+        createStreams: () => [new AvroContainerEncoder({ codec: format.codec })],
+      };
+    case 'parquet':
+      throw new UnsupportedFormatError(
+        'format.type "parquet" is not supported yet by this agent version; use "ndjson" or "avro"',
+      );
+  }
+  throw new UnsupportedFormatError(`unknown format ${JSON.stringify(format)}`);
+}

@@ -1,0 +1,56 @@
+import { PATH_PRESETS, segmentFileName } from '@hubcap/shared';
+import { describe, expect, it } from 'vitest';
+import { forcedLastSequence, type PathLayout, replayProbePrefix, segmentPath } from './paths.ts';
+
+const layout: PathLayout = {
+  prefix: 'landing/',
+  template: PATH_PRESETS.capture,
+  namespace: 'contoso',
+  hub: 'orders',
+  topic: 'orders-eu',
+  extension: '.ndjson.gz',
+};
+const t = new Date('2026-03-07T09:05:02.123Z');
+
+describe('segment paths', () => {
+  it('puts the file under prefix + template, named by partition and sequence range', () => {
+    expect(segmentPath(layout, '3', t, 42, 1041)).toBe(
+      'landing/contoso/orders/3/2026/03/07/09/05/02/3-00000000000000000042-00000000000000001041.ndjson.gz',
+    );
+    expect(segmentPath({ ...layout, prefix: '', template: PATH_PRESETS.hive }, '0', t, 1, 2)).toBe(
+      'topic=orders-eu/date=2026-03-07/hour=09/0-00000000000000000001-00000000000000000002.ndjson.gz',
+    );
+  });
+
+  it('probes the folder of the first event for files of this partition starting at N', () => {
+    expect(replayProbePrefix(layout, '3', t, 42)).toBe(
+      'landing/contoso/orders/3/2026/03/07/09/05/02/3-00000000000000000042-',
+    );
+    // partition "1" must not match partition "12"'s files
+    expect(replayProbePrefix(layout, '1', t, 0).endsWith('/1-00000000000000000000-')).toBe(true);
+  });
+});
+
+describe('replay boundary', () => {
+  const name = (p: string, a: number, b: number, ext = '.ndjson.gz') => `f/${segmentFileName(p, a, b, ext)}`;
+
+  it('is the last sequence number of the existing file that starts at N', () => {
+    expect(forcedLastSequence([name('3', 42, 1041)], '3', 42, '.ndjson.gz')).toEqual({
+      lastSequence: 1041,
+      conflicting: [],
+    });
+  });
+
+  it('is null when no file starts at N', () => {
+    expect(forcedLastSequence([], '3', 42, '.ndjson.gz')).toBeNull();
+    expect(forcedLastSequence([name('3', 43, 50), name('4', 42, 50)], '3', 42, '.ndjson.gz')).toBeNull();
+  });
+
+  it('ignores files of another format and reports conflicting duplicates', () => {
+    expect(forcedLastSequence([name('3', 42, 99, '.avro')], '3', 42, '.ndjson.gz')).toBeNull();
+    expect(forcedLastSequence([name('3', 42, 90), name('3', 42, 99)], '3', 42, '.ndjson.gz')).toEqual({
+      lastSequence: 99,
+      conflicting: [name('3', 42, 90)],
+    });
+  });
+});

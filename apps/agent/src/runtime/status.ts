@@ -1,0 +1,121 @@
+import { type AgentError, type EventPosition, MAX_REPORTED_ERRORS } from '@hubcap/shared';
+import { scrubSecrets } from './logger.ts';
+
+export type ErrorKind = AgentError['kind'];
+
+/** What the agent knows about one partition, for metrics and reports. */
+export interface PartitionStats {
+  lastEnqueued: EventPosition | null;
+  lastReceived: EventPosition | null;
+  lastCheckpointed: EventPosition | null;
+  /** Enqueued time of the oldest received event not yet checkpointed. */
+  oldestPending: Date | null;
+  eventsReceived: number;
+  bytesReceived: number;
+}
+
+export function newPartitionStats(): PartitionStats {
+  return {
+    lastEnqueued: null,
+    lastReceived: null,
+    lastCheckpointed: null,
+    oldestPending: null,
+    eventsReceived: 0,
+    bytesReceived: 0,
+  };
+}
+
+export function position(event: { sequenceNumber: number; offset: string; enqueuedTimeUtc: Date }) {
+  return {
+    sequenceNumber: event.sequenceNumber,
+    offset: String(event.offset),
+    enqueuedTime: event.enqueuedTimeUtc.toISOString(),
+  };
+}
+
+/** Lag of a partition: events enqueued but not checkpointed, and the age of the oldest of them. */
+export function partitionLag(stats: PartitionStats, nowMs: number): { events: number; seconds: number } {
+  const enqueued = stats.lastEnqueued?.sequenceNumber ?? stats.lastReceived?.sequenceNumber ?? -1;
+  const checkpointed = stats.lastCheckpointed?.sequenceNumber ?? -1;
+  const events = Math.max(0, enqueued - checkpointed);
+  if (events === 0) return { events, seconds: 0 };
+  const oldest =
+    stats.oldestPending?.getTime() ??
+    (stats.lastEnqueued ? Date.parse(stats.lastEnqueued.enqueuedTime) : nowMs);
+  return { events, seconds: Math.max(0, (nowMs - oldest) / 1000) };
+}
+
+/**
+ * Readiness and errors. Ready once the source and the sink have been verified, and while no fatal
+ * condition (bad credentials, missing container) persists. Errors are kept for the next report.
+ */
+export class AgentStatus {
+  readonly startedAt = new Date();
+  readonly partitions = new Map<string, PartitionStats>();
+  readonly totals = { eventsWritten: 0, bytesWritten: 0, filesWritten: 0 };
+  readonly #checks = new Map<string, boolean>([
+    ['source', false],
+    ['sink', false],
+  ]);
+  readonly #fatal = new Map<string, string>();
+  #errors: AgentError[] = [];
+
+  setCheck(name: 'source' | 'sink', ok: boolean): void {
+    this.#checks.set(name, ok);
+  }
+
+  setFatal(key: string, message: string): void {
+    this.#fatal.set(key, scrubSecrets(message));
+  }
+
+  clearFatal(key: string): void {
+    this.#fatal.delete(key);
+  }
+
+  get ready(): boolean {
+    return [...this.#checks.values()].every(Boolean) && this.#fatal.size === 0;
+  }
+
+  /** Why the agent is not ready, one line per reason (empty when ready). */
+  get reasons(): string[] {
+    const out: string[] = [];
+    for (const [name, ok] of this.#checks) if (!ok) out.push(`${name} not verified yet`);
+    for (const [key, message] of this.#fatal) out.push(`${key}: ${message}`);
+    return out;
+  }
+
+  recordError(kind: ErrorKind, message: string, retryable: boolean, partitionId?: string): void {
+    const error: AgentError = {
+      at: new Date().toISOString(),
+      kind,
+      message: scrubSecrets(message).slice(0, 2000) || 'unknown error',
+      retryable,
+      ...(partitionId ? { partitionId } : {}),
+    };
+    this.#errors.push(error);
+    if (this.#errors.length > MAX_REPORTED_ERRORS) {
+      this.#errors.shift();
+    }
+  }
+
+  /** Errors since the previous call (oldest dropped beyond the report limit). */
+  takeErrors(): AgentError[] {
+    const errors = this.#errors;
+    this.#errors = [];
+    return errors;
+  }
+
+  /** Errors taken by a report that could not be delivered go back, newest kept. */
+  restoreErrors(errors: AgentError[]): void {
+    this.#errors = [...errors, ...this.#errors].slice(-MAX_REPORTED_ERRORS);
+  }
+
+  partition(id: string): PartitionStats {
+    let stats = this.partitions.get(id);
+    if (!stats) {
+      stats = newPartitionStats();
+      this.partitions.set(id, stats);
+    }
+    return stats;
+  }
+}

@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { TokenCredential } from '@azure/identity';
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  type BlockBlobClient,
+  type ContainerClient,
+  type HttpAuthorization,
+  type StoragePipelineOptions,
+  StorageRetryPolicyType,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
+import { retryStorage } from './retry.ts';
+import { type Sink, type SinkFile, type SinkObserver, silentObserver } from './sink.ts';
+
+/** 8 MiB blocks: few requests per file, yet memory per open segment stays small. */
+export const DEFAULT_BLOCK_BYTES = 8 * 1024 * 1024;
+/** Copy Blob From URL (synchronous, atomic) accepts sources up to 256 MiB. */
+const SYNC_COPY_LIMIT = 256 * 1024 * 1024;
+const COPY_RANGE = 100 * 1024 * 1024;
+
+/** The SDK retries each request (throttling, 5xx, timeouts) before our own outer retry loop. */
+export const STORAGE_PIPELINE_OPTIONS: StoragePipelineOptions = {
+  retryOptions: {
+    retryPolicyType: StorageRetryPolicyType.EXPONENTIAL,
+    maxTries: 5,
+    retryDelayInMs: 500,
+    maxRetryDelayInMs: 15_000,
+    tryTimeoutInMs: 120_000,
+  },
+  keepAliveOptions: { enable: true },
+};
+
+export type StorageCredentials =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'token'; accountUrl: string; credential: TokenCredential };
+
+export function blobServiceClient(credentials: StorageCredentials): BlobServiceClient {
+  return credentials.kind === 'connectionString'
+    ? BlobServiceClient.fromConnectionString(credentials.connectionString, STORAGE_PIPELINE_OPTIONS)
+    : new BlobServiceClient(credentials.accountUrl, credentials.credential, STORAGE_PIPELINE_OPTIONS);
+}
+
+export interface AzureBlobSinkOptions {
+  /** Container of the lake files. */
+  container: ContainerClient;
+  /** Container for staging blobs (the checkpoint container: same account, invisible to lake readers). */
+  stagingContainer: ContainerClient;
+  /** Folder for staging blobs inside the staging container, e.g. `staging/<topic>`. */
+  stagingPrefix: string;
+  /** For OAuth accounts: authorizes the server-side copy's read of the staging blob. */
+  tokenCredential?: TokenCredential;
+  blockBytes?: number;
+  observer?: SinkObserver;
+}
+
+/**
+ * A file written as block blobs. Bytes are buffered up to one block; a file that stays within one block
+ * is published with a single Put Blob under its final name. A larger file stages 8 MiB blocks on a
+ * staging blob as it grows (memory stays bounded whatever the segment size), commits it with one
+ * commitBlockList, then publishes it with a server-side copy (Copy Blob From URL, atomic; or Put Block
+ * From URL ranges + commitBlockList beyond 256 MiB) — the final name appears complete or not at all.
+ * Block ids carry a per-file nonce, so two attempts at the same file never mix blocks.
+ */
+class BlockBlobFile extends Writable implements SinkFile {
+  readonly #sink: AzureBlobSink;
+  readonly #staging: BlockBlobClient;
+  readonly #contentType: string;
+  readonly #signal: AbortSignal;
+  readonly #nonce = randomBytes(8).toString('hex');
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #total = 0;
+  readonly #blockIds: string[] = [];
+
+  constructor(sink: AzureBlobSink, staging: BlockBlobClient, contentType: string, signal: AbortSignal) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#sink = sink;
+    this.#staging = staging;
+    this.#contentType = contentType;
+    this.#signal = signal;
+  }
+
+  get stream(): Writable {
+    return this;
+  }
+
+  #take(): Buffer {
+    const body = Buffer.concat(this.#chunks, this.#buffered);
+    this.#chunks = [];
+    this.#buffered = 0;
+    return body;
+  }
+
+  async #stage(): Promise<void> {
+    const body = this.#take();
+    const id = blockId(this.#nonce, this.#blockIds.length);
+    await this.#sink.retry('stageBlock', this.#signal, (abortSignal) =>
+      this.#staging.stageBlock(id, body, body.byteLength, { abortSignal }),
+    );
+    this.#blockIds.push(id);
+  }
+
+  override _write(chunk: Buffer, _: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.byteLength;
+    this.#total += chunk.byteLength;
+    if (this.#buffered < this.#sink.blockBytes) {
+      done();
+      return;
+    }
+    this.#stage().then(() => done(), done);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    if (this.#blockIds.length === 0 || this.#buffered === 0) {
+      done();
+      return;
+    }
+    this.#stage().then(() => done(), done);
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    // A finished stream keeps its last buffer for publish(); an aborted one frees it.
+    if (error || !this.writableFinished) {
+      this.#chunks = [];
+      this.#buffered = 0;
+    }
+    done(error);
+  }
+
+  async publish(path: string): Promise<void> {
+    const target = this.#sink.container.getBlockBlobClient(path);
+    const blobHTTPHeaders = { blobContentType: this.#contentType };
+    if (this.#blockIds.length === 0) {
+      const body = this.#take();
+      await this.#sink.retry('upload', this.#signal, (abortSignal) =>
+        target.upload(body, body.byteLength, { abortSignal, blobHTTPHeaders }),
+      );
+      return;
+    }
+    await this.#sink.retry('commitBlockList', this.#signal, (abortSignal) =>
+      this.#staging.commitBlockList(this.#blockIds, { abortSignal, blobHTTPHeaders }),
+    );
+    const source = await this.#sink.copySource(this.#staging);
+    if (this.#total <= SYNC_COPY_LIMIT) {
+      await this.#sink.retry('copy', this.#signal, (abortSignal) =>
+        target.syncCopyFromURL(source.url, { abortSignal, sourceAuthorization: source.authorization }),
+      );
+    } else {
+      const ids: string[] = [];
+      for (let offset = 0; offset < this.#total; offset += COPY_RANGE) {
+        const id = blockId(this.#nonce, ids.length);
+        const count = Math.min(COPY_RANGE, this.#total - offset);
+        await this.#sink.retry('stageBlockFromURL', this.#signal, (abortSignal) =>
+          target.stageBlockFromURL(id, source.url, offset, count, {
+            abortSignal,
+            sourceAuthorization: source.authorization,
+          }),
+        );
+        ids.push(id);
+      }
+      await this.#sink.retry('commitBlockList', this.#signal, (abortSignal) =>
+        target.commitBlockList(ids, { abortSignal, blobHTTPHeaders }),
+      );
+    }
+    await this.#staging.deleteIfExists().catch(() => {});
+  }
+
+  async discard(): Promise<void> {
+    this.destroy();
+    this.#chunks = [];
+    this.#buffered = 0;
+    // Uncommitted blocks expire on their own; a committed staging blob is removed.
+    if (this.#blockIds.length > 0) await this.#staging.deleteIfExists().catch(() => {});
+  }
+}
+
+function blockId(nonce: string, index: number): string {
+  return Buffer.from(`${nonce}-${String(index).padStart(6, '0')}`).toString('base64');
+}
+
+export class AzureBlobSink implements Sink {
+  readonly kind = 'azureBlob' as const;
+  readonly location: string;
+  readonly container: ContainerClient;
+  readonly blockBytes: number;
+  readonly #staging: ContainerClient;
+  readonly #stagingPrefix: string;
+  readonly #observer: SinkObserver;
+  readonly #tokenCredential: TokenCredential | undefined;
+
+  constructor(options: AzureBlobSinkOptions) {
+    this.container = options.container;
+    this.#staging = options.stagingContainer;
+    this.#stagingPrefix = options.stagingPrefix.replace(/\/+$/, '');
+    this.blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+    this.#observer = options.observer ?? silentObserver;
+    this.#tokenCredential = options.tokenCredential;
+    this.location = `${options.container.accountName}/${options.container.containerName}`;
+  }
+
+  retry<T>(
+    operation: string,
+    signal: AbortSignal | undefined,
+    fn: (s: AbortSignal | undefined) => Promise<T>,
+  ) {
+    return retryStorage(operation, fn, {
+      signal,
+      onError: (info, attempt) => this.#observer.onError(operation, info, attempt),
+      onSuccess: () => this.#observer.onSuccess(operation),
+    });
+  }
+
+  /** URL + authorization with which the service may read a staging blob for a server-side copy. */
+  async copySource(blob: BlockBlobClient): Promise<{ url: string; authorization?: HttpAuthorization }> {
+    if (blob.credential instanceof StorageSharedKeyCredential) {
+      const url = await blob.generateSasUrl({
+        permissions: BlobSASPermissions.parse('r'),
+        expiresOn: new Date(Date.now() + 60 * 60 * 1000),
+      });
+      return { url };
+    }
+    if (!this.#tokenCredential) return { url: blob.url };
+    const token = await this.#tokenCredential.getToken('https://storage.azure.com/.default');
+    return { url: blob.url, authorization: { scheme: 'Bearer', value: token?.token ?? '' } };
+  }
+
+  async verify(signal?: AbortSignal): Promise<void> {
+    await this.container.getProperties({ abortSignal: signal });
+    await this.#staging.getProperties({ abortSignal: signal });
+  }
+
+  openFile(stagingName: string, contentType: string, signal: AbortSignal): SinkFile {
+    const name = `${this.#stagingPrefix}/${stagingName}.${randomBytes(6).toString('hex')}`;
+    return new BlockBlobFile(this, this.#staging.getBlockBlobClient(name), contentType, signal);
+  }
+
+  async list(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    return this.retry(`list`, signal, async (abortSignal) => {
+      const names: string[] = [];
+      for await (const blob of this.container.listBlobsFlat({ prefix, abortSignal })) names.push(blob.name);
+      return names;
+    });
+  }
+
+  async close(): Promise<void> {}
+}

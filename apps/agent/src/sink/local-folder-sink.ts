@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Sink, SinkFile } from './sink.ts';
+
+const STAGING_DIR = '.hubcap-staging';
+
+/** Bytes written to a temp file under the folder's staging dir; publish = fsync + rename into place. */
+class LocalFile extends Writable implements SinkFile {
+  readonly #root: string;
+  readonly #temp: string;
+  #handle: FileHandle | null = null;
+
+  constructor(root: string, stagingName: string) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.#root = root;
+    this.#temp = join(root, STAGING_DIR, `${stagingName}.${randomBytes(6).toString('hex')}.tmp`);
+  }
+
+  get stream(): Writable {
+    return this;
+  }
+
+  override _construct(done: (error?: Error | null) => void): void {
+    mkdir(dirname(this.#temp), { recursive: true })
+      .then(() => open(this.#temp, 'w'))
+      .then((handle) => {
+        this.#handle = handle;
+        done();
+      }, done);
+  }
+
+  override _write(chunk: Buffer, _: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.#handle!.write(chunk).then(() => done(), done);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    const handle = this.#handle!;
+    this.#handle = null;
+    handle
+      .sync()
+      .then(() => handle.close())
+      .then(() => done(), done);
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    const handle = this.#handle;
+    this.#handle = null;
+    Promise.resolve(handle?.close())
+      .catch(() => {})
+      .then(
+        () => done(error),
+        () => done(error),
+      );
+  }
+
+  async publish(path: string): Promise<void> {
+    const target = join(this.#root, path);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(this.#temp, target);
+  }
+
+  async discard(): Promise<void> {
+    this.destroy();
+    await rm(this.#temp, { force: true });
+  }
+}
+
+/** Development destination: a folder on disk, same layout and names as the blob container. */
+export class LocalFolderSink implements Sink {
+  readonly kind = 'localFolder' as const;
+  readonly location: string;
+  readonly #root: string;
+
+  constructor(root: string) {
+    this.#root = root;
+    this.location = root;
+  }
+
+  async verify(): Promise<void> {
+    await mkdir(join(this.#root, STAGING_DIR), { recursive: true });
+    const probe = join(this.#root, STAGING_DIR, `probe-${randomBytes(4).toString('hex')}`);
+    const handle = await open(probe, 'w');
+    await handle.close();
+    await rm(probe, { force: true });
+  }
+
+  openFile(stagingName: string): SinkFile {
+    return new LocalFile(this.#root, stagingName);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const folder = posix.dirname(prefix);
+    const stem = posix.basename(prefix);
+    let names: string[];
+    try {
+      names = await readdir(join(this.#root, folder));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return names.filter((n) => n.startsWith(stem)).map((n) => (folder === '.' ? n : `${folder}/${n}`));
+  }
+
+  async close(): Promise<void> {}
+}

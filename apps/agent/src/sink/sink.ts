@@ -1,0 +1,39 @@
+import type { Writable } from 'node:stream';
+import type { StorageErrorInfo } from './errors.ts';
+
+/**
+ * Where files land.
+ *
+ * A segment's final name carries its last sequence number, which is only known when the segment
+ * ends, while its bytes are uploaded as they are produced (memory stays bounded). So a file is written
+ * in two steps: bytes go to `stream` (a hidden staging location), then `publish(path)` makes them
+ * visible under the final name, complete and atomically. Readers never see a partial file, and a
+ * file that is never published leaves nothing in the lake.
+ */
+export interface SinkFile {
+  readonly stream: Writable;
+  /** After `stream` has finished: publishes the bytes under `path` (overwriting an existing file). */
+  publish(path: string): Promise<void>;
+  /** Drops the bytes (staging data is removed best-effort). */
+  discard(): Promise<void>;
+}
+
+export interface Sink {
+  readonly kind: 'azureBlob' | 'localFolder';
+  /** For logs: account/container or folder. */
+  readonly location: string;
+  /** Checks the destination exists and is reachable with the configured credentials. */
+  verify(signal?: AbortSignal): Promise<void>;
+  /** `stagingName` identifies the file while it is written (e.g. `3-00000000000000000042`). */
+  openFile(stagingName: string, contentType: string, signal: AbortSignal): SinkFile;
+  /** Full paths of the files whose path starts with `prefix`. */
+  list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface SinkObserver {
+  onError(operation: string, info: StorageErrorInfo, attempt: number): void;
+  onSuccess(operation: string): void;
+}
+
+export const silentObserver: SinkObserver = { onError() {}, onSuccess() {} };

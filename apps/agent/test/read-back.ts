@@ -1,0 +1,56 @@
+import { Readable } from 'node:stream';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
+import avro from 'avsc';
+
+/** Decodes one file written by the agent into its records (NDJSON lines as strings, Avro records). */
+export function decodeNdjson(name: string, bytes: Buffer): string[] {
+  let raw = bytes;
+  if (name.endsWith('.gz')) raw = gunzipSync(bytes);
+  else if (name.endsWith('.zst')) raw = zstdDecompressSync(bytes);
+  const text = raw.toString('utf8');
+  if (text === '') return [];
+  if (!text.endsWith('\n')) throw new Error(`${name}: last line is not terminated`);
+  return text.slice(0, -1).split('\n');
+}
+
+export interface CaptureRecord {
+  SequenceNumber: number;
+  Offset: string;
+  EnqueuedTimeUtc: string;
+  SystemProperties: Record<string, Record<string, unknown>>;
+  Properties: Record<string, Record<string, unknown> | null>;
+  Body: { bytes: Buffer } | null;
+}
+
+/** Decodes an Avro container with avsc's own reader (an independent implementation of the format). */
+export async function decodeAvro(
+  bytes: Buffer,
+): Promise<{ records: CaptureRecord[]; codec: string; schema: unknown }> {
+  const records: CaptureRecord[] = [];
+  let codec = '';
+  let schema: unknown;
+  const decoder = new avro.streams.BlockDecoder({
+    parseHook: (s: unknown) => avro.Type.forSchema(s as avro.Schema, { wrapUnions: true }),
+  });
+  decoder.on('metadata', (_type: unknown, c: string, header: { meta: Record<string, Buffer> }) => {
+    codec = c;
+    schema = JSON.parse(header.meta['avro.schema']!.toString());
+  });
+  decoder.on('data', (record: CaptureRecord) => records.push(record));
+  const done = new Promise<void>((resolve, reject) => {
+    decoder.on('end', resolve);
+    decoder.on('error', reject);
+  });
+  Readable.from([bytes]).pipe(decoder);
+  await done;
+  return { records, codec, schema };
+}
+
+/** Event bodies of a decoded file, as strings. */
+export async function decodeBodies(name: string, bytes: Buffer): Promise<string[]> {
+  if (name.endsWith('.avro')) {
+    const { records } = await decodeAvro(bytes);
+    return records.map((r) => r.Body?.bytes.toString('utf8') ?? '');
+  }
+  return decodeNdjson(name, bytes);
+}
