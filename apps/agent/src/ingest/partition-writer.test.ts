@@ -1,0 +1,184 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PATH_PRESETS } from '@hubcap/shared';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeNdjson } from '../../test/read-back.ts';
+import type { SourceEvent } from '../pipeline/event.ts';
+import { createFileFormat } from '../pipeline/format.ts';
+import type { PathLayout } from '../pipeline/paths.ts';
+import type { SegmentLimits } from '../pipeline/segment-policy.ts';
+import { newPartitionStats } from '../runtime/status.ts';
+import { LocalFolderSink } from '../sink/local-folder-sink.ts';
+import { PartitionWriter, type PartitionWriterOptions } from './partition-writer.ts';
+
+const format = createFileFormat({ type: 'ndjson', compression: 'gzip' });
+const layout: PathLayout = {
+  prefix: 'p',
+  template: PATH_PRESETS.hive,
+  namespace: 'ns',
+  hub: 'hub',
+  topic: 'orders',
+  extension: format.extension,
+};
+const limits: SegmentLimits = { maxBytes: 1 << 20, maxEvents: 10, maxAgeMs: 60_000, boundary: 'hour' };
+const base = Date.UTC(2026, 2, 7, 9, 0, 0);
+const ev = (seq: number, t = base + seq * 1000): SourceEvent => ({
+  body: Buffer.from(JSON.stringify({ id: seq })),
+  sequenceNumber: seq,
+  offset: String(seq * 10),
+  enqueuedTimeUtc: new Date(t),
+});
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ev(from + i));
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'hubcap-writer-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function files(): Promise<string[]> {
+  const dir = join(root, 'p/topic=orders/date=2026-03-07');
+  const out: string[] = [];
+  for (const hour of existsSync(dir) ? await readdir(dir) : []) {
+    for (const name of await readdir(join(dir, hour))) out.push(`${hour}/${name}`);
+  }
+  return out.sort();
+}
+
+function writer(overrides: Partial<PartitionWriterOptions> = {}, checkpoints: number[] = []) {
+  const sink = new LocalFolderSink(root);
+  let now = 0;
+  const w = new PartitionWriter({
+    partitionId: '0',
+    layout,
+    format,
+    limits,
+    sink,
+    log: pino({ level: 'silent' }),
+    stats: newPartitionStats(),
+    now: () => now,
+    async checkpoint(position) {
+      // A checkpoint is only ever written after its file is visible.
+      const all = await files();
+      expect(
+        all.some((f) => f.endsWith(`-${String(position.sequenceNumber).padStart(20, '0')}.ndjson.gz`)),
+      ).toBe(true);
+      checkpoints.push(position.sequenceNumber);
+    },
+    ...overrides,
+  });
+  return { w, advance: (ms: number) => (now += ms) };
+}
+
+describe('PartitionWriter', () => {
+  it('cuts files by max events and checkpoints each after it is published, in order', async () => {
+    const checkpoints: number[] = [];
+    const { w } = writer({}, checkpoints);
+    await w.write(range(0, 24));
+    await w.drain();
+    expect(await files()).toEqual([
+      'hour=09/0-00000000000000000000-00000000000000000009.ndjson.gz',
+      'hour=09/0-00000000000000000010-00000000000000000019.ndjson.gz',
+      'hour=09/0-00000000000000000020-00000000000000000024.ndjson.gz',
+    ]);
+    expect(checkpoints).toEqual([9, 19, 24]);
+    const lines = decodeNdjson(
+      'x.gz',
+      await readFile(
+        join(
+          root,
+          'p/topic=orders/date=2026-03-07/hour=09/0-00000000000000000010-00000000000000000019.ndjson.gz',
+        ),
+      ),
+    );
+    expect(lines.map((l) => JSON.parse(l).id)).toEqual(range(10, 19).map((e) => e.sequenceNumber));
+  });
+
+  it('cuts at the hour boundary of the path and by age', async () => {
+    const checkpoints: number[] = [];
+    const { w, advance } = writer({}, checkpoints);
+    await w.write([ev(0, base + 3_599_000), ev(1, base + 3_600_000), ev(2, base + 3_601_000)]);
+    advance(61_000);
+    await w.write([]);
+    await w.drain();
+    expect(await files()).toEqual([
+      'hour=09/0-00000000000000000000-00000000000000000000.ndjson.gz',
+      'hour=10/0-00000000000000000001-00000000000000000002.ndjson.gz',
+    ]);
+    expect(checkpoints).toEqual([0, 2]);
+  });
+
+  it('after a crash between publish and checkpoint, a replay rewrites the same files even if it would cut elsewhere', async () => {
+    // First run: files 0–9 and 10–19 published, checkpoint lost (the process died).
+    const first = writer({ checkpoint: async () => {} });
+    await first.w.write(range(0, 19));
+    await first.w.drain();
+    const before = await files();
+    const bytes = await Promise.all(
+      before.map((f) => readFile(join(root, 'p/topic=orders/date=2026-03-07', f))),
+    );
+
+    // Replay from the (old) checkpoint with different timing: age would cut after 3 events.
+    const checkpoints: number[] = [];
+    const second = writer({ limits: { ...limits, maxEvents: 1000, maxAgeMs: 1 } }, checkpoints);
+    for (let seq = 0; seq <= 25; seq += 3) {
+      await second.w.write(range(seq, Math.min(seq + 2, 25)));
+      second.advance(10);
+    }
+    await second.w.drain();
+    const after = await files();
+    expect(after.slice(0, 2)).toEqual(before);
+    const rewritten = await Promise.all(
+      before.map((f) => readFile(join(root, 'p/topic=orders/date=2026-03-07', f))),
+    );
+    expect(rewritten.map((b) => decodeNdjson('x.gz', b))).toEqual(bytes.map((b) => decodeNdjson('x.gz', b)));
+    expect(checkpoints.slice(0, 2)).toEqual([9, 19]);
+    // After the boundary files, normal (age-based) cutting resumes; every event is in exactly one file.
+    const all = (
+      await Promise.all(
+        after.map(async (f) =>
+          decodeNdjson('x.gz', await readFile(join(root, 'p/topic=orders/date=2026-03-07', f))),
+        ),
+      )
+    ).flat();
+    expect(all.map((l) => JSON.parse(l).id)).toEqual(range(0, 25).map((e) => e.sequenceNumber));
+  });
+
+  it('does not commit a replayed segment that has not reached its boundary when draining', async () => {
+    const first = writer({ checkpoint: async () => {} });
+    await first.w.write(range(0, 9));
+    await first.w.drain();
+    const checkpoints: number[] = [];
+    const second = writer({}, checkpoints);
+    await second.w.write(range(0, 4));
+    await second.w.drain();
+    expect(await files()).toEqual(['hour=09/0-00000000000000000000-00000000000000000009.ndjson.gz']);
+    expect(checkpoints).toEqual([]);
+  });
+
+  it('discards the open segment when the partition is lost and never publishes it', async () => {
+    const checkpoints: number[] = [];
+    const { w } = writer({}, checkpoints);
+    await w.write(range(0, 14));
+    w.abandon('ownership-lost');
+    await w.close();
+    await w.write(range(15, 30));
+    expect(checkpoints.length).toBeLessThanOrEqual(1);
+    const names = await files();
+    expect(names.every((n) => n.includes('-00000000000000000000-00000000000000000009'))).toBe(true);
+  });
+
+  it('refuses to publish once another replica owns the partition', async () => {
+    const checkpoints: number[] = [];
+    const { w } = writer({ owns: async () => false }, checkpoints);
+    await w.write(range(0, 9));
+    await expect(w.drain()).rejects.toThrow(/owned by another replica/);
+    expect(await files()).toEqual([]);
+    expect(checkpoints).toEqual([]);
+  });
+});
