@@ -1,7 +1,8 @@
 import type { NextConfig } from 'next';
 
 const config: NextConfig = {
-  output: 'standalone',
+  // Container images ship the self-contained server; `npm start` runs `next start` on the regular build.
+  output: process.env.HUBCAP_STANDALONE === '1' ? 'standalone' : undefined,
   transpilePackages: ['@hubcap/api', '@hubcap/db', '@hubcap/shared'],
   poweredByHeader: false,
   typedRoutes: true,

@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the whole Hubcap platform on embedded defaults — PostgreSQL, Azurite, a local Event Hubs
+ * server with sample traffic, and the web control plane. Ctrl-C stops everything it started.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureAdmin } from '@hubcap/api';
+import { createPrisma } from '@hubcap/db';
+import { startDatabase } from '@hubcap/db/embedded';
+import { startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
+import { ChildRegistry } from './children.ts';
+import { loadEnv } from './env.ts';
+import { freePort } from './ports.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const require = createRequire(import.meta.url);
+const log = (line: string) => console.log(`hubcap: ${line}`);
+
+/** What has been started, in order; shutdown stops it in reverse. */
+const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+let stopping: Promise<void> | undefined;
+
+function shutdown(code: number): Promise<void> {
+  stopping ??= (async () => {
+    log('stopping…');
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        console.error(`hubcap: could not stop ${name} cleanly: ${(error as Error).message}`);
+      }
+    }
+    log('stopped');
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+function readOrCreateSecretFile(path: string, create: () => string): string {
+  if (!existsSync(path)) {
+    writeFileSync(path, create(), { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
+/** Polls `url` until `accept` likes the answer, the process behind it exits, or time runs out. */
+async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  exited: Promise<unknown>,
+  accept: (response: Response) => boolean = (response) => response.ok,
+): Promise<void> {
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !gone) {
+    try {
+      if (accept(await fetch(url))) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    gone ? `${url} exited before it answered` : `${url} did not answer within ${timeoutMs / 1000} s`,
+  );
+}
+
+async function main() {
+  const env = loadEnv(root);
+  mkdirSync(env.dataDir, { recursive: true });
+  const children = new ChildRegistry(join(env.dataDir, 'children.json'));
+  await children.reapOrphans(log);
+  stops.push({ name: 'child processes', stop: () => children.stopAll() });
+
+  const started = Date.now();
+  const database = await startDatabase({ dataDir: env.dataDir, databaseUrl: env.DATABASE_URL });
+  stops.push({ name: 'PostgreSQL', stop: () => database.stop() });
+  log(database.embedded ? 'embedded PostgreSQL ready' : 'PostgreSQL ready (DATABASE_URL)');
+
+  const blobPort = await freePort(env.HUBCAP_BLOB_PORT);
+  const azurite = children.spawn(
+    'azurite',
+    process.execPath,
+    [
+      join(dirname(require.resolve('azurite/package.json')), 'dist/src/blob/main.js'),
+      ...[
+        '--blobHost',
+        '127.0.0.1',
+        '--blobPort',
+        String(blobPort),
+        '--location',
+        join(env.dataDir, 'azurite'),
+      ],
+      ...['--silent', '--skipApiVersionCheck', '--loose', '--disableTelemetry'],
+    ],
+    { output: (line) => log(`azurite: ${line}`) },
+  );
+  // Azurite refuses anonymous requests: any HTTP answer means it is up.
+  await waitForHttp(`http://127.0.0.1:${blobPort}/devstoreaccount1`, 30_000, azurite.exited, () => true);
+  log(`Azurite (blob) on 127.0.0.1:${blobPort}`);
+
+  const eventHubs = await startLocalEventHubs({
+    host: '127.0.0.1',
+    port: await freePort(env.HUBCAP_EVENTHUBS_PORT),
+    hubs: [{ name: 'demo', partitionCount: 4 }],
+    persistDir: join(env.dataDir, 'eventhubs'),
+  });
+  stops.push({ name: 'local Event Hubs', stop: () => eventHubs.close() });
+  log(`local Event Hubs on 127.0.0.1:${eventHubs.port} (hub "demo", 4 partitions)`);
+  if (env.HUBCAP_DEMO_EVENTS_PER_SECOND > 0) {
+    const traffic = startSampleTraffic({
+      connectionString: eventHubs.connectionString(),
+      hub: 'demo',
+      eventsPerSecond: env.HUBCAP_DEMO_EVENTS_PER_SECOND,
+    });
+    stops.push({ name: 'sample traffic', stop: () => traffic.stop() });
+    log(`sample traffic: ${env.HUBCAP_DEMO_EVENTS_PER_SECOND} events/s into "demo"`);
+  }
+
+  const encryptionKey =
+    process.env.HUBCAP_ENCRYPTION_KEY ??
+    readOrCreateSecretFile(join(env.dataDir, 'encryption.key'), () => randomBytes(32).toString('base64'));
+  const prisma = createPrisma(database.url, { max: 2 });
+  stops.push({ name: 'database pool', stop: () => prisma.$disconnect() });
+  const passwordFile = join(env.dataDir, 'admin-password');
+  const created = await ensureAdmin(prisma, env.HUBCAP_ADMIN_EMAIL);
+  if (created) writeFileSync(passwordFile, created.password, { mode: 0o600 });
+
+  const webPort = await freePort(env.PORT);
+  const web = children.spawn(
+    'web',
+    process.execPath,
+    [
+      require.resolve('next/dist/bin/next', { paths: [join(root, 'apps/web')] }),
+      'start',
+      '-H',
+      '127.0.0.1',
+      '-p',
+      String(webPort),
+    ],
+    {
+      cwd: join(root, 'apps/web'),
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        HUBCAP_ENCRYPTION_KEY: encryptionKey,
+        NODE_ENV: 'production',
+        NEXT_TELEMETRY_DISABLED: '1',
+      },
+      output: (line) => log(`web: ${line}`),
+    },
+  );
+  void web.exited.then((code) => {
+    if (!stopping) {
+      console.error(`hubcap: the web server exited (code ${code}); stopping`);
+      void shutdown(1);
+    }
+  });
+  await waitForHttp(`http://127.0.0.1:${webPort}/api/healthz`, 60_000, web.exited);
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  // The generated password is shown once; later starts say where it is kept.
+  const signIn = created
+    ? `${created.email} / ${created.password}  (also saved in ${passwordFile})`
+    : existsSync(passwordFile)
+      ? `${env.HUBCAP_ADMIN_EMAIL} with the password in ${passwordFile}`
+      : 'with your account';
+  log(`ready in ${seconds} s`);
+  console.log(`
+  Dashboard   http://127.0.0.1:${webPort}
+  Sign in     ${signIn}
+  Stop        Ctrl-C
+`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
+
+main().catch(async (error: Error) => {
+  console.error(`hubcap: ${error.message}`);
+  await shutdown(1);
+});
