@@ -22,6 +22,8 @@ export interface ApiGatewayEvent {
   status: number;
   latencyMs: number;
   bytesSent: number;
+  service: { name: string; version: string; instance: string };
+  upstream: { host: string; latencyMs: number; retries: number };
   user: { id: string; name: string; plan: string; country: string; authenticated: boolean };
   headers: Record<string, string>;
   tags: string[];
@@ -89,6 +91,12 @@ const REGIONS = [
   { region: 'ap-northeast', city: 'Tokyo', latitude: 35.68, longitude: 139.69 },
   { region: 'sa-east', city: 'Sao Paulo', latitude: -23.55, longitude: -46.63 },
 ];
+const SERVICES = ['orders-api', 'catalog-api', 'payments-api', 'search-api', 'cart-api'];
+const BROWSER_HINTS = [
+  '"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"',
+  '"Microsoft Edge";v="124", "Chromium";v="124", "Not-A.Brand";v="99"',
+  '"Firefox";v="125"',
+];
 const BASE_TIME = Date.UTC(2025, 0, 1);
 
 function pick<T>(rng: Rng, items: readonly T[]): T {
@@ -133,6 +141,12 @@ export function sampleEvent(i: number, rng: Rng, options: SampleEventOptions = {
     status,
     latencyMs,
     bytesSent: Math.floor(rng() * 50000),
+    service: {
+      name: '',
+      version: `v1.${Math.floor(rng() * 60)}.${Math.floor(rng() * 10)}`,
+      instance: hex(rng, 10),
+    },
+    upstream: { host: '', latencyMs: 0, retries: rng() < 0.95 ? 0 : 1 + Math.floor(rng() * 2) },
     user: {
       id: `u-${userNo}`,
       name: `${pick(rng, FIRST)} ${pick(rng, LAST)}`,
@@ -149,9 +163,15 @@ export function sampleEvent(i: number, rng: Rng, options: SampleEventOptions = {
       'x-correlation-id': hex(rng, 32),
       traceparent: `00-${hex(rng, 32)}-${hex(rng, 16)}-01`,
       'content-type': method === 'GET' ? 'application/json' : 'application/json; charset=utf-8',
+      'sec-ch-ua': pick(rng, BROWSER_HINTS),
+      'x-api-key-id': `key_${hex(rng, 16)}`,
     },
     tags: Array.from({ length: 1 + Math.floor(rng() * 3) }, () => pick(rng, TAGS)),
   };
+  const service = pick(rng, SERVICES);
+  event.service.name = service;
+  event.upstream.host = `${service}-${event.service.instance.slice(0, 5)}.svc.cluster.local:8080`;
+  event.upstream.latencyMs = Math.round(latencyMs * 0.8 * 10) / 10;
   if (withNewField) event.geo = pick(rng, REGIONS);
   return { index: i, body: Buffer.from(JSON.stringify(event), 'utf8'), json: event };
 }

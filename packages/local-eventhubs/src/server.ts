@@ -10,6 +10,13 @@ import {
   MAX_MESSAGE_SIZE,
   MAX_RECEIVERS_PER_PARTITION,
 } from './constants.ts';
+import {
+  fastBudget,
+  fastPathState,
+  maxSingleFramePayload,
+  onSocketDrain,
+  writeTransfers,
+} from './fast-transfer.ts';
 import { FilterError, parseSelectorFilter, type StartPosition } from './filter.ts';
 import { partitionForKey } from './partition-hash.ts';
 import { PartitionLog, PositionError, type Retention } from './partition-log.ts';
@@ -76,6 +83,7 @@ interface ConnectionState {
 
 const TAG = Buffer.alloc(0);
 const PUMP_SLICE = 2000;
+const PUMP_BYTES = 256 * 1024;
 const CBS_TOKEN_TYPE_SAS = 'servicebus.windows.net:sastoken';
 
 function notFound(description: string): AmqpError {
@@ -369,17 +377,25 @@ export async function startLocalEventHubs(options: LocalEventHubsOptions = {}): 
     if (r.closed) return;
     const link = r.link;
     if (!link.is_open()) return;
-    const outgoing = link.session.outgoing;
-    // rhea lowers credit only when it writes the transfer, so count what is queued but unsent.
-    let budget = Math.min(
-      link.credit - (outgoing.next_delivery_id - outgoing.next_pending_delivery),
-      PUMP_SLICE,
-    );
-    let room = outgoing.available();
-    const end = r.log.endSequenceNumber;
     if (r.next < r.log.beginSequenceNumber) r.next = r.log.beginSequenceNumber;
+    const end = r.log.endSequenceNumber;
+    if (r.next >= end || link.credit <= 0) return;
+    const state = fastPathState(link);
+    if (state === 'backpressure') {
+      onSocketDrain(link, () => schedule(r));
+      return;
+    }
+    if (state === 'not-ready') {
+      // rhea still has frames of its own queued on this session; go on once they are written.
+      schedule(r);
+      return;
+    }
+    const budget = Math.min(fastBudget(link), PUMP_SLICE);
+    const maxPayload = maxSingleFramePayload(link);
+    const batch: Buffer[] = [];
+    let bytesTotal = 0;
     let last: ReturnType<typeof r.log.lastEnqueued> | undefined;
-    while (budget > 0 && room > 0 && r.next < end) {
+    while (batch.length < budget && r.next < end && bytesTotal < PUMP_BYTES) {
       const event = r.log.read(r.next)!;
       let bytes = event.bytes;
       if (r.runtimeMetrics) {
@@ -396,12 +412,19 @@ export async function startLocalEventHubs(options: LocalEventHubsOptions = {}): 
           bytes.subarray(event.headerLength),
         ]);
       }
-      link.send(bytes, TAG, 0);
+      if (bytes.length > maxPayload) {
+        // Needs several frames: leave it to rhea, which fragments, after what is batched so far.
+        if (batch.length === 0) {
+          link.send(bytes, TAG, 0);
+          r.next++;
+        }
+        break;
+      }
+      batch.push(bytes);
+      bytesTotal += bytes.length;
       r.next++;
-      budget--;
-      room--;
     }
-    // More to send and credit left: continue after rhea has written what is queued.
+    if (batch.length > 0) writeTransfers(link, batch, bytesTotal);
     if (r.next < r.log.endSequenceNumber && link.credit > 0) schedule(r);
   };
 
