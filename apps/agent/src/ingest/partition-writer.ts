@@ -256,6 +256,7 @@ export class PartitionWriter {
       state.lastSequence,
     );
     await segment.file.publish(path);
+    log.debug({ path, lastSequence: state.lastSequence }, 'file published; checkpointing');
     if (this.#o.pauseAfterCommitMs) await sleep(this.#o.pauseAfterCommitMs);
     if (signal.aborted) throw new OwnershipLostError(partitionId);
     await this.#o.checkpoint({ sequenceNumber: state.lastSequence, offset: state.lastOffset }, signal);
@@ -317,6 +318,22 @@ export class PartitionWriter {
       }
     }
     await this.#chain;
+  }
+
+  /**
+   * The SDK restarts this partition's reader from the checkpoint (after a receive error): the open
+   * segment is dropped (it will be re-read), files already ended finish publishing and checkpointing.
+   */
+  async settle(): Promise<void> {
+    this.#draining = true;
+    const segment = this.#segment;
+    this.#segment = null;
+    if (segment) this.#discard(segment, 'reader-restart');
+    try {
+      await this.#chain;
+    } finally {
+      this.#closed = true;
+    }
   }
 
   /** Ownership lost or deadline reached: drop everything not yet published; never publish it later. */

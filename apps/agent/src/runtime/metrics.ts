@@ -78,12 +78,6 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    rewrittenBodies: new Counter({
-      name: 'hubcap_ndjson_rewritten_bodies_total',
-      help: 'NDJSON bodies rewritten to keep one event per line',
-      labelNames: ['kind'] as const,
-      registers: [registry],
-    }),
     ready: new Gauge({ name: 'hubcap_ready', help: '1 when ready', registers: [registry] }),
   };
 }

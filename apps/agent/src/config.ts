@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import { parseOrThrow, TopicConfig, ValidationError } from '@hubcap/shared';
+import type { Env } from './env.ts';
+import { createFileFormat, UnsupportedFormatError } from './pipeline/format.ts';
+import type { ControlPlaneClient } from './report/control-plane-client.ts';
+
+/** A user mistake in the configuration: reported as plain lines, never as a stack trace. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(message: string, problems: string[] = []) {
+    super(problems.length ? `${message}:\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadedConfig {
+  config: TopicConfig;
+  version: number | undefined;
+  source: string;
+}
+
+function parseJson(text: string, subject: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${subject} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** Checks what the schema cannot: features this agent version does not implement. */
+export function checkSupported(config: TopicConfig, subject: string): void {
+  try {
+    createFileFormat(config.format);
+  } catch (error) {
+    if (error instanceof UnsupportedFormatError)
+      throw new ConfigError(`${subject} is invalid`, [error.message]);
+    throw error;
+  }
+}
+
+function validate(input: unknown, subject: string): TopicConfig {
+  try {
+    const config = parseOrThrow(TopicConfig, input, subject);
+    checkSupported(config, subject);
+    return config;
+  } catch (error) {
+    if (error instanceof ValidationError) throw new ConfigError(`${subject} is invalid`, error.problems);
+    throw error;
+  }
+}
+
+/**
+ * The TopicConfig, from the first of: HUBCAP_CONFIG_FILE, HUBCAP_CONFIG (JSON), the control plane's
+ * `agent.config` (HUBCAP_CONTROL_PLANE_URL + HUBCAP_AGENT_TOKEN).
+ */
+export async function loadConfig(
+  env: Env,
+  controlPlane: () => ControlPlaneClient | undefined,
+): Promise<LoadedConfig> {
+  if (env.HUBCAP_CONFIG_FILE) {
+    const subject = `config file ${env.HUBCAP_CONFIG_FILE}`;
+    let text: string;
+    try {
+      text = await readFile(env.HUBCAP_CONFIG_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `cannot read ${subject}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    return { config: validate(parseJson(text, subject), subject), version: undefined, source: subject };
+  }
+  if (env.HUBCAP_CONFIG) {
+    const subject = 'HUBCAP_CONFIG';
+    return {
+      config: validate(parseJson(env.HUBCAP_CONFIG, subject), subject),
+      version: undefined,
+      source: subject,
+    };
+  }
+  const client = controlPlane();
+  if (client) {
+    const subject = `config from ${env.HUBCAP_CONTROL_PLANE_URL}`;
+    let response: { version: number; config: unknown };
+    try {
+      response = await client.fetchConfig();
+    } catch (error) {
+      throw new ConfigError(`cannot fetch the config from the control plane: ${(error as Error).message}`);
+    }
+    return { config: validate(response.config, subject), version: response.version, source: subject };
+  }
+  throw new ConfigError(
+    'no configuration: set HUBCAP_CONFIG_FILE (a JSON file), HUBCAP_CONFIG (JSON), or HUBCAP_CONTROL_PLANE_URL and HUBCAP_AGENT_TOKEN',
+  );
+}

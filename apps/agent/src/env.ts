@@ -1,0 +1,47 @@
+import { hostname } from 'node:os';
+import { describeIssues, ValidationError } from '@hubcap/shared';
+import { z } from 'zod';
+
+/** The only place that reads process.env. Every variable is validated at boot. */
+
+const int = (min: number, max: number) => z.coerce.number().int('must be a whole number').min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be "true" or "false"' })
+  .transform((v) => v === 'true' || v === '1');
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+export const Env = z.object({
+  HUBCAP_CONFIG_FILE: optionalText,
+  HUBCAP_CONFIG: optionalText,
+  HUBCAP_CONTROL_PLANE_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  HUBCAP_AGENT_TOKEN: optionalText,
+  HUBCAP_AGENT_ID: optionalText,
+  HUBCAP_HTTP_PORT: int(0, 65535).default(8080),
+  HUBCAP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HUBCAP_DRAIN_TIMEOUT_MS: int(0, 600_000).default(25_000),
+  HUBCAP_MAX_BATCH_SIZE: int(1, 100_000).default(2000),
+  HUBCAP_MAX_WAIT_SECONDS: z.coerce.number().min(0.05).max(60).default(1),
+  HUBCAP_PREFETCH_COUNT: int(0, 1_000_000).default(6000),
+  HUBCAP_LB_UPDATE_INTERVAL_MS: int(100, 600_000).default(10_000),
+  HUBCAP_LB_OWNERSHIP_EXPIRY_MS: int(1000, 3_600_000).default(60_000),
+  HUBCAP_BLOCK_BYTES: int(64 * 1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
+  HUBCAP_CREATE_CONTAINERS: bool.default(false),
+  /** Test hook: sleep between publishing a file and checkpointing it (crash tests). */
+  HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS: int(0, 600_000).default(0),
+});
+
+export type Env = z.output<typeof Env>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = Env.safeParse(source);
+  if (!result.success) throw new ValidationError('environment', describeIssues(result.error));
+  return result.data;
+}
+
+export function defaultAgentId(): string {
+  return `${hostname()}-${process.pid}`;
+}

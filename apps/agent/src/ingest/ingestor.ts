@@ -1,0 +1,267 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type CheckpointStore,
+  CloseReason,
+  type EventHubConsumerClient,
+  earliestEventPosition,
+  latestEventPosition,
+  type PartitionContext,
+  type ReceivedEventData,
+  type Subscription,
+} from '@azure/event-hubs';
+import type { TopicConfig } from '@hubcap/shared';
+import type { FileFormat } from '../pipeline/format.ts';
+import type { PathLayout } from '../pipeline/paths.ts';
+import type { SegmentLimits } from '../pipeline/segment-policy.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { Metrics } from '../runtime/metrics.ts';
+import { type AgentStatus, partitionLag } from '../runtime/status.ts';
+import { retryStorage } from '../sink/retry.ts';
+import type { Sink } from '../sink/sink.ts';
+import { type FlushedFile, PartitionWriter } from './partition-writer.ts';
+
+export interface IngestorOptions {
+  config: TopicConfig;
+  client: EventHubConsumerClient;
+  checkpointStore: CheckpointStore;
+  sink: Sink;
+  format: FileFormat;
+  layout: PathLayout;
+  limits: SegmentLimits;
+  agentId: string;
+  log: Logger;
+  metrics: Metrics;
+  status: AgentStatus;
+  receive: { maxBatchSize: number; maxWaitTimeInSeconds: number; prefetchCount: number };
+  pauseAfterCommitMs?: number;
+  onFlushed?(file: FlushedFile): void;
+}
+
+/** Event Hubs errors that need an operator rather than a retry. */
+function isFatalSourceError(error: Error & { code?: string }): boolean {
+  return /Unauthorized|MessagingEntityNotFound|ResourceNotFound|InvalidSignature|ArgumentError/i.test(
+    `${error.code ?? ''} ${error.name}`,
+  );
+}
+
+/**
+ * The source side: one EventHubConsumerClient subscription (the SDK balances partitions between
+ * replicas through the checkpoint store) feeding one PartitionWriter per owned partition.
+ */
+export class Ingestor {
+  readonly #o: IngestorOptions;
+  readonly #writers = new Map<string, PartitionWriter>();
+  /** Writers being retired (restart after an error): their published files finish checkpointing first. */
+  readonly #settling = new Map<string, Promise<void>>();
+  #subscription: Subscription | null = null;
+  #draining = false;
+  #closed: Promise<void> | null = null;
+  #lagTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: IngestorOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    const { client, config, receive } = this.#o;
+    this.#subscription = client.subscribe(
+      {
+        processInitialize: (ctx) => this.#initialize(ctx),
+        processEvents: (events, ctx) => this.#events(events, ctx),
+        processError: (error, ctx) => this.#error(error, ctx),
+        processClose: (reason, ctx) => this.#close(reason, ctx),
+      },
+      {
+        startPosition: config.source.startPosition === 'latest' ? latestEventPosition : earliestEventPosition,
+        maxBatchSize: receive.maxBatchSize,
+        maxWaitTimeInSeconds: receive.maxWaitTimeInSeconds,
+        prefetchCount: receive.prefetchCount,
+        skipParsingBodyAsJson: true,
+        trackLastEnqueuedEventProperties: true,
+      },
+    );
+    this.#lagTimer = setInterval(() => this.#updateLag(), 5000);
+    this.#lagTimer.unref();
+  }
+
+  get ownedPartitions(): string[] {
+    return [...this.#writers.keys()];
+  }
+
+  async #initialize(ctx: PartitionContext): Promise<void> {
+    const { partitionId } = ctx;
+    await this.#settling.get(partitionId);
+    const { o, log } = { o: this.#o, log: this.#o.log.child({ partition: partitionId }) };
+    const stats = o.status.partition(partitionId);
+    stats.oldestPending = null;
+    const where = {
+      fullyQualifiedNamespace: ctx.fullyQualifiedNamespace,
+      eventHubName: ctx.eventHubName,
+      consumerGroup: ctx.consumerGroup,
+    };
+    const writer = new PartitionWriter({
+      partitionId,
+      layout: o.layout,
+      format: o.format,
+      limits: o.limits,
+      sink: o.sink,
+      log,
+      stats,
+      metrics: o.metrics,
+      pauseAfterCommitMs: o.pauseAfterCommitMs,
+      onFlushed: (file) => {
+        o.status.totals.eventsWritten += file.events;
+        o.status.totals.bytesWritten += file.bytes;
+        o.status.totals.filesWritten++;
+        o.onFlushed?.(file);
+      },
+      checkpoint: (position, signal) =>
+        retryStorage(
+          'checkpoint',
+          () => o.checkpointStore.updateCheckpoint({ ...where, partitionId, ...position }),
+          {
+            signal,
+            onError: (info) => {
+              o.metrics.retries.inc({ operation: 'checkpoint', kind: info.kind });
+              o.metrics.errors.inc({ kind: 'checkpoint' });
+              o.status.recordError('checkpoint', info.message, info.retryable, partitionId);
+              log.warn({ error: info.message }, 'checkpoint failed; retrying');
+            },
+          },
+        ),
+      owns: async (signal) => {
+        const owners = await retryStorage(
+          'listOwnership',
+          () =>
+            o.checkpointStore.listOwnership(
+              where.fullyQualifiedNamespace,
+              where.eventHubName,
+              where.consumerGroup,
+            ),
+          { signal },
+        );
+        return owners.some((x) => x.partitionId === partitionId && x.ownerId === o.agentId);
+      },
+    });
+    this.#writers.set(partitionId, writer);
+    o.metrics.ownedPartitions.set(this.#writers.size);
+    log.info('partition claimed; reading from its checkpoint');
+  }
+
+  async #events(events: ReceivedEventData[], ctx: PartitionContext): Promise<void> {
+    const { partitionId } = ctx;
+    const writer = this.#writers.get(partitionId);
+    if (!writer || this.#draining) return;
+    const stats = this.#o.status.partition(partitionId);
+    const last = ctx.lastEnqueuedEventProperties;
+    if (last?.sequenceNumber !== undefined) {
+      stats.lastEnqueued = {
+        sequenceNumber: last.sequenceNumber,
+        offset: String(last.offset ?? ''),
+        enqueuedTime: (last.enqueuedOn ?? new Date()).toISOString(),
+      };
+    }
+    if (events.length > 0) {
+      this.#o.status.clearFatal('source');
+      let bytes = 0;
+      for (const e of events) bytes += (e.body as Uint8Array | undefined)?.byteLength ?? 0;
+      this.#o.metrics.eventsReceived.inc({ partition: partitionId }, events.length);
+      this.#o.metrics.bytesReceived.inc({ partition: partitionId }, bytes);
+    }
+    try {
+      await writer.write(events);
+    } catch (error) {
+      this.#o.status.recordError('sink', (error as Error).message, true, partitionId);
+      this.#o.metrics.errors.inc({ kind: 'sink' });
+      throw error;
+    }
+  }
+
+  async #error(error: Error, ctx: PartitionContext): Promise<void> {
+    const fatal = isFatalSourceError(error as Error & { code?: string });
+    this.#o.metrics.errors.inc({ kind: 'source' });
+    this.#o.status.recordError('source', error.message, !fatal, ctx.partitionId || undefined);
+    if (fatal) this.#o.status.setFatal('source', error.message);
+    this.#o.log.warn(
+      {
+        partition: ctx.partitionId || undefined,
+        error: error.message,
+        code: (error as { code?: string }).code,
+      },
+      'event hubs error',
+    );
+  }
+
+  async #close(reason: CloseReason, ctx: PartitionContext): Promise<void> {
+    const { partitionId } = ctx;
+    const writer = this.#writers.get(partitionId);
+    if (!writer) return;
+    if (this.#draining) return; // drain() owns the writers now
+    this.#writers.delete(partitionId);
+    this.#o.metrics.ownedPartitions.set(this.#writers.size);
+    if (reason === CloseReason.OwnershipLost) {
+      this.#o.log.info(
+        { partition: partitionId },
+        'partition lost to another replica; discarding its open segment',
+      );
+      writer.abandon('ownership-lost');
+      await writer.close();
+      return;
+    }
+    // The SDK restarts the partition from the checkpoint: the open segment is replayed, and files
+    // already ended finish publishing and checkpointing before the new reader starts.
+    this.#o.log.info(
+      { partition: partitionId, reason },
+      'partition reader stopped; it restarts from the checkpoint',
+    );
+    const settled = writer.settle().catch(() => {});
+    this.#settling.set(partitionId, settled);
+    await settled;
+    this.#settling.delete(partitionId);
+  }
+
+  #updateLag(): void {
+    const now = Date.now();
+    for (const [partition, stats] of this.#o.status.partitions) {
+      const lag = partitionLag(stats, now);
+      this.#o.metrics.lagEvents.set({ partition }, lag.events);
+      this.#o.metrics.lagSeconds.set({ partition }, lag.seconds);
+    }
+  }
+
+  /**
+   * Graceful stop: stop taking events, publish and checkpoint every open segment within `deadlineMs`;
+   * whatever is not done by then is dropped (and replayed by the next owner, never duplicated).
+   */
+  async drain(deadlineMs: number): Promise<{ drained: boolean }> {
+    this.#draining = true;
+    const writers = [...this.#writers.values()];
+    const all = Promise.allSettled(writers.map((w) => w.drain()));
+    const result = await Promise.race([
+      all.then(() => 'done' as const),
+      sleep(deadlineMs, 'timeout' as const),
+    ]);
+    if (result === 'timeout') {
+      for (const w of writers) w.abandon('drain-deadline');
+      this.#o.log.warn(
+        { deadlineMs },
+        'drain deadline reached; unfinished segments dropped (they will be replayed)',
+      );
+    }
+    this.#updateLag();
+    return { drained: result === 'done' };
+  }
+
+  /** Idempotent, ordered: drain must come first for a graceful stop; close releases everything. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#draining = true;
+      if (this.#lagTimer) clearInterval(this.#lagTimer);
+      await Promise.all([...this.#writers.values()].map((w) => w.close()));
+      this.#writers.clear();
+      await this.#subscription?.close().catch(() => {});
+      await this.#o.client.close().catch(() => {});
+    })();
+    return this.#closed;
+  }
+}
