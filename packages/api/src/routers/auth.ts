@@ -1,8 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { verifyPassword } from '../auth/password.ts';
+import { hashPassword, verifyPassword } from '../auth/password.ts';
 import { clearedSessionCookie, createSession, deleteSession, sessionCookie } from '../auth/sessions.ts';
 import { AppError } from '../errors.ts';
 import { publicProcedure, router, viewerProcedure } from '../trpc.ts';
+
+let decoy: Promise<string> | undefined;
+const decoyHash = () => {
+  decoy ??= hashPassword(randomBytes(16).toString('hex'));
+  return decoy;
+};
 
 const SignIn = z.strictObject({
   email: z.email('enter an email address').max(320),
@@ -12,9 +19,10 @@ const SignIn = z.strictObject({
 export const authRouter = router({
   signIn: publicProcedure.input(SignIn).mutation(async ({ ctx, input }) => {
     const user = await ctx.prisma.user.findUnique({ where: { email: input.email.toLowerCase() } });
-    const valid =
-      user?.passwordHash && !user.disabledAt && (await verifyPassword(input.password, user.passwordHash));
-    // One message for every failure, so the form does not reveal which accounts exist.
+    // Unknown accounts cost the same hash as known ones, and every failure gets one message,
+    // so neither timing nor wording reveals which accounts exist.
+    const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
+    const valid = matches && user?.passwordHash && !user.disabledAt;
     if (!user || !valid) throw new AppError('UNAUTHORIZED', 'wrong email or password');
     const session = await createSession(ctx.prisma, user.id);
     ctx.setCookie(sessionCookie(session.token, session.expiresAt, ctx.secure));
