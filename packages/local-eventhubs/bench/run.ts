@@ -2,13 +2,14 @@
 // SDK producer. Server and consumer run in child processes so each one's CPU time is measured.
 import { type ChildProcess, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { createRng, sampleEvent } from '../src/index.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const PARTITIONS = ['0', '1', '2', '3'];
+const loadAtStart = loadavg()[0]!;
 const here = import.meta.dirname;
 
 function once<T>(child: ChildProcess, type: string): Promise<T> {
@@ -106,7 +107,7 @@ const report = `# Local Event Hubs benchmark
 
 - Date: ${new Date().toISOString()}
 - Node: ${process.version}
-- Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), shared with other work
+- Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), shared with other work; 1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end
 - Events: ${fmt(sent)} API-gateway JSON events, ${fmt(eventBytes)} bytes on average, 4 partitions, preloaded by the ingest run
 - Server peak RSS after preload: ${fmt(finalCpu.rss / 1e6)} MB
 

@@ -73,6 +73,7 @@ interface PartitionReceiver {
   runtimeMetrics: boolean;
   closed: boolean;
   scheduled: boolean;
+  awaitingDrain: boolean;
   unsubscribe: () => void;
 }
 
@@ -382,7 +383,13 @@ export async function startLocalEventHubs(options: LocalEventHubsOptions = {}): 
     if (r.next >= end || link.credit <= 0) return;
     const state = fastPathState(link);
     if (state === 'backpressure') {
-      onSocketDrain(link, () => schedule(r));
+      if (!r.awaitingDrain) {
+        r.awaitingDrain = true;
+        onSocketDrain(link, () => {
+          r.awaitingDrain = false;
+          schedule(r);
+        });
+      }
       return;
     }
     if (state === 'not-ready') {
@@ -537,6 +544,7 @@ export async function startLocalEventHubs(options: LocalEventHubsOptions = {}): 
       runtimeMetrics,
       closed: false,
       scheduled: false,
+      awaitingDrain: false,
       unsubscribe: () => {},
     };
     r.unsubscribe = partition.subscribe(() => schedule(r));
