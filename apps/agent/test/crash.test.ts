@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { runCrashScenario } from './crash.ts';
+
+describe('crash test: kill -9 at random moments, restart, every event exactly once', () => {
+  it('one replica, NDJSON + gzip', { timeout: 180_000 }, async () => {
+    const result = await runCrashScenario({
+      partitions: 4,
+      eventsPerPartition: 4000,
+      waves: 4,
+      kills: 6,
+      replicas: 1,
+      killAfterMs: [500, 2500],
+    });
+    expect(result.produced).toBe(16_000);
+    expect(result.killsBetweenCommitAndCheckpoint).toBeGreaterThanOrEqual(2);
+    expect(result.replayRewrites).toBeGreaterThanOrEqual(2);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicated).toEqual([]);
+    expect(result.unexpected).toEqual([]);
+    expect(result.events).toBe(16_000);
+  });
+
+  it('two replicas sharing partitions, Avro, one killed at a time', { timeout: 180_000 }, async () => {
+    const result = await runCrashScenario({
+      partitions: 4,
+      eventsPerPartition: 3000,
+      waves: 3,
+      kills: 4,
+      replicas: 2,
+      format: { type: 'avro', codec: 'deflate' },
+      killAfterMs: [1000, 3000],
+    });
+    expect(result.missing).toEqual([]);
+    expect(result.duplicated).toEqual([]);
+    expect(result.events).toBe(12_000);
+  });
+});
