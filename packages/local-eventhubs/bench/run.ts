@@ -109,7 +109,7 @@ const report = `# Local Event Hubs benchmark
 - Node: ${process.version}
 - Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), shared with other work; 1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end
 - Events: ${fmt(sent)} API-gateway JSON events, ${fmt(eventBytes)} bytes on average, 4 partitions, preloaded by the ingest run
-- Server peak RSS after preload: ${fmt(finalCpu.rss / 1e6)} MB
+- Server RSS at the end (all events held in memory): ${fmt(finalCpu.rss / 1e6)} MB
 
 | run | events | seconds | events/s | MB/s (bodies) | server CPU s | consumer CPU s |
 |---|---|---|---|---|---|---|
