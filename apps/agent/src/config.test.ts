@@ -1,0 +1,78 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+import { readEnv } from './env.ts';
+
+const good = {
+  topic: 'orders',
+  source: {
+    fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+    eventHubName: 'orders',
+    auth: { kind: 'workloadIdentity' },
+  },
+  destination: { kind: 'localFolder', path: '/tmp/lake' },
+};
+const none = () => undefined;
+
+describe('environment', () => {
+  it('applies defaults and names each bad variable', () => {
+    expect(readEnv({}).HUBCAP_HTTP_PORT).toBe(8080);
+    expect(readEnv({}).HUBCAP_DRAIN_TIMEOUT_MS).toBe(25_000);
+    expect(() => readEnv({ HUBCAP_HTTP_PORT: 'abc', HUBCAP_CREATE_CONTAINERS: 'yes' })).toThrow(
+      /HUBCAP_HTTP_PORT: .*\n {2}- HUBCAP_CREATE_CONTAINERS: must be "true" or "false"/,
+    );
+  });
+});
+
+describe('config loading', () => {
+  it('reads HUBCAP_CONFIG and fills defaults', async () => {
+    const { config, source } = await loadConfig(readEnv({ HUBCAP_CONFIG: JSON.stringify(good) }), none);
+    expect(source).toBe('HUBCAP_CONFIG');
+    expect(config.format).toEqual({ type: 'ndjson', compression: 'gzip' });
+  });
+
+  it('reads a config file and lists every problem on its own line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hubcap-config-'));
+    const file = join(dir, 'bad.json');
+    await writeFile(file, JSON.stringify({ ...good, topic: 'Bad Name', batching: { maxEvents: 0 } }));
+    const error = await loadConfig(readEnv({ HUBCAP_CONFIG_FILE: file }), none).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(
+      `config file ${file} is invalid:\n` +
+        '  - topic: use lower-case letters, digits and dashes, starting and ending with a letter or digit\n' +
+        '  - batching.maxEvents: must be at least 1',
+    );
+  });
+
+  it('refuses Parquet at boot, clearly', async () => {
+    const error = await loadConfig(
+      readEnv({ HUBCAP_CONFIG: JSON.stringify({ ...good, format: { type: 'parquet' } }) }),
+      none,
+    ).catch((e: unknown) => e);
+    expect((error as ConfigError).problems).toEqual([
+      'format.type "parquet" is not supported yet by this agent version; use "ndjson" or "avro"',
+    ]);
+  });
+
+  it('explains invalid JSON and a missing configuration', async () => {
+    await expect(loadConfig(readEnv({ HUBCAP_CONFIG: '{nope' }), none)).rejects.toThrow(
+      /HUBCAP_CONFIG is not valid JSON/,
+    );
+    await expect(loadConfig(readEnv({}), none)).rejects.toThrow(/no configuration: set HUBCAP_CONFIG_FILE/);
+  });
+
+  it('fetches the config from the control plane', async () => {
+    const client = {
+      report: async () => ({ configVersion: 3 }),
+      fetchConfig: async () => ({ version: 3, config: good }),
+    };
+    const loaded = await loadConfig(
+      readEnv({ HUBCAP_CONTROL_PLANE_URL: 'http://cp:3000', HUBCAP_AGENT_TOKEN: 't' }),
+      () => client,
+    );
+    expect(loaded.version).toBe(3);
+    expect(loaded.config.topic).toBe('orders');
+  });
+});

@@ -1,0 +1,127 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeControlPlane } from '../../test/fake-control-plane.ts';
+import { AgentStatus } from '../runtime/status.ts';
+import { createControlPlaneClient } from './control-plane-client.ts';
+import { ReportBuilder, Reporter } from './reporter.ts';
+
+const config = {
+  topic: 'orders',
+  source: {
+    fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+    eventHubName: 'orders',
+    auth: { kind: 'workloadIdentity' as const },
+  },
+  destination: { kind: 'localFolder' as const, path: '/tmp/x' },
+};
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+function status() {
+  const s = new AgentStatus();
+  s.setCheck('sink', true);
+  s.setCheck('source', true);
+  const p = s.partition('0');
+  p.lastEnqueued = { sequenceNumber: 99, offset: '9900', enqueuedTime: new Date().toISOString() };
+  p.lastCheckpointed = { sequenceNumber: 49, offset: '4900', enqueuedTime: new Date().toISOString() };
+  p.eventsReceived = 100;
+  return s;
+}
+
+const waitFor = async (check: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('control plane client and reporter', () => {
+  it('fetches the config and sends valid reports with the bearer token', async () => {
+    const cp = await startFakeControlPlane({ token: 's3cret', config, version: 7 });
+    closers.push(cp.close);
+    const client = createControlPlaneClient({ url: cp.url, token: 's3cret' });
+    expect(await client.fetchConfig()).toEqual({ version: 7, config });
+    const s = status();
+    s.recordError('sink', '503 ServerBusy', true);
+    const versions: number[] = [];
+    const reporter = new Reporter({
+      client,
+      builder: new ReportBuilder(s, {
+        agentId: 'a-1',
+        topic: 'orders',
+        agentVersion: '0.1.0',
+        configVersion: 7,
+      }),
+      status: s,
+      intervalMs: 50,
+      log: pino({ level: 'silent' }),
+      onConfigVersion: (v) => versions.push(v),
+    });
+    reporter.start();
+    await waitFor(() => cp.reports.length >= 2);
+    await reporter.close();
+    const first = cp.reports[0]!;
+    expect(first).toMatchObject({ agentId: 'a-1', topic: 'orders', ready: true, configVersion: 7 });
+    expect(first.partitions[0]).toMatchObject({ partitionId: '0', lagEvents: 50 });
+    expect(first.errors).toHaveLength(1);
+    expect(cp.reports[1]!.errors).toEqual([]);
+    expect(versions[0]).toBe(7);
+  });
+
+  it('rejects a wrong token', async () => {
+    const cp = await startFakeControlPlane({ token: 's3cret', config });
+    closers.push(cp.close);
+    await expect(createControlPlaneClient({ url: cp.url, token: 'nope' }).fetchConfig()).rejects.toThrow(
+      /UNAUTHORIZED/,
+    );
+  });
+
+  it('keeps only the latest report while the control plane is down, backs off, and carries errors over', async () => {
+    const cp = await startFakeControlPlane({ token: 't', config });
+    closers.push(cp.close);
+    cp.state.down = true;
+    const s = status();
+    s.recordError('source', 'link detached', true);
+    const reporter = new Reporter({
+      client: createControlPlaneClient({ url: cp.url, token: 't', timeoutMs: 500 }),
+      builder: new ReportBuilder(s, {
+        agentId: 'a',
+        topic: 'orders',
+        agentVersion: '0',
+        configVersion: undefined,
+      }),
+      status: s,
+      intervalMs: 20,
+      log: pino({ level: 'silent' }),
+      backoff: { baseMs: 20, maxMs: 100 },
+    });
+    reporter.start();
+    await waitFor(() => reporter.failed >= 3);
+    cp.state.down = false;
+    await waitFor(() => cp.reports.length >= 1);
+    await reporter.close();
+    expect(cp.reports[0]!.errors.map((e) => e.message)).toContain('link detached');
+  });
+
+  it('gives up on a slow call after its timeout', async () => {
+    const cp = await startFakeControlPlane({ token: 't', config });
+    closers.push(cp.close);
+    cp.state.delayMs = 2000;
+    const client = createControlPlaneClient({ url: cp.url, token: 't', timeoutMs: 200 });
+    const started = Date.now();
+    await expect(
+      client.report(
+        new ReportBuilder(status(), {
+          agentId: 'a',
+          topic: 'orders',
+          agentVersion: '0',
+          configVersion: undefined,
+        }).build(),
+      ),
+    ).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
