@@ -1,11 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TopicConfigInput } from '@hubcap/shared';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 import { readEnv } from './env.ts';
 
-const good = {
+const good: TopicConfigInput = {
   topic: 'orders',
   source: {
     fullyQualifiedNamespace: 'ns.servicebus.windows.net',

@@ -73,7 +73,7 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashResult> {
         HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS: pause ? '400' : '0',
       });
       agents.add(agent);
-      agent.exited.then(() => {
+      void agent.exited.then(() => {
         agents.delete(agent);
         replayRewrites += agent.lines.filter((l) => l.includes('never checkpointed; rewriting')).length;
       });
