@@ -1,0 +1,3 @@
+export * from './manifests.ts';
+export * from './names.ts';
+export * from './types.ts';
