@@ -79,16 +79,27 @@ describe('migrateDeploy', () => {
 });
 
 describe('migrateDev', () => {
-  it('writes the same init migration as the committed one, then finds nothing to do', async () => {
+  it('writes an init migration giving the same schema as the committed ones, then finds nothing to do', async () => {
     const url = freshDatabase();
     const dir = await tempDir();
     const created = await migrateDev(url, 'init', { migrationsDir: dir, schemaPath: defaultSchemaPath });
     expect(created.created).toMatch(/^\d{14}_init$/);
     expect(created.applied).toEqual([created.created]);
 
-    const [committed] = (await readdir(defaultMigrationsDir)).filter((name) => name.endsWith('_init'));
-    const expected = await readFile(join(defaultMigrationsDir, committed!, 'migration.sql'), 'utf8');
-    expect(await readFile(join(dir, created.created!, 'migration.sql'), 'utf8')).toBe(expected);
+    // Later migrations add columns at the end of tables, so compare the catalog rather than SQL text.
+    const committed = freshDatabase();
+    await migrateDeploy(committed);
+    const catalog = async (db: string) =>
+      JSON.stringify(
+        await run(
+          db,
+          `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+           WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'
+           UNION ALL SELECT tablename, indexname, indexdef, '', '' FROM pg_indexes WHERE schemaname = 'public'
+           ORDER BY 1, 2`,
+        ),
+      );
+    expect(await catalog(url)).toBe(await catalog(committed));
     expect(await readFile(join(dir, 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"');
 
     expect(await migrateDev(url, 'again', { migrationsDir: dir })).toEqual({ applied: [] });

@@ -37,6 +37,19 @@ export const AgentError = z.strictObject({
   retryable: z.boolean(),
 });
 
+export const MAX_REPORTED_FILES = 50;
+
+/** A file the agent committed to the destination since its previous report. */
+export const FileReport = z.strictObject({
+  path: z.string().min(1, 'path is required').max(1024),
+  partitionId: z.string().min(1, 'partitionId is required').max(64),
+  events: Count,
+  bytes: Count,
+  firstSequenceNumber: SequenceNumber,
+  lastSequenceNumber: SequenceNumber,
+  committedAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
+});
+
 export const AgentReport = z.strictObject({
   agentId: z.string().min(1, 'agentId is required').max(200),
   topic: TopicName,
@@ -57,9 +70,17 @@ export const AgentReport = z.strictObject({
     .array(AgentError)
     .max(MAX_REPORTED_ERRORS, `at most ${MAX_REPORTED_ERRORS} errors per report`)
     .meta({ description: 'Errors since the previous report (oldest dropped first beyond the limit).' }),
+  recentFiles: z
+    .array(FileReport)
+    .max(MAX_REPORTED_FILES, `at most ${MAX_REPORTED_FILES} files per report`)
+    .optional()
+    .meta({
+      description: 'Files committed since the previous report (optional; newest kept beyond the limit).',
+    }),
 });
 
 export type EventPosition = z.output<typeof EventPosition>;
 export type PartitionReport = z.output<typeof PartitionReport>;
 export type AgentError = z.output<typeof AgentError>;
+export type FileReport = z.output<typeof FileReport>;
 export type AgentReport = z.output<typeof AgentReport>;
