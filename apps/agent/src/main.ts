@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointStore } from '@azure/event-hubs';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
@@ -25,6 +26,16 @@ import type { Sink, SinkObserver } from './sink/sink.ts';
 import { blobCheckpointStore, createConsumerClient } from './source/event-hubs.ts';
 
 const SERVICE = 'hubcap-agent';
+
+/** Peak RSS of this process (VmHWM); ru_maxrss would include a forking parent's peak. */
+function peakRss(): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Prints a user mistake as plain lines (no stack trace) and exits. */
 function exitWithConfigError(error: ConfigError | ValidationError): never {
@@ -296,7 +307,15 @@ async function main(): Promise<void> {
     await reporter?.close();
     await dest.sink.close();
     await http.close();
-    agentLog.info({ drained }, 'stopped');
+    const usage = process.resourceUsage();
+    agentLog.info(
+      {
+        drained,
+        cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+        maxRssBytes: peakRss(),
+      },
+      'stopped',
+    );
   };
   if (!(await untilVerified('source', () => client.getPartitionIds(), status, agentLog, stopping.signal)))
     return;

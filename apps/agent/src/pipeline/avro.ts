@@ -110,7 +110,7 @@ export class AvroContainerEncoder extends Transform {
   #headerWritten = false;
 
   constructor(options: AvroContainerOptions) {
-    super({ writableObjectMode: true });
+    super({ writableObjectMode: true, writableHighWaterMark: 2 });
     this.#codec = options.codec;
     this.#blockBytes = options.blockBytes ?? 1024 * 1024;
     this.#level = options.deflateLevel ?? 6;

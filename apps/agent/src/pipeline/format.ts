@@ -26,13 +26,13 @@ export class UnsupportedFormatError extends Error {
 
 /** Compression levels, chosen by measurement (bench/compression.ts, see bench/results.md). */
 export const GZIP_LEVEL = 1;
-export const ZSTD_LEVEL = 1;
+export const ZSTD_LEVEL = 3;
 const OUTPUT_CHUNK = 256 * 1024;
 
 class NdjsonFramer extends Transform {
   readonly #stats: NdjsonStats | undefined;
   constructor(stats?: NdjsonStats) {
-    super({ writableObjectMode: true });
+    super({ writableObjectMode: true, writableHighWaterMark: 2 });
     this.#stats = stats;
   }
   override _transform(events: readonly SourceEvent[], _: BufferEncoding, done: TransformCallback): void {

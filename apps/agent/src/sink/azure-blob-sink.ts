@@ -19,6 +19,8 @@ export const DEFAULT_BLOCK_BYTES = 8 * 1024 * 1024;
 /** Copy Blob From URL (synchronous, atomic) accepts sources up to 256 MiB. */
 const SYNC_COPY_LIMIT = 256 * 1024 * 1024;
 const COPY_RANGE = 100 * 1024 * 1024;
+/** Blocks of one file uploading at the same time while the next one fills. */
+const MAX_STAGING = 2;
 
 /** The SDK retries each request (throttling, 5xx, timeouts) before our own outer retry loop. */
 export const STORAGE_PIPELINE_OPTIONS: StoragePipelineOptions = {
@@ -73,6 +75,7 @@ class BlockBlobFile extends Writable implements SinkFile {
   #buffered = 0;
   #total = 0;
   readonly #blockIds: string[] = [];
+  #inflight: Promise<void>[] = [];
 
   constructor(sink: AzureBlobSink, staging: BlockBlobClient, contentType: string, signal: AbortSignal) {
     super({ highWaterMark: 1024 * 1024 });
@@ -93,13 +96,26 @@ class BlockBlobFile extends Writable implements SinkFile {
     return body;
   }
 
-  async #stage(): Promise<void> {
+  /** Starts staging the buffered bytes as the next block; up to MAX_STAGING blocks upload at once. */
+  #stage(): Promise<void> {
     const body = this.#take();
     const id = blockId(this.#nonce, this.#blockIds.length);
-    await this.#sink.retry('stageBlock', this.#signal, (abortSignal) =>
-      this.#staging.stageBlock(id, body, body.byteLength, { abortSignal }),
-    );
     this.#blockIds.push(id);
+    const staged = this.#sink
+      .retry('stageBlock', this.#signal, (abortSignal) =>
+        this.#staging.stageBlock(id, body, body.byteLength, { abortSignal }),
+      )
+      .then(() => {});
+    staged.catch(() => {});
+    this.#inflight.push(staged);
+    // Every promise stays in #inflight until #settle, so no failure goes unobserved.
+    const oldest = this.#inflight[this.#inflight.length - MAX_STAGING];
+    return oldest ?? Promise.resolve();
+  }
+
+  async #settle(): Promise<void> {
+    const inflight = this.#inflight.splice(0);
+    await Promise.all(inflight);
   }
 
   override _write(chunk: Buffer, _: BufferEncoding, done: (error?: Error | null) => void): void {
@@ -114,11 +130,8 @@ class BlockBlobFile extends Writable implements SinkFile {
   }
 
   override _final(done: (error?: Error | null) => void): void {
-    if (this.#blockIds.length === 0 || this.#buffered === 0) {
-      done();
-      return;
-    }
-    this.#stage().then(() => done(), done);
+    if (this.#blockIds.length > 0 && this.#buffered > 0) this.#stage().catch(() => {});
+    this.#settle().then(() => done(), done);
   }
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {

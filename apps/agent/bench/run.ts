@@ -1,0 +1,239 @@
+/**
+ * Benchmark: `npm run bench -w @hubcap/agent` (optional env BENCH_EVENTS, default 500 000).
+ * Preloads 1 KB JSON events on 4 partitions of the local Event Hubs server, then measures in one run:
+ * (a) a bare SDK consumer that only counts, (b) the agent (child process) writing NDJSON + gzip to
+ * Azurite with 256 MiB segments, (c) the SDK-sample way: one blob per received batch + checkpoint.
+ * Writes bench/results.md.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { EventHubProducerClient } from '@azure/event-hubs';
+import { startLocalEventHubs } from '@hubcap/local-eventhubs';
+import { startAzurite } from '../test/azurite.ts';
+import { AGENT_MAIN } from '../test/harness.ts';
+import { measureCompression } from './compression.ts';
+import { jsonEvent } from './events.ts';
+
+const TOTAL = Number(process.env.BENCH_EVENTS ?? 500_000);
+const PARTITIONS = ['0', '1', '2', '3'];
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+interface Result {
+  name: string;
+  events: number;
+  bytes: number;
+  seconds: number;
+  cpuSeconds: number;
+  maxRssBytes: number;
+  files: number;
+}
+
+async function runChild(args: string[], env: Record<string, string> = {}): Promise<Record<string, number>> {
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`${args[0]} exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+async function main() {
+  const eh = await startLocalEventHubs({ hubs: [{ name: 'bench', partitionCount: 4 }], port: 0 });
+  const azurite = await startAzurite();
+  const connectionString = eh.connectionString('bench');
+  try {
+    log(`preloading ${TOTAL} events of ~1 KB on 4 partitions`);
+    const t0 = performance.now();
+    const producer = new EventHubProducerClient(connectionString, 'bench');
+    const perPartition = Math.ceil(TOTAL / PARTITIONS.length);
+    let preloadedBytes = 0;
+    await Promise.all(
+      PARTITIONS.map(async (partitionId, p) => {
+        let batch = await producer.createBatch({ partitionId });
+        for (let i = 0; i < perPartition; i++) {
+          const body = jsonEvent(p * perPartition + i, 1024);
+          preloadedBytes += body.byteLength;
+          if (!batch.tryAdd({ body })) {
+            await producer.sendBatch(batch);
+            batch = await producer.createBatch({ partitionId });
+            batch.tryAdd({ body });
+          }
+        }
+        if (batch.count) await producer.sendBatch(batch);
+      }),
+    );
+    await producer.close();
+    const total = perPartition * PARTITIONS.length;
+    const preloadSeconds = (performance.now() - t0) / 1000;
+    log(
+      `preloaded ${total} events (${(preloadedBytes / 1e6).toFixed(0)} MB) in ${preloadSeconds.toFixed(1)} s`,
+    );
+
+    const results: Result[] = [];
+    log('(a) bare consumer');
+    const a = await runChild([here('./ceiling.ts'), connectionString, 'bench', String(total)]);
+    results.push({ name: '(a) bare SDK consumer (count only)', ...(a as Omit<Result, 'name'>) });
+
+    log('(b) agent, NDJSON + gzip, 256 MiB segments');
+    const lake = await azurite.container('bench-lake');
+    await azurite.container('bench-checkpoints');
+    const b = await runAgent(connectionString, azurite.connectionString, eh.port, total);
+    let files = 0;
+    for await (const _ of lake.listBlobsFlat()) files++;
+    results.push({ name: '(b) hubcap agent, NDJSON+gzip → Azurite', ...b, files });
+
+    log('(c) naive: one blob per batch + checkpoint');
+    const c = await runChild([
+      here('./naive.ts'),
+      connectionString,
+      'bench',
+      String(total),
+      azurite.connectionString,
+    ]);
+    results.push({ name: '(c) SDK-sample way: blob per batch + checkpoint', ...(c as Omit<Result, 'name'>) });
+
+    log('compression levels');
+    const compression = measureCompression(32);
+    await writeFile(
+      here('./results.md'),
+      report(results, compression, { total, preloadedBytes, preloadSeconds }),
+    );
+    log('wrote bench/results.md');
+    for (const r of results)
+      log(
+        `${r.name}: ${(r.events / r.seconds).toFixed(0)} ev/s, ${r.files} files, ${(r.cpuSeconds).toFixed(1)} cpu-s, ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
+  } finally {
+    await azurite.close();
+    await eh.close();
+  }
+}
+
+/** Runs the agent until every event has been received, then SIGTERM (drain: publish + checkpoint). */
+async function runAgent(ehConnection: string, storage: string, ehPort: number, total: number) {
+  const config = {
+    topic: 'bench',
+    source: {
+      fullyQualifiedNamespace: `127.0.0.1:${ehPort}`,
+      eventHubName: 'bench',
+      auth: { kind: 'connectionString', connectionString: ehConnection },
+    },
+    destination: {
+      kind: 'azureBlob',
+      account: { kind: 'connectionString', connectionString: storage },
+      container: 'bench-lake',
+      checkpointContainer: 'bench-checkpoints',
+    },
+    format: { type: 'ndjson', compression: 'gzip' },
+    batching: { maxBytes: 256 * 1024 * 1024, maxEvents: 50_000_000, maxAgeSeconds: 3600 },
+  };
+  const child = spawn(process.execPath, [AGENT_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
+      ...(process.env.BENCH_AGENT_ENV ? JSON.parse(process.env.BENCH_AGENT_ENV) : {}),
+      HUBCAP_CONFIG: JSON.stringify(config),
+      HUBCAP_HTTP_PORT: '0',
+      HUBCAP_LB_UPDATE_INTERVAL_MS: '1000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = once(child, 'exit');
+  let port = 0;
+  while (!port) {
+    await new Promise((r) => setTimeout(r, 50));
+    const m = /"port":(\d+)/.exec(out);
+    if (m) port = Number(m[1]);
+  }
+  let first = 0;
+  let received = 0;
+  let bytes = 0;
+  while (received < total) {
+    await new Promise((r) => setTimeout(r, 100));
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    received = sum(text, 'hubcap_events_received_total');
+    bytes = sum(text, 'hubcap_bytes_received_total');
+    if (received > 0 && !first) first = performance.now();
+  }
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  const seconds = (performance.now() - first) / 1000;
+  if (code !== 0) throw new Error(`agent exited with ${code}`);
+  const stopped = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.msg === 'stopped')!;
+  return {
+    events: received,
+    bytes,
+    seconds,
+    cpuSeconds: stopped.cpuSeconds as number,
+    maxRssBytes: stopped.maxRssBytes as number,
+  };
+}
+
+function sum(metrics: string, name: string): number {
+  let total = 0;
+  for (const m of metrics.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+(?:\\.\\d+)?(?:e\\+\\d+)?)$`, 'gm')))
+    total += Number(m[1]);
+  return total;
+}
+
+function report(
+  results: Result[],
+  compression: ReturnType<typeof measureCompression>,
+  preload: { total: number; preloadedBytes: number; preloadSeconds: number },
+): string {
+  const row = (r: Result) => {
+    const gb = r.bytes / 1e9;
+    return `| ${r.name} | ${(r.events / r.seconds).toFixed(0)} | ${(r.bytes / 1e6 / r.seconds).toFixed(1)} | ${r.seconds.toFixed(1)} | ${(r.cpuSeconds / gb).toFixed(1)} | ${(r.maxRssBytes / 2 ** 20).toFixed(0)} | ${r.files} |`;
+  };
+  const [a, b, c] = results as [Result, Result, Result];
+  const rate = (r: Result) => r.events / r.seconds;
+  const cpuPerGB = b.cpuSeconds / (b.bytes / 1e9);
+  const perDay = 300 * cpuPerGB; // CPU-seconds for 300 GB
+  const coresNeeded = perDay / 86_400;
+  return `# Agent benchmark
+
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (shared with other work), Node ${process.version}.
+The local Event Hubs server and Azurite run in the benchmark process; each contender runs as its own
+child process and reports its own CPU time and peak RSS (\`process.resourceUsage()\`).
+Preload: ${preload.total} JSON events of ~1 KB (${(preload.preloadedBytes / 1e6).toFixed(0)} MB) on 4 partitions, ${preload.preloadSeconds.toFixed(0)} s.
+The naive baseline (c) reads the first ${results[2]?.events ?? 0} events only (its rate is steady; reading all would take many minutes).
+Time runs from the first received event to the last event received (a, c) or to the end of the
+agent's drain after the last event was received — every file published and checkpointed (b).
+
+| contender | events/s | MB/s (bodies) | seconds | CPU-s per GB | peak RSS MiB | files |
+|---|---:|---:|---:|---:|---:|---:|
+${results.map(row).join('\n')}
+
+- (b)/(a) throughput: **${((rate(b) / rate(a)) * 100).toFixed(0)} %** (target ≥ 70 %)
+- (b)/(c) throughput: **${(rate(b) / rate(c)).toFixed(1)}×**, with ${b.files} files instead of ${c.files}
+- Peak RSS of (b) with 256 MiB segments: **${(b.maxRssBytes / 2 ** 20).toFixed(0)} MiB** (target ≤ 256 MiB): memory does not grow with
+  the segment size, because blocks are staged every 8 MiB.
+- CPU: ${cpuPerGB.toFixed(1)} CPU-seconds per GB of events → 300 GB/day needs ${perDay.toFixed(0)} CPU-s/day =
+  **${coresNeeded.toFixed(3)} of one core** on average (target ≤ 0.25).
+
+## Compression levels (NDJSON of the same 1 KB events, one core, in memory)
+
+| codec | input MB/s per core | ratio |
+|---|---:|---:|
+${compression.map((c) => `| ${c.codec} | ${c.mbPerSecond.toFixed(0)} | ${c.ratio.toFixed(2)} |`).join('\n')}
+
+Chosen: gzip level 1 (several times faster than level 6 for a slightly larger file; gzip is the
+compatibility default) and zstd level 3 (as fast as level 1 here, smaller files).
+`;
+}
+
+await main();
+process.exit(0);
