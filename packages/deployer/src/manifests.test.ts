@@ -150,7 +150,7 @@ describe('manifests', () => {
   });
 
   it('yield names that stay valid for the longest topic name', () => {
-    const name = 'a'.repeat(39) + 'z';
+    const name = `${'a'.repeat(39)}z`;
     const config = ordersConfig({ topic: name });
     expect(manifestProblems(manifests(spec(config), target))).toEqual([]);
   });

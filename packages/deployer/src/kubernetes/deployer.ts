@@ -1,0 +1,382 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  createConfiguration,
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  PolicyV1Api,
+  ServerConfiguration,
+  type V1Deployment,
+  type V1Pod,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import {
+  type AgentObject,
+  describeObject,
+  type KubernetesTarget,
+  manifests,
+  SECRET_KEYS,
+} from '../manifests.ts';
+import {
+  CONFIG_HASH_ANNOTATION,
+  CONFIG_VERSION_ANNOTATION,
+  FIELD_MANAGER,
+  objectName,
+  REPLICAS_ANNOTATION,
+  topicLabelSelector,
+} from '../names.ts';
+import {
+  type AgentDeploymentSpec,
+  type AgentLogLine,
+  type AgentReplicaStatus,
+  type Deployer,
+  DeployerError,
+  type DeploymentStatus,
+  emptyStatus,
+  type TopicRef,
+} from '../types.ts';
+import { toDeployerError } from './errors.ts';
+
+export interface KubernetesDeployerOptions extends KubernetesTarget {
+  kubeConfig: KubeConfig;
+  /** Per request. Default 15 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Container states that will not fix themselves. */
+const STUCK = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
+/**
+ * One Deployment (plus ServiceAccount, Secret, ConfigMap, optional PDB) per topic, in one namespace,
+ * through server-side apply with the field manager "hubcap".
+ */
+export class KubernetesDeployer implements Deployer {
+  readonly target = 'kubernetes' as const;
+  readonly #options: KubernetesDeployerOptions;
+  readonly #timeoutMs: number;
+  readonly #objects: KubernetesObjectApi;
+  readonly #core: CoreV1Api;
+  readonly #apps: AppsV1Api;
+  readonly #policy: PolicyV1Api;
+
+  constructor(options: KubernetesDeployerOptions) {
+    this.#options = options;
+    this.#timeoutMs = options.requestTimeoutMs ?? 15_000;
+    const cluster = options.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new DeployerError('unavailable', 'The kubeconfig has no current cluster.');
+    const timeoutMs = this.#timeoutMs;
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: options.kubeConfig },
+      promiseMiddleware: [
+        {
+          pre: async (context) => {
+            context.setSignal(AbortSignal.timeout(timeoutMs));
+            context.setHeaderParam('User-Agent', 'hubcap-control-plane');
+            return context;
+          },
+          post: async (response) => response,
+        },
+      ],
+    });
+    this.#objects = new KubernetesObjectApi(configuration);
+    this.#core = new CoreV1Api(configuration);
+    this.#apps = new AppsV1Api(configuration);
+    this.#policy = new PolicyV1Api(configuration);
+  }
+
+  get namespace(): string {
+    return this.#options.namespace;
+  }
+
+  async #call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw toDeployerError(error, `${what} in namespace "${this.namespace}"`, this.#timeoutMs);
+    }
+  }
+
+  /** The object, or null when it does not exist. */
+  async #readOrNull<T extends KubernetesObject>(what: string, read: () => Promise<T>): Promise<T | null> {
+    try {
+      return await this.#call(what, read);
+    } catch (error) {
+      if (error instanceof DeployerError && error.kind === 'notFound') return null;
+      throw error;
+    }
+  }
+
+  #readDeployment(topic: Pick<TopicRef, 'name'>): Promise<V1Deployment | null> {
+    const name = objectName(topic);
+    return this.#readOrNull(`read Deployment/${name}`, () =>
+      this.#apps.readNamespacedDeployment({ name, namespace: this.namespace }),
+    );
+  }
+
+  async apply(spec: AgentDeploymentSpec): Promise<DeploymentStatus> {
+    const name = objectName(spec.topic);
+    const drift: string[] = [];
+    let agentToken = spec.agentToken;
+    if (agentToken === null) {
+      const secret = await this.#readOrNull<V1Secret>(`read Secret/${name}`, () =>
+        this.#core.readNamespacedSecret({ name, namespace: this.namespace }),
+      );
+      const deployed = secret?.data?.[SECRET_KEYS.agentToken];
+      if (!deployed) {
+        throw new DeployerError(
+          'missingToken',
+          `Secret/${name} holds no agent token in namespace "${this.namespace}"; a new token is needed.`,
+        );
+      }
+      agentToken = Buffer.from(deployed, 'base64').toString('utf8');
+    }
+    const objects = manifests({ ...spec, agentToken }, this.#options);
+    const live = await this.#readDeployment(spec.topic);
+    const wanted = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+    if (!live) drift.push(`Deployment/${name} was missing`);
+    else drift.push(...deploymentDrift(live, wanted));
+
+    const applied: string[] = [];
+    for (const [i, object] of objects.entries()) {
+      try {
+        await this.#call(`apply ${describeObject(object)}`, () =>
+          this.#objects.patch<AgentObject>(
+            object,
+            undefined,
+            undefined,
+            FIELD_MANAGER,
+            true,
+            PatchStrategy.ServerSideApply,
+          ),
+        );
+        applied.push(describeObject(object));
+      } catch (error) {
+        const cause = error as DeployerError;
+        const notApplied = objects.slice(i).map(describeObject);
+        const partial = applied.length
+          ? ` Applied before the failure: ${applied.join(', ')}. Not applied: ${notApplied.join(', ')}; the agent may run an older configuration until a redeploy succeeds.`
+          : ' Nothing was applied.';
+        throw new DeployerError(cause.kind, `${cause.message}${partial}`, {
+          ...(cause.status === undefined ? {} : { status: cause.status }),
+          applied,
+          notApplied,
+          cause,
+        });
+      }
+    }
+    return { ...(await this.status(spec.topic)), drift };
+  }
+
+  async #scale(topic: TopicRef, replicas: (live: V1Deployment) => number): Promise<DeploymentStatus> {
+    const name = objectName(topic);
+    const live = await this.#readDeployment(topic);
+    if (!live) {
+      throw new DeployerError(
+        'notFound',
+        `Deployment/${name} does not exist in namespace "${this.namespace}": deploy the topic first.`,
+      );
+    }
+    const patch: KubernetesObject & { spec: { replicas: number } } = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: this.namespace },
+      spec: { replicas: replicas(live) },
+    };
+    await this.#call(`scale Deployment/${name}`, () =>
+      this.#objects.patch(patch, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch),
+    );
+    return this.status(topic);
+  }
+
+  pause(topic: TopicRef): Promise<DeploymentStatus> {
+    return this.#scale(topic, () => 0);
+  }
+
+  resume(topic: TopicRef): Promise<DeploymentStatus> {
+    return this.#scale(topic, (live) => {
+      const replicas = Number(live.metadata?.annotations?.[REPLICAS_ANNOTATION]);
+      return Number.isInteger(replicas) && replicas >= 0 ? replicas : 1;
+    });
+  }
+
+  /** Deletes every object of the topic by label; reports each kind that could not be deleted. */
+  async remove(topic: TopicRef): Promise<void> {
+    const namespace = this.namespace;
+    const labelSelector = topicLabelSelector(topic);
+    const propagationPolicy = 'Background';
+    const kinds: [string, () => Promise<unknown>][] = [
+      [
+        'Deployments',
+        () =>
+          this.#apps.deleteCollectionNamespacedDeployment({ namespace, labelSelector, propagationPolicy }),
+      ],
+      [
+        'PodDisruptionBudgets',
+        () => this.#policy.deleteCollectionNamespacedPodDisruptionBudget({ namespace, labelSelector }),
+      ],
+      ['ConfigMaps', () => this.#core.deleteCollectionNamespacedConfigMap({ namespace, labelSelector })],
+      ['Secrets', () => this.#core.deleteCollectionNamespacedSecret({ namespace, labelSelector })],
+      [
+        'ServiceAccounts',
+        () => this.#core.deleteCollectionNamespacedServiceAccount({ namespace, labelSelector }),
+      ],
+    ];
+    const deleted: string[] = [];
+    const failed: DeployerError[] = [];
+    for (const [kind, remove] of kinds) {
+      try {
+        await this.#call(`delete the ${kind} labelled ${labelSelector}`, remove);
+        deleted.push(kind);
+      } catch (error) {
+        failed.push(error as DeployerError);
+      }
+    }
+    const first = failed[0];
+    if (first) {
+      throw new DeployerError(
+        first.kind,
+        `${failed.map((e) => e.message).join(' ')} Deleted: ${deleted.join(', ') || 'nothing'}; delete the rest again.`,
+        { ...(first.status === undefined ? {} : { status: first.status }), applied: deleted, cause: first },
+      );
+    }
+  }
+
+  async status(topic: TopicRef): Promise<DeploymentStatus> {
+    const live = await this.#readDeployment(topic);
+    if (!live) {
+      return emptyStatus('kubernetes', 'deleted', `No Deployment in namespace "${this.namespace}".`);
+    }
+    const pods = await this.#call('list the pods', () =>
+      this.#core.listNamespacedPod({ namespace: this.namespace, labelSelector: topicLabelSelector(topic) }),
+    );
+    return deploymentStatus(live, pods.items);
+  }
+
+  async logs(topic: TopicRef, options: { limit?: number } = {}): Promise<AgentLogLine[]> {
+    const pods = await this.#call('list the pods', () =>
+      this.#core.listNamespacedPod({ namespace: this.namespace, labelSelector: topicLabelSelector(topic) }),
+    );
+    const limit = options.limit ?? 200;
+    const lines: AgentLogLine[] = [];
+    for (const pod of pods.items) {
+      const name = pod.metadata?.name ?? '?';
+      const text = await this.#call(`read the logs of pod ${name}`, () =>
+        this.#core.readNamespacedPodLog({
+          name,
+          namespace: this.namespace,
+          container: 'agent',
+          tailLines: limit,
+          timestamps: true,
+        }),
+      ).catch((error: DeployerError) => `${new Date().toISOString()} (no logs: ${error.message})`);
+      for (const raw of text.split('\n')) {
+        if (!raw.trim()) continue;
+        const space = raw.indexOf(' ');
+        lines.push({ at: raw.slice(0, space), source: name, stream: 'stdout', line: raw.slice(space + 1) });
+      }
+    }
+    return lines.sort((a, b) => a.at.localeCompare(b.at)).slice(-limit);
+  }
+}
+
+/** How the live Deployment differs from the one the database says should run. */
+export function deploymentDrift(live: V1Deployment, wanted: V1Deployment): string[] {
+  const drift: string[] = [];
+  const name = wanted.metadata?.name;
+  const liveHash = live.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+  const wantedHash = wanted.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+  if (liveHash !== wantedHash) {
+    drift.push(
+      `Deployment/${name} ran another configuration (config hash ${liveHash ?? 'none'}, expected ${wantedHash})`,
+    );
+  }
+  if (live.spec?.replicas !== wanted.spec?.replicas) {
+    drift.push(
+      `Deployment/${name} had ${live.spec?.replicas ?? 'no'} replicas, expected ${wanted.spec?.replicas}`,
+    );
+  }
+  const liveImage = live.spec?.template?.spec?.containers?.[0]?.image;
+  const wantedImage = wanted.spec?.template?.spec?.containers?.[0]?.image;
+  if (liveImage !== wantedImage)
+    drift.push(`Deployment/${name} ran image ${liveImage}, expected ${wantedImage}`);
+  return drift;
+}
+
+function podStatus(pod: V1Pod): AgentReplicaStatus {
+  const containers = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const replica: AgentReplicaStatus = {
+    name: pod.metadata?.name ?? '?',
+    phase: pod.status?.phase ?? 'Unknown',
+    ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    restarts: containers.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+  };
+  const waiting = containers.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason;
+  if (waiting) replica.waitingReason = waiting;
+  for (const c of containers) {
+    const t = c.lastState?.terminated ?? c.state?.terminated;
+    if (!t) continue;
+    const finishedAt = t.finishedAt ? new Date(t.finishedAt).toISOString() : undefined;
+    if (!replica.lastTermination || (finishedAt && finishedAt > (replica.lastTermination.finishedAt ?? ''))) {
+      replica.lastTermination = {
+        reason: t.reason ?? 'Terminated',
+        exitCode: t.exitCode ?? null,
+        ...(t.message ? { message: t.message.slice(0, 300) } : {}),
+        ...(finishedAt ? { finishedAt } : {}),
+      };
+    }
+  }
+  return replica;
+}
+
+/** The UI's view of a Deployment and its pods. */
+export function deploymentStatus(live: V1Deployment, pods: V1Pod[]): DeploymentStatus {
+  const desired = live.spec?.replicas ?? 0;
+  const ready = live.status?.readyReplicas ?? 0;
+  const updated = live.status?.updatedReplicas ?? 0;
+  const replicas = pods.map(podStatus);
+  const version = Number(live.spec?.template?.metadata?.annotations?.[CONFIG_VERSION_ANNOTATION]);
+  const stuck = replicas.find((r) => r.waitingReason && STUCK.has(r.waitingReason));
+  const deadline = live.status?.conditions?.find(
+    (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
+  );
+  let phase: DeploymentStatus['phase'];
+  let message: string;
+  if (desired === 0) {
+    phase = 'paused';
+    message = replicas.length ? `Paused; ${replicas.length} pod(s) still stopping.` : 'Paused (0 replicas).';
+  } else if (stuck || deadline) {
+    phase = 'failed';
+    const last = stuck?.lastTermination;
+    message = stuck
+      ? `${ready}/${desired} ready; pod ${stuck.name} is in ${stuck.waitingReason}${last ? ` (last exit: ${last.reason}, code ${last.exitCode})` : ''}.`
+      : `${ready}/${desired} ready; the rollout exceeded its progress deadline.`;
+  } else if (ready >= desired && updated >= desired) {
+    phase = 'running';
+    message = `${ready}/${desired} ready.`;
+  } else {
+    phase = 'applying';
+    message = `${ready}/${desired} ready, ${updated} updated; rolling out.`;
+  }
+  return {
+    target: 'kubernetes',
+    phase,
+    desiredReplicas: desired,
+    readyReplicas: ready,
+    configVersion: Number.isInteger(version) ? version : null,
+    replicas,
+    message,
+    drift: [],
+    observedAt: new Date().toISOString(),
+  };
+}
