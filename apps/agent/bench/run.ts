@@ -207,9 +207,8 @@ function report(
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (shared with other work), Node ${process.version}.
 The local Event Hubs server and Azurite run in the benchmark process; each contender runs as its own
-child process and reports its own CPU time and peak RSS (\`process.resourceUsage()\`).
+child process and reports its own CPU time (\`process.resourceUsage()\`) and peak RSS (VmHWM).
 Preload: ${preload.total} JSON events of ~1 KB (${(preload.preloadedBytes / 1e6).toFixed(0)} MB) on 4 partitions, ${preload.preloadSeconds.toFixed(0)} s.
-The naive baseline (c) reads the first ${results[2]?.events ?? 0} events only (its rate is steady; reading all would take many minutes).
 Time runs from the first received event to the last event received (a, c) or to the end of the
 agent's drain after the last event was received — every file published and checkpointed (b).
 
