@@ -1,0 +1,2 @@
+export { reapOrphans } from './processes.ts';
+export { LocalRunner, type LocalRunnerOptions } from './runner.ts';

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Loaded into every local agent with `node --import`: when the runner's end of stdin closes (the
+ * runner exited or was killed), the agent gets SIGTERM and drains, so no agent outlives its
+ * control plane; a hard exit follows if draining hangs. Needs no change in the agent.
+ */
+const EXIT_WITH_PARENT = [
+  'process.stdin.on("end", () => {',
+  '  process.kill(process.pid, "SIGTERM");',
+  '  setTimeout(() => process.exit(1), 60000).unref();',
+  '});',
+  'process.stdin.on("error", () => {});',
+  'process.stdin.resume();',
+  'process.stdin.unref?.();',
+].join('\n');
+
+export const EXIT_WITH_PARENT_IMPORT = `data:text/javascript,${encodeURIComponent(EXIT_WITH_PARENT)}`;
+
+/** Field 22 of /proc/<pid>/stat (start time since boot); null once the process is gone or off Linux. */
+export function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export interface PidRecord {
+  name: string;
+  pid: number;
+  startTime: string | null;
+}
+
+export function writePidFile(file: string, records: PidRecord[]): void {
+  writeFileSync(file, JSON.stringify(records));
+}
+
+/**
+ * Stops agents a previous runner left behind (it was killed before it could stop them); a process
+ * is only touched when its pid and start time both match, so a reused pid is left alone.
+ */
+export async function reapOrphans(file: string, log: (line: string) => void): Promise<number> {
+  if (!existsSync(file)) return 0;
+  let records: PidRecord[];
+  try {
+    records = JSON.parse(readFileSync(file, 'utf8')) as PidRecord[];
+  } catch {
+    return 0;
+  }
+  let reaped = 0;
+  for (const record of records) {
+    const alive = () => record.startTime !== null && startTimeOf(record.pid) === record.startTime;
+    if (!alive()) continue;
+    log(`stopping agent ${record.name} (pid ${record.pid}) left over from a previous run`);
+    process.kill(record.pid, 'SIGTERM');
+    for (let i = 0; i < 300 && alive(); i++) await sleep(100);
+    if (alive()) process.kill(record.pid, 'SIGKILL');
+    reaped++;
+  }
+  writePidFile(file, []);
+  return reaped;
+}
