@@ -11,8 +11,8 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { EventHubProducerClient } from '@azure/event-hubs';
+import { spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { startAzurite } from '../test/azurite.ts';
 import { AGENT_MAIN } from '../test/harness.ts';
 import { measureCompression } from './compression.ts';
 import { jsonEvent } from './events.ts';
@@ -46,7 +46,8 @@ async function runChild(args: string[], env: Record<string, string> = {}): Promi
 
 async function main() {
   const eh = await startLocalEventHubs({ hubs: [{ name: 'bench', partitionCount: 4 }], port: 0 });
-  const azurite = await startAzurite();
+  // Azurite in its own process: it must not share an event loop with the Event Hubs server.
+  const azurite = await spawnAzurite();
   const connectionString = eh.connectionString('bench');
   try {
     log(`preloading ${TOTAL} events of ~1 KB on 4 partitions`);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
 import type { TopicConfigInput } from '@hubcap/shared';
-import { type Azurite, startAzurite } from './azurite.ts';
 import { type AgentProcess, checkLake, expectedIds, type LakeCheck, produce, startAgent } from './harness.ts';
 
 export interface CrashScenario {

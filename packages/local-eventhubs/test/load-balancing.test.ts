@@ -6,9 +6,9 @@ import {
 } from '@azure/event-hubs';
 import { BlobCheckpointStore } from '@azure/eventhubs-checkpointstore-blob';
 import { ContainerClient } from '@azure/storage-blob';
+import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEventHubs, startLocalEventHubs } from '../src/index.ts';
-import { type Azurite, startAzurite } from './azurite.ts';
 import { waitFor } from './helpers.ts';
 
 const PARTITIONS = ['0', '1', '2', '3', '4', '5'];

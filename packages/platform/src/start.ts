@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureAdmin } from '@hubcap/api';
 import { createPrisma } from '@hubcap/db';
 import { startDatabase } from '@hubcap/db/embedded';
+import { azuriteCommand } from '@hubcap/local-azurite';
 import { startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
 import { ChildRegistry } from './children.ts';
 import { loadEnv } from './env.ts';
@@ -89,18 +90,7 @@ async function main() {
   const azurite = children.spawn(
     'azurite',
     process.execPath,
-    [
-      join(dirname(require.resolve('azurite/package.json')), 'dist/src/blob/main.js'),
-      ...[
-        '--blobHost',
-        '127.0.0.1',
-        '--blobPort',
-        String(blobPort),
-        '--location',
-        join(env.dataDir, 'azurite'),
-      ],
-      ...['--silent', '--skipApiVersionCheck', '--loose', '--disableTelemetry'],
-    ],
+    azuriteCommand({ location: join(env.dataDir, 'azurite'), port: blobPort }),
     { output: (line) => log(`azurite: ${line}`) },
   );
   // Azurite refuses anonymous requests: any HTTP answer means it is up.
