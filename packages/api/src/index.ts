@@ -4,4 +4,7 @@ export { ensureAdmin } from './bootstrap.ts';
 export { type ApiContext, type ApiServices, createContext, readCookie, type SessionUser } from './context.ts';
 export { AppError } from './errors.ts';
 export { type AppRouter, appRouter } from './root.ts';
-export { createTopic, issueAgentToken, listTopics } from './services/topics.ts';
+export { evaluateAlerts } from './services/alerts.ts';
+export { runMaintenance, startMaintenance } from './services/maintenance.ts';
+export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
+export { createTopic, issueAgentToken } from './services/topics.ts';

@@ -1,12 +1,18 @@
 import { agentRouter } from './routers/agent.ts';
 import { authRouter } from './routers/auth.ts';
+import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
 import { topicRouter } from './routers/topic.ts';
+import { userRouter } from './routers/user.ts';
 import { router } from './trpc.ts';
 
 export const appRouter = router({
   auth: authRouter,
   topic: topicRouter,
   agent: agentRouter,
+  user: userRouter,
+  alert: alertRouter,
+  settings: settingsRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,4 @@
-import { describeIssues } from '@hubcap/shared';
+import { describeIssues, fieldPath } from '@hubcap/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import type { ApiContext, SessionUser } from './context.ts';
@@ -10,7 +10,17 @@ const t = initTRPC.context<ApiContext>().create({
     const cause = error.cause;
     if (cause instanceof ZodError) {
       const problems = describeIssues(cause);
-      return { ...shape, message: problems.join('; '), data: { ...shape.data, problems } };
+      // The first problem per field, keyed by its dotted path, so forms can show it next to the field.
+      const fieldErrors: Record<string, string> = {};
+      for (const issue of cause.issues) {
+        const keys =
+          issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+        for (const key of keys) {
+          const path = fieldPath(key);
+          fieldErrors[path] ??= issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message;
+        }
+      }
+      return { ...shape, message: problems.join('; '), data: { ...shape.data, problems, fieldErrors } };
     }
     return shape;
   },
@@ -19,12 +29,18 @@ const t = initTRPC.context<ApiContext>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Services throw AppError; this is the one place it becomes a tRPC error. */
+/**
+ * Services throw AppError, or a ZodError when a document they assemble (a config merged with its
+ * stored secrets) fails its schema; this is the one place either becomes a tRPC error.
+ */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof AppError) {
     const cause = result.error.cause;
     throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  if (!result.ok && result.error.cause instanceof ZodError && result.error.code !== 'BAD_REQUEST') {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'invalid input', cause: result.error.cause });
   }
   return result;
 });

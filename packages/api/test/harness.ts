@@ -18,10 +18,14 @@ export interface Harness extends ApiServices {
   ): Promise<{ status: number; body: any; setCookie: string | null }>;
   /** Creates a user with `role` and returns its session cookie. */
   signedIn(role: 'viewer' | 'editor' | 'admin'): Promise<string>;
+  /** A server-side caller authenticated like an HTTP request with these credentials. */
+  caller(as?: { cookie?: string; token?: string }): Promise<ReturnType<typeof appRouter.createCaller>>;
   close(): Promise<void>;
 }
 
-const QUERIES = new Set(['auth.me', 'topic.list', 'agent.config']);
+const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+/** Queries and subscriptions go as GET, mutations as POST, as the tRPC client sends them. */
+const isGet = (path: string) => procedures[path]?._def.type !== 'mutation';
 
 export async function startHarness(): Promise<Harness> {
   const db = await createTestDatabase();
@@ -31,7 +35,7 @@ export async function startHarness(): Promise<Harness> {
     const headers = new Headers({ 'content-type': 'application/json' });
     if (as.cookie) headers.set('cookie', as.cookie);
     if (as.token) headers.set('authorization', `Bearer ${as.token}`);
-    const query = QUERIES.has(path);
+    const query = isGet(path);
     const url = `http://hubcap.test/api/trpc/${path}${query && input !== undefined ? `?input=${encodeURIComponent(JSON.stringify(input))}` : ''}`;
     const req = new Request(url, {
       method: query ? 'GET' : 'POST',
@@ -57,5 +61,14 @@ export async function startHarness(): Promise<Harness> {
     return setCookie!.split(';')[0]!;
   };
 
-  return { ...services, db, call, signedIn, close: () => db.drop() };
+  const caller: Harness['caller'] = async (as = {}) => {
+    const headers = new Headers();
+    if (as.cookie) headers.set('cookie', as.cookie);
+    if (as.token) headers.set('authorization', `Bearer ${as.token}`);
+    return appRouter.createCaller(
+      await createContext(services, { url: 'http://hubcap.test/', headers }, new Headers()),
+    );
+  };
+
+  return { ...services, db, call, signedIn, caller, close: () => db.drop() };
 }

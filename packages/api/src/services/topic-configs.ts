@@ -8,19 +8,19 @@ export const SECRET_FIELDS = [
   'source.auth.connectionString',
   'destination.account.connectionString',
 ] as const;
-const MARKER = '<sealed>';
+export const MARKER = '<sealed>';
 
 type Doc = Record<string, unknown>;
 
-function getPath(doc: Doc, path: string): unknown {
+export function getPath(doc: Doc, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node as Doc | undefined)?.[key], doc);
 }
 
-function setPath(doc: Doc, path: string, value: unknown): void {
+export function setPath(doc: Doc, path: string, value: unknown): void {
   const keys = path.split('.');
   const last = keys.pop()!;
-  const parent = keys.reduce<Doc>((node, key) => node[key] as Doc, doc);
-  parent[last] = value;
+  const parent = keys.reduce<Doc | undefined>((node, key) => node?.[key] as Doc | undefined, doc);
+  if (parent && typeof parent === 'object') parent[last] = value;
 }
 
 /** The config as stored: every secret replaced by a marker, plus the secrets to seal. */
@@ -45,6 +45,8 @@ export async function sealSecrets(
   topicId: string,
   secrets: Map<string, string>,
 ): Promise<void> {
+  // A secret the new config no longer has (e.g. switched to workload identity) is deleted.
+  await tx.secret.deleteMany({ where: { topicId, name: { notIn: [...secrets.keys()] } } });
   for (const [name, value] of secrets) {
     const sealed = box.seal(value, secretAad(topicId, name));
     const data = {
@@ -59,6 +61,33 @@ export async function sealSecrets(
       update: data,
     });
   }
+}
+
+/** The secrets of a topic, opened, by field path. Server-side only. */
+export async function openSecrets(
+  prisma: PrismaClient,
+  box: SecretBox,
+  topicId: string,
+): Promise<Map<string, string>> {
+  const rows = await prisma.secret.findMany({ where: { topicId } });
+  return new Map(rows.map((row) => [row.name, box.open(row, secretAad(topicId, row.name))]));
+}
+
+/**
+ * A form's config with its blank secret fields filled from the stored secrets: the browser never
+ * receives a secret, so an edit leaves a secret blank to keep it.
+ */
+export function fillKeptSecrets(doc: Doc, stored: Map<string, string>): Doc {
+  const filled = structuredClone(doc);
+  for (const field of SECRET_FIELDS) {
+    const value = getPath(filled, field);
+    const kept = stored.get(field);
+    const parentKind = getPath(filled, field.replace(/\.connectionString$/, '.kind'));
+    if ((value === '' || value === undefined) && kept !== undefined && parentKind === 'connectionString') {
+      setPath(filled, field, kept);
+    }
+  }
+  return filled;
 }
 
 /** The full config an agent runs from, secrets opened. Server-side only: never send it to a browser. */

@@ -1,26 +1,37 @@
-import type { PrismaClient } from '@hubcap/db';
-import { parseOrThrow, TopicConfig, type TopicConfigInput } from '@hubcap/shared';
+import type { Prisma, PrismaClient } from '@hubcap/db';
+import { TopicConfig } from '@hubcap/shared';
+import { type ZodError, z } from 'zod';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
-import { sealSecrets, splitSecrets } from './topic-configs.ts';
+import { type Actor, audit } from './audit.ts';
+import { diffConfigs } from './config-diff.ts';
+import {
+  fillKeptSecrets,
+  getPath,
+  MARKER,
+  openSecrets,
+  SECRET_FIELDS,
+  sealSecrets,
+  setPath,
+  splitSecrets,
+} from './topic-configs.ts';
 
-export interface Actor {
-  /** "user:<id>", "agent:<id>" or "system". */
-  actor: string;
-  userId?: string;
-}
+export type { Actor } from './audit.ts';
 
+type Doc = Record<string, unknown>;
+
+/** Creates a topic from a config document; secrets are sealed, version 1 is recorded and audited. */
 export async function createTopic(
   prisma: PrismaClient,
   box: SecretBox,
-  input: TopicConfigInput,
+  input: unknown,
   who: Actor,
 ): Promise<{ id: string; name: string }> {
-  const config = parseOrThrow(TopicConfig, input, 'topic configuration');
+  const config = TopicConfig.parse(input);
   const { stored, secrets } = splitSecrets(config);
   const existing = await prisma.topic.findUnique({ where: { slug: config.topic }, select: { id: true } });
-  if (existing) throw new AppError('CONFLICT', `a topic named "${config.topic}" already exists`);
+  if (existing) throw fieldError('topic', `a topic named "${config.topic}" already exists`, config.topic);
   return prisma.$transaction(async (tx) => {
     const topic = await tx.topic.create({
       data: {
@@ -30,18 +41,134 @@ export async function createTopic(
       },
     });
     await sealSecrets(tx, box, topic.id, secrets);
-    await tx.auditEvent.create({
-      data: {
-        actor: who.actor,
-        actorId: who.userId ?? null,
-        action: 'topic.create',
-        targetType: 'topic',
-        targetId: topic.id,
-        details: { name: config.topic, version: 1 },
-      },
-    });
+    await audit(tx, who, 'topic.create', { type: 'topic', id: topic.id }, { name: config.topic, version: 1 });
     return { id: topic.id, name: topic.slug };
   });
+}
+
+/** A one-field validation error, shaped like the schema's own so forms show it next to the field. */
+function fieldError(path: string, message: string, input: unknown): ZodError {
+  // Built through a schema: `new ZodError()` does not inherit from Error, which tRPC needs.
+  const result = z
+    .unknown()
+    .superRefine((_, ctx) => ctx.addIssue({ code: 'custom', path: [path], message }))
+    .safeParse(input);
+  return result.error!;
+}
+
+/**
+ * A new config version from an edited document. Blank secret fields keep the stored secrets.
+ * Returns the changes (secrets only named, never shown); no version is made when nothing changed.
+ */
+export async function updateTopic(
+  prisma: PrismaClient,
+  box: SecretBox,
+  topicId: string,
+  input: Doc,
+  who: Actor,
+) {
+  const topic = await prisma.topic.findUnique({
+    where: { id: topicId },
+    select: {
+      id: true,
+      slug: true,
+      configVersion: true,
+      configVersions: { orderBy: { version: 'desc' }, take: 1 },
+    },
+  });
+  const current = topic?.configVersions[0];
+  if (!topic || !current) throw new AppError('NOT_FOUND', 'no such topic');
+  const storedSecrets = await openSecrets(prisma, box, topicId);
+  const config = TopicConfig.parse(fillKeptSecrets(input, storedSecrets));
+  if (config.topic !== topic.slug) {
+    throw fieldError('topic', 'a topic cannot be renamed; create a new topic instead', config.topic);
+  }
+  const { stored, secrets } = splitSecrets(config);
+  const changes = diffConfigs(current.config, stored);
+  const secretsChanged = SECRET_FIELDS.filter((f) => secrets.get(f) !== storedSecrets.get(f));
+  if (changes.length === 0 && secretsChanged.length === 0) {
+    return { version: current.version, changes: [], secretsChanged: [] as string[], unchanged: true };
+  }
+  const version = current.version + 1;
+  await prisma.$transaction(async (tx) => {
+    await tx.topicConfigVersion.create({
+      data: { topicId, version, config: stored as Prisma.InputJsonValue, createdById: who.userId ?? null },
+    });
+    await tx.topic.update({ where: { id: topicId }, data: { configVersion: version } });
+    await sealSecrets(tx, box, topicId, secrets);
+    await audit(
+      tx,
+      who,
+      'topic.update',
+      { type: 'topic', id: topicId },
+      {
+        name: topic.slug,
+        version,
+        changed: changes.map((c) => c.path),
+        secretsChanged,
+      },
+    );
+  });
+  return { version, changes, secretsChanged, unchanged: false };
+}
+
+/** The current config for the edit form: secrets blanked, with the names of those that are stored. */
+export async function getTopicConfig(prisma: PrismaClient, topicId: string) {
+  const topic = await prisma.topic.findUnique({
+    where: { id: topicId },
+    select: {
+      id: true,
+      slug: true,
+      configVersion: true,
+      configVersions: { orderBy: { version: 'desc' }, take: 1 },
+    },
+  });
+  const current = topic?.configVersions[0];
+  if (!topic || !current) throw new AppError('NOT_FOUND', 'no such topic');
+  const config = structuredClone(current.config) as Doc;
+  const storedSecrets: string[] = [];
+  for (const field of SECRET_FIELDS) {
+    if (getPath(config, field) === MARKER) {
+      setPath(config, field, '');
+      storedSecrets.push(field);
+    }
+  }
+  return { id: topic.id, name: topic.slug, version: current.version, config, storedSecrets };
+}
+
+/** Every version, newest first, each with its diff against the one before. Secrets appear only as a marker. */
+export async function listConfigVersions(prisma: PrismaClient, topicId: string) {
+  const [versions, updates] = await Promise.all([
+    prisma.topicConfigVersion.findMany({
+      where: { topicId },
+      orderBy: { version: 'asc' },
+      select: { version: true, config: true, createdAt: true, createdBy: { select: { email: true } } },
+    }),
+    prisma.auditEvent.findMany({
+      where: { targetType: 'topic', targetId: topicId, action: { in: ['topic.create', 'topic.update'] } },
+      select: { details: true },
+    }),
+  ]);
+  const secretsByVersion = new Map<number, string[]>();
+  for (const { details } of updates) {
+    const d = details as { version?: number; secretsChanged?: string[] };
+    if (typeof d.version === 'number') secretsByVersion.set(d.version, d.secretsChanged ?? []);
+  }
+  return versions
+    .map((v, i) => ({
+      version: v.version,
+      createdAt: v.createdAt.toISOString(),
+      createdBy: v.createdBy?.email ?? null,
+      changes: i === 0 ? [] : diffConfigs(versions[i - 1]!.config, v.config),
+      secretsChanged: i === 0 ? [] : (secretsByVersion.get(v.version) ?? []),
+    }))
+    .reverse();
+}
+
+export async function topicIdForSlug(prisma: PrismaClient, slug: string): Promise<string> {
+  const topic = await prisma.topic.findUnique({ where: { slug }, select: { id: true } });
+  if (!topic) throw new AppError('NOT_FOUND', `no topic named "${slug}"`);
+  return topic.id;
 }
 
 /** A new bearer token for one agent of one topic. The token is returned once; only its hash is kept. */
@@ -55,24 +182,11 @@ export async function issueAgentToken(
   return { agentId: agent.id, token };
 }
 
-export async function listTopics(prisma: PrismaClient) {
-  const topics = await prisma.topic.findMany({
-    orderBy: { slug: 'asc' },
-    select: {
-      id: true,
-      slug: true,
-      desiredState: true,
-      configVersion: true,
-      updatedAt: true,
-      deployment: { select: { phase: true, readyReplicas: true, desiredReplicas: true } },
-      agents: { where: { revokedAt: null }, select: { lastSeenAt: true } },
-    },
+export async function revokeAgentToken(prisma: PrismaClient, topicId: string, agentId: string, who: Actor) {
+  const { count } = await prisma.agentInstance.updateMany({
+    where: { id: agentId, topicId, revokedAt: null },
+    data: { revokedAt: new Date() },
   });
-  return topics.map(({ agents, ...topic }) => ({
-    ...topic,
-    lastSeenAt: agents.reduce<Date | null>(
-      (a, b) => (b.lastSeenAt && (!a || b.lastSeenAt > a) ? b.lastSeenAt : a),
-      null,
-    ),
-  }));
+  if (count === 0) throw new AppError('NOT_FOUND', 'no such active agent token for this topic');
+  await audit(prisma, who, 'agent.revokeToken', { type: 'topic', id: topicId }, { agentId });
 }

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { listAlerts } from '../services/alerts.ts';
+import { listAuditEvents, userActor } from '../services/audit.ts';
+import { getSettingsView, SettingsUpdate, updateSettings } from '../services/settings.ts';
+import { adminProcedure, router, viewerProcedure } from '../trpc.ts';
+
+export const alertRouter = router({
+  list: viewerProcedure
+    .input(
+      z.strictObject({
+        state: z.enum(['open', 'all'], { error: 'must be "open" or "all"' }).default('open'),
+        limit: z.number().int().min(1).max(500).default(100),
+      }),
+    )
+    .query(({ ctx, input }) => listAlerts(ctx.prisma, input)),
+});
+
+export const settingsRouter = router({
+  get: viewerProcedure.query(({ ctx }) => getSettingsView(ctx.prisma)),
+  update: adminProcedure
+    .input(SettingsUpdate)
+    .mutation(({ ctx, input }) => updateSettings(ctx.prisma, ctx.secrets, input, userActor(ctx.user))),
+});
+
+export const auditRouter = router({
+  list: adminProcedure
+    .input(
+      z.strictObject({
+        targetType: z.string().max(50).optional(),
+        targetId: z.string().max(100).optional(),
+        limit: z.number().int().min(1).max(500).default(100),
+      }),
+    )
+    .query(({ ctx, input }) => listAuditEvents(ctx.prisma, input)),
+});

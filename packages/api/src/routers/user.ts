@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { userActor } from '../services/audit.ts';
+import { createUser, listUsers, NewUser, RoleName, resetPassword, updateUser } from '../services/users.ts';
+import { adminProcedure, router } from '../trpc.ts';
+
+const UserId = z.string().min(1, 'userId is required').max(100);
+
+/** Account management: admins only. */
+export const userRouter = router({
+  list: adminProcedure.query(({ ctx }) => listUsers(ctx.prisma)),
+  create: adminProcedure
+    .input(NewUser)
+    .mutation(({ ctx, input }) => createUser(ctx.prisma, input, userActor(ctx.user))),
+  update: adminProcedure
+    .input(z.strictObject({ userId: UserId, role: RoleName.optional(), disabled: z.boolean().optional() }))
+    .mutation(({ ctx, input }) => updateUser(ctx.prisma, input, userActor(ctx.user))),
+  resetPassword: adminProcedure
+    .input(z.strictObject({ userId: UserId }))
+    .mutation(({ ctx, input }) => resetPassword(ctx.prisma, input.userId, userActor(ctx.user))),
+});

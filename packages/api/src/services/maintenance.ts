@@ -1,0 +1,59 @@
+import type { PrismaClient } from '@hubcap/db';
+import type { SecretBox } from '../auth/secret-box.ts';
+import { evaluateAlerts } from './alerts.ts';
+import { pruneMetrics, rollupMinutes } from './metrics.ts';
+import { getSettings } from './settings.ts';
+
+/**
+ * One control-plane replica per interval runs maintenance: a lease row whose timestamp only moves
+ * forward when the previous pass is older than `leaseMs`. No lock to release, nothing held on a pooled
+ * connection.
+ */
+async function takeLease(prisma: PrismaClient, now: Date, leaseMs: number): Promise<boolean> {
+  const rows = await prisma.$queryRaw<{ key: string }[]>`
+    INSERT INTO "Setting" (key, value, "updatedAt") VALUES ('maintenance.lease', '{}', ${now}::timestamp)
+    ON CONFLICT (key) DO UPDATE SET "updatedAt" = EXCLUDED."updatedAt"
+    WHERE "Setting"."updatedAt" <= ${new Date(now.getTime() - leaseMs)}::timestamp
+    RETURNING key`;
+  return rows.length > 0;
+}
+
+/** One pass: roll up the last minutes, evaluate alerts, prune beyond retention. Skipped if another replica runs it. */
+export async function runMaintenance(
+  prisma: PrismaClient,
+  box: SecretBox,
+  options: { now?: Date; log?: (line: string) => void; leaseMs?: number } = {},
+) {
+  const now = options.now ?? new Date();
+  if (!(await takeLease(prisma, now, options.leaseMs ?? 20_000))) return null;
+  const settings = await getSettings(prisma);
+  const rolled = await rollupMinutes(prisma, new Date(now.getTime() - 3 * 60_000), now);
+  const alerts = await evaluateAlerts(prisma, box, { now, log: options.log });
+  const pruned = await pruneMetrics(prisma, settings.retention, now);
+  return { rolled, alerts, pruned };
+}
+
+/** Runs maintenance every `intervalMs` until `stop()` is called; errors are logged, never thrown. */
+export function startMaintenance(
+  prisma: PrismaClient,
+  box: SecretBox,
+  options: { intervalMs?: number; log?: (line: string) => void } = {},
+): { stop(): void } {
+  const log = options.log ?? ((line) => console.error(line));
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await runMaintenance(prisma, box, { log });
+    } catch (error) {
+      log(`maintenance failed: ${(error as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), options.intervalMs ?? 30_000);
+  timer.unref();
+  void tick();
+  return { stop: () => clearInterval(timer) };
+}

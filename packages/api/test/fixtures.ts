@@ -1,0 +1,47 @@
+import type { AgentReport, TopicConfigInput } from '@hubcap/shared';
+
+export const EH_SECRET =
+  'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=EH-KEY-123';
+export const STORAGE_SECRET = 'DefaultEndpointsProtocol=https;AccountName=lake;AccountKey=STORAGE-KEY-456';
+
+export const topicConfig = (topic: string, overrides: Partial<TopicConfigInput> = {}): TopicConfigInput => ({
+  topic,
+  source: {
+    fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
+    eventHubName: topic,
+    auth: { kind: 'connectionString', connectionString: EH_SECRET },
+  },
+  destination: {
+    kind: 'azureBlob',
+    account: { kind: 'connectionString', connectionString: STORAGE_SECRET },
+    container: 'raw',
+  },
+  ...overrides,
+});
+
+export const agentReport = (topic: string, overrides: Partial<AgentReport> = {}): AgentReport => ({
+  agentId: `${topic}-0`,
+  topic,
+  agentVersion: '0.1.0',
+  sentAt: new Date().toISOString(),
+  startedAt: new Date(Date.now() - 60_000).toISOString(),
+  ready: true,
+  partitions: [0, 1].map((i) => ({
+    partitionId: String(i),
+    lastEnqueued: { sequenceNumber: 120, offset: '9000', enqueuedTime: '2026-03-07T09:05:02.000Z' },
+    lastReceived: { sequenceNumber: 100, offset: '7000', enqueuedTime: '2026-03-07T09:05:00.000Z' },
+    lastCheckpointed: { sequenceNumber: 90, offset: '6000', enqueuedTime: '2026-03-07T09:04:58.000Z' },
+    lagEvents: 30,
+    lagSeconds: 4,
+    eventsPerSecond: 25,
+    bytesPerSecond: 25_000,
+  })),
+  eventsPerSecond: 50,
+  bytesPerSecond: 50_000,
+  eventsWritten: 90,
+  bytesWritten: 90_000,
+  filesWritten: 1,
+  deadLettered: 0,
+  errors: [],
+  ...overrides,
+});

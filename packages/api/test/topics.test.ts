@@ -1,0 +1,126 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EH_SECRET, STORAGE_SECRET, topicConfig } from './fixtures.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+let api: Harness;
+let editor: string;
+beforeEach(async () => {
+  api = await startHarness();
+  editor = await api.signedIn('editor');
+});
+afterEach(() => api.close());
+
+const SECRET_PARTS = ['EH-KEY-123', 'STORAGE-KEY-456', 'NEW-KEY-789'];
+function expectNoSecret(body: unknown) {
+  const text = JSON.stringify(body);
+  for (const part of SECRET_PARTS) expect(text).not.toContain(part);
+}
+
+describe('onboarding: create and edit', () => {
+  it('names every bad field of a config, and stores nothing', async () => {
+    const res = await api.call(
+      'topic.create',
+      {
+        config: {
+          topic: 'Bad Name',
+          source: {
+            fullyQualifiedNamespace: '',
+            eventHubName: 'x',
+            auth: { kind: 'connectionString', connectionString: 'nope' },
+          },
+          destination: {
+            kind: 'azureBlob',
+            account: { kind: 'connectionString', connectionString: STORAGE_SECRET },
+            container: 'A',
+          },
+          batching: { maxEvents: 0 },
+        },
+      },
+      { cookie: editor },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.data.fieldErrors).toMatchObject({
+      topic: 'use lower-case letters, digits and dashes, starting and ending with a letter or digit',
+      'source.fullyQualifiedNamespace': 'namespace is required',
+      'source.auth.connectionString': expect.stringContaining('does not look like a connection string'),
+      'destination.container': expect.stringContaining('3–63 lower-case'),
+      'batching.maxEvents': 'must be at least 1',
+    });
+    expect(await api.prisma.topic.count()).toBe(0);
+    expect(await api.prisma.auditEvent.count({ where: { action: 'topic.create' } })).toBe(0);
+  });
+
+  it('creates version 1, then each edit makes a version with its diff and an audit event; secrets never come back', async () => {
+    const responses: unknown[] = [];
+    const call = async (path: string, input?: unknown) => {
+      const res = await api.call(path, input, { cookie: editor });
+      responses.push(res.body);
+      return res;
+    };
+    expect((await call('topic.create', { config: topicConfig('orders') })).status).toBe(200);
+    const dup = await call('topic.create', { config: topicConfig('orders') });
+    expect(dup.body.error.data.fieldErrors).toEqual({ topic: 'a topic named "orders" already exists' });
+
+    const form = (await call('topic.getConfig', { name: 'orders' })).body.result.data;
+    expect(form.storedSecrets).toEqual([
+      'source.auth.connectionString',
+      'destination.account.connectionString',
+    ]);
+    expect(form.config.source.auth.connectionString).toBe('');
+
+    // Blank secrets keep the stored ones; a changed batch size is the only change.
+    const edited = structuredClone(form.config);
+    edited.batching.maxEvents = 5000;
+    const update = await call('topic.update', { name: 'orders', config: edited });
+    expect(update.status).toBe(200);
+    expect(update.body.result.data).toMatchObject({
+      version: 2,
+      changes: [{ path: 'batching.maxEvents', before: 1_000_000, after: 5000 }],
+      secretsChanged: [],
+    });
+
+    // A new storage secret is named as changed, never shown.
+    edited.destination.account.connectionString = STORAGE_SECRET.replace('STORAGE-KEY-456', 'NEW-KEY-789');
+    const third = await call('topic.update', { name: 'orders', config: edited });
+    expect(third.body.result.data).toMatchObject({
+      version: 3,
+      changes: [],
+      secretsChanged: ['destination.account.connectionString'],
+    });
+
+    // Nothing changed: no new version.
+    expect((await call('topic.update', { name: 'orders', config: edited })).body.result.data.unchanged).toBe(
+      true,
+    );
+    // Renaming is refused next to the field.
+    const renamed = await call('topic.update', { name: 'orders', config: { ...edited, topic: 'other' } });
+    expect(renamed.body.error.data.fieldErrors.topic).toMatch(/cannot be renamed/);
+
+    const versions = (await call('topic.listVersions', { name: 'orders' })).body.result.data;
+    expect(versions.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
+    expect(versions[1].changes).toEqual([{ path: 'batching.maxEvents', before: 1_000_000, after: 5000 }]);
+    expect(versions[0].secretsChanged).toEqual(['destination.account.connectionString']);
+
+    const admin = await api.signedIn('admin');
+    const audit = await api.call('audit.list', { targetType: 'topic' }, { cookie: admin });
+    responses.push(audit.body);
+    expect(audit.body.result.data.map((e: { action: string }) => e.action)).toEqual([
+      'topic.update',
+      'topic.update',
+      'topic.create',
+    ]);
+    expect(audit.body.result.data[0].actorEmail).toMatch(/^editor\d+@example.com$/);
+    for (const path of ['topic.list', 'settings.get', 'alert.list'])
+      responses.push((await api.call(path, {}, { cookie: editor })).body);
+    responses.push((await call('topic.get', { name: 'orders' })).body);
+
+    for (const body of responses) expectNoSecret(body);
+    // The agent still gets the full config, with the kept Event Hubs secret and the new storage one.
+    const { token } = (await call('topic.createAgentToken', { name: 'orders', agentName: 'manual' })).body
+      .result.data;
+    const agentConfig = (await api.call('agent.config', undefined, { token })).body.result.data;
+    expect(agentConfig.version).toBe(3);
+    expect(agentConfig.config.source.auth.connectionString).toBe(EH_SECRET);
+    expect(agentConfig.config.destination.account.connectionString).toContain('NEW-KEY-789');
+  });
+});
