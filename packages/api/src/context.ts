@@ -1,4 +1,5 @@
 import type { PrismaClient, Role } from '@hubcap/db';
+import type { Deployer, KubernetesTarget } from '@hubcap/deployer';
 import type { SecretBox } from './auth/secret-box.ts';
 import { SESSION_COOKIE, userForSession } from './auth/sessions.ts';
 import { hashToken } from './auth/tokens.ts';
@@ -20,6 +21,10 @@ export interface AgentPrincipal {
 export interface ApiServices {
   prisma: PrismaClient;
   secrets: SecretBox;
+  /** Deploys agents; absent until a deployer is configured (deploy requests are then only recorded). */
+  deployer?: Deployer | null;
+  /** Namespace and image of exported manifests (`deployment.exportManifests`), whichever deployer runs. */
+  manifestTarget?: KubernetesTarget;
 }
 
 export interface ApiContext extends ApiServices {

@@ -5,6 +5,7 @@ export { type ApiContext, type ApiServices, createContext, readCookie, type Sess
 export { AppError } from './errors.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export { evaluateAlerts } from './services/alerts.ts';
+export { type ReconcileResult, reconcileDeployments } from './services/deployments.ts';
 export { runMaintenance, startMaintenance } from './services/maintenance.ts';
 export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
 export { createTopic, issueAgentToken } from './services/topics.ts';

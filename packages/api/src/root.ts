@@ -1,5 +1,6 @@
 import { agentRouter } from './routers/agent.ts';
 import { authRouter } from './routers/auth.ts';
+import { deploymentRouter } from './routers/deployment.ts';
 import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
 import { topicRouter } from './routers/topic.ts';
 import { userRouter } from './routers/user.ts';
@@ -9,6 +10,7 @@ export const appRouter = router({
   auth: authRouter,
   topic: topicRouter,
   agent: agentRouter,
+  deployment: deploymentRouter,
   user: userRouter,
   alert: alertRouter,
   settings: settingsRouter,

@@ -1,6 +1,7 @@
 import 'server-only';
 import { type ApiServices, SecretBox } from '@hubcap/api';
 import { createPrisma } from '@hubcap/db';
+import { createDeployer } from '@hubcap/deployer/from-env';
 import { env } from '../env.ts';
 
 // One pool per server process; Next may evaluate this module more than once in development.
@@ -10,6 +11,7 @@ export function services(): ApiServices {
   globalForServices.hubcapServices ??= {
     prisma: createPrisma(env().DATABASE_URL),
     secrets: SecretBox.fromBase64(env().HUBCAP_ENCRYPTION_KEY),
+    ...createDeployer(env()),
   };
   return globalForServices.hubcapServices;
 }

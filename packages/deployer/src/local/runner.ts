@@ -305,7 +305,7 @@ export class LocalRunner implements Deployer {
       this.#options.nodePath ?? process.execPath,
       ['--import', EXIT_WITH_PARENT_IMPORT, this.#options.agentEntry],
       // stdin stays open: the agent notices when it closes (see EXIT_WITH_PARENT_IMPORT).
-      { env, stdio: ['pipe', 'pipe', 'pipe'] },
+      { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     replica.child = child;
     replica.port = null;

@@ -1,0 +1,33 @@
+import 'server-only';
+import { reconcileDeployments } from '@hubcap/api';
+import { LocalRunner } from '@hubcap/deployer/local';
+import { env } from '../env.ts';
+import { services } from './services.ts';
+
+const log = (line: string) => console.log(`hubcap web: ${line}`);
+
+/**
+ * Runs once when the server starts: stops agents a killed predecessor left behind, stops local
+ * agents with the server, and re-applies every recorded deployment (reporting drift).
+ */
+export async function startDeployments(): Promise<void> {
+  const { deployer } = services();
+  if (!deployer) return;
+  if (deployer instanceof LocalRunner) {
+    await deployer.reapOrphans(log);
+    // Next exits right after its own SIGTERM handling: tell every agent to drain now. Agents whose
+    // server died without a signal notice their closed stdin and stop by themselves.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => deployer.signalAll());
+    process.on('exit', () => deployer.signalAll());
+  }
+  if (!env().HUBCAP_RECONCILE_ON_START) return;
+  try {
+    const results = await reconcileDeployments(services(), log);
+    const drifted = results.filter((r) => r.drift.length).length;
+    const failed = results.filter((r) => r.outcome === 'failed').length;
+    if (results.length)
+      log(`reconciled ${results.length} deployment(s): ${drifted} drifted, ${failed} failed`);
+  } catch (error) {
+    log(`reconcile failed: ${(error as Error).message}`);
+  }
+}

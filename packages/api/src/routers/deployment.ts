@@ -1,0 +1,44 @@
+import { TopicName } from '@hubcap/shared';
+import { z } from 'zod';
+import type { SessionUser } from '../context.ts';
+import {
+  deploymentLogs,
+  deploymentStatus,
+  deployTopic,
+  exportManifests,
+  pauseTopic,
+  removeTopicDeployment,
+  resumeTopic,
+  type Who,
+} from '../services/deployments.ts';
+import { editorProcedure, router, viewerProcedure } from '../trpc.ts';
+
+const TopicInput = z.strictObject({ topic: TopicName });
+const who = (user: SessionUser): Who => ({ actor: `user:${user.id}`, userId: user.id });
+
+/** Deploying agents: Kubernetes or local processes, whichever the server is configured with. */
+export const deploymentRouter = router({
+  deploy: editorProcedure
+    .input(TopicInput)
+    .mutation(({ ctx, input }) => deployTopic(ctx, input.topic, who(ctx.user), 'deploy')),
+  redeploy: editorProcedure
+    .input(TopicInput)
+    .mutation(({ ctx, input }) => deployTopic(ctx, input.topic, who(ctx.user), 'redeploy')),
+  pause: editorProcedure
+    .input(TopicInput)
+    .mutation(({ ctx, input }) => pauseTopic(ctx, input.topic, who(ctx.user))),
+  resume: editorProcedure
+    .input(TopicInput)
+    .mutation(({ ctx, input }) => resumeTopic(ctx, input.topic, who(ctx.user))),
+  remove: editorProcedure
+    .input(TopicInput)
+    .mutation(({ ctx, input }) => removeTopicDeployment(ctx, input.topic, who(ctx.user))),
+  status: viewerProcedure.input(TopicInput).query(({ ctx, input }) => deploymentStatus(ctx, input.topic)),
+  logs: viewerProcedure
+    .input(TopicInput.extend({ limit: z.number().int().min(1).max(1000).default(200) }))
+    .query(({ ctx, input }) => deploymentLogs(ctx, input.topic, input.limit)),
+  /** YAML for GitOps, secrets redacted. Also served at /api/topics/<topic>/manifests. */
+  exportManifests: viewerProcedure
+    .input(TopicInput)
+    .query(({ ctx, input }) => exportManifests(ctx, input.topic, who(ctx.user))),
+});

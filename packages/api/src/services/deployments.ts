@@ -1,0 +1,556 @@
+import type { Prisma, PrismaClient } from '@hubcap/db';
+import {
+  type AgentLogLine,
+  type Deployer,
+  DeployerError,
+  type DeploymentStatus,
+  type KubernetesTarget,
+  manifests,
+  objectName,
+  type TopicRef,
+  toYaml,
+} from '@hubcap/deployer';
+import type { TopicConfig } from '@hubcap/shared';
+import type { SecretBox } from '../auth/secret-box.ts';
+import { AppError, type AppErrorCode } from '../errors.ts';
+import { loadAgentConfig } from './topic-configs.ts';
+import { issueAgentToken } from './topics.ts';
+
+/** What deployment actions need from the server: the API services plus the configured deployer. */
+export interface DeploymentServices {
+  prisma: PrismaClient;
+  secrets: SecretBox;
+  deployer?: Deployer | null;
+  /** Namespace and image of exported manifests, whichever deployer runs. */
+  manifestTarget?: KubernetesTarget;
+}
+
+export interface Who {
+  /** "user:<id>" or "system". */
+  actor: string;
+  userId?: string;
+}
+
+/** Used for exports when the server configured nothing else. */
+export const DEFAULT_MANIFEST_TARGET: KubernetesTarget = {
+  namespace: 'hubcap-agents',
+  image: 'hubcap-agent:latest',
+};
+
+const CODES: Record<DeployerError['kind'], AppErrorCode> = {
+  // The cluster refusing the control plane is a setup problem, not the user's sign-in.
+  unauthorized: 'PRECONDITION_FAILED',
+  forbidden: 'PRECONDITION_FAILED',
+  notFound: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  invalid: 'UNPROCESSABLE_CONTENT',
+  unavailable: 'SERVICE_UNAVAILABLE',
+  timeout: 'GATEWAY_TIMEOUT',
+  missingToken: 'PRECONDITION_FAILED',
+  failed: 'BAD_GATEWAY',
+};
+
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof DeployerError) return new AppError(CODES[error.kind], error.message);
+  return new AppError('BAD_GATEWAY', `The deployer failed: ${(error as Error)?.message ?? String(error)}`);
+}
+
+function requireDeployer(services: DeploymentServices): Deployer {
+  if (!services.deployer) {
+    throw new AppError(
+      'PRECONDITION_FAILED',
+      'No deployer is configured on this server: set HUBCAP_DEPLOYER to "local" or "kubernetes".',
+    );
+  }
+  return services.deployer;
+}
+
+async function findTopic(prisma: PrismaClient, name: string) {
+  const topic = await prisma.topic.findUnique({
+    where: { slug: name },
+    select: { id: true, slug: true, desiredState: true },
+  });
+  if (!topic) throw new AppError('NOT_FOUND', `no topic named "${name}"`);
+  return topic;
+}
+
+const refOf = (topic: { id: string; slug: string }): TopicRef => ({ id: topic.id, name: topic.slug });
+
+async function record(
+  prisma: PrismaClient,
+  topicId: string,
+  target: Deployer['target'],
+  data: {
+    phase: DeploymentStatus['phase'];
+    configVersion: number;
+    desiredReplicas: number;
+    readyReplicas?: number;
+    message: string;
+    status?: unknown;
+    applied?: boolean;
+  },
+): Promise<void> {
+  const row = {
+    target,
+    phase: data.phase,
+    configVersion: data.configVersion,
+    desiredReplicas: data.desiredReplicas,
+    readyReplicas: data.readyReplicas ?? 0,
+    message: data.message.slice(0, 2000),
+    ...(data.status === undefined ? {} : { status: data.status as Prisma.InputJsonValue }),
+    ...(data.applied ? { lastAppliedAt: new Date() } : {}),
+  };
+  await prisma.deployment.upsert({ where: { topicId }, create: { topicId, ...row }, update: row });
+}
+
+async function auditEvent(
+  prisma: PrismaClient,
+  who: Who,
+  action: string,
+  topicId: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await prisma.auditEvent.create({
+    data: {
+      actor: who.actor,
+      actorId: who.userId ?? null,
+      action,
+      targetType: 'topic',
+      targetId: topicId,
+      details: JSON.parse(JSON.stringify(details)) as Prisma.InputJsonValue,
+    },
+  });
+}
+
+const failure = (error: unknown) =>
+  error instanceof DeployerError
+    ? {
+        outcome: 'failed',
+        error: error.kind,
+        message: error.message,
+        applied: error.applied,
+        notApplied: error.notApplied,
+      }
+    : { outcome: 'failed', error: 'failed', message: (error as Error)?.message ?? String(error) };
+
+async function revokeOtherTokens(prisma: PrismaClient, topicId: string, keep: string): Promise<void> {
+  await prisma.agentInstance.updateMany({
+    where: { topicId, revokedAt: null, id: { not: keep } },
+    data: { revokedAt: new Date() },
+  });
+}
+
+/**
+ * Applies the topic's current config with a fresh agent token. Older tokens of the topic are revoked
+ * once the apply succeeded; after a failure the new token is revoked unless its Secret was applied.
+ */
+async function applyWithNewToken(
+  services: DeploymentServices,
+  deployer: Deployer,
+  topic: { id: string; slug: string },
+  loaded: { version: number; config: TopicConfig },
+  paused: boolean,
+): Promise<DeploymentStatus> {
+  const { agentId, token } = await issueAgentToken(
+    services.prisma,
+    topic.id,
+    `${topic.slug}-${deployer.target}-v${loaded.version}`,
+  );
+  try {
+    const status = await deployer.apply({
+      topic: refOf(topic),
+      config: loaded.config,
+      configVersion: loaded.version,
+      agentToken: token,
+      paused,
+    });
+    await revokeOtherTokens(services.prisma, topic.id, agentId);
+    return status;
+  } catch (error) {
+    const secretApplied =
+      error instanceof DeployerError && error.applied.includes(`Secret/${objectName(refOf(topic))}`);
+    if (!secretApplied) {
+      await services.prisma.agentInstance.update({ where: { id: agentId }, data: { revokedAt: new Date() } });
+    }
+    throw error;
+  }
+}
+
+/** Deploys (or redeploys) the topic as the database says, and sets it running. */
+export async function deployTopic(
+  services: DeploymentServices,
+  name: string,
+  who: Who,
+  action: 'deploy' | 'redeploy' = 'deploy',
+): Promise<DeploymentStatus> {
+  const deployer = requireDeployer(services);
+  const topic = await findTopic(services.prisma, name);
+  const loaded = await loadAgentConfig(services.prisma, services.secrets, topic.id);
+  const desiredReplicas = loaded.config.scaling.replicas;
+  await services.prisma.topic.update({ where: { id: topic.id }, data: { desiredState: 'running' } });
+  await record(services.prisma, topic.id, deployer.target, {
+    phase: 'applying',
+    configVersion: loaded.version,
+    desiredReplicas,
+    message: `${action === 'deploy' ? 'Deploying' : 'Redeploying'} config version ${loaded.version}…`,
+  });
+  try {
+    const status = await applyWithNewToken(services, deployer, topic, loaded, false);
+    await record(services.prisma, topic.id, deployer.target, {
+      ...status,
+      configVersion: loaded.version,
+      status,
+      applied: true,
+    });
+    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
+      name: topic.slug,
+      target: deployer.target,
+      configVersion: loaded.version,
+      outcome: 'ok',
+      phase: status.phase,
+      drift: status.drift,
+    });
+    return status;
+  } catch (error) {
+    const details = failure(error);
+    await record(services.prisma, topic.id, deployer.target, {
+      phase: 'failed',
+      configVersion: loaded.version,
+      desiredReplicas,
+      message: details.message,
+      status: details,
+    });
+    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
+      name: topic.slug,
+      target: deployer.target,
+      configVersion: loaded.version,
+      ...details,
+    });
+    throw toAppError(error);
+  }
+}
+
+async function simpleAction(
+  services: DeploymentServices,
+  name: string,
+  who: Who,
+  action: 'pause' | 'resume',
+): Promise<DeploymentStatus> {
+  const deployer = requireDeployer(services);
+  const topic = await findTopic(services.prisma, name);
+  const existing = await services.prisma.deployment.findUnique({ where: { topicId: topic.id } });
+  if (!existing || existing.phase === 'deleted') {
+    throw new AppError('NOT_FOUND', `"${topic.slug}" is not deployed: deploy it first.`);
+  }
+  const ref = refOf(topic);
+  await services.prisma.topic.update({
+    where: { id: topic.id },
+    data: { desiredState: action === 'pause' ? 'paused' : 'running' },
+  });
+  try {
+    const status = action === 'pause' ? await deployer.pause(ref) : await deployer.resume(ref);
+    await record(services.prisma, topic.id, deployer.target, {
+      ...status,
+      configVersion: status.configVersion ?? existing.configVersion,
+      status,
+    });
+    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
+      name: topic.slug,
+      target: deployer.target,
+      outcome: 'ok',
+      phase: status.phase,
+    });
+    return status;
+  } catch (error) {
+    const details = failure(error);
+    await record(services.prisma, topic.id, deployer.target, {
+      phase: 'failed',
+      configVersion: existing.configVersion,
+      desiredReplicas: existing.desiredReplicas,
+      message: details.message,
+      status: details,
+    });
+    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
+      name: topic.slug,
+      ...details,
+    });
+    throw toAppError(error);
+  }
+}
+
+export const pauseTopic = (services: DeploymentServices, name: string, who: Who) =>
+  simpleAction(services, name, who, 'pause');
+export const resumeTopic = (services: DeploymentServices, name: string, who: Who) =>
+  simpleAction(services, name, who, 'resume');
+
+/** Deletes every object (or process) of the topic and revokes its agent tokens. */
+export async function removeTopicDeployment(
+  services: DeploymentServices,
+  name: string,
+  who: Who,
+): Promise<void> {
+  const deployer = requireDeployer(services);
+  const topic = await findTopic(services.prisma, name);
+  const existing = await services.prisma.deployment.findUnique({ where: { topicId: topic.id } });
+  try {
+    await deployer.remove(refOf(topic));
+  } catch (error) {
+    const details = failure(error);
+    await record(services.prisma, topic.id, deployer.target, {
+      phase: 'failed',
+      configVersion: existing?.configVersion ?? 0,
+      desiredReplicas: existing?.desiredReplicas ?? 0,
+      message: details.message,
+      status: details,
+    });
+    await auditEvent(services.prisma, who, 'deployment.remove', topic.id, { name: topic.slug, ...details });
+    throw toAppError(error);
+  }
+  await services.prisma.agentInstance.updateMany({
+    where: { topicId: topic.id, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  await record(services.prisma, topic.id, deployer.target, {
+    phase: 'deleted',
+    configVersion: existing?.configVersion ?? 0,
+    desiredReplicas: 0,
+    message: 'Removed.',
+    status: null,
+  });
+  await auditEvent(services.prisma, who, 'deployment.remove', topic.id, {
+    name: topic.slug,
+    target: deployer.target,
+    outcome: 'ok',
+  });
+}
+
+export interface TopicDeploymentView {
+  topic: string;
+  /** What the database last recorded (null: never deployed). */
+  record: {
+    target: string;
+    phase: string;
+    configVersion: number;
+    desiredReplicas: number;
+    readyReplicas: number;
+    message: string;
+    lastAppliedAt: Date | null;
+  } | null;
+  /** What runs now, read from the deployer; null when there is no deployer or it could not be read. */
+  live: DeploymentStatus | null;
+  liveError: string | null;
+}
+
+/** The recorded deployment plus the live status (pods or processes), refreshing the record. */
+export async function deploymentStatus(
+  services: DeploymentServices,
+  name: string,
+): Promise<TopicDeploymentView> {
+  const topic = await findTopic(services.prisma, name);
+  let row = await services.prisma.deployment.findUnique({ where: { topicId: topic.id } });
+  let live: DeploymentStatus | null = null;
+  let liveError: string | null = null;
+  const deployer = services.deployer;
+  if (deployer && row && row.target === deployer.target) {
+    try {
+      live = await deployer.status(refOf(topic));
+      if (!(live.phase === 'deleted' && row.phase === 'deleted')) {
+        row = await services.prisma.deployment.update({
+          where: { topicId: topic.id },
+          data: {
+            phase: live.phase,
+            readyReplicas: live.readyReplicas,
+            desiredReplicas: live.desiredReplicas,
+            message: live.message,
+            status: JSON.parse(JSON.stringify(live)) as Prisma.InputJsonValue,
+          },
+        });
+      }
+    } catch (error) {
+      liveError = toAppError(error).message;
+    }
+  } else if (!deployer) {
+    liveError = 'No deployer is configured on this server.';
+  }
+  return {
+    topic: topic.slug,
+    record: row && {
+      target: row.target,
+      phase: row.phase,
+      configVersion: row.configVersion,
+      desiredReplicas: row.desiredReplicas,
+      readyReplicas: row.readyReplicas,
+      message: row.message,
+      lastAppliedAt: row.lastAppliedAt,
+    },
+    live,
+    liveError,
+  };
+}
+
+export async function deploymentLogs(
+  services: DeploymentServices,
+  name: string,
+  limit: number,
+): Promise<AgentLogLine[]> {
+  const deployer = requireDeployer(services);
+  const topic = await findTopic(services.prisma, name);
+  if (!deployer.logs) return [];
+  try {
+    return await deployer.logs(refOf(topic), { limit });
+  } catch (error) {
+    throw toAppError(error);
+  }
+}
+
+/**
+ * The topic's objects as YAML for GitOps, with every secret REDACTED: the connection strings are
+ * replaced before the manifests are even built, and the agent token is never loaded.
+ */
+export async function exportManifests(
+  services: DeploymentServices,
+  name: string,
+  who: Who,
+): Promise<{ filename: string; yaml: string }> {
+  const topic = await findTopic(services.prisma, name);
+  const { version, config } = await loadAgentConfig(services.prisma, services.secrets, topic.id);
+  const redacted = structuredClone(config);
+  if (redacted.source.auth.kind === 'connectionString') redacted.source.auth.connectionString = 'REDACTED';
+  if (redacted.destination.kind === 'azureBlob' && redacted.destination.account.kind === 'connectionString')
+    redacted.destination.account.connectionString = 'REDACTED';
+  const objects = manifests(
+    {
+      topic: refOf(topic),
+      config: redacted,
+      configVersion: version,
+      agentToken: 'REDACTED',
+      paused: topic.desiredState === 'paused',
+    },
+    services.manifestTarget ?? DEFAULT_MANIFEST_TARGET,
+  );
+  await auditEvent(services.prisma, who, 'deployment.export', topic.id, {
+    name: topic.slug,
+    configVersion: version,
+  });
+  return {
+    filename: `hubcap-agent-${topic.slug}-v${version}.yaml`,
+    yaml: toYaml(objects, { redactSecrets: true }),
+  };
+}
+
+export interface ReconcileResult {
+  topic: string;
+  outcome: 'applied' | 'skipped' | 'failed';
+  phase: DeploymentStatus['phase'] | null;
+  drift: string[];
+  message: string;
+}
+
+/**
+ * Re-applies every deployment the database records (not deleted) with the deployer this server runs,
+ * keeping deployed agent tokens where the deployer still has them. Reports drift per topic; records
+ * it in the audit log. Meant to run once at server start.
+ */
+export async function reconcileDeployments(
+  services: DeploymentServices,
+  log: (line: string) => void = () => {},
+): Promise<ReconcileResult[]> {
+  const deployer = services.deployer;
+  if (!deployer) return [];
+  const who: Who = { actor: 'system' };
+  const rows = await services.prisma.deployment.findMany({
+    where: { phase: { not: 'deleted' } },
+    select: {
+      target: true,
+      configVersion: true,
+      topic: { select: { id: true, slug: true, desiredState: true } },
+    },
+    orderBy: { createdAt: 'asc' },
+  });
+  const results: ReconcileResult[] = [];
+  for (const row of rows) {
+    const topic = row.topic;
+    if (row.target !== deployer.target) {
+      const message = `deployed with the ${row.target} deployer; this server runs the ${deployer.target} one: left alone`;
+      log(`reconcile ${topic.slug}: ${message}`);
+      results.push({ topic: topic.slug, outcome: 'skipped', phase: null, drift: [], message });
+      continue;
+    }
+    let loaded: { version: number; config: TopicConfig };
+    try {
+      loaded = await loadAgentConfig(services.prisma, services.secrets, topic.id);
+    } catch (error) {
+      results.push({
+        topic: topic.slug,
+        outcome: 'failed',
+        phase: null,
+        drift: [],
+        message: (error as Error).message,
+      });
+      continue;
+    }
+    const paused = topic.desiredState === 'paused';
+    try {
+      let status: DeploymentStatus;
+      try {
+        status = await deployer.apply({
+          topic: refOf(topic),
+          config: loaded.config,
+          configVersion: loaded.version,
+          agentToken: null,
+          paused,
+        });
+      } catch (error) {
+        if (!(error instanceof DeployerError && error.kind === 'missingToken')) throw error;
+        status = await applyWithNewToken(services, deployer, topic, loaded, paused);
+      }
+      await record(services.prisma, topic.id, deployer.target, {
+        ...status,
+        configVersion: loaded.version,
+        status,
+        applied: true,
+      });
+      if (status.drift.length) {
+        await auditEvent(services.prisma, who, 'deployment.reconcile', topic.id, {
+          name: topic.slug,
+          target: deployer.target,
+          outcome: 'ok',
+          drift: status.drift,
+        });
+      }
+      log(
+        `reconcile ${topic.slug}: ${status.phase}${status.drift.length ? `; drift: ${status.drift.join('; ')}` : ''}`,
+      );
+      results.push({
+        topic: topic.slug,
+        outcome: 'applied',
+        phase: status.phase,
+        drift: status.drift,
+        message: status.message,
+      });
+    } catch (error) {
+      const details = failure(error);
+      await record(services.prisma, topic.id, deployer.target, {
+        phase: 'failed',
+        configVersion: loaded.version,
+        desiredReplicas: paused ? 0 : loaded.config.scaling.replicas,
+        message: details.message,
+        status: details,
+      });
+      await auditEvent(services.prisma, who, 'deployment.reconcile', topic.id, {
+        name: topic.slug,
+        ...details,
+      });
+      log(`reconcile ${topic.slug}: failed: ${details.message}`);
+      results.push({
+        topic: topic.slug,
+        outcome: 'failed',
+        phase: 'failed',
+        drift: [],
+        message: details.message,
+      });
+    }
+  }
+  return results;
+}

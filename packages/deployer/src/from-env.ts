@@ -1,0 +1,46 @@
+import type { DeployerEnv } from './env.ts';
+import { KubernetesDeployer } from './kubernetes/deployer.ts';
+import { loadKubeConfig } from './kubernetes/kubeconfig.ts';
+import { LocalRunner } from './local/runner.ts';
+import type { KubernetesTarget } from './manifests.ts';
+import type { Deployer } from './types.ts';
+
+/** The deployer the settings ask for, plus where exported manifests point. */
+export function createDeployer(env: DeployerEnv): {
+  deployer: Deployer | null;
+  manifestTarget: KubernetesTarget;
+} {
+  const manifestTarget: KubernetesTarget = {
+    namespace: env.HUBCAP_AGENT_NAMESPACE,
+    image: env.HUBCAP_AGENT_IMAGE,
+    podDisruptionBudget: env.HUBCAP_AGENT_PDB,
+    ...(env.HUBCAP_AGENT_IMAGE_PULL_POLICY ? { imagePullPolicy: env.HUBCAP_AGENT_IMAGE_PULL_POLICY } : {}),
+    ...(env.HUBCAP_AGENT_CONTROL_PLANE_URL ? { controlPlaneUrl: env.HUBCAP_AGENT_CONTROL_PLANE_URL } : {}),
+  };
+  switch (env.HUBCAP_DEPLOYER) {
+    case 'none':
+      return { deployer: null, manifestTarget };
+    case 'kubernetes': {
+      const kubeConfig = loadKubeConfig({
+        kubeconfig: env.HUBCAP_KUBECONFIG,
+        inCluster: !env.HUBCAP_KUBECONFIG && Boolean(env.KUBERNETES_SERVICE_HOST),
+      });
+      return { deployer: new KubernetesDeployer({ ...manifestTarget, kubeConfig }), manifestTarget };
+    }
+    case 'local': {
+      if (!env.HUBCAP_AGENT_ENTRY) {
+        throw new Error(
+          'HUBCAP_DEPLOYER=local needs HUBCAP_AGENT_ENTRY (the agent entry point, apps/agent/src/main.ts)',
+        );
+      }
+      const runner = new LocalRunner({
+        agentEntry: env.HUBCAP_AGENT_ENTRY,
+        ...(env.HUBCAP_AGENT_CONTROL_PLANE_URL
+          ? { controlPlaneUrl: env.HUBCAP_AGENT_CONTROL_PLANE_URL }
+          : {}),
+        ...(env.HUBCAP_AGENT_PID_FILE ? { pidFile: env.HUBCAP_AGENT_PID_FILE } : {}),
+      });
+      return { deployer: runner, manifestTarget };
+    }
+  }
+}
