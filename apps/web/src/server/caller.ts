@@ -1,7 +1,8 @@
 import 'server-only';
-import { appRouter, createContext } from '@hubcap/api';
+import { appRouter, createContext, type SessionUser } from '@hubcap/api';
+import { TRPCError } from '@trpc/server';
 import { cookies, headers } from 'next/headers';
-import { redirect } from 'next/navigation';
+import { notFound, redirect } from 'next/navigation';
 import { cache } from 'react';
 import { services } from './services.ts';
 
@@ -24,4 +25,24 @@ export async function requireUser() {
     redirect('/sign-in');
   }
   return { user: ctx.user, api };
+}
+
+const RANK: Record<SessionUser['role'], number> = { viewer: 0, editor: 1, admin: 2 };
+
+/** A signed-in user with at least `role`; others are sent to the fleet page. */
+export async function requireRole(role: SessionUser['role']) {
+  const result = await requireUser();
+  if (RANK[result.user.role] < RANK[role]) redirect('/');
+  return result;
+}
+
+/** Runs a server-side call; a NOT_FOUND becomes the 404 page. */
+export async function loadOrNotFound<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST'))
+      notFound();
+    throw error;
+  }
 }

@@ -1,0 +1,25 @@
+import type { Route } from 'next';
+import Link from 'next/link';
+import { TopicForm } from '@/components/topic-form.tsx';
+import { PageHeader } from '@/components/ui.tsx';
+import { loadOrNotFound, requireRole } from '@/server/caller.ts';
+
+export default async function EditTopicPage({ params }: { params: Promise<{ name: string }> }) {
+  const { api } = await requireRole('editor');
+  const { name } = await params;
+  const current = await loadOrNotFound(() => api.topic.getConfig({ name }));
+  return (
+    <>
+      <PageHeader title={`Edit ${current.name}`}>
+        <Link href={`/topics/${current.name}` as Route} className="text-sm underline">
+          Back to topic
+        </Link>
+      </PageHeader>
+      <p className="-mt-4 mb-6 text-sm text-slate-600">
+        Currently version {current.version}. Saving makes a new version; the agent picks it up on its next
+        config read.
+      </p>
+      <TopicForm mode="edit" initial={current.config} storedSecrets={current.storedSecrets} />
+    </>
+  );
+}

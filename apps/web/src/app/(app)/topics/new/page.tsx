@@ -1,0 +1,18 @@
+import { NEW_TOPIC, TopicForm } from '@/components/topic-form.tsx';
+import { PageHeader } from '@/components/ui.tsx';
+import { requireRole } from '@/server/caller.ts';
+
+export default async function NewTopicPage() {
+  await requireRole('editor');
+  return (
+    <>
+      <PageHeader title="Onboard a topic" />
+      <p className="-mt-4 mb-6 max-w-3xl text-sm text-slate-600">
+        Fill in where the events come from and where the files should land. <em>Test connection</em> checks
+        both from the server; <em>Preview events</em> shows the latest events and the fields found in them.
+        Secrets are encrypted and never shown again.
+      </p>
+      <TopicForm mode="create" initial={NEW_TOPIC} />
+    </>
+  );
+}

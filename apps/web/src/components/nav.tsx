@@ -1,0 +1,58 @@
+'use client';
+
+import { useMutation } from '@tanstack/react-query';
+import type { Route } from 'next';
+import Link from 'next/link';
+import { usePathname, useRouter } from 'next/navigation';
+import { useTRPC } from '@/trpc/client.tsx';
+
+const LINKS: { href: Route; label: string; admin?: boolean }[] = [
+  { href: '/', label: 'Fleet' },
+  { href: '/alerts' as Route, label: 'Alerts' },
+  { href: '/settings' as Route, label: 'Settings' },
+  { href: '/users' as Route, label: 'Users', admin: true },
+];
+
+export function Nav({ email, role, openAlerts }: { email: string; role: string; openAlerts: number }) {
+  const pathname = usePathname();
+  const router = useRouter();
+  const trpc = useTRPC();
+  const signOut = useMutation(
+    trpc.auth.signOut.mutationOptions({ onSettled: () => router.replace('/sign-in') }),
+  );
+  return (
+    <nav className="border-b border-slate-200 bg-white">
+      <div className="mx-auto flex max-w-7xl items-center gap-6 px-6 py-3">
+        <Link href="/" className="text-lg font-bold tracking-tight">
+          Hubcap
+        </Link>
+        {LINKS.filter((l) => !l.admin || role === 'admin').map((link) => {
+          const active =
+            link.href === '/'
+              ? pathname === '/' || pathname.startsWith('/topics')
+              : pathname.startsWith(link.href);
+          return (
+            <Link
+              key={link.href}
+              href={link.href}
+              className={`text-sm ${active ? 'font-semibold text-slate-900' : 'text-slate-500 hover:text-slate-900'}`}
+            >
+              {link.label}
+              {link.label === 'Alerts' && openAlerts > 0 && (
+                <span className="ml-1 rounded-full bg-red-600 px-1.5 text-xs text-white">{openAlerts}</span>
+              )}
+            </Link>
+          );
+        })}
+        <div className="ml-auto flex items-center gap-3 text-sm text-slate-500">
+          <span data-testid="whoami">
+            {email} · {role}
+          </span>
+          <button type="button" onClick={() => signOut.mutate()} className="text-slate-700 underline">
+            Sign out
+          </button>
+        </div>
+      </div>
+    </nav>
+  );
+}

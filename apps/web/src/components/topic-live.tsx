@@ -1,0 +1,305 @@
+'use client';
+
+import type { AppRouter } from '@hubcap/api';
+import type { inferRouterOutputs } from '@trpc/server';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import type { Route } from 'next';
+import Link from 'next/link';
+import { useState } from 'react';
+import { useTRPC } from '@/trpc/client.tsx';
+import { formatAgo, formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
+import { LineChart } from './line-chart.tsx';
+import { ConfigChanges } from './topic-form.tsx';
+import { Badge, Card, Stat } from './ui.tsx';
+
+type Outputs = inferRouterOutputs<AppRouter>['topic'];
+type Detail = Outputs['get'];
+type Range = Detail['range'];
+const RANGES: Range[] = ['1h', '6h', '24h', '7d', '30d'];
+
+export function TopicLive({
+  initial,
+  versions,
+  canEdit,
+}: {
+  initial: Detail;
+  versions: Outputs['listVersions'];
+  canEdit: boolean;
+}) {
+  const trpc = useTRPC();
+  const [range, setRange] = useState<Range>(initial.range);
+  const [detail, setDetail] = useState<Detail>(initial);
+  const [updates, setUpdates] = useState(0);
+  const live = useSubscription(
+    trpc.topic.watch.subscriptionOptions(
+      { name: initial.name, range },
+      {
+        onData: (data) => {
+          setDetail(data);
+          setUpdates((n) => n + 1);
+        },
+      },
+    ),
+  );
+  const d = detail;
+  const series = (pick: (p: Detail['series'][number]) => number) =>
+    d.series.map((p) => ({ t: p.t, v: pick(p) }));
+
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-center justify-between gap-4">
+        <div className="flex items-center gap-3">
+          <h1 className="text-2xl font-semibold">{d.name}</h1>
+          <Badge tone={d.status} />
+          <span className="text-sm text-slate-500">config v{d.configVersion}</span>
+          <span
+            className="text-xs text-slate-400"
+            data-testid="live-state"
+            data-updates={updates}
+            title="Updates arrive over a server-sent events subscription"
+          >
+            {live.status === 'pending'
+              ? '● live'
+              : live.status === 'error'
+                ? '○ reconnecting'
+                : '○ connecting'}
+          </span>
+        </div>
+        {canEdit && (
+          <div className="flex gap-2" data-testid="edit-controls">
+            <Link
+              href={`/topics/${d.name}/edit` as Route}
+              className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white"
+            >
+              Edit configuration
+            </Link>
+          </div>
+        )}
+      </div>
+
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-6">
+        <Stat
+          label="Lag"
+          value={formatNumber(d.lagEvents)}
+          hint={`events · ${formatSeconds(d.lagSeconds)}`}
+        />
+        <Stat label="Events/s" value={formatNumber(d.eventsPerSecond, 1)} />
+        <Stat label="MB/s" value={formatNumber(d.megabytesPerSecond, 2)} />
+        <Stat
+          label="Last checkpoint"
+          value={formatAgo(d.lastCheckpointAt)}
+          hint={formatTime(d.lastCheckpointAt)}
+        />
+        <Stat label="Files/hour" value={formatNumber(d.filesPerHour)} />
+        <Stat
+          label="Cost / month"
+          value={formatMoney(d.cost.agentsMonthly)}
+          hint={`Capture would be ${formatMoney(d.cost.captureMonthly)} (${d.cost.throughputUnits} TU)`}
+        />
+      </div>
+
+      <Card
+        title="Lag and throughput"
+        actions={
+          <div className="flex gap-1">
+            {RANGES.map((r) => (
+              <button
+                key={r}
+                type="button"
+                onClick={() => setRange(r)}
+                className={`rounded px-2 py-0.5 text-xs ${r === range ? 'bg-slate-900 text-white' : 'bg-slate-100'}`}
+              >
+                {r}
+              </button>
+            ))}
+          </div>
+        }
+      >
+        <div className="grid gap-6 md:grid-cols-2">
+          <LineChart
+            testId="chart-lag"
+            label="Lag (events)"
+            points={series((p) => p.lagEvents)}
+            format={(v) => formatNumber(v)}
+            color="#b45309"
+          />
+          <LineChart
+            testId="chart-lag-seconds"
+            label="Lag (seconds)"
+            points={series((p) => p.lagSeconds)}
+            format={(v) => formatSeconds(v)}
+            color="#c2410c"
+          />
+          <LineChart
+            testId="chart-events"
+            label="Events/s"
+            points={series((p) => p.eventsPerSecond)}
+            format={(v) => formatNumber(v, 1)}
+            color="#0f766e"
+          />
+          <LineChart
+            testId="chart-bytes"
+            label="Throughput"
+            points={series((p) => p.bytesPerSecond)}
+            format={(v) => `${formatBytes(v)}/s`}
+            color="#1d4ed8"
+          />
+        </div>
+      </Card>
+
+      <Card title={`Partitions (${d.partitions.length})`}>
+        {d.partitions.length === 0 ? (
+          <p className="text-sm text-slate-500">No agent has reported yet.</p>
+        ) : (
+          <div className="overflow-x-auto">
+            <table className="w-full text-sm" data-testid="partitions">
+              <thead>
+                <tr className="text-left text-slate-500">
+                  <th className="py-1.5">Partition</th>
+                  <th className="py-1.5 text-right">Last enqueued</th>
+                  <th className="py-1.5 text-right">Received</th>
+                  <th className="py-1.5 text-right">Checkpointed</th>
+                  <th className="py-1.5 text-right">Lag (events)</th>
+                  <th className="py-1.5 text-right">Lag (s)</th>
+                  <th className="py-1.5 text-right">Events/s</th>
+                  <th className="py-1.5">Checkpoint time</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.partitions.map((p) => (
+                  <tr
+                    key={p.partitionId}
+                    className="border-t border-slate-100"
+                    data-partition={p.partitionId}
+                  >
+                    <td className="py-1.5">{p.partitionId}</td>
+                    <td className="py-1.5 text-right tabular-nums">{p.lastEnqueuedSequenceNumber ?? '—'}</td>
+                    <td className="py-1.5 text-right tabular-nums">{p.lastReceivedSequenceNumber ?? '—'}</td>
+                    <td className="py-1.5 text-right tabular-nums">
+                      {p.lastCheckpointSequenceNumber ?? '—'}
+                    </td>
+                    <td className="py-1.5 text-right tabular-nums" data-testid="partition-lag">
+                      {formatNumber(p.lagEvents)}
+                    </td>
+                    <td className="py-1.5 text-right tabular-nums">{formatSeconds(p.lagSeconds)}</td>
+                    <td className="py-1.5 text-right tabular-nums">{formatNumber(p.eventsPerSecond, 1)}</td>
+                    <td className="py-1.5">{formatTime(p.lastCheckpointAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card title="Deployment">
+          {d.deploymentDetail ? (
+            <dl className="grid grid-cols-2 gap-1 text-sm">
+              <dt className="text-slate-500">Phase</dt>
+              <dd>
+                <Badge tone={d.deploymentDetail.phase}>{d.deploymentDetail.phase}</Badge>
+              </dd>
+              <dt className="text-slate-500">Target</dt>
+              <dd>{d.deploymentDetail.target}</dd>
+              <dt className="text-slate-500">Replicas ready</dt>
+              <dd>
+                {d.deploymentDetail.readyReplicas} / {d.deploymentDetail.desiredReplicas}
+              </dd>
+              <dt className="text-slate-500">Config version</dt>
+              <dd>v{d.deploymentDetail.configVersion}</dd>
+              <dt className="text-slate-500">Message</dt>
+              <dd>{d.deploymentDetail.message || '—'}</dd>
+            </dl>
+          ) : (
+            <p className="text-sm text-slate-500">Not deployed.</p>
+          )}
+          <h3 className="mt-4 text-sm font-semibold">Agents</h3>
+          <ul className="mt-1 text-sm">
+            {d.agents.length === 0 && <li className="text-slate-500">none</li>}
+            {d.agents.map((a) => (
+              <li key={a.id}>
+                {a.name}{' '}
+                <span className="text-slate-500">
+                  · last report {formatAgo(a.lastSeenAt)}
+                  {a.agentVersion ? ` · v${a.agentVersion}` : ''}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+
+        <Card title="Alerts">
+          {d.alerts.length === 0 ? (
+            <p className="text-sm text-slate-500">No alerts.</p>
+          ) : (
+            <ul className="space-y-1 text-sm">
+              {d.alerts.map((a) => (
+                <li key={a.id} className="flex gap-2">
+                  <Badge tone={a.resolvedAt ? 'resolved' : 'open'}>{a.kind}</Badge>
+                  <span>{a.message}</span>
+                  <span className="ml-auto text-slate-500">{formatAgo(a.openedAt)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+
+        <Card title="Recent files">
+          {d.recentFiles.length === 0 ? (
+            <p className="text-sm text-slate-500">No files reported yet.</p>
+          ) : (
+            <table className="w-full text-xs" data-testid="recent-files">
+              <tbody>
+                {d.recentFiles.map((file) => (
+                  <tr key={file.id} className="border-t border-slate-100">
+                    <td className="py-1 font-mono break-all">{file.path}</td>
+                    <td className="py-1 text-right tabular-nums">{formatNumber(file.events)} ev</td>
+                    <td className="py-1 text-right tabular-nums">{formatBytes(file.bytes)}</td>
+                    <td className="py-1 text-right text-slate-500">{formatAgo(file.committedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+
+        <Card title="Recent errors">
+          {d.recentErrors.length === 0 ? (
+            <p className="text-sm text-slate-500">No errors reported.</p>
+          ) : (
+            <ul className="space-y-1 text-xs" data-testid="recent-errors">
+              {d.recentErrors.map((e) => (
+                <li key={e.id}>
+                  <Badge tone={e.retryable ? 'warn' : 'fail'}>{e.kind}</Badge> {e.message}
+                  {e.partitionId ? ` (partition ${e.partitionId})` : ''}{' '}
+                  <span className="text-slate-500">{formatAgo(e.at)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+
+      <Card title="Configuration history">
+        <ol className="space-y-3 text-sm" data-testid="config-history">
+          {versions.map((v) => (
+            <li key={v.version}>
+              <div>
+                <span className="font-medium">v{v.version}</span>{' '}
+                <span className="text-slate-500">
+                  {formatTime(v.createdAt)} by {v.createdBy ?? 'system'}
+                </span>
+              </div>
+              {v.version === 1 ? (
+                <p className="text-xs text-slate-500">created</p>
+              ) : (
+                <ConfigChanges changes={v.changes} secretsChanged={v.secretsChanged} />
+              )}
+            </li>
+          ))}
+        </ol>
+      </Card>
+    </div>
+  );
+}
