@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# The control plane. Build from the repository root:
+#   docker build -f deploy/docker/web.Dockerfile -t hubcap-web:0.1.0 .
+#   docker build -f deploy/docker/web.Dockerfile --target migrate -t hubcap-web:0.1.0-migrate .
+# `web` is Next.js's standalone server; `migrate` applies database migrations (the Helm chart's Job).
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+ENV NEXT_TELEMETRY_DISABLED=1
+COPY . .
+# The postinstall generates Prisma's client (no engine download needed).
+RUN npm ci --no-audit --no-fund
+RUN HUBCAP_STANDALONE=1 npx turbo run build --filter=@hubcap/web
+
+FROM node:24-bookworm-slim AS migrate-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/db/package.json packages/db/
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w @hubcap/db && npm cache clean --force
+
+FROM node:24-bookworm-slim AS migrate
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=migrate-deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY packages/db packages/db
+COPY --from=build /app/packages/db/src/generated packages/db/src/generated
+USER 1000:1000
+CMD ["node", "packages/db/src/cli/migrate.ts", "deploy"]
+
+FROM node:24-bookworm-slim AS web
+ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 HOSTNAME=0.0.0.0 PORT=3000
+WORKDIR /app
+COPY --from=build /app/apps/web/.next/standalone ./
+COPY --from=build /app/apps/web/.next/static apps/web/.next/static
+USER 1000:1000
+EXPOSE 3000
+CMD ["node", "apps/web/server.js"]
