@@ -8,4 +8,4 @@ export { evaluateAlerts } from './services/alerts.ts';
 export { type ReconcileResult, reconcileDeployments } from './services/deployments.ts';
 export { runMaintenance, startMaintenance } from './services/maintenance.ts';
 export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
-export { createTopic, issueAgentToken } from './services/topics.ts';
+export { createTopic, issueAgentToken, updateTopic } from './services/topics.ts';

@@ -8,12 +8,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureAdmin } from '@hubcap/api';
+import { ensureAdmin, SecretBox } from '@hubcap/api';
 import { createPrisma } from '@hubcap/db';
 import { startDatabase } from '@hubcap/db/embedded';
-import { azuriteCommand } from '@hubcap/local-azurite';
+import { waitForRecordedAgents } from '@hubcap/deployer/local';
+import { azuriteCommand, devConnectionString } from '@hubcap/local-azurite';
 import { startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
 import { ChildRegistry } from './children.ts';
+import { ensureDemoTopic } from './demo-topic.ts';
 import { loadEnv } from './env.ts';
 import { freePort } from './ports.ts';
 
@@ -124,7 +126,20 @@ async function main() {
   const created = await ensureAdmin(prisma, env.HUBCAP_ADMIN_EMAIL);
   if (created) writeFileSync(passwordFile, created.password, { mode: 0o600 });
 
+  await ensureDemoTopic(
+    prisma,
+    SecretBox.fromBase64(encryptionKey),
+    {
+      eventHubsPort: eventHubs.port,
+      eventHubsConnectionString: eventHubs.connectionString(),
+      blobConnectionString: devConnectionString(`http://127.0.0.1:${blobPort}`),
+    },
+    log,
+  );
+
   const webPort = await freePort(env.PORT);
+  // The web server runs each topic's agent as its own child process (the local deployer).
+  const agentPids = join(env.dataDir, 'agents.json');
   const web = children.spawn(
     'web',
     process.execPath,
@@ -144,10 +159,24 @@ async function main() {
         HUBCAP_ENCRYPTION_KEY: encryptionKey,
         NODE_ENV: 'production',
         NEXT_TELEMETRY_DISABLED: '1',
+        HUBCAP_DEPLOYER: process.env.HUBCAP_DEPLOYER || 'local',
+        HUBCAP_AGENT_ENTRY: join(root, 'apps/agent/src/main.ts'),
+        HUBCAP_AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${webPort}`,
+        HUBCAP_AGENT_PID_FILE: agentPids,
       },
       output: (line) => log(`web: ${line}`),
     },
   );
+  // Stopped before the services agents write to: the web server tells its agents to drain on
+  // SIGTERM; wait for them (they drain for up to 25 s), then kill any that are left.
+  stops.push({
+    name: 'web server and agents',
+    stop: async () => {
+      await web.stop();
+      const killed = await waitForRecordedAgents(agentPids, 35_000);
+      if (killed) log(`killed ${killed} agent(s) that did not stop in time`);
+    },
+  });
   void web.exited.then((code) => {
     if (!stopping) {
       console.error(`hubcap: the web server exited (code ${code}); stopping`);

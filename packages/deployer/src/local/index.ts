@@ -1,2 +1,2 @@
-export { reapOrphans } from './processes.ts';
+export { reapOrphans, waitForRecordedAgents } from './processes.ts';
 export { LocalRunner, type LocalRunnerOptions } from './runner.ts';

@@ -63,3 +63,24 @@ export async function reapOrphans(file: string, log: (line: string) => void): Pr
   writePidFile(file, []);
   return reaped;
 }
+
+/**
+ * Waits for the agents recorded in the pid file to exit (they were already told to stop), then
+ * kills those still running after `timeoutMs`. Returns how many had to be killed.
+ */
+export async function waitForRecordedAgents(file: string, timeoutMs: number): Promise<number> {
+  if (!existsSync(file)) return 0;
+  let records: PidRecord[];
+  try {
+    records = JSON.parse(readFileSync(file, 'utf8')) as PidRecord[];
+  } catch {
+    return 0;
+  }
+  const alive = (r: PidRecord) => r.startTime !== null && startTimeOf(r.pid) === r.startTime;
+  const deadline = Date.now() + timeoutMs;
+  while (records.some(alive) && Date.now() < deadline) await sleep(100);
+  const survivors = records.filter(alive);
+  for (const r of survivors) process.kill(r.pid, 'SIGKILL');
+  writePidFile(file, []);
+  return survivors.length;
+}
