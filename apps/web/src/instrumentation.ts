@@ -1,10 +1,13 @@
 /**
- * Runs once per server process at start: background maintenance (per-minute metric rollups, alert
- * evaluation with webhook delivery, pruning beyond retention). Replicas share the work through a
- * lease row in the database, so running several control planes is safe.
+ * Runs once per server process at start: deployments (reap orphans, reconcile), then background
+ * maintenance (per-minute metric rollups, alert evaluation with webhook delivery, pruning beyond
+ * retention). Replicas share maintenance through a lease row in the database.
  */
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== 'nodejs' || process.env.HUBCAP_MAINTENANCE === 'off') return;
+  if (process.env.NEXT_RUNTIME !== 'nodejs') return;
+  const { startDeployments } = await import('./server/deployments.ts');
+  await startDeployments();
+  if (process.env.HUBCAP_MAINTENANCE === 'off') return;
   const { startMaintenance } = await import('@hubcap/api');
   const { services } = await import('./server/services.ts');
   const { prisma, secrets } = services();

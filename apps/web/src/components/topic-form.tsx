@@ -656,21 +656,21 @@ function TestResults({ result }: { result: TestResult }) {
         <table className="mt-4 w-full text-sm">
           <thead>
             <tr className="text-left text-slate-500">
-              <th className="py-1">Partition</th>
-              <th className="py-1 text-right">First sequence</th>
-              <th className="py-1 text-right">Last sequence</th>
-              <th className="py-1">Last enqueued</th>
+              <th className="px-2 py-1">Partition</th>
+              <th className="px-2 py-1 text-right">First sequence</th>
+              <th className="px-2 py-1 text-right">Last sequence</th>
+              <th className="px-2 py-1">Last enqueued</th>
             </tr>
           </thead>
           <tbody>
             {result.partitions.map((p) => (
               <tr key={p.partitionId} className="border-t border-slate-100">
-                <td className="py-1">{p.partitionId}</td>
-                <td className="py-1 text-right tabular-nums">{p.beginningSequenceNumber}</td>
-                <td className="py-1 text-right tabular-nums">
+                <td className="px-2 py-1">{p.partitionId}</td>
+                <td className="px-2 py-1 text-right tabular-nums">{p.beginningSequenceNumber}</td>
+                <td className="px-2 py-1 text-right tabular-nums">
                   {p.isEmpty ? 'empty' : p.lastEnqueuedSequenceNumber}
                 </td>
-                <td className="py-1">{p.lastEnqueuedAt ?? '—'}</td>
+                <td className="px-2 py-1">{p.lastEnqueuedAt ?? '—'}</td>
               </tr>
             ))}
           </tbody>
@@ -690,9 +690,9 @@ function PreviewResults({ result }: { result: PreviewResult }) {
             <tbody>
               {result.fields.map((field) => (
                 <tr key={field.path} className="border-t border-slate-100">
-                  <td className="py-1 font-mono">{field.path}</td>
-                  <td className="py-1 text-slate-600">{field.types.join(' | ')}</td>
-                  <td className="py-1 text-right text-slate-500">
+                  <td className="px-2 py-1 font-mono">{field.path}</td>
+                  <td className="px-2 py-1 text-slate-600">{field.types.join(' | ')}</td>
+                  <td className="px-2 py-1 text-right text-slate-500">
                     {field.seen}/{result.events.length}
                   </td>
                 </tr>

@@ -7,6 +7,7 @@ import type { Route } from 'next';
 import Link from 'next/link';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
+import { DeployPanel } from './deploy-panel.tsx';
 import { formatAgo, formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
 import { LineChart } from './line-chart.tsx';
 import { ConfigChanges } from './topic-form.tsx';
@@ -155,14 +156,14 @@ export function TopicLive({
             <table className="w-full text-sm" data-testid="partitions">
               <thead>
                 <tr className="text-left text-slate-500">
-                  <th className="py-1.5">Partition</th>
-                  <th className="py-1.5 text-right">Last enqueued</th>
-                  <th className="py-1.5 text-right">Received</th>
-                  <th className="py-1.5 text-right">Checkpointed</th>
-                  <th className="py-1.5 text-right">Lag (events)</th>
-                  <th className="py-1.5 text-right">Lag (s)</th>
-                  <th className="py-1.5 text-right">Events/s</th>
-                  <th className="py-1.5">Checkpoint time</th>
+                  <th className="px-2 py-1.5">Partition</th>
+                  <th className="px-2 py-1.5 text-right">Last enqueued</th>
+                  <th className="px-2 py-1.5 text-right">Received</th>
+                  <th className="px-2 py-1.5 text-right">Checkpointed</th>
+                  <th className="px-2 py-1.5 text-right">Lag (events)</th>
+                  <th className="px-2 py-1.5 text-right">Lag (s)</th>
+                  <th className="px-2 py-1.5 text-right">Events/s</th>
+                  <th className="px-2 py-1.5">Checkpoint time</th>
                 </tr>
               </thead>
               <tbody>
@@ -172,18 +173,24 @@ export function TopicLive({
                     className="border-t border-slate-100"
                     data-partition={p.partitionId}
                   >
-                    <td className="py-1.5">{p.partitionId}</td>
-                    <td className="py-1.5 text-right tabular-nums">{p.lastEnqueuedSequenceNumber ?? '—'}</td>
-                    <td className="py-1.5 text-right tabular-nums">{p.lastReceivedSequenceNumber ?? '—'}</td>
-                    <td className="py-1.5 text-right tabular-nums">
+                    <td className="px-2 py-1.5">{p.partitionId}</td>
+                    <td className="px-2 py-1.5 text-right tabular-nums">
+                      {p.lastEnqueuedSequenceNumber ?? '—'}
+                    </td>
+                    <td className="px-2 py-1.5 text-right tabular-nums">
+                      {p.lastReceivedSequenceNumber ?? '—'}
+                    </td>
+                    <td className="px-2 py-1.5 text-right tabular-nums">
                       {p.lastCheckpointSequenceNumber ?? '—'}
                     </td>
-                    <td className="py-1.5 text-right tabular-nums" data-testid="partition-lag">
+                    <td className="px-2 py-1.5 text-right tabular-nums" data-testid="partition-lag">
                       {formatNumber(p.lagEvents)}
                     </td>
-                    <td className="py-1.5 text-right tabular-nums">{formatSeconds(p.lagSeconds)}</td>
-                    <td className="py-1.5 text-right tabular-nums">{formatNumber(p.eventsPerSecond, 1)}</td>
-                    <td className="py-1.5">{formatTime(p.lastCheckpointAt)}</td>
+                    <td className="px-2 py-1.5 text-right tabular-nums">{formatSeconds(p.lagSeconds)}</td>
+                    <td className="px-2 py-1.5 text-right tabular-nums">
+                      {formatNumber(p.eventsPerSecond, 1)}
+                    </td>
+                    <td className="px-2 py-1.5">{formatTime(p.lastCheckpointAt)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -194,26 +201,7 @@ export function TopicLive({
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Deployment">
-          {d.deploymentDetail ? (
-            <dl className="grid grid-cols-2 gap-1 text-sm">
-              <dt className="text-slate-500">Phase</dt>
-              <dd>
-                <Badge tone={d.deploymentDetail.phase}>{d.deploymentDetail.phase}</Badge>
-              </dd>
-              <dt className="text-slate-500">Target</dt>
-              <dd>{d.deploymentDetail.target}</dd>
-              <dt className="text-slate-500">Replicas ready</dt>
-              <dd>
-                {d.deploymentDetail.readyReplicas} / {d.deploymentDetail.desiredReplicas}
-              </dd>
-              <dt className="text-slate-500">Config version</dt>
-              <dd>v{d.deploymentDetail.configVersion}</dd>
-              <dt className="text-slate-500">Message</dt>
-              <dd>{d.deploymentDetail.message || '—'}</dd>
-            </dl>
-          ) : (
-            <p className="text-sm text-slate-500">Not deployed.</p>
-          )}
+          <DeployPanel topic={d.name} canEdit={canEdit} />
           <h3 className="mt-4 text-sm font-semibold">Agents</h3>
           <ul className="mt-1 text-sm">
             {d.agents.length === 0 && <li className="text-slate-500">none</li>}

@@ -1,0 +1,286 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureAdmin } from '@hubcap/api';
+import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
+import { type Azurite, startAzurite } from '@hubcap/local-azurite';
+import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWeb, type WebServer } from './server.ts';
+
+/**
+ * The control plane end to end in Debian's Chromium: sign in, onboard a topic against the local
+ * Event Hubs server and Azurite, watch agent reports move the lag chart live, and check what a
+ * viewer can see. `UPDATE_SCREENSHOTS=1` refreshes docs/screenshots.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots')
+    : null;
+const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
+
+let db: TestDatabase;
+let hubs: LocalEventHubs;
+let azurite: Azurite;
+let web: WebServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  [db, hubs, azurite] = await Promise.all([
+    createTestDatabase(),
+    startLocalEventHubs({ host: '127.0.0.1', port: 0, hubs: [{ name: 'clicks', partitionCount: 4 }] }),
+    startAzurite(),
+  ]);
+  await startSampleTraffic({ connectionString: hubs.connectionString(), hub: 'clicks', count: 80 }).done;
+  await azurite.container('lake');
+  await ensureAdmin(db.prisma, ADMIN.email, ADMIN.password);
+  web = await startWeb(db.url, { HUBCAP_MAINTENANCE: 'off' });
+  // Playwright gives every launch a fresh, temporary user-data directory.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  context = await browser.newContext({ baseURL: web.url, viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await Promise.all([hubs?.close(), azurite?.close(), db?.drop()]);
+});
+
+async function shot(name: string) {
+  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+async function signIn(email: string, password: string) {
+  await page.goto('/sign-in');
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${web.url}/`);
+}
+
+const field = (path: string) => `#field-${path.replaceAll('.', '-')}`;
+const errorFor = (path: string) => page.locator(`[data-error-for="${path}"]`);
+
+describe('control plane in Chromium', () => {
+  it('signs in and shows the empty fleet', async () => {
+    await page.goto('/');
+    await page.waitForURL(/\/sign-in$/);
+    await signIn(ADMIN.email, ADMIN.password);
+    await expect(page.textContent('[data-testid=whoami]')).resolves.toContain('admin@example.com · admin');
+    await expect(page.locator('text=No topics yet.').count()).resolves.toBe(1);
+  });
+
+  it('shows field errors for bad values and sends nothing', async () => {
+    await page.click('text=Onboard a topic');
+    await page.waitForURL(/\/topics\/new$/);
+    await page.fill(field('topic'), 'Bad Name');
+    await page.fill(field('batching.maxAgeSeconds'), '99999');
+    await page.fill(field('scaling.memory'), 'lots');
+    await page.click('button:has-text("Create topic")');
+    await expect(errorFor('topic').textContent()).resolves.toMatch(/lower-case letters, digits and dashes/);
+    await expect(errorFor('source.fullyQualifiedNamespace').textContent()).resolves.toBe(
+      'namespace is required',
+    );
+    await expect(errorFor('source.auth.connectionString').textContent()).resolves.toBe(
+      'connection string is required',
+    );
+    await expect(errorFor('destination.container').textContent()).resolves.toMatch(/3–63 lower-case/);
+    await expect(errorFor('batching.maxAgeSeconds').textContent()).resolves.toBe('must be at most 3600');
+    await expect(errorFor('scaling.memory').textContent()).resolves.toMatch(/memory quantity/);
+    await expect(page.getAttribute(field('topic'), 'aria-invalid')).resolves.toBe('true');
+    await shot('onboarding-errors');
+    expect(await db.prisma.topic.count()).toBe(0);
+  });
+
+  it('onboards a topic with test connection and preview against local Event Hubs and Azurite', async () => {
+    await page.fill(field('topic'), 'clicks');
+    await page.fill(field('source.fullyQualifiedNamespace'), `127.0.0.1:${hubs.port}`);
+    await page.fill(field('source.eventHubName'), 'clicks');
+    await page.fill(field('source.auth.connectionString'), hubs.connectionString());
+    await page.fill(field('destination.account.connectionString'), azurite.connectionString);
+    await page.fill(field('destination.container'), 'lake');
+    await page.fill(field('batching.maxAgeSeconds'), '60');
+    await page.fill(field('scaling.memory'), '256Mi');
+
+    await page.click('button:has-text("Test connection")');
+    const results = page.locator('[data-testid=test-results]');
+    await results.waitFor();
+    await expect(results.textContent()).resolves.toMatch(/"clicks" has 4 partitions/);
+    await expect(page.locator('text=passed').count()).resolves.toBeGreaterThan(0);
+
+    await page.click('button:has-text("Preview events")');
+    const fields = page.locator('[data-testid=inferred-fields]');
+    await fields.waitFor();
+    await expect(fields.textContent()).resolves.toContain('requestId');
+    await expect(page.locator('[data-testid=preview-events] details').count()).resolves.toBe(20);
+    await page.locator('[data-testid=preview-events] details').first().click();
+    await shot('onboarding');
+
+    await page.click('button:has-text("Create topic")');
+    await page.waitForURL(/\/topics\/clicks$/);
+    const html = await page.content();
+    expect(html).not.toContain('SharedAccessKey=');
+    expect(html).not.toContain('AccountKey=');
+  });
+
+  it("moves the lag chart live as the agent's reports arrive, without reloading", async () => {
+    const issued = await page.evaluate(async () => {
+      const res = await fetch('/api/trpc/topic.createAgentToken', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'clicks', agentName: 'e2e-agent' }),
+      });
+      return (await res.json()).result.data as { token: string };
+    });
+    const report = async (lag: number, checkpointed: number) => {
+      const now = new Date().toISOString();
+      const position = (sequenceNumber: number) => ({
+        sequenceNumber,
+        offset: String(sequenceNumber * 100),
+        enqueuedTime: now,
+      });
+      const res = await fetch(`${web.url}/api/trpc/agent.report`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${issued.token}` },
+        body: JSON.stringify({
+          agentId: 'clicks-0',
+          topic: 'clicks',
+          agentVersion: '0.1.0',
+          sentAt: now,
+          startedAt: now,
+          ready: true,
+          partitions: ['0', '1', '2', '3'].map((partitionId) => ({
+            partitionId,
+            lastEnqueued: position(checkpointed + lag / 4),
+            lastReceived: position(checkpointed + lag / 4),
+            lastCheckpointed: position(checkpointed),
+            lagEvents: lag / 4,
+            lagSeconds: lag / 10,
+            eventsPerSecond: 120,
+            bytesPerSecond: 120_000,
+          })),
+          eventsPerSecond: 480,
+          bytesPerSecond: 480_000,
+          eventsWritten: checkpointed * 4,
+          bytesWritten: checkpointed * 4000,
+          filesWritten: 2,
+          deadLettered: 0,
+          errors: [],
+          recentFiles: [
+            {
+              path: `clicks/0/2026/03/07/0-${checkpointed - 9}-${checkpointed}.ndjson.gz`,
+              partitionId: '0',
+              events: 10,
+              bytes: 4096,
+              firstSequenceNumber: checkpointed - 9,
+              lastSequenceNumber: checkpointed,
+              committedAt: now,
+            },
+          ],
+        }),
+      });
+      expect(res.status).toBe(200);
+    };
+
+    // Half an hour of earlier reports, so the chart has a history to move from.
+    const agent = await db.prisma.agentInstance.findFirstOrThrow({ where: { name: 'e2e-agent' } });
+    await db.prisma.metricSample.createMany({
+      data: Array.from({ length: 180 }, (_, i) => ({
+        topicId: agent.topicId,
+        agentInstanceId: agent.id,
+        at: new Date(Date.now() - (180 - i) * 10_000),
+        eventsPerSecond: 400 + 80 * Math.sin(i / 12),
+        bytesPerSecond: 400_000 + 80_000 * Math.sin(i / 12),
+        lagEvents: BigInt(Math.round(300 + 200 * Math.sin(i / 9))),
+        lagSeconds: 30 + 20 * Math.sin(i / 9),
+        filesWritten: 0,
+        errorCount: 0,
+      })),
+    });
+    await page.reload();
+    await page.evaluate(() => {
+      (window as unknown as { marker: string }).marker = 'same page';
+    });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=chart-lag]')?.getAttribute('data-points')) > 100,
+    );
+
+    await report(400, 100);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=chart-lag]')?.getAttribute('data-last') === '400',
+    );
+    await report(8000, 120);
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=chart-lag]')?.getAttribute('data-last') === '8000',
+    );
+    await expect(page.locator('[data-testid=partitions] [data-partition]').count()).resolves.toBe(4);
+    await expect(page.locator('[data-testid=partition-lag]').first().textContent()).resolves.toBe('2,000');
+    await expect(page.locator('[data-testid=recent-files]').textContent()).resolves.toContain(
+      '0-111-120.ndjson.gz',
+    );
+    // Same document: the page never reloaded.
+    await expect(page.evaluate(() => (window as unknown as { marker?: string }).marker)).resolves.toBe(
+      'same page',
+    );
+    await shot('topic');
+
+    await page.goto('/');
+    await page.locator('[data-topic=clicks]').waitFor();
+    await expect(page.locator('[data-topic=clicks]').textContent()).resolves.toContain('lagging');
+    await shot('fleet');
+  });
+
+  it('lets an admin add a viewer, who cannot see edit controls', async () => {
+    await page.goto('/users');
+    await page.fill('input[name=email]', 'viewer@example.com');
+    await page.fill('input[name=name]', 'Vera Viewer');
+    await page.click('button:has-text("Add account")');
+    const password = (await page.locator('[role=status] code').textContent())!;
+    expect(password.length).toBeGreaterThan(10);
+    await shot('users');
+    await page.goto('/settings');
+    await shot('settings');
+
+    await page.click('text=Sign out');
+    await page.waitForURL(/\/sign-in$/);
+    await signIn('viewer@example.com', password);
+    await expect(page.locator('text=Onboard a topic').count()).resolves.toBe(0);
+    await expect(page.locator('nav >> text=Users').count()).resolves.toBe(0);
+    await page.goto('/topics/clicks');
+    await page.locator('[data-testid=partitions]').waitFor();
+    await expect(page.locator('[data-testid=edit-controls]').count()).resolves.toBe(0);
+    await expect(page.locator('[data-testid=deploy-panel] button').count()).resolves.toBe(0);
+    await page.goto('/topics/clicks/edit');
+    await page.waitForURL(`${web.url}/`);
+    await page.goto('/users');
+    await page.waitForURL(`${web.url}/`);
+    // The API refuses too, whatever the page shows.
+    const status = await page.evaluate(async () => {
+      const res = await fetch('/api/trpc/topic.update', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'clicks', config: {} }),
+      });
+      return res.status;
+    });
+    expect(status).toBe(403);
+  });
+});
