@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { devConnectionString } from '@hubcap/local-azurite';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** `npm start` runs the demo topic's agent through the local deployer: files land, Ctrl-C stops it. */
+const launcher = new URL('../src/start.ts', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'hubcap-demo-agent-'));
+chmodSync(dataDir, 0o755);
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start with the local deployer', () => {
+  it('creates the demo topic, its agent lands files in Azurite, and Ctrl-C stops the agent too', async () => {
+    const child = spawn(process.execPath, [launcher], {
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        HUBCAP_DATA_DIR: dataDir,
+        PORT: '0',
+        HUBCAP_BLOB_PORT: '0',
+        HUBCAP_EVENTHUBS_PORT: '0',
+        HUBCAP_DEMO_EVENTS_PER_SECOND: '50',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr])
+      stream.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!/Dashboard/.test(output) && Date.now() < deadline) await sleep(200);
+      expect(output).toMatch(/created the "demo" topic/);
+      const blobPort = /Azurite \(blob\) on 127\.0\.0\.1:(\d+)/.exec(output)![1];
+      const container = BlobServiceClient.fromConnectionString(
+        devConnectionString(`http://127.0.0.1:${blobPort}`),
+      ).getContainerClient('demo');
+      let files: string[] = [];
+      while (files.length === 0 && Date.now() < deadline) {
+        await sleep(1000);
+        files = [];
+        for await (const blob of container.listBlobsFlat()) files.push(blob.name);
+      }
+      expect(files.length, output.slice(-3000)).toBeGreaterThan(0);
+      expect(files[0]).toMatch(/^127\.0\.0\.1\/demo\/\d+\/.*\.ndjson\.gz$/);
+      const agents = JSON.parse(readFileSync(join(dataDir, 'agents.json'), 'utf8')) as { pid: number }[];
+      expect(agents).toHaveLength(1);
+
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(agents.map((a) => a.pid).filter(alive)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
