@@ -95,6 +95,8 @@ describe('Helm chart (static checks; no renderer available here)', () => {
           );
         if (!m) continue; // discovery (/api/v1, /apis/apps/v1): allowed to every authenticated user
         const [, group = '', resource, name, sub] = m;
+        // An apply that creates the object is authorized as create as well as patch.
+        if (r.method === 'PATCH') used.add(`${group}/${resource}:create`);
         const verb =
           r.method === 'PATCH'
             ? 'patch'
