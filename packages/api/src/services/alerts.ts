@@ -109,16 +109,19 @@ export async function evaluateAlerts(
     });
   }
   if (resolved.length > 0) {
+    // Clearing `notifiedAt` makes the resolution a notification of its own.
     await prisma.alert.updateMany({
       where: { id: { in: resolved.map((a) => a.id) } },
-      data: { resolvedAt: now },
+      data: { resolvedAt: now, notifiedAt: null },
     });
   }
 
   const url = await getWebhookUrl(prisma, box).catch(() => null);
   if (url) {
     const pending = await prisma.alert.findMany({
-      where: { notifiedAt: null },
+      // Only recent changes: configuring a webhook does not replay old history.
+      where: { notifiedAt: null, updatedAt: { gte: new Date(Date.now() - 3_600_000) } },
+      orderBy: { updatedAt: 'asc' },
       select: {
         id: true,
         kind: true,

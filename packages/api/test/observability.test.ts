@@ -1,0 +1,253 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { evaluateAlerts } from '../src/services/alerts.ts';
+import { pruneMetrics, rollupMinutes } from '../src/services/metrics.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { agentReport, topicConfig } from './fixtures.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+let api: Harness;
+let topicId: string;
+let agentId: string;
+let token: string;
+let viewer: string;
+
+beforeEach(async () => {
+  api = await startHarness();
+  ({ id: topicId } = await createTopic(api.prisma, api.secrets, topicConfig('orders'), { actor: 'system' }));
+  ({ token, agentId } = await issueAgentToken(api.prisma, topicId, 'orders-0'));
+  viewer = await api.signedIn('viewer');
+});
+afterEach(() => api.close());
+
+const SETTINGS = {
+  alerts: { lagSeconds: 300, lagMinutes: 5, silentMinutes: 5, errorCount: 3, errorMinutes: 10 },
+  prices: {
+    captureTuHour: 0.1,
+    tuEventsPerSecond: 1000,
+    tuMegabytesPerSecond: 1,
+    vcpuHour: 0.034,
+    gibHour: 0.0045,
+  },
+  retention: { rawHours: 24, minuteDays: 30 },
+};
+
+describe('reports feed the fleet and topic views', () => {
+  it('stores errors and files, derives files per report, rolls up per minute, and shows status and rates', async () => {
+    const at = new Date().toISOString();
+    const file = (n: number) => ({
+      path: `orders/0/${n}.ndjson.gz`,
+      partitionId: '0',
+      events: 10,
+      bytes: 2048,
+      firstSequenceNumber: n * 10,
+      lastSequenceNumber: n * 10 + 9,
+      committedAt: at,
+    });
+    await api.call(
+      'agent.report',
+      agentReport('orders', { filesWritten: 3, recentFiles: [file(1), file(2), file(3)] }),
+      { token },
+    );
+    await api.call(
+      'agent.report',
+      agentReport('orders', {
+        filesWritten: 5,
+        errors: [{ at, kind: 'sink', message: 'blob upload timed out', partitionId: '1', retryable: true }],
+      }),
+      { token },
+    );
+    // A restarted agent starts counting again.
+    await api.call('agent.report', agentReport('orders', { filesWritten: 1 }), { token });
+    const deltas = await api.prisma.metricSample.findMany({
+      orderBy: { id: 'asc' },
+      select: { filesDelta: true },
+    });
+    expect(deltas.map((d) => d.filesDelta)).toEqual([3, 2, 1]);
+
+    expect(await rollupMinutes(api.prisma, new Date(Date.now() - 5 * 60_000))).toBeGreaterThan(0);
+    const fleet = (await api.call('topic.list', undefined, { cookie: viewer })).body.result.data;
+    expect(fleet.topics[0]).toMatchObject({
+      name: 'orders',
+      status: 'healthy',
+      partitions: 2,
+      lagEvents: 60,
+      lagSeconds: 4,
+      eventsPerSecond: 50,
+      megabytesPerSecond: 0.05,
+      filesPerHour: 6,
+      recentErrors: 1,
+    });
+    expect(fleet.totals.captureMonthly).toBe(73);
+
+    const detail = (await api.call('topic.get', { name: 'orders', range: '1h' }, { cookie: viewer })).body
+      .result.data;
+    expect(detail.recentFiles.map((f: { path: string }) => f.path)).toHaveLength(3);
+    expect(detail.recentErrors[0]).toMatchObject({
+      kind: 'sink',
+      message: 'blob upload timed out',
+      partitionId: '1',
+    });
+    expect(detail.partitions.map((p: { partitionId: string }) => p.partitionId)).toEqual(['0', '1']);
+    expect(detail.series.length).toBeGreaterThan(0);
+    const week = (await api.call('topic.get', { name: 'orders', range: '7d' }, { cookie: viewer })).body
+      .result.data;
+    expect(week.series[0].eventsPerSecond).toBe(50);
+  });
+
+  it('rejects a bad range or name with a field message', async () => {
+    const res = await api.call('topic.get', { name: 'orders', range: '2y' }, { cookie: viewer });
+    expect(res.status).toBe(400);
+    expect(res.body.error.data.fieldErrors.range).toMatch(/must be one of/);
+    expect((await api.call('topic.get', { name: 'nope', range: '1h' }, { cookie: viewer })).status).toBe(404);
+  });
+});
+
+describe('alerts', () => {
+  it('opens lag, silent and error alerts, sends them to the webhook, resolves them, and never shows the URL', async () => {
+    const admin = await api.signedIn('admin');
+    const update = await api.call(
+      'settings.update',
+      { ...SETTINGS, webhook: { action: 'set', url: 'https://hooks.example.com/T0KEN-SECRET' } },
+      { cookie: admin },
+    );
+    expect(update.status).toBe(200);
+    const view = await api.call('settings.get', undefined, { cookie: viewer });
+    expect(view.body.result.data.webhookConfigured).toBe(true);
+    expect(JSON.stringify(view.body)).not.toContain('T0KEN-SECRET');
+    expect(JSON.stringify(await api.prisma.auditEvent.findMany())).not.toContain('T0KEN-SECRET');
+
+    const now = new Date();
+    await api.prisma.metricSample.createMany({
+      data: Array.from({ length: 7 }, (_, i) => ({
+        topicId,
+        agentInstanceId: agentId,
+        at: new Date(now.getTime() - (6 - i) * 60_000),
+        eventsPerSecond: 10,
+        bytesPerSecond: 1000,
+        lagEvents: 5000n,
+        lagSeconds: 900,
+        filesWritten: 0,
+        errorCount: 0,
+      })),
+    });
+    await api.prisma.agentInstance.update({
+      where: { id: agentId },
+      data: { lastSeenAt: new Date(now.getTime() - 10 * 60_000) },
+    });
+    await api.prisma.topicError.createMany({
+      data: Array.from({ length: 3 }, () => ({
+        topicId,
+        at: now,
+        kind: 'source' as const,
+        message: 'link detached',
+        retryable: true,
+      })),
+    });
+
+    const sent: { url: string; body: { kind: string; state: string; topic: string } }[] = [];
+    const notify = async (url: string, body: unknown) => {
+      sent.push({ url, body: body as (typeof sent)[number]['body'] });
+    };
+    expect(await evaluateAlerts(api.prisma, api.secrets, { now, notify })).toEqual({
+      opened: 3,
+      resolved: 0,
+    });
+    expect(sent.map((s) => `${s.body.topic}/${s.body.kind}/${s.body.state}`).sort()).toEqual([
+      'orders/errors/open',
+      'orders/lag/open',
+      'orders/silent/open',
+    ]);
+    expect(sent[0]!.url).toBe('https://hooks.example.com/T0KEN-SECRET');
+    // Evaluating again opens nothing new and sends nothing again.
+    expect(await evaluateAlerts(api.prisma, api.secrets, { now, notify })).toEqual({
+      opened: 0,
+      resolved: 0,
+    });
+    expect(sent).toHaveLength(3);
+
+    const list = (await api.call('alert.list', { state: 'open' }, { cookie: viewer })).body.result.data;
+    expect(list.map((a: { kind: string }) => a.kind).sort()).toEqual(['errors', 'lag', 'silent']);
+    expect(
+      (await api.call('topic.list', undefined, { cookie: viewer })).body.result.data.topics[0].openAlerts,
+    ).toBe(3);
+
+    // The agent reports again with low lag, the errors age out: everything resolves.
+    await api.call('agent.report', agentReport('orders'), { token });
+    const later = new Date(now.getTime() + 11 * 60_000);
+    await api.prisma.agentInstance.update({ where: { id: agentId }, data: { lastSeenAt: later } });
+    await api.prisma.metricSample.create({
+      data: {
+        topicId,
+        agentInstanceId: agentId,
+        at: new Date(later.getTime() - 4 * 60_000),
+        eventsPerSecond: 1,
+        bytesPerSecond: 1,
+        lagEvents: 1n,
+        lagSeconds: 1,
+        filesWritten: 0,
+        errorCount: 0,
+      },
+    });
+    expect(await evaluateAlerts(api.prisma, api.secrets, { now: later, notify })).toEqual({
+      opened: 0,
+      resolved: 3,
+    });
+    expect(sent.filter((s) => s.body.state === 'resolved')).toHaveLength(3);
+  });
+
+  it('names bad settings fields and changes nothing', async () => {
+    const admin = await api.signedIn('admin');
+    const res = await api.call(
+      'settings.update',
+      {
+        ...SETTINGS,
+        alerts: { ...SETTINGS.alerts, lagSeconds: -1 },
+        webhook: { action: 'set', url: 'ftp://x' },
+      },
+      { cookie: admin },
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.data.fieldErrors).toEqual({
+      'alerts.lagSeconds': 'must be at least 1',
+      'webhook.url': 'must be an http(s) URL',
+    });
+    expect(await api.prisma.setting.count()).toBe(0);
+  });
+});
+
+describe('metrics retention', () => {
+  it('prunes raw samples after the raw retention and aggregates after the minute retention', async () => {
+    const now = new Date();
+    const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
+    const sample = (at: Date) => ({
+      topicId,
+      agentInstanceId: agentId,
+      at,
+      eventsPerSecond: 1,
+      bytesPerSecond: 1,
+      lagEvents: 0n,
+      lagSeconds: 0,
+      filesWritten: 0,
+      errorCount: 0,
+    });
+    await api.prisma.metricSample.createMany({ data: [sample(hoursAgo(30)), sample(hoursAgo(2))] });
+    await rollupMinutes(api.prisma, hoursAgo(31), now);
+    await api.prisma.metricMinute.create({
+      data: {
+        topicId,
+        minute: hoursAgo(24 * 40),
+        eventsPerSecond: 1,
+        bytesPerSecond: 1,
+        lagEvents: 0n,
+        lagSeconds: 0,
+        files: 0,
+        errors: 0,
+        samples: 1,
+      },
+    });
+    const pruned = await pruneMetrics(api.prisma, { rawHours: 24, minuteDays: 30 }, now);
+    expect(pruned).toMatchObject({ samples: 1, minutes: 1 });
+    expect(await api.prisma.metricSample.count()).toBe(1);
+    expect(await api.prisma.metricMinute.count()).toBe(2);
+  });
+});
