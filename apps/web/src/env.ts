@@ -13,7 +13,29 @@ const Env = z
       .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes'),
   })
   // HUBCAP_DEPLOYER, HUBCAP_AGENT_*, HUBCAP_KUBECONFIG…: see packages/deployer/src/env.ts.
-  .extend(DeployerEnv.shape);
+  .extend(DeployerEnv.shape)
+  // Optional single sign-on (OpenID Connect, e.g. Microsoft Entra ID); all four or none.
+  .extend({
+    HUBCAP_OIDC_ISSUER: z
+      .url({ error: 'must be the issuer URL, e.g. https://login.microsoftonline.com/<tenant>/v2.0' })
+      .optional(),
+    HUBCAP_OIDC_CLIENT_ID: z.string().min(1).optional(),
+    HUBCAP_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    HUBCAP_PUBLIC_URL: z
+      .url({ error: 'must be the dashboard URL as users reach it, e.g. https://hubcap.example.com' })
+      .optional(),
+    HUBCAP_OIDC_DEFAULT_ROLE: z
+      .enum(['viewer', 'editor', 'admin'], { error: 'must be viewer, editor or admin' })
+      .default('viewer'),
+    HUBCAP_OIDC_LABEL: z.string().min(1).max(40).default('single sign-on'),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.HUBCAP_OIDC_ISSUER) return;
+    for (const key of ['HUBCAP_OIDC_CLIENT_ID', 'HUBCAP_OIDC_CLIENT_SECRET', 'HUBCAP_PUBLIC_URL'] as const) {
+      if (!e[key])
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is required when HUBCAP_OIDC_ISSUER is set' });
+    }
+  });
 
 export type Env = z.output<typeof Env>;
 

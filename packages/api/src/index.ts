@@ -1,5 +1,6 @@
+export { finishOidc, OIDC_COOKIE, type OidcConfig, startOidc } from './auth/oidc.ts';
 export { SecretBox } from './auth/secret-box.ts';
-export { SESSION_COOKIE, userForSession } from './auth/sessions.ts';
+export { SESSION_COOKIE, sessionCookie, userForSession } from './auth/sessions.ts';
 export { ensureAdmin } from './bootstrap.ts';
 export { type ApiContext, type ApiServices, createContext, readCookie, type SessionUser } from './context.ts';
 export { AppError } from './errors.ts';
