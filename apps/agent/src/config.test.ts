@@ -47,14 +47,12 @@ describe('config loading', () => {
     );
   });
 
-  it('refuses Parquet at boot, clearly', async () => {
-    const error = await loadConfig(
+  it('accepts Parquet (zstd by default)', async () => {
+    const { config } = await loadConfig(
       readEnv({ HUBCAP_CONFIG: JSON.stringify({ ...good, format: { type: 'parquet' } }) }),
       none,
-    ).catch((e: unknown) => e);
-    expect((error as ConfigError).problems).toEqual([
-      'format.type "parquet" is not supported yet by this agent version; use "ndjson" or "avro"',
-    ]);
+    );
+    expect(config.format).toEqual({ type: 'parquet', compression: 'zstd' });
   });
 
   it('explains invalid JSON and a missing configuration', async () => {

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { describeIssues, ValidationError } from '@hubcap/shared';
 import { z } from 'zod';
 
@@ -30,6 +30,15 @@ export const Env = z.object({
   HUBCAP_LB_OWNERSHIP_EXPIRY_MS: int(1000, 3_600_000).default(60_000),
   HUBCAP_BLOCK_BYTES: int(64 * 1024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
   HUBCAP_CREATE_CONTAINERS: bool.default(false),
+  /** Parquet: local folder for spilled rows and files before upload (an emptyDir on Kubernetes). */
+  HUBCAP_SPILL_DIR: optionalText.transform((v) => v ?? tmpdir()),
+  /** Parquet: bodies larger than this are dead letters (Event Hubs events are at most 1 MB). */
+  HUBCAP_MAX_BODY_BYTES: int(1024, 256 * 1024 * 1024).default(1024 * 1024),
+  HUBCAP_DUCKDB_THREADS: int(1, 64).default(1),
+  HUBCAP_DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'must be a size such as "256MB"')
+    .default('256MB'),
   /** Test hook: sleep between publishing a file and checkpointing it (crash tests). */
   HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS: int(0, 600_000).default(0),
 });

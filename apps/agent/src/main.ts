@@ -10,8 +10,10 @@ import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { defaultAgentId, type Env, readEnv } from './env.ts';
 import { Ingestor } from './ingest/ingestor.ts';
+import { DuckDbEngine } from './pipeline/duckdb.ts';
 import { createFileFormat } from './pipeline/format.ts';
 import { newNdjsonStats } from './pipeline/ndjson.ts';
+import { diffFields, SchemaTracker } from './pipeline/schema-tracker.ts';
 import { createControlPlaneClient } from './report/control-plane-client.ts';
 import { ReportBuilder, Reporter } from './report/reporter.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
@@ -200,7 +202,36 @@ async function main(): Promise<void> {
       }
     },
   });
-  const format = createFileFormat(config.format, { ndjsonStats });
+  let engine: DuckDbEngine | undefined;
+  let tracker: SchemaTracker | undefined;
+  if (config.format.type === 'parquet') {
+    engine = await DuckDbEngine.create({
+      spillDir: env.HUBCAP_SPILL_DIR,
+      threads: env.HUBCAP_DUCKDB_THREADS,
+      memoryLimit: env.HUBCAP_DUCKDB_MEMORY_LIMIT,
+    });
+    tracker = new SchemaTracker((version, previous) => {
+      const diff = previous ? diffFields(previous.fields, version.fields) : null;
+      agentLog.info(
+        {
+          schemaVersion: version.number,
+          fingerprint: version.fingerprint,
+          fields: version.fields.length,
+          ...(diff
+            ? {
+                added: diff.added.map((f) => f.path),
+                widened: diff.changed.map((c) => `${c.path}: ${c.from} → ${c.to}`),
+              }
+            : {}),
+        },
+        previous ? 'schema changed; the next files carry the new columns' : 'first schema',
+      );
+    });
+  }
+  const format = createFileFormat(config.format, {
+    ndjsonStats,
+    ...(engine && tracker ? { parquet: { engine, tracker, maxBodyBytes: env.HUBCAP_MAX_BODY_BYTES } } : {}),
+  });
   const http = new HttpServer(status, metrics.registry);
   const port = await http.listen(env.HUBCAP_HTTP_PORT);
   agentLog.info({ port }, 'http server listening (/healthz, /readyz, /metrics)');
@@ -304,6 +335,7 @@ async function main(): Promise<void> {
   shutdown = async () => {
     const { drained } = await ingestor.drain(env.HUBCAP_DRAIN_TIMEOUT_MS);
     await ingestor.close();
+    engine?.close();
     await reporter?.close();
     await dest.sink.close();
     await http.close();

@@ -54,3 +54,41 @@ export async function decodeBodies(name: string, bytes: Buffer): Promise<string[
   }
   return decodeNdjson(name, bytes);
 }
+
+/** Reads Parquet files back with DuckDB (an independent reader), all files together by column name. */
+export async function readParquet(
+  paths: readonly string[],
+  options: { orderBy?: string; select?: string } = {},
+): Promise<Record<string, unknown>[]> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  try {
+    const list = paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
+    const reader = await connection.runAndReadAll(
+      `SELECT ${options.select ?? '*'} FROM read_parquet([${list}], union_by_name = true) ORDER BY ${options.orderBy ?? '_eh_partition, _eh_sequence_number'}`,
+    );
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Column names and DuckDB types of one Parquet file. */
+export async function parquetColumns(path: string): Promise<Record<string, string>> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet('${path.replaceAll("'", "''")}')`,
+    );
+    const out: Record<string, string> = {};
+    for (const row of reader.getRowObjectsJson()) out[String(row.column_name)] = String(row.column_type);
+    return out;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}

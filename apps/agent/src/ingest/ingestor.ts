@@ -113,6 +113,7 @@ export class Ingestor {
         o.status.totals.eventsWritten += file.events;
         o.status.totals.bytesWritten += file.bytes;
         o.status.totals.filesWritten++;
+        o.status.totals.deadLettered += file.deadLettered;
         o.onFlushed?.(file);
       },
       checkpoint: (position, signal) =>

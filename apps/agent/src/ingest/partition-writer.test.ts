@@ -1,18 +1,20 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PATH_PRESETS } from '@hubcap/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeNdjson } from '../../test/read-back.ts';
+import { decodeNdjson, readParquet } from '../../test/read-back.ts';
+import { DuckDbEngine } from '../pipeline/duckdb.ts';
 import type { SourceEvent } from '../pipeline/event.ts';
 import { createFileFormat } from '../pipeline/format.ts';
 import type { PathLayout } from '../pipeline/paths.ts';
+import { SchemaTracker } from '../pipeline/schema-tracker.ts';
 import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import { newPartitionStats } from '../runtime/status.ts';
 import { LocalFolderSink } from '../sink/local-folder-sink.ts';
-import { PartitionWriter, type PartitionWriterOptions } from './partition-writer.ts';
+import { type FlushedFile, PartitionWriter, type PartitionWriterOptions } from './partition-writer.ts';
 
 const format = createFileFormat({ type: 'ndjson', compression: 'gzip' });
 const layout: PathLayout = {
@@ -180,5 +182,100 @@ describe('PartitionWriter', () => {
     await expect(w.drain()).rejects.toThrow(/owned by another replica/);
     expect(await files()).toEqual([]);
     expect(checkpoints).toEqual([]);
+  });
+});
+
+describe('PartitionWriter with Parquet and dead letters', () => {
+  const dataDir = 'p/topic=orders/date=2026-03-07/hour=09';
+  const deadDir = 'p/_deadletter/topic=orders/date=2026-03-07/hour=09';
+  const list = async (d: string) => (existsSync(join(root, d)) ? (await readdir(join(root, d))).sort() : []);
+  const mixed = (from: number, to: number) =>
+    range(from, to).map((e) =>
+      e.sequenceNumber % 4 === 3 ? { ...e, body: Buffer.from(`plain text ${e.sequenceNumber}`) } : e,
+    );
+
+  async function parquetWriter(checkpoints: number[], overrides: Partial<PartitionWriterOptions> = {}) {
+    const engine = await DuckDbEngine.create({ spillDir: join(root, 'spill') });
+    const parquet = createFileFormat(
+      { type: 'parquet', compression: 'zstd' },
+      { parquet: { engine, tracker: new SchemaTracker(), maxBodyBytes: 1 << 20 } },
+    );
+    const w = new PartitionWriter({
+      partitionId: '0',
+      layout: { ...layout, extension: parquet.extension },
+      format: parquet,
+      limits,
+      sink: new LocalFolderSink(root),
+      log: pino({ level: 'silent' }),
+      stats: newPartitionStats(),
+      async checkpoint(position) {
+        const name = `0-${String(position.sequenceNumber).padStart(20, '0')}`;
+        expect((await list(dataDir)).some((f) => f.includes(name))).toBe(true);
+        checkpoints.push(position.sequenceNumber);
+      },
+      ...overrides,
+    });
+    return { w, engine };
+  }
+
+  it('publishes each segment’s dead letters beside it, before the data file and its checkpoint', async () => {
+    const checkpoints: number[] = [];
+    const flushed: FlushedFile[] = [];
+    const { w, engine } = await parquetWriter(checkpoints, { onFlushed: (f) => flushed.push(f) });
+    await w.write(mixed(0, 14));
+    await w.drain();
+    engine.close();
+    expect(await list(dataDir)).toEqual([
+      '0-00000000000000000000-00000000000000000009.parquet',
+      '0-00000000000000000010-00000000000000000014.parquet',
+    ]);
+    expect(await list(deadDir)).toEqual([
+      '0-00000000000000000000-00000000000000000009.ndjson',
+      '0-00000000000000000010-00000000000000000014.ndjson',
+    ]);
+    expect(checkpoints).toEqual([9, 14]);
+    expect(flushed.map((f) => f.deadLettered)).toEqual([2, 1]);
+    const dead = (
+      await readFile(join(root, deadDir, '0-00000000000000000000-00000000000000000009.ndjson'), 'utf8')
+    )
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(
+      dead.map((d) => [d.sequenceNumber, d.reason, Buffer.from(d.bodyBase64, 'base64').toString()]),
+    ).toEqual([
+      [3, 'not-json', 'plain text 3'],
+      [7, 'not-json', 'plain text 7'],
+    ]);
+    const rows = await readParquet(
+      (await list(dataDir)).map((f) => join(root, dataDir, f)),
+      { select: 'id, _eh_sequence_number' },
+    );
+    expect(rows.map((r) => Number(r.id))).toEqual(
+      range(0, 14)
+        .map((e) => e.sequenceNumber)
+        .filter((s) => s % 4 !== 3),
+    );
+  });
+
+  it('a dead-letter file whose data file never got published forces the replay boundary', async () => {
+    // An earlier run published the dead letters of 0–9, then died before the data file.
+    await mkdir(join(root, deadDir), { recursive: true });
+    await writeFile(join(root, deadDir, '0-00000000000000000000-00000000000000000009.ndjson'), 'stale\n');
+    const checkpoints: number[] = [];
+    const { w, engine } = await parquetWriter(checkpoints, { limits: { ...limits, maxEvents: 1000 } });
+    await w.write(mixed(0, 14));
+    await w.drain();
+    engine.close();
+    expect(await list(dataDir)).toEqual([
+      '0-00000000000000000000-00000000000000000009.parquet',
+      '0-00000000000000000010-00000000000000000014.parquet',
+    ]);
+    const rewritten = await readFile(
+      join(root, deadDir, '0-00000000000000000000-00000000000000000009.ndjson'),
+      'utf8',
+    );
+    expect(rewritten.trim().split('\n')).toHaveLength(2);
+    expect(checkpoints).toEqual([9, 14]);
   });
 });

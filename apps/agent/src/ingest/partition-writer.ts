@@ -1,10 +1,19 @@
 import { once } from 'node:events';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEAD_LETTER_EXTENSION } from '../pipeline/dead-letter.ts';
 import { eventSize, type SourceEvent } from '../pipeline/event.ts';
 import type { FileFormat } from '../pipeline/format.ts';
-import { forcedLastSequence, type PathLayout, replayProbePrefix, segmentPath } from '../pipeline/paths.ts';
+import { newSegmentResult, type SegmentContext, type SegmentResult } from '../pipeline/parquet.ts';
+import {
+  deadLetterPath,
+  deadLetterProbePrefix,
+  forcedLastSequence,
+  type PathLayout,
+  replayProbePrefix,
+  segmentPath,
+} from '../pipeline/paths.ts';
 import {
   append,
   canCommit,
@@ -32,6 +41,11 @@ export interface FlushedFile {
   lastSequence: number;
   reason: FlushReason;
   durationMs: number;
+  /** Events of this segment written to its dead-letter file instead (published first). */
+  deadLettered: number;
+  deadLetterPath: string | null;
+  /** What the encoder reports (rows, dead letters by kind, schema version for Parquet). */
+  result: SegmentResult;
 }
 
 export interface PartitionWriterOptions {
@@ -61,9 +75,30 @@ class ByteCounter extends Transform {
   }
 }
 
+/** A segment's dead letters, opened on the first one: a second file published just before the data file. */
+class DeadLetterFile {
+  readonly #open: () => SinkFile;
+  file: SinkFile | null = null;
+  lines = 0;
+  constructor(open: () => SinkFile) {
+    this.#open = open;
+  }
+  write(line: Buffer, signal: AbortSignal): Promise<void> | undefined {
+    if (!this.file) {
+      this.file = this.#open();
+      this.file.stream.on('error', () => {}); // surfaced by finished() at publish
+    }
+    this.lines++;
+    if (this.file.stream.write(line)) return undefined;
+    return once(this.file.stream, 'drain', { signal }).then(() => {});
+  }
+}
+
 interface OpenSegment {
   state: SegmentState;
   file: SinkFile;
+  deadLetters: DeadLetterFile;
+  ctx: SegmentContext;
   input: Writable;
   counter: ByteCounter;
   /** Settles when every encoded byte has reached the sink's stream. */
@@ -183,12 +218,22 @@ export class PartitionWriter {
     let forced: number | null = null;
     if (this.#probing) {
       const prefix = replayProbePrefix(layout, partitionId, first.enqueuedTimeUtc, first.sequenceNumber);
-      const hit = forcedLastSequence(
+      let hit = forcedLastSequence(
         await sink.list(prefix, signal),
         partitionId,
         first.sequenceNumber,
         layout.extension,
       );
+      if (!hit && this.#o.format.deadLetters) {
+        // A crash between publishing the dead letters and the data file leaves only the former.
+        const dl = deadLetterProbePrefix(layout, partitionId, first.enqueuedTimeUtc, first.sequenceNumber);
+        hit = forcedLastSequence(
+          await sink.list(dl, signal),
+          partitionId,
+          first.sequenceNumber,
+          DEAD_LETTER_EXTENSION,
+        );
+      }
       if (hit) {
         forced = hit.lastSequence;
         log.info(
@@ -204,11 +249,19 @@ export class PartitionWriter {
     const state = openSegment(this.#o.limits, first, this.#now(), forced);
     const stagingName = `${partitionId}-${String(first.sequenceNumber).padStart(20, '0')}`;
     const file = sink.openFile(stagingName, this.#o.format.contentType, signal);
-    const streams = this.#o.format.createStreams();
+    const deadLetters = new DeadLetterFile(() =>
+      sink.openFile(`${stagingName}-deadletter`, 'application/x-ndjson', signal),
+    );
+    const ctx: SegmentContext = {
+      partitionId,
+      deadLetter: (line) => deadLetters.write(line, signal),
+      result: newSegmentResult(),
+    };
+    const streams = this.#o.format.createStreams(ctx);
     const counter = new ByteCounter();
     const encoded = pipeline([...streams, counter, file.stream], { signal });
     encoded.catch(() => {});
-    return { state, file, input: streams[0], counter, encoded };
+    return { state, file, deadLetters, ctx, input: streams[0], counter, encoded };
   }
 
   async #feed(segment: OpenSegment, events: SourceEvent[]): Promise<void> {
@@ -234,6 +287,7 @@ export class PartitionWriter {
         await this.#publish(segment, reason, started);
       } catch (error) {
         await segment.file.discard().catch(() => {});
+        await segment.deadLetters.file?.discard().catch(() => {});
         throw error;
       }
     })();
@@ -255,6 +309,21 @@ export class PartitionWriter {
       state.firstSequence,
       state.lastSequence,
     );
+    let dlPath: string | null = null;
+    const dl = segment.deadLetters.file;
+    if (dl) {
+      // Dead letters first: if the data file is published, so are they; a replay rewrites both.
+      dl.stream.end();
+      await finished(dl.stream);
+      dlPath = deadLetterPath(
+        layout,
+        partitionId,
+        state.firstEnqueuedTime,
+        state.firstSequence,
+        state.lastSequence,
+      );
+      await dl.publish(dlPath);
+    }
     await segment.file.publish(path);
     log.debug({ path, lastSequence: state.lastSequence }, 'file published; checkpointing');
     if (this.#o.pauseAfterCommitMs) await sleep(this.#o.pauseAfterCommitMs);
@@ -278,8 +347,14 @@ export class PartitionWriter {
       lastSequence: state.lastSequence,
       reason,
       durationMs,
+      deadLettered: segment.deadLetters.lines,
+      deadLetterPath: dlPath,
+      result: segment.ctx.result,
     };
     if (metrics) {
+      for (const [kind, n] of Object.entries(segment.ctx.result.deadLetterKinds)) {
+        metrics.deadLettered.inc({ partition: partitionId, reason: kind }, n);
+      }
       metrics.eventsWritten.inc({ partition: partitionId }, state.events);
       metrics.bytesWritten.inc({ partition: partitionId }, segment.counter.bytes);
       metrics.filesWritten.inc({ partition: partitionId });
@@ -295,6 +370,8 @@ export class PartitionWriter {
         lastSequence: flushed.lastSequence,
         reason,
         durationMs,
+        ...(dlPath ? { deadLettered: flushed.deadLettered, deadLetterPath: dlPath } : {}),
+        ...(segment.ctx.result.schema ? { schemaVersion: segment.ctx.result.schema.number } : {}),
       },
       'file written',
     );
@@ -355,6 +432,7 @@ export class PartitionWriter {
     );
     segment.input.destroy();
     segment.file.discard().catch(() => {});
+    segment.deadLetters.file?.discard().catch(() => {});
   }
 
   /** Idempotent: after a drain (or instead of one) releases everything. */

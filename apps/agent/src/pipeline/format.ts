@@ -1,20 +1,25 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Duplex, Transform, type TransformCallback } from 'node:stream';
 import { constants, createGzip, createZstdCompress } from 'node:zlib';
 import type { Format } from '@hubcap/shared';
 import { AvroContainerEncoder } from './avro.ts';
 import type { SourceEvent } from './event.ts';
 import { encodeNdjson, type NdjsonStats } from './ndjson.ts';
+import { ParquetEncoder, type ParquetOptions, type SegmentContext } from './parquet.ts';
+
+export type { SegmentContext } from './parquet.ts';
 
 /**
  * A file format: a chain of streams that turns batches of events (object mode, `SourceEvent[]`) into
- * the bytes of one file, emitted as they are produced so a sink can upload while the file grows.
- * Parquet will plug in as one more chain (buffering row groups, emitting each when complete).
+ * the bytes of one file, emitted as they are produced so a sink can upload while the file grows
+ * (Parquet, which needs its footer, spills rows to local disk and emits the file when it ends).
  */
 export interface FileFormat {
   readonly extension: string;
   readonly contentType: string;
+  /** Whether some events may not fit the format and become dead letters (sidecar files). */
+  readonly deadLetters: boolean;
   /** Fresh streams for one file; the first takes `SourceEvent[]`, the last emits Buffers. */
-  createStreams(): [Transform, ...Transform[]];
+  createStreams(ctx: SegmentContext): [Duplex, ...Duplex[]];
 }
 
 export class UnsupportedFormatError extends Error {
@@ -42,6 +47,8 @@ class NdjsonFramer extends Transform {
 
 export interface FormatOptions {
   ndjsonStats?: NdjsonStats;
+  /** Required for Parquet: the DuckDB engine, the topic's schema tracker and the body size limit. */
+  parquet?: Omit<ParquetOptions, 'compression'>;
   gzipLevel?: number;
   zstdLevel?: number;
 }
@@ -55,6 +62,7 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
           return {
             extension: '.ndjson.gz',
             contentType: 'application/gzip',
+            deadLetters: false,
             createStreams: () => [
               framer(),
               createGzip({ level: options.gzipLevel ?? GZIP_LEVEL, chunkSize: OUTPUT_CHUNK }),
@@ -64,6 +72,7 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
           return {
             extension: '.ndjson.zst',
             contentType: 'application/zstd',
+            deadLetters: false,
             createStreams: () => [
               framer(),
               createZstdCompress({
@@ -76,6 +85,7 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
           return {
             extension: '.ndjson',
             contentType: 'application/x-ndjson',
+            deadLetters: false,
             createStreams: () => [framer()],
           };
       }
@@ -85,12 +95,19 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
       return {
         extension: '.avro',
         contentType: 'avro/binary',
+        deadLetters: false,
         createStreams: () => [new AvroContainerEncoder({ codec: format.codec })],
       };
-    case 'parquet':
-      throw new UnsupportedFormatError(
-        'format.type "parquet" is not supported yet by this agent version; use "ndjson" or "avro"',
-      );
+    case 'parquet': {
+      const parquet = options.parquet;
+      if (!parquet) throw new Error('Parquet needs a DuckDB engine and a schema tracker');
+      return {
+        extension: '.parquet',
+        contentType: 'application/vnd.apache.parquet',
+        deadLetters: true,
+        createStreams: (ctx) => [new ParquetEncoder({ ...parquet, compression: format.compression }, ctx)],
+      };
+    }
   }
   throw new UnsupportedFormatError(`unknown format ${JSON.stringify(format)}`);
 }

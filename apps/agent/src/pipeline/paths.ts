@@ -1,4 +1,5 @@
 import { type PathContext, parseSegmentFileName, renderPath, segmentFileName } from '@hubcap/shared';
+import { DEAD_LETTER_EXTENSION, DEAD_LETTER_FOLDER } from './dead-letter.ts';
 
 export interface PathLayout {
   prefix: string;
@@ -71,4 +72,33 @@ export function forcedLastSequence(
   if (matches.length === 0) return null;
   matches.sort((a, b) => b.lastSequence - a.lastSequence);
   return { lastSequence: matches[0]!.lastSequence, conflicting: matches.slice(1).map((m) => m.name) };
+}
+
+/** Folder of a segment's dead letters: `prefix/_deadletter/<rendered template>` (hidden from Spark readers). */
+export function deadLetterFolder(layout: PathLayout, partition: string, firstEnqueuedTime: Date): string {
+  const prefix = layout.prefix.replace(/\/+$/, '');
+  const rendered = segmentFolder({ ...layout, prefix: '' }, partition, firstEnqueuedTime);
+  return prefix ? `${prefix}/${DEAD_LETTER_FOLDER}/${rendered}` : `${DEAD_LETTER_FOLDER}/${rendered}`;
+}
+
+export function deadLetterPath(
+  layout: PathLayout,
+  partition: string,
+  firstEnqueuedTime: Date,
+  firstSequence: number,
+  lastSequence: number,
+): string {
+  return `${deadLetterFolder(layout, partition, firstEnqueuedTime)}/${segmentFileName(partition, firstSequence, lastSequence, DEAD_LETTER_EXTENSION)}`;
+}
+
+/** The replay probe for a segment's dead-letter file (see replayProbePrefix). */
+export function deadLetterProbePrefix(
+  layout: PathLayout,
+  partition: string,
+  firstEnqueuedTime: Date,
+  firstSequence: number,
+): string {
+  const name = segmentFileName(partition, firstSequence, 0, DEAD_LETTER_EXTENSION);
+  const stem = name.slice(0, name.length - DEAD_LETTER_EXTENSION.length - 20);
+  return `${deadLetterFolder(layout, partition, firstEnqueuedTime)}/${stem}`;
 }

@@ -69,7 +69,7 @@ export class ReportBuilder {
       eventsWritten: this.#status.totals.eventsWritten,
       bytesWritten: this.#status.totals.bytesWritten,
       filesWritten: this.#status.totals.filesWritten,
-      deadLettered: 0,
+      deadLettered: this.#status.totals.deadLettered,
       errors: this.#status.takeErrors(),
     };
   }

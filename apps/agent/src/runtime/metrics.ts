@@ -36,6 +36,12 @@ export function createMetrics() {
       labelNames: partition,
       registers: [registry],
     }),
+    deadLettered: new Counter({
+      name: 'hubcap_dead_lettered_total',
+      help: 'Events written to dead-letter files (committed), by reason',
+      labelNames: ['partition', 'reason'] as const,
+      registers: [registry],
+    }),
     flushSeconds: new Histogram({
       name: 'hubcap_flush_duration_seconds',
       help: 'From the flush decision to the checkpoint of a file',

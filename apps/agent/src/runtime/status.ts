@@ -52,7 +52,7 @@ export function partitionLag(stats: PartitionStats, nowMs: number): { events: nu
 export class AgentStatus {
   readonly startedAt = new Date();
   readonly partitions = new Map<string, PartitionStats>();
-  readonly totals = { eventsWritten: 0, bytesWritten: 0, filesWritten: 0 };
+  readonly totals = { eventsWritten: 0, bytesWritten: 0, filesWritten: 0, deadLettered: 0 };
   readonly #checks = new Map<string, boolean>([
     ['source', false],
     ['sink', false],

@@ -1,0 +1,61 @@
+import { bodyBytes, type SourceEvent } from './event.ts';
+import type { DeadLetterKind } from './json-schema.ts';
+
+export type { DeadLetterKind } from './json-schema.ts';
+
+/**
+ * A dead letter: an event that cannot be written in the topic's format. It is kept, never dropped, as
+ * one NDJSON line of a sidecar file beside the data (`<prefix>/_deadletter/<folder>/<same name>.ndjson`),
+ * published with the data file before its checkpoint, so a replay rewrites both identically.
+ */
+export interface DeadLetterRecord {
+  partitionId: string;
+  sequenceNumber: number;
+  offset: string;
+  enqueuedTime: string;
+  partitionKey: string | null;
+  reason: DeadLetterKind;
+  detail: string;
+  properties?: Record<string, unknown>;
+  /** The body's bytes exactly as received. */
+  bodyBase64: string;
+}
+
+export const DEAD_LETTER_FOLDER = '_deadletter';
+export const DEAD_LETTER_EXTENSION = '.ndjson';
+
+/** Application properties as JSON values (bytes as `{"$base64":…}`, dates as ISO strings). */
+export function jsonProperties(properties: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (value === undefined) continue;
+    if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
+      out[key] = { $base64: Buffer.from(value).toString('base64') };
+    } else if (value instanceof Date) out[key] = value.toISOString();
+    else if (typeof value === 'bigint') out[key] = value.toString();
+    else out[key] = value;
+  }
+  return out;
+}
+
+export function deadLetterLine(
+  partitionId: string,
+  event: SourceEvent,
+  reason: DeadLetterKind,
+  detail: string,
+): Buffer {
+  const record: DeadLetterRecord = {
+    partitionId,
+    sequenceNumber: event.sequenceNumber,
+    offset: String(event.offset),
+    enqueuedTime: event.enqueuedTimeUtc.toISOString(),
+    partitionKey: event.partitionKey ?? null,
+    reason,
+    detail: detail.slice(0, 500),
+    ...(event.properties && Object.keys(event.properties).length > 0
+      ? { properties: jsonProperties(event.properties) }
+      : {}),
+    bodyBase64: bodyBytes(event.body).toString('base64'),
+  };
+  return Buffer.from(`${JSON.stringify(record)}\n`);
+}

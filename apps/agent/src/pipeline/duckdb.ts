@@ -1,0 +1,81 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+export interface DuckDbOptions {
+  /** Folder for temporary files (spilled rows, Parquet before upload, DuckDB's own temp files). */
+  spillDir: string;
+  /** DuckDB worker threads; each COPY also runs on the thread that started it. */
+  threads?: number;
+  /** e.g. '256MB'. */
+  memoryLimit?: string;
+}
+
+const OWN_DIR = /^hubcap-(\d+)$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One embedded DuckDB per agent process, used only to turn spilled rows into Parquet (COPY … TO).
+ * Temporary files live in `<spillDir>/hubcap-<pid>/`; folders left by killed agents are removed at start.
+ */
+export class DuckDbEngine {
+  readonly dir: string;
+  readonly #instance: DuckDBInstance;
+  #closed = false;
+
+  private constructor(instance: DuckDBInstance, dir: string) {
+    this.#instance = instance;
+    this.dir = dir;
+  }
+
+  static async create(options: DuckDbOptions): Promise<DuckDbEngine> {
+    await mkdir(options.spillDir, { recursive: true });
+    for (const name of await readdir(options.spillDir)) {
+      const pid = Number(OWN_DIR.exec(name)?.[1]);
+      if (pid && pid !== process.pid && !alive(pid)) {
+        await rm(join(options.spillDir, name), { recursive: true, force: true });
+      }
+    }
+    const dir = join(options.spillDir, `hubcap-${process.pid}`);
+    await mkdir(dir, { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: String(options.threads ?? 1),
+      memory_limit: options.memoryLimit ?? '256MB',
+      temp_directory: join(dir, 'duckdb.tmp'),
+      preserve_insertion_order: 'true',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    return new DuckDbEngine(instance, dir);
+  }
+
+  /** Runs one statement on its own connection (several partitions may flush at once). */
+  async run(sql: string): Promise<void> {
+    if (this.#closed) throw new Error('DuckDB engine is closed');
+    const connection = await this.#instance.connect();
+    try {
+      await connection.run(sql);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#instance.closeSync();
+  }
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}

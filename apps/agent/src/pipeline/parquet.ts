@@ -1,0 +1,307 @@
+import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { deadLetterLine, jsonProperties } from './dead-letter.ts';
+import { type DuckDbEngine, sqlString } from './duckdb.ts';
+import { bodyBytes, type SourceEvent } from './event.ts';
+import { newStruct, observeRow, quoteIdent, RowError, type StructType, wellFormed } from './json-schema.ts';
+import type { FilePlan, SchemaTracker } from './schema-tracker.ts';
+
+/** Columns the agent adds to every row (Event Hubs metadata), after the event's own fields. */
+export const META_COLUMNS = [
+  '_eh_partition',
+  '_eh_sequence_number',
+  '_eh_offset',
+  '_eh_enqueued_time',
+  '_eh_partition_key',
+  '_eh_properties',
+] as const;
+const RESERVED = new Set<string>(META_COLUMNS);
+
+export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'none';
+
+export interface ParquetOptions {
+  engine: DuckDbEngine;
+  tracker: SchemaTracker;
+  compression: ParquetCompression;
+  /** Bodies larger than this are dead letters. */
+  maxBodyBytes: number;
+  rowGroupSize?: number;
+}
+
+/** What the encoder of one segment hands back to the writer, and how a dead letter leaves it. */
+export interface SegmentContext {
+  partitionId: string;
+  /** Takes one dead-letter line; a returned promise means "wait before sending more". */
+  deadLetter(line: Buffer): Promise<void> | undefined;
+  result: SegmentResult;
+}
+
+export interface SegmentResult {
+  rows: number;
+  deadLettered: number;
+  deadLetterKinds: Partial<Record<RowError['kind'], number>>;
+  schema?: FilePlan['version'];
+}
+
+export function newSegmentResult(): SegmentResult {
+  return { rows: 0, deadLettered: 0, deadLetterKinds: {} };
+}
+
+const SPILL_CHUNK = 1024 * 1024;
+const OUTPUT_CHUNK = 1024 * 1024;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const CLOSE = Buffer.from('}\n');
+
+/** `{"_s":…,"_o":…,"_t":…,"_k":…[,"_a":…],"b":` — the row's metadata, before the body bytes. */
+function rowPrefix(event: SourceEvent): Buffer {
+  const key = event.partitionKey == null ? 'null' : JSON.stringify(event.partitionKey.toWellFormed());
+  let props = '';
+  if (event.properties && Object.keys(event.properties).length > 0) {
+    const map: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(jsonProperties(event.properties))) {
+      map[k.toWellFormed()] =
+        v === null ? null : typeof v === 'string' ? v.toWellFormed() : JSON.stringify(v).toWellFormed();
+    }
+    props = `,"_a":${JSON.stringify(map)}`;
+  }
+  return Buffer.from(
+    `{"_s":${event.sequenceNumber},"_o":${JSON.stringify(String(event.offset))},"_t":${event.enqueuedTimeUtc.getTime()},"_k":${key}${props},"b":`,
+  );
+}
+
+/** Parses and checks one body; returns it parsed, or the reason it cannot be a row. */
+export function parseRow(body: Buffer, maxBodyBytes: number): Record<string, unknown> | RowError {
+  if (body.byteLength > maxBodyBytes) {
+    return new RowError('too-large', `body of ${body.byteLength} bytes exceeds the limit of ${maxBodyBytes}`);
+  }
+  if (!isUtf8(body)) return new RowError('invalid-utf8', 'body is not valid UTF-8');
+  const text = body.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return new RowError('not-json', `body is not JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return new RowError(
+      'not-object',
+      `body is JSON but not an object (${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value})`,
+    );
+  }
+  // Only \uD800–\uDFFF escapes can produce a lone surrogate (raw UTF-8 cannot): check only then.
+  if (/\\u[dD][89abAB]/.test(text) && !wellFormed(value)) {
+    return new RowError('invalid-string', 'a string holds an unpaired UTF-16 surrogate escape');
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * JSON events in, one Parquet file out.
+ *
+ * A Parquet file is only complete with its footer, so rows cannot be uploaded as they arrive. Instead
+ * each accepted body is appended, byte for byte with its metadata, to a spill file on local disk
+ * (memory stays bounded whatever the segment size), while its fields are merged into the file's schema.
+ * When the segment ends, the topic's schema is widened with the file's (SchemaTracker), DuckDB turns the
+ * spill file into Parquet with those explicit columns (COPY … TO, zstd), and the file is streamed to
+ * the sink in 1 MiB chunks. Events that cannot be rows go to the segment's dead letters instead.
+ */
+export class ParquetEncoder extends Duplex {
+  readonly #o: ParquetOptions;
+  readonly #ctx: SegmentContext;
+  readonly #schema: StructType = newStruct();
+  readonly #spillPath: string;
+  readonly #outPath: string;
+  #spill: FileHandle | null = null;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #maxLine = 0;
+  #out: FileHandle | null = null;
+  #wantRead = false;
+  #reading = false;
+
+  constructor(options: ParquetOptions, ctx: SegmentContext) {
+    super({ writableObjectMode: true, writableHighWaterMark: 2, readableHighWaterMark: OUTPUT_CHUNK });
+    this.#o = options;
+    this.#ctx = ctx;
+    const stem = join(options.engine.dir, `${ctx.partitionId}-${randomBytes(6).toString('hex')}`);
+    this.#spillPath = `${stem}.ndjson`;
+    this.#outPath = `${stem}.parquet`;
+  }
+
+  override _construct(done: (error?: Error | null) => void): void {
+    open(this.#spillPath, 'w').then((handle) => {
+      this.#spill = handle;
+      done();
+    }, done);
+  }
+
+  override _write(
+    events: readonly SourceEvent[],
+    _: BufferEncoding,
+    done: (error?: Error | null) => void,
+  ): void {
+    const waits: Promise<void>[] = [];
+    const result = this.#ctx.result;
+    for (const event of events) {
+      const body = bodyBytes(event.body);
+      let row = parseRow(body, this.#o.maxBodyBytes);
+      if (!(row instanceof RowError)) {
+        try {
+          observeRow(this.#schema, row, RESERVED);
+        } catch (error) {
+          row =
+            error instanceof RowError
+              ? error
+              : new RowError('not-json', `body cannot be read: ${(error as Error).message}`);
+        }
+      }
+      if (row instanceof RowError) {
+        result.deadLettered++;
+        result.deadLetterKinds[row.kind] = (result.deadLetterKinds[row.kind] ?? 0) + 1;
+        const wait = this.#ctx.deadLetter(
+          deadLetterLine(this.#ctx.partitionId, event, row.kind, row.message),
+        );
+        if (wait) waits.push(wait);
+        continue;
+      }
+      const prefix = rowPrefix(event);
+      let raw = body;
+      if (raw.indexOf(LF) !== -1 || raw.indexOf(CR) !== -1) {
+        // Valid JSON: a raw CR/LF can only be insignificant whitespace.
+        raw = Buffer.from(raw);
+        for (let i = 0; i < raw.length; i++) if (raw[i] === LF || raw[i] === CR) raw[i] = SPACE;
+      }
+      this.#pending.push(prefix, raw, CLOSE);
+      const line = prefix.byteLength + raw.byteLength + 2;
+      this.#pendingBytes += line;
+      if (line > this.#maxLine) this.#maxLine = line;
+      result.rows++;
+    }
+    const spilled = this.#pendingBytes >= SPILL_CHUNK ? this.#flushSpill() : Promise.resolve();
+    Promise.all([spilled, ...waits]).then(() => done(), done);
+  }
+
+  async #flushSpill(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await this.#spill!.write(chunk);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.#finish().then(() => {
+      done();
+      if (this.#wantRead) this.#pump();
+    }, done);
+  }
+
+  async #finish(): Promise<void> {
+    await this.#flushSpill();
+    const spill = this.#spill!;
+    this.#spill = null;
+    await spill.close();
+    const plan = this.#o.tracker.plan(this.#schema);
+    this.#ctx.result.schema = plan.version;
+    await this.#o.engine.run(
+      copySql(this.#spillPath, this.#outPath, this.#ctx.partitionId, plan, this.#maxLine, this.#o),
+    );
+    await rm(this.#spillPath, { force: true });
+    this.#out = await open(this.#outPath, 'r');
+  }
+
+  override _read(): void {
+    if (!this.#out) {
+      this.#wantRead = true;
+      return;
+    }
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#reading || !this.#out) return;
+    this.#reading = true;
+    const out = this.#out;
+    const chunk = Buffer.allocUnsafe(OUTPUT_CHUNK);
+    out.read(chunk, 0, OUTPUT_CHUNK, null).then(
+      ({ bytesRead }) => {
+        this.#reading = false;
+        if (bytesRead === 0) {
+          this.#out = null;
+          out.close().then(
+            () => rm(this.#outPath, { force: true }).then(() => this.push(null)),
+            (error: Error) => this.destroy(error),
+          );
+          return;
+        }
+        if (this.push(chunk.subarray(0, bytesRead))) this.#pump();
+      },
+      (error: Error) => this.destroy(error),
+    );
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    const handles = [this.#spill, this.#out];
+    this.#spill = null;
+    this.#out = null;
+    Promise.allSettled(handles.map((h) => h?.close()))
+      .then(() =>
+        Promise.allSettled([rm(this.#spillPath, { force: true }), rm(this.#outPath, { force: true })]),
+      )
+      .then(
+        () => done(error),
+        () => done(error),
+      );
+  }
+}
+
+const DUCKDB_COMPRESSION: Record<ParquetCompression, string> = {
+  zstd: 'zstd',
+  snappy: 'snappy',
+  gzip: 'gzip',
+  none: 'uncompressed',
+};
+
+/** The COPY statement for one file: explicit columns, body fields first, then the metadata columns. */
+export function copySql(
+  spillPath: string,
+  outPath: string,
+  partitionId: string,
+  plan: FilePlan,
+  maxLine: number,
+  options: Pick<ParquetOptions, 'compression' | 'rowGroupSize'>,
+): string {
+  const bodyFields: string[] = [];
+  const select: string[] = [];
+  for (const column of plan.columns) {
+    if (column.source === null) {
+      select.push(`NULL::${column.type} AS ${quoteIdent(column.name)}`);
+    } else {
+      bodyFields.push(`${quoteIdent(column.source)} ${column.type}`);
+      select.push(`b.${quoteIdent(column.source)} AS ${quoteIdent(column.name)}`);
+    }
+  }
+  const columns = [
+    `'_s': 'BIGINT'`,
+    `'_o': 'VARCHAR'`,
+    `'_t': 'BIGINT'`,
+    `'_k': 'VARCHAR'`,
+    `'_a': 'MAP(VARCHAR, VARCHAR)'`,
+  ];
+  if (bodyFields.length > 0) columns.push(`'b': ${sqlString(`STRUCT(${bodyFields.join(', ')})`)}`);
+  select.push(
+    `${sqlString(partitionId)} AS _eh_partition`,
+    '_s AS _eh_sequence_number',
+    '_o AS _eh_offset',
+    'make_timestamptz(_t * 1000) AS _eh_enqueued_time',
+    '_k AS _eh_partition_key',
+    '_a AS _eh_properties',
+  );
+  const read = `read_json(${sqlString(spillPath)}, format = 'newline_delimited', records = true, columns = {${columns.join(', ')}}, maximum_object_size = ${Math.max(16 * 1024 * 1024, maxLine + 1024)})`;
+  return `COPY (SELECT ${select.join(', ')} FROM ${read}) TO ${sqlString(outPath)} (FORMAT parquet, COMPRESSION ${DUCKDB_COMPRESSION[options.compression]}, ROW_GROUP_SIZE ${options.rowGroupSize ?? 65_536})`;
+}
