@@ -34,4 +34,23 @@ describe('crash test: kill -9 at random moments, restart, every event exactly on
     expect(result.duplicated).toEqual([]);
     expect(result.events).toBe(12_000);
   });
+
+  it('one replica, Parquet (zstd)', { timeout: 180_000 }, async () => {
+    const result = await runCrashScenario({
+      partitions: 2,
+      eventsPerPartition: 3000,
+      waves: 3,
+      kills: 4,
+      replicas: 1,
+      format: { type: 'parquet', compression: 'zstd' },
+      batching: { maxEvents: 500, maxAgeSeconds: 1 },
+      killAfterMs: [500, 2000],
+    });
+    expect(result.killsBetweenCommitAndCheckpoint).toBeGreaterThanOrEqual(1);
+    expect(result.replayRewrites).toBeGreaterThanOrEqual(1);
+    expect(result.missing).toEqual([]);
+    expect(result.duplicated).toEqual([]);
+    expect(result.unexpected).toEqual([]);
+    expect(result.events).toBe(6000);
+  });
 });

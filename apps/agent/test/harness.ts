@@ -148,6 +148,7 @@ export async function checkLake(
   let files = 0;
   let events = 0;
   for await (const blob of container.listBlobsFlat({ prefix })) {
+    if (blob.name.includes('/_deadletter/')) continue;
     files++;
     const bytes = await container.getBlobClient(blob.name).downloadToBuffer();
     for (const body of await decodeBodies(blob.name, bytes)) {

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import avro from 'avsc';
@@ -46,8 +49,19 @@ export async function decodeAvro(
   return { records, codec, schema };
 }
 
-/** Event bodies of a decoded file, as strings. */
+/** Event bodies of a decoded file, as strings (for Parquet: the `id` column, as `{"id":…}`). */
 export async function decodeBodies(name: string, bytes: Buffer): Promise<string[]> {
+  if (name.endsWith('.parquet')) {
+    const dir = await mkdtemp(join(tmpdir(), 'hubcap-read-'));
+    try {
+      const path = join(dir, 'f.parquet');
+      await writeFile(path, bytes);
+      const rows = await readParquet([path], { select: 'id', orderBy: '_eh_sequence_number' });
+      return rows.map((r) => JSON.stringify({ id: r.id }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
   if (name.endsWith('.avro')) {
     const { records } = await decodeAvro(bytes);
     return records.map((r) => r.Body?.bytes.toString('utf8') ?? '');
