@@ -50,13 +50,13 @@ function bearerToken(header: string | null): string | null {
   return match ? match[1]! : null;
 }
 
+/** One indexed lookup per agent request (agents report every few seconds, so this is on the hot path). */
 async function agentForToken(prisma: PrismaClient, token: string): Promise<AgentPrincipal | null> {
-  const agent = await prisma.agentInstance.findUnique({
-    where: { tokenHash: hashToken(token) },
-    select: { id: true, revokedAt: true, topic: { select: { id: true, slug: true } } },
-  });
-  if (!agent || agent.revokedAt) return null;
-  return { agentId: agent.id, topicId: agent.topic.id, topicName: agent.topic.slug };
+  const [agent] = await prisma.$queryRaw<AgentPrincipal[]>`
+    SELECT a.id AS "agentId", t.id AS "topicId", t.slug AS "topicName"
+    FROM "AgentInstance" a JOIN "Topic" t ON t.id = a."topicId"
+    WHERE a."tokenHash" = ${hashToken(token)} AND a."revokedAt" IS NULL`;
+  return agent ?? null;
 }
 
 export async function createContext(

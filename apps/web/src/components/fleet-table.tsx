@@ -13,6 +13,9 @@ import { Badge, Stat } from './ui.tsx';
 type Fleet = inferRouterOutputs<AppRouter>['topic']['list'];
 type Topic = Fleet['topics'][number];
 
+/** Rows per page: a fleet of hundreds stays quick to render and to scan. */
+const PAGE_SIZE = 50;
+
 const STATUSES = ['healthy', 'lagging', 'silent', 'failing', 'paused', 'not deployed'];
 const STATUS_ORDER = Object.fromEntries(
   ['failing', 'silent', 'lagging', 'healthy', 'paused', 'not deployed'].map((s, i) => [s, i]),
@@ -39,6 +42,7 @@ export function FleetTable({ initial }: { initial: Fleet }) {
   const [query, setQuery] = useState('');
   const [status, setStatus] = useState('');
   const [sort, setSort] = useState<{ key: string; desc: boolean }>({ key: 'status', desc: false });
+  const [page, setPage] = useState(0);
 
   const rows = useMemo(() => {
     const column = COLUMNS.find((c) => c.key === sort.key) ?? COLUMNS[0]!;
@@ -52,6 +56,9 @@ export function FleetTable({ initial }: { initial: Fleet }) {
         return (sort.desc ? -order : order) || a.name.localeCompare(b.name);
       });
   }, [data, query, status, sort]);
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+  const current = Math.min(page, pages - 1);
+  const shown = rows.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
 
   const { totals } = data;
   return (
@@ -76,13 +83,19 @@ export function FleetTable({ initial }: { initial: Fleet }) {
           aria-label="Filter topics"
           placeholder="Filter by name"
           value={query}
-          onChange={(e) => setQuery(e.target.value)}
+          onChange={(e) => {
+            setQuery(e.target.value);
+            setPage(0);
+          }}
           className="rounded border border-slate-300 px-3 py-1.5 text-sm"
         />
         <select
           aria-label="Filter by status"
           value={status}
-          onChange={(e) => setStatus(e.target.value)}
+          onChange={(e) => {
+            setStatus(e.target.value);
+            setPage(0);
+          }}
           className="rounded border border-slate-300 px-2 py-1.5 text-sm"
         >
           <option value="">All statuses</option>
@@ -120,7 +133,7 @@ export function FleetTable({ initial }: { initial: Fleet }) {
               </tr>
             </thead>
             <tbody>
-              {rows.map((t) => (
+              {shown.map((t) => (
                 <tr key={t.id} className="border-b border-slate-100 hover:bg-slate-50" data-topic={t.name}>
                   <td className="p-3 font-medium">
                     <Link href={`/topics/${t.name}` as Route} className="hover:underline">
@@ -151,6 +164,29 @@ export function FleetTable({ initial }: { initial: Fleet }) {
               ))}
             </tbody>
           </table>
+          {pages > 1 && (
+            <div className="flex items-center justify-end gap-3 border-t border-slate-200 px-3 py-2 text-sm">
+              <button
+                type="button"
+                disabled={current === 0}
+                onClick={() => setPage(current - 1)}
+                className="underline disabled:opacity-40"
+              >
+                Previous
+              </button>
+              <span className="text-slate-500">
+                page {current + 1} of {pages}
+              </span>
+              <button
+                type="button"
+                disabled={current >= pages - 1}
+                onClick={() => setPage(current + 1)}
+                className="underline disabled:opacity-40"
+              >
+                Next
+              </button>
+            </div>
+          )}
         </div>
       )}
     </div>

@@ -9,7 +9,8 @@ const globalForServices = globalThis as unknown as { hubcapServices?: ApiService
 
 export function services(): ApiServices {
   globalForServices.hubcapServices ??= {
-    prisma: createPrisma(env().DATABASE_URL),
+    // Ten connections: agent reports arrive concurrently from the whole fleet.
+    prisma: createPrisma(env().DATABASE_URL, { max: 10 }),
     secrets: SecretBox.fromBase64(env().HUBCAP_ENCRYPTION_KEY),
     ...createDeployer(env()),
   };
