@@ -2,12 +2,14 @@
  * Benchmark: `npm run bench -w @hubcap/agent` (optional env BENCH_EVENTS, default 500 000).
  * Preloads 1 KB JSON events on 4 partitions of the local Event Hubs server, then measures in one run:
  * (a) a bare SDK consumer that only counts, (b) the agent (child process) writing NDJSON + gzip to
- * Azurite with 256 MiB segments, (c) the SDK-sample way: one blob per received batch + checkpoint.
+ * Azurite with 256 MiB segments, (c) the SDK-sample way: one blob per received batch + checkpoint,
+ * (d) the agent writing Parquet (zstd) from the same events, same segments; and, writer only (no
+ * Event Hubs, no storage), NDJSON + gzip against Parquet on the same generated events (formats.ts).
  * Writes bench/results.md.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { EventHubProducerClient } from '@azure/event-hubs';
@@ -30,6 +32,8 @@ interface Result {
   cpuSeconds: number;
   maxRssBytes: number;
   files: number;
+  /** Bytes of the files in the lake (b, d). */
+  lakeBytes?: number;
 }
 
 async function runChild(args: string[], env: Record<string, string> = {}): Promise<Record<string, number>> {
@@ -82,13 +86,26 @@ async function main() {
     const a = await runChild([here('./ceiling.ts'), connectionString, 'bench', String(total)]);
     results.push({ name: '(a) bare SDK consumer (count only)', ...(a as Omit<Result, 'name'>) });
 
+    const agentRun = async (name: string, format: Record<string, string>, lakeName: string) => {
+      const lake = await azurite.container(lakeName);
+      await azurite.container(`${lakeName}-checkpoints`);
+      const r = await runAgent(connectionString, azurite.connectionString, eh.port, total, format, lakeName);
+      let files = 0;
+      let lakeBytes = 0;
+      for await (const blob of lake.listBlobsFlat()) {
+        files++;
+        lakeBytes += blob.properties.contentLength ?? 0;
+      }
+      return { name, ...r, files, lakeBytes };
+    };
     log('(b) agent, NDJSON + gzip, 256 MiB segments');
-    const lake = await azurite.container('bench-lake');
-    await azurite.container('bench-checkpoints');
-    const b = await runAgent(connectionString, azurite.connectionString, eh.port, total);
-    let files = 0;
-    for await (const _ of lake.listBlobsFlat()) files++;
-    results.push({ name: '(b) hubcap agent, NDJSON+gzip → Azurite', ...b, files });
+    results.push(
+      await agentRun(
+        '(b) hubcap agent, NDJSON+gzip → Azurite',
+        { type: 'ndjson', compression: 'gzip' },
+        'bench-lake',
+      ),
+    );
 
     log('(c) naive: one blob per batch + checkpoint');
     const c = await runChild([
@@ -100,11 +117,39 @@ async function main() {
     ]);
     results.push({ name: '(c) SDK-sample way: blob per batch + checkpoint', ...(c as Omit<Result, 'name'>) });
 
+    log('(d) agent, Parquet (zstd), 256 MiB segments');
+    results.push(
+      await agentRun(
+        '(d) hubcap agent, Parquet (zstd) → Azurite',
+        { type: 'parquet', compression: 'zstd' },
+        'bench-parquet',
+      ),
+    );
+
+    log('writers only: NDJSON + gzip and Parquet on the same generated events');
+    const writerEvents = String(Number(process.env.BENCH_WRITER_EVENTS ?? 200_000));
+    const writers = {
+      ndjson: (await runChild([
+        here('./formats.ts'),
+        'ndjson-gzip',
+        writerEvents,
+      ])) as unknown as WriterResult,
+      parquet: (await runChild([
+        here('./formats.ts'),
+        'parquet-zstd',
+        writerEvents,
+      ])) as unknown as WriterResult,
+    };
+
     log('compression levels');
     const compression = measureCompression(32);
+    // The hand-written "Reading the results" section at the end survives a new run.
+    const notes = /\n## Reading the results[\s\S]*$/.exec(
+      await readFile(here('./results.md'), 'utf8').catch(() => ''),
+    );
     await writeFile(
       here('./results.md'),
-      report(results, compression, { total, preloadedBytes, preloadSeconds }),
+      report(results, writers, compression, { total, preloadedBytes, preloadSeconds }) + (notes?.[0] ?? ''),
     );
     log('wrote bench/results.md');
     for (const r of results)
@@ -118,7 +163,14 @@ async function main() {
 }
 
 /** Runs the agent until every event has been received, then SIGTERM (drain: publish + checkpoint). */
-async function runAgent(ehConnection: string, storage: string, ehPort: number, total: number) {
+async function runAgent(
+  ehConnection: string,
+  storage: string,
+  ehPort: number,
+  total: number,
+  format: Record<string, string>,
+  container: string,
+) {
   const config = {
     topic: 'bench',
     source: {
@@ -129,10 +181,10 @@ async function runAgent(ehConnection: string, storage: string, ehPort: number, t
     destination: {
       kind: 'azureBlob',
       account: { kind: 'connectionString', connectionString: storage },
-      container: 'bench-lake',
-      checkpointContainer: 'bench-checkpoints',
+      container,
+      checkpointContainer: `${container}-checkpoints`,
     },
-    format: { type: 'ndjson', compression: 'gzip' },
+    format,
     batching: { maxBytes: 256 * 1024 * 1024, maxEvents: 50_000_000, maxAgeSeconds: 3600 },
   };
   const child = spawn(process.execPath, [AGENT_MAIN], {
@@ -190,8 +242,16 @@ function sum(metrics: string, name: string): number {
   return total;
 }
 
+interface WriterResult {
+  events: number;
+  cpuSeconds: number;
+  maxRssBytes: number;
+  bytes: number;
+}
+
 function report(
   results: Result[],
+  writers: { ndjson: WriterResult; parquet: WriterResult },
   compression: ReturnType<typeof measureCompression>,
   preload: { total: number; preloadedBytes: number; preloadSeconds: number },
 ): string {
@@ -199,7 +259,8 @@ function report(
     const gb = r.bytes / 1e9;
     return `| ${r.name} | ${(r.events / r.seconds).toFixed(0)} | ${(r.bytes / 1e6 / r.seconds).toFixed(1)} | ${r.seconds.toFixed(1)} | ${(r.cpuSeconds / gb).toFixed(1)} | ${(r.maxRssBytes / 2 ** 20).toFixed(0)} | ${r.files} |`;
   };
-  const [a, b, c] = results as [Result, Result, Result];
+  const [a, b, c, d] = results as [Result, Result, Result, Result];
+  const perCore = (r: Result) => r.events / r.cpuSeconds;
   const rate = (r: Result) => r.events / r.seconds;
   const cpuPerGB = b.cpuSeconds / (b.bytes / 1e9);
   const perDay = 300 * cpuPerGB; // CPU-seconds for 300 GB
@@ -211,7 +272,7 @@ The local Event Hubs server and Azurite run in the benchmark process; each conte
 child process and reports its own CPU time (\`process.resourceUsage()\`) and peak RSS (VmHWM).
 Preload: ${preload.total} JSON events of ~1 KB (${(preload.preloadedBytes / 1e6).toFixed(0)} MB) on 4 partitions, ${preload.preloadSeconds.toFixed(0)} s.
 Time runs from the first received event to the last event received (a, c) or to the end of the
-agent's drain after the last event was received — every file published and checkpointed (b).
+agent's drain after the last event was received — every file published and checkpointed (b, d).
 
 | contender | events/s | MB/s (bodies) | seconds | CPU-s per GB | peak RSS MiB | files |
 |---|---:|---:|---:|---:|---:|---:|
@@ -223,6 +284,27 @@ ${results.map(row).join('\n')}
   the segment size, because blocks are staged every 8 MiB.
 - CPU: ${cpuPerGB.toFixed(1)} CPU-seconds per GB of events → 300 GB/day needs ${perDay.toFixed(0)} CPU-s/day =
   **${coresNeeded.toFixed(3)} of one core** on average (target ≤ 0.25).
+
+## Parquet vs NDJSON + gzip (same events, same 256 MiB segments, agent → Azurite)
+
+| format | events/s | events/s per core (CPU-s) | peak RSS MiB | lake bytes | files |
+|---|---:|---:|---:|---:|---:|
+| NDJSON + gzip-1 | ${rate(b).toFixed(0)} | ${perCore(b).toFixed(0)} | ${(b.maxRssBytes / 2 ** 20).toFixed(0)} | ${b.lakeBytes} | ${b.files} |
+| Parquet (zstd, DuckDB COPY) | ${rate(d).toFixed(0)} | ${perCore(d).toFixed(0)} | ${(d.maxRssBytes / 2 ** 20).toFixed(0)} | ${d.lakeBytes} | ${d.files} |
+
+- Parquet throughput per core: **${perCore(d).toFixed(0)} events/s** (target ≥ 30 000); peak RSS **${(d.maxRssBytes / 2 ** 20).toFixed(0)} MiB** (target ≤ 512).
+- Parquet files are **${((b.lakeBytes ?? 0) / (d.lakeBytes ?? 1)).toFixed(2)}×** smaller than NDJSON + gzip, **${(preload.preloadedBytes / (d.lakeBytes ?? 1)).toFixed(1)}×** smaller than the raw bodies.
+- Per core = events ÷ the agent's own CPU seconds (user + system, DuckDB's threads included), so it
+  does not depend much on what else the shared machine runs. It includes receiving over AMQP (see
+  the bare consumer's CPU per GB above) and uploading.
+
+Writers only (${writers.parquet.events} generated ~1 KB events in one file, one process each, no Event Hubs, no storage;
+the cost of generating the events is measured apart and subtracted):
+
+| writer | events/s per core | peak RSS MiB | bytes | size vs NDJSON + gzip |
+|---|---:|---:|---:|---:|
+| NDJSON + gzip-1 | ${(writers.ndjson.events / writers.ndjson.cpuSeconds).toFixed(0)} | ${(writers.ndjson.maxRssBytes / 2 ** 20).toFixed(0)} | ${writers.ndjson.bytes} | 1 |
+| Parquet, zstd (spill + DuckDB COPY) | ${(writers.parquet.events / writers.parquet.cpuSeconds).toFixed(0)} | ${(writers.parquet.maxRssBytes / 2 ** 20).toFixed(0)} | ${writers.parquet.bytes} | 1/${(writers.ndjson.bytes / writers.parquet.bytes).toFixed(2)} |
 
 ## Compression levels (NDJSON of the same 1 KB events, one core, in memory)
 

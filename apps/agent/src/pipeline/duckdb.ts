@@ -29,11 +29,15 @@ function alive(pid: number): boolean {
 export class DuckDbEngine {
   readonly dir: string;
   readonly #instance: DuckDBInstance;
+  readonly #slots: number;
+  #running = 0;
+  readonly #queue: (() => void)[] = [];
   #closed = false;
 
-  private constructor(instance: DuckDBInstance, dir: string) {
+  private constructor(instance: DuckDBInstance, dir: string, slots: number) {
     this.#instance = instance;
     this.dir = dir;
+    this.#slots = slots;
   }
 
   static async create(options: DuckDbOptions): Promise<DuckDbEngine> {
@@ -54,17 +58,27 @@ export class DuckDbEngine {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     });
-    return new DuckDbEngine(instance, dir);
+    return new DuckDbEngine(instance, dir, options.threads ?? 1);
   }
 
-  /** Runs one statement on its own connection (several partitions may flush at once). */
+  /**
+   * Runs one statement on its own connection. Statements queue for as many slots as DuckDB threads:
+   * partitions flushing together would only share the same cores, and each holds a row group in memory.
+   */
   async run(sql: string): Promise<void> {
-    if (this.#closed) throw new Error('DuckDB engine is closed');
-    const connection = await this.#instance.connect();
+    if (this.#running >= this.#slots) await new Promise<void>((resolve) => this.#queue.push(resolve));
+    this.#running++;
     try {
-      await connection.run(sql);
+      if (this.#closed) throw new Error('DuckDB engine is closed');
+      const connection = await this.#instance.connect();
+      try {
+        await connection.run(sql);
+      } finally {
+        connection.closeSync();
+      }
     } finally {
-      connection.closeSync();
+      this.#running--;
+      this.#queue.shift()?.();
     }
   }
 

@@ -51,14 +51,16 @@ export function newSegmentResult(): SegmentResult {
 }
 
 const SPILL_CHUNK = 1024 * 1024;
+/** Input bytes per row group (measured: 4–16 MiB costs half the CPU of 64 MiB, files 0.5 % larger). */
+const ROW_GROUP_BYTES = 8 * 1024 * 1024;
+const MAX_ROW_GROUP_ROWS = 122_880;
 const OUTPUT_CHUNK = 1024 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
-const CLOSE = Buffer.from('}\n');
 
 /** `{"_s":…,"_o":…,"_t":…,"_k":…[,"_a":…],"b":` — the row's metadata, before the body bytes. */
-function rowPrefix(event: SourceEvent): Buffer {
+function rowPrefix(event: SourceEvent): string {
   const key = event.partitionKey == null ? 'null' : JSON.stringify(event.partitionKey.toWellFormed());
   let props = '';
   if (event.properties && Object.keys(event.properties).length > 0) {
@@ -69,9 +71,47 @@ function rowPrefix(event: SourceEvent): Buffer {
     }
     props = `,"_a":${JSON.stringify(map)}`;
   }
-  return Buffer.from(
-    `{"_s":${event.sequenceNumber},"_o":${JSON.stringify(String(event.offset))},"_t":${event.enqueuedTimeUtc.getTime()},"_k":${key}${props},"b":`,
-  );
+  return `{"_s":${event.sequenceNumber},"_o":${JSON.stringify(String(event.offset))},"_t":${event.enqueuedTimeUtc.getTime()},"_k":${key}${props},"b":`;
+}
+
+/**
+ * Spilled rows are assembled in one buffer (no per-row allocations) and written to disk per MiB.
+ * Each row is a line: the metadata prefix, the body's bytes (raw CR/LF, insignificant whitespace in
+ * valid JSON, turned into spaces) and `}`.
+ */
+class SpillBuffer {
+  #buffer = Buffer.allocUnsafe(SPILL_CHUNK);
+  #at = 0;
+  get length(): number {
+    return this.#at;
+  }
+  append(prefix: string, body: Buffer): number {
+    const need = Buffer.byteLength(prefix) + body.byteLength + 2;
+    if (this.#at + need > this.#buffer.byteLength) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#buffer.byteLength * 2, this.#at + need));
+      this.#buffer.copy(grown, 0, 0, this.#at);
+      this.#buffer = grown;
+    }
+    const buffer = this.#buffer;
+    let at = this.#at;
+    at += buffer.write(prefix, at, 'utf8');
+    const start = at;
+    at += body.copy(buffer, at);
+    if (body.indexOf(LF) !== -1 || body.indexOf(CR) !== -1) {
+      for (let i = start; i < at; i++) if (buffer[i] === LF || buffer[i] === CR) buffer[i] = SPACE;
+    }
+    buffer[at++] = 0x7d; // }
+    buffer[at++] = LF;
+    this.#at = at;
+    return need;
+  }
+  /** The bytes so far; the buffer is not reused afterwards (it may still be being written). */
+  take(): Buffer {
+    const out = this.#buffer.subarray(0, this.#at);
+    this.#buffer = Buffer.allocUnsafe(SPILL_CHUNK);
+    this.#at = 0;
+    return out;
+  }
 }
 
 /** Parses and checks one body; returns it parsed, or the reason it cannot be a row. */
@@ -117,8 +157,8 @@ export class ParquetEncoder extends Duplex {
   readonly #spillPath: string;
   readonly #outPath: string;
   #spill: FileHandle | null = null;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  readonly #pending = new SpillBuffer();
+  #spilledBytes = 0;
   #maxLine = 0;
   #out: FileHandle | null = null;
   #wantRead = false;
@@ -169,28 +209,18 @@ export class ParquetEncoder extends Duplex {
         if (wait) waits.push(wait);
         continue;
       }
-      const prefix = rowPrefix(event);
-      let raw = body;
-      if (raw.indexOf(LF) !== -1 || raw.indexOf(CR) !== -1) {
-        // Valid JSON: a raw CR/LF can only be insignificant whitespace.
-        raw = Buffer.from(raw);
-        for (let i = 0; i < raw.length; i++) if (raw[i] === LF || raw[i] === CR) raw[i] = SPACE;
-      }
-      this.#pending.push(prefix, raw, CLOSE);
-      const line = prefix.byteLength + raw.byteLength + 2;
-      this.#pendingBytes += line;
+      const line = this.#pending.append(rowPrefix(event), body);
       if (line > this.#maxLine) this.#maxLine = line;
       result.rows++;
     }
-    const spilled = this.#pendingBytes >= SPILL_CHUNK ? this.#flushSpill() : Promise.resolve();
+    const spilled = this.#pending.length >= SPILL_CHUNK ? this.#flushSpill() : Promise.resolve();
     Promise.all([spilled, ...waits]).then(() => done(), done);
   }
 
   async #flushSpill(): Promise<void> {
-    if (this.#pendingBytes === 0) return;
-    const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    if (this.#pending.length === 0) return;
+    const chunk = this.#pending.take();
+    this.#spilledBytes += chunk.byteLength;
     await this.#spill!.write(chunk);
   }
 
@@ -208,8 +238,16 @@ export class ParquetEncoder extends Duplex {
     await spill.close();
     const plan = this.#o.tracker.plan(this.#schema);
     this.#ctx.result.schema = plan.version;
+    // Row groups of ~ROW_GROUP_BYTES of input: DuckDB holds one row group in memory while writing it.
+    const rowBytes = this.#spilledBytes / Math.max(1, this.#ctx.result.rows);
+    const rowGroupSize =
+      this.#o.rowGroupSize ??
+      Math.max(16, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(ROW_GROUP_BYTES / Math.max(1, rowBytes))));
     await this.#o.engine.run(
-      copySql(this.#spillPath, this.#outPath, this.#ctx.partitionId, plan, this.#maxLine, this.#o),
+      copySql(this.#spillPath, this.#outPath, this.#ctx.partitionId, plan, this.#maxLine, {
+        compression: this.#o.compression,
+        rowGroupSize,
+      }),
     );
     await rm(this.#spillPath, { force: true });
     this.#out = await open(this.#outPath, 'r');

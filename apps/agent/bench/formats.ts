@@ -1,0 +1,75 @@
+/**
+ * Writer-only comparison (run as a child process by run.ts, one format per process):
+ * `node bench/formats.ts <ndjson-gzip|parquet-zstd> <events>` encodes the same generated ~1 KB JSON
+ * events as one file and prints {events, cpuSeconds, maxRssBytes, bytes} as JSON. Event generation is
+ * measured in a dry pass first and subtracted, so the figure is the writer's own cost per core.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DuckDbEngine } from '../src/pipeline/duckdb.ts';
+import type { SourceEvent } from '../src/pipeline/event.ts';
+import { createFileFormat } from '../src/pipeline/format.ts';
+import { newSegmentResult } from '../src/pipeline/parquet.ts';
+import { SchemaTracker } from '../src/pipeline/schema-tracker.ts';
+import { jsonEvent } from './events.ts';
+
+const [which = 'parquet-zstd', count = '200000'] = process.argv.slice(2);
+const total = Number(count);
+const BATCH = 500;
+
+function* batches(): Generator<SourceEvent[]> {
+  for (let i = 0; i < total; i += BATCH) {
+    const batch: SourceEvent[] = [];
+    for (let j = i; j < Math.min(total, i + BATCH); j++) {
+      batch.push({
+        body: jsonEvent(j, 1024),
+        sequenceNumber: j,
+        offset: String(j * 1100),
+        enqueuedTimeUtc: new Date(Date.UTC(2026, 0, 1) + j),
+      });
+    }
+    yield batch;
+  }
+}
+
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+let c0 = cpu();
+for (const _ of batches());
+const generation = cpu() - c0;
+
+const dir = await mkdtemp(join(tmpdir(), 'hubcap-bench-'));
+const engine = which.startsWith('parquet') ? await DuckDbEngine.create({ spillDir: dir }) : undefined;
+const format = createFileFormat(
+  which === 'ndjson-gzip'
+    ? { type: 'ndjson', compression: 'gzip' }
+    : { type: 'parquet', compression: 'zstd' },
+  engine ? { parquet: { engine, tracker: new SchemaTracker(), maxBodyBytes: 1 << 20 } } : {},
+);
+let bytes = 0;
+const sink = new Writable({
+  write(chunk: Buffer, _, done) {
+    bytes += chunk.byteLength;
+    done();
+  },
+});
+c0 = cpu();
+await pipeline([
+  Readable.from(batches(), { objectMode: true }),
+  ...format.createStreams({ partitionId: '0', deadLetter: () => undefined, result: newSegmentResult() }),
+  sink,
+]);
+const cpuSeconds = cpu() - c0 - generation;
+engine?.close();
+await rm(dir, { recursive: true, force: true });
+const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+process.stdout.write(
+  `${JSON.stringify({ events: total, cpuSeconds, maxRssBytes: Number(hwm) * 1024, bytes, generationSeconds: generation })}\n`,
+);
