@@ -13,7 +13,7 @@ import { Ingestor } from './ingest/ingestor.ts';
 import { DuckDbEngine } from './pipeline/duckdb.ts';
 import { createFileFormat } from './pipeline/format.ts';
 import { newNdjsonStats } from './pipeline/ndjson.ts';
-import { diffFields, SchemaTracker } from './pipeline/schema-tracker.ts';
+import { diffFields, SchemaTracker, type SchemaVersion } from './pipeline/schema-tracker.ts';
 import { createControlPlaneClient } from './report/control-plane-client.ts';
 import { ReportBuilder, Reporter } from './report/reporter.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
@@ -204,6 +204,8 @@ async function main(): Promise<void> {
   });
   let engine: DuckDbEngine | undefined;
   let tracker: SchemaTracker | undefined;
+  /** Schema versions started but not yet in a committed file (reported once their first file is). */
+  const unreported = new Map<string, SchemaVersion>();
   if (config.format.type === 'parquet') {
     engine = await DuckDbEngine.create({
       spillDir: env.HUBCAP_SPILL_DIR,
@@ -211,6 +213,7 @@ async function main(): Promise<void> {
       memoryLimit: env.HUBCAP_DUCKDB_MEMORY_LIMIT,
     });
     tracker = new SchemaTracker((version, previous) => {
+      unreported.set(version.fingerprint, version);
       const diff = previous ? diffFields(previous.fields, version.fields) : null;
       agentLog.info(
         {
@@ -330,6 +333,18 @@ async function main(): Promise<void> {
       prefetchCount: env.HUBCAP_PREFETCH_COUNT,
     },
     pauseAfterCommitMs: env.HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS,
+    onFlushed: (file) => {
+      const version = file.result.schema && unreported.get(file.result.schema.fingerprint);
+      if (!version) return;
+      unreported.delete(version.fingerprint);
+      status.recordSchema({
+        fingerprint: version.fingerprint,
+        fields: version.fields,
+        firstSeenAt: version.firstSeenAt.toISOString(),
+        path: file.path,
+        partitionId: file.partitionId,
+      });
+    },
   });
   // Ordered, idempotent: stop taking events and drain → release the source → last report → sink → http.
   shutdown = async () => {

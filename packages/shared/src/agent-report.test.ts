@@ -36,6 +36,28 @@ describe('AgentReport', () => {
     expect(AgentReport.parse(report)).toEqual(report);
   });
 
+  it('accepts optional dead letters by reason and schema versions', () => {
+    const withSchema = {
+      ...report,
+      deadLettered: 2,
+      deadLetteredByReason: { 'not-json': 2 },
+      schemaVersions: [
+        {
+          fingerprint: '0123456789abcdef0123456789abcdef',
+          fields: [
+            { path: 'id', type: 'BIGINT' },
+            { path: 'user', type: 'STRUCT' },
+            { path: 'user.name', type: 'VARCHAR' },
+          ],
+          firstSeenAt: '2026-03-07T09:05:02.000Z',
+          path: 'raw/orders/0/2026/03/07/09/05/02/0-00000000000000000000-00000000000000000041.parquet',
+          partitionId: '0',
+        },
+      ],
+    };
+    expect(AgentReport.parse(withSchema)).toEqual(withSchema);
+  });
+
   it('names the bad fields of a malformed report', () => {
     const bad = {
       ...report,

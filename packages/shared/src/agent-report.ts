@@ -50,6 +50,33 @@ export const FileReport = z.strictObject({
   committedAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
 });
 
+export const MAX_REPORTED_SCHEMAS = 20;
+
+/** One node of a row schema: `a.b` struct field, `a[]` list element, `a{}` map value. */
+export const SchemaField = z.strictObject({
+  path: z.string().min(1).max(1024),
+  type: z
+    .string()
+    .min(1)
+    .max(4000)
+    .meta({ description: 'DuckDB type (BIGINT, VARCHAR…), or STRUCT/LIST/MAP/NULL.' }),
+});
+
+/** A schema version the agent started writing (Parquet): the whole current schema, not a delta. */
+export const SchemaVersionReport = z.strictObject({
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'must be 32 lower-case hex digits')
+    .meta({
+      description: 'Hash of the sorted field list: equal schemas have equal fingerprints on every replica.',
+    }),
+  fields: z.array(SchemaField).max(10_000, 'at most 10000 fields'),
+  firstSeenAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
+  /** The first file written with this schema, once it is committed. */
+  path: z.string().min(1).max(1024),
+  partitionId: z.string().min(1).max(64),
+});
+
 export const AgentReport = z.strictObject({
   agentId: z.string().min(1, 'agentId is required').max(200),
   topic: TopicName,
@@ -77,6 +104,15 @@ export const AgentReport = z.strictObject({
     .meta({
       description: 'Files committed since the previous report (optional; newest kept beyond the limit).',
     }),
+  deadLetteredByReason: z
+    .record(z.string().max(64), Count)
+    .optional()
+    .meta({ description: 'Dead letters since the agent started, by reason (not-json, too-large, …).' }),
+  schemaVersions: z
+    .array(SchemaVersionReport)
+    .max(MAX_REPORTED_SCHEMAS, `at most ${MAX_REPORTED_SCHEMAS} schema versions per report`)
+    .optional()
+    .meta({ description: 'Schema versions first written since the previous report (Parquet topics).' }),
 });
 
 export type EventPosition = z.output<typeof EventPosition>;
@@ -84,3 +120,5 @@ export type PartitionReport = z.output<typeof PartitionReport>;
 export type AgentError = z.output<typeof AgentError>;
 export type FileReport = z.output<typeof FileReport>;
 export type AgentReport = z.output<typeof AgentReport>;
+export type SchemaField = z.output<typeof SchemaField>;
+export type SchemaVersionReport = z.output<typeof SchemaVersionReport>;

@@ -114,6 +114,9 @@ export class Ingestor {
         o.status.totals.bytesWritten += file.bytes;
         o.status.totals.filesWritten++;
         o.status.totals.deadLettered += file.deadLettered;
+        for (const [reason, n] of Object.entries(file.result.deadLetterKinds)) {
+          o.status.deadLetteredByReason[reason] = (o.status.deadLetteredByReason[reason] ?? 0) + n;
+        }
         o.onFlushed?.(file);
       },
       checkpoint: (position, signal) =>

@@ -55,6 +55,7 @@ export class ReportBuilder {
       bytesPerSecond += bps;
     }
     this.#previous = next;
+    const schemaVersions = this.#status.takeSchemas();
     return {
       agentId: this.#identity.agentId,
       topic: this.#identity.topic,
@@ -71,6 +72,10 @@ export class ReportBuilder {
       filesWritten: this.#status.totals.filesWritten,
       deadLettered: this.#status.totals.deadLettered,
       errors: this.#status.takeErrors(),
+      ...(Object.keys(this.#status.deadLetteredByReason).length > 0
+        ? { deadLetteredByReason: { ...this.#status.deadLetteredByReason } }
+        : {}),
+      ...(schemaVersions.length > 0 ? { schemaVersions } : {}),
     };
   }
 }
@@ -118,6 +123,7 @@ export class Reporter {
     } catch (error) {
       this.failed++;
       this.#o.status.restoreErrors(report.errors);
+      this.#o.status.restoreSchemas(report.schemaVersions ?? []);
       this.#o.metrics?.errors.inc({ kind: 'report' });
       this.#o.log.warn({ error: (error as Error).message }, 'report not delivered; retrying with backoff');
       return false;

@@ -1,4 +1,10 @@
-import { type AgentError, type EventPosition, MAX_REPORTED_ERRORS } from '@hubcap/shared';
+import {
+  type AgentError,
+  type EventPosition,
+  MAX_REPORTED_ERRORS,
+  MAX_REPORTED_SCHEMAS,
+  type SchemaVersionReport,
+} from '@hubcap/shared';
 import { scrubSecrets } from './logger.ts';
 
 export type ErrorKind = AgentError['kind'];
@@ -53,6 +59,8 @@ export class AgentStatus {
   readonly startedAt = new Date();
   readonly partitions = new Map<string, PartitionStats>();
   readonly totals = { eventsWritten: 0, bytesWritten: 0, filesWritten: 0, deadLettered: 0 };
+  readonly deadLetteredByReason: Record<string, number> = {};
+  #schemas: SchemaVersionReport[] = [];
   readonly #checks = new Map<string, boolean>([
     ['source', false],
     ['sink', false],
@@ -108,6 +116,22 @@ export class AgentStatus {
   /** Errors taken by a report that could not be delivered go back, newest kept. */
   restoreErrors(errors: AgentError[]): void {
     this.#errors = [...errors, ...this.#errors].slice(-MAX_REPORTED_ERRORS);
+  }
+
+  /** A schema version whose first file is committed, for the next report. */
+  recordSchema(version: SchemaVersionReport): void {
+    this.#schemas.push(version);
+    if (this.#schemas.length > MAX_REPORTED_SCHEMAS) this.#schemas.shift();
+  }
+
+  takeSchemas(): SchemaVersionReport[] {
+    const schemas = this.#schemas;
+    this.#schemas = [];
+    return schemas;
+  }
+
+  restoreSchemas(schemas: SchemaVersionReport[]): void {
+    this.#schemas = [...schemas, ...this.#schemas].slice(-MAX_REPORTED_SCHEMAS);
   }
 
   partition(id: string): PartitionStats {
