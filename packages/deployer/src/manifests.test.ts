@@ -41,6 +41,18 @@ describe('manifests', () => {
     matchGolden('clicks-workload-identity.yaml', toYaml(manifests(spec(workloadIdentityConfig()), target)));
   });
 
+  it('give Parquet topics a spill volume for their segments, and other formats none', () => {
+    const parquet = spec({ ...spec().config, format: { type: 'parquet', compression: 'zstd' } });
+    const deployment: Json = byKind(manifests(parquet, target), 'Deployment');
+    const pod = deployment.spec.template.spec;
+    expect(pod.containers[0].env).toContainEqual({ name: 'HUBCAP_SPILL_DIR', value: '/spill' });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'spill', mountPath: '/spill' });
+    expect(pod.volumes).toContainEqual({ name: 'spill', emptyDir: {} });
+    expect(manifestProblems(manifests(parquet, target))).toEqual([]);
+    const avro: Json = byKind(manifests(spec(), target), 'Deployment');
+    expect(avro.spec.template.spec.volumes.map((v: Json) => v.name)).not.toContain('spill');
+  });
+
   it('keep connection strings out of the ConfigMap and the export, and in the Secret', () => {
     const objects: Json[] = manifests(spec(), target);
     const configMap = JSON.stringify(byKind(objects, 'ConfigMap'));

@@ -52,6 +52,7 @@ export const AGENT_PORT = 8080;
 const UID = 1000;
 const CONFIG_TEMPLATE_PATH = '/etc/hubcap/config/config.json';
 const CONFIG_PATH = '/run/hubcap/config.json';
+const SPILL_PATH = '/spill';
 
 /**
  * Run by the init container (same image, plain Node): the ConfigMap's config with the connection
@@ -177,6 +178,11 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
     { name: 'HUBCAP_DRAIN_TIMEOUT_MS', value: String(drainMs) },
     { name: 'HUBCAP_AGENT_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
+  // Parquet files need their whole segment before the footer is written: the agent spills it to disk.
+  // Up to two segments' worth per owned partition, so the volume is bounded by the node's ephemeral
+  // storage rather than a fixed size that a large segment would overflow.
+  const spills = config.format.type === 'parquet';
+  if (spills) agentEnv.push({ name: 'HUBCAP_SPILL_DIR', value: SPILL_PATH });
   if (target.controlPlaneUrl) {
     agentEnv.push({ name: 'HUBCAP_CONTROL_PLANE_URL', value: target.controlPlaneUrl });
     agentEnv.push(secretEnv('HUBCAP_AGENT_TOKEN', SECRET_KEYS.agentToken));
@@ -267,6 +273,7 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
               volumeMounts: [
                 { name: 'runtime', mountPath: '/run/hubcap', readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
+                ...(spills ? [{ name: 'spill', mountPath: SPILL_PATH }] : []),
               ],
             },
           ],
@@ -275,6 +282,7 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
             // Memory-backed: the rendered config holds connection strings.
             { name: 'runtime', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+            ...(spills ? [{ name: 'spill', emptyDir: {} }] : []),
           ],
         },
       },
