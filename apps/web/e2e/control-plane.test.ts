@@ -141,6 +141,20 @@ describe('control plane in Chromium', () => {
     expect(html).not.toContain('AccountKey=');
   });
 
+  it('shows the server’s field errors too: a second topic with the same name', async () => {
+    await page.goto('/topics/new');
+    await page.fill(field('topic'), 'clicks');
+    await page.fill(field('source.fullyQualifiedNamespace'), `127.0.0.1:${hubs.port}`);
+    await page.fill(field('source.eventHubName'), 'clicks');
+    await page.fill(field('source.auth.connectionString'), hubs.connectionString());
+    await page.fill(field('destination.account.connectionString'), azurite.connectionString);
+    await page.fill(field('destination.container'), 'lake');
+    await page.click('button:has-text("Create topic")');
+    await expect(errorFor('topic').textContent()).resolves.toBe('a topic named "clicks" already exists');
+    expect(await db.prisma.topic.count()).toBe(1);
+    await page.goto('/topics/clicks');
+  });
+
   it("moves the lag chart live as the agent's reports arrive, without reloading", async () => {
     const issued = await page.evaluate(async () => {
       const res = await fetch('/api/trpc/topic.createAgentToken', {
