@@ -279,7 +279,7 @@ async function main() {
       if (QUICK) return;
       const results = `# Control-plane benchmark
 
-\`npm run bench\` in \`apps/web\` (\`bench/run.ts\`). Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other work; PostgreSQL ${process.env.TEST_DATABASE_URL || process.env.DATABASE_URL ? 'server from the environment' : 'embedded (fsync off, as in tests)'}; \`next start\` (production build) with its default pool of 5 connections.
+\`npm run bench\` in \`apps/web\` (\`bench/run.ts\`). Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other work; PostgreSQL ${process.env.TEST_DATABASE_URL || process.env.DATABASE_URL ? 'server from the environment' : 'embedded (fsync off, as in tests)'}; \`next start\` (production build) with a pool of ten connections.
 
 ## Data
 
@@ -302,7 +302,7 @@ with a pool of ten, no HTTP) stored **${directRate.toFixed(0)} reports/s**. Load
 
 Pages are timed end to end over HTTP with a session cookie (authentication, all queries, React server rendering).
 The fleet query sums partition states per topic and reads files per hour from the per-minute table, so it does not
-grow with raw samples; a report is stored with one set-based statement per table, not one per partition.
+grow with raw samples; a report is stored with a single SQL statement (rows passed as JSON), not one statement per partition.
 `;
       const out = join(dirname(fileURLToPath(import.meta.url)), 'results.md');
       writeFileSync(out, results);
