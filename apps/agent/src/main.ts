@@ -337,7 +337,7 @@ async function main(): Promise<void> {
       const version = file.result.schema && unreported.get(file.result.schema.fingerprint);
       if (!version) return;
       unreported.delete(version.fingerprint);
-      status.recordSchema({
+      status.schemas.push({
         fingerprint: version.fingerprint,
         fields: version.fields,
         firstSeenAt: version.firstSeenAt.toISOString(),

@@ -113,6 +113,15 @@ export class Ingestor {
         o.status.totals.eventsWritten += file.events;
         o.status.totals.bytesWritten += file.bytes;
         o.status.totals.filesWritten++;
+        o.status.files.push({
+          path: file.path,
+          partitionId: file.partitionId,
+          events: file.events,
+          bytes: file.bytes,
+          firstSequenceNumber: file.firstSequence,
+          lastSequenceNumber: file.lastSequence,
+          committedAt: new Date().toISOString(),
+        });
         o.status.totals.deadLettered += file.deadLettered;
         for (const [reason, n] of Object.entries(file.result.deadLetterKinds)) {
           o.status.deadLetteredByReason[reason] = (o.status.deadLetteredByReason[reason] ?? 0) + n;

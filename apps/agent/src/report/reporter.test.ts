@@ -30,6 +30,16 @@ function status() {
   return s;
 }
 
+const committedFile = {
+  path: 'ns/orders/0/2026/03/07/09/05/02/0-00000000000000000000-00000000000000000099.ndjson.gz',
+  partitionId: '0',
+  events: 100,
+  bytes: 20_480,
+  firstSequenceNumber: 0,
+  lastSequenceNumber: 99,
+  committedAt: '2026-03-07T09:06:00.000Z',
+};
+
 const waitFor = async (check: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
   while (!check()) {
@@ -85,6 +95,7 @@ describe('control plane client and reporter', () => {
     cp.state.down = true;
     const s = status();
     s.recordError('source', 'link detached', true);
+    s.files.push(committedFile);
     const reporter = new Reporter({
       client: createControlPlaneClient({ url: cp.url, token: 't', timeoutMs: 500 }),
       builder: new ReportBuilder(s, {
@@ -104,6 +115,23 @@ describe('control plane client and reporter', () => {
     await waitFor(() => cp.reports.length >= 1);
     await reporter.close();
     expect(cp.reports[0]!.errors.map((e) => e.message)).toContain('link detached');
+    expect(cp.reports[0]!.recentFiles).toEqual([committedFile]);
+  });
+
+  it('bounds what waits for the next report, oldest dropped first', () => {
+    const s = status();
+    for (let i = 0; i < 60; i++)
+      s.files.push({ ...committedFile, firstSequenceNumber: i, lastSequenceNumber: i });
+    const taken = s.files.take();
+    expect(taken.map((f) => f.firstSequenceNumber)).toEqual([...Array(50).keys()].map((i) => i + 10));
+    s.files.push({ ...committedFile, firstSequenceNumber: 99, lastSequenceNumber: 99 });
+    s.files.restore(taken);
+    expect(
+      s.files
+        .take()
+        .map((f) => f.firstSequenceNumber)
+        .slice(-2),
+    ).toEqual([59, 99]);
   });
 
   it('gives up on a slow call after its timeout', async () => {

@@ -55,7 +55,8 @@ export class ReportBuilder {
       bytesPerSecond += bps;
     }
     this.#previous = next;
-    const schemaVersions = this.#status.takeSchemas();
+    const schemaVersions = this.#status.schemas.take();
+    const recentFiles = this.#status.files.take();
     return {
       agentId: this.#identity.agentId,
       topic: this.#identity.topic,
@@ -71,11 +72,12 @@ export class ReportBuilder {
       bytesWritten: this.#status.totals.bytesWritten,
       filesWritten: this.#status.totals.filesWritten,
       deadLettered: this.#status.totals.deadLettered,
-      errors: this.#status.takeErrors(),
+      errors: this.#status.errors.take(),
       ...(Object.keys(this.#status.deadLetteredByReason).length > 0
         ? { deadLetteredByReason: { ...this.#status.deadLetteredByReason } }
         : {}),
       ...(schemaVersions.length > 0 ? { schemaVersions } : {}),
+      ...(recentFiles.length > 0 ? { recentFiles } : {}),
     };
   }
 }
@@ -122,8 +124,9 @@ export class Reporter {
       return true;
     } catch (error) {
       this.failed++;
-      this.#o.status.restoreErrors(report.errors);
-      this.#o.status.restoreSchemas(report.schemaVersions ?? []);
+      this.#o.status.errors.restore(report.errors);
+      this.#o.status.schemas.restore(report.schemaVersions ?? []);
+      this.#o.status.files.restore(report.recentFiles ?? []);
       this.#o.metrics?.errors.inc({ kind: 'report' });
       this.#o.log.warn({ error: (error as Error).message }, 'report not delivered; retrying with backoff');
       return false;

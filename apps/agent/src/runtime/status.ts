@@ -1,13 +1,44 @@
 import {
   type AgentError,
   type EventPosition,
+  type FileReport,
   MAX_REPORTED_ERRORS,
+  MAX_REPORTED_FILES,
   MAX_REPORTED_SCHEMAS,
   type SchemaVersionReport,
 } from '@hubcap/shared';
 import { scrubSecrets } from './logger.ts';
 
 export type ErrorKind = AgentError['kind'];
+
+/**
+ * What the next report carries, bounded: beyond `max` the oldest items are dropped. A report that
+ * could not be delivered puts its items back, so the control plane being down loses nothing recent
+ * and memory stays bounded.
+ */
+export class ReportOutbox<T> {
+  readonly #max: number;
+  #items: T[] = [];
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+    if (this.#items.length > this.#max) this.#items.shift();
+  }
+
+  take(): T[] {
+    const items = this.#items;
+    this.#items = [];
+    return items;
+  }
+
+  restore(items: readonly T[]): void {
+    this.#items = [...items, ...this.#items].slice(-this.#max);
+  }
+}
 
 /** What the agent knows about one partition, for metrics and reports. */
 export interface PartitionStats {
@@ -60,13 +91,15 @@ export class AgentStatus {
   readonly partitions = new Map<string, PartitionStats>();
   readonly totals = { eventsWritten: 0, bytesWritten: 0, filesWritten: 0, deadLettered: 0 };
   readonly deadLetteredByReason: Record<string, number> = {};
-  #schemas: SchemaVersionReport[] = [];
+  /** Errors, new schema versions and committed files since the previous report. */
+  readonly errors = new ReportOutbox<AgentError>(MAX_REPORTED_ERRORS);
+  readonly schemas = new ReportOutbox<SchemaVersionReport>(MAX_REPORTED_SCHEMAS);
+  readonly files = new ReportOutbox<FileReport>(MAX_REPORTED_FILES);
   readonly #checks = new Map<string, boolean>([
     ['source', false],
     ['sink', false],
   ]);
   readonly #fatal = new Map<string, string>();
-  #errors: AgentError[] = [];
 
   setCheck(name: 'source' | 'sink', ok: boolean): void {
     this.#checks.set(name, ok);
@@ -100,38 +133,7 @@ export class AgentStatus {
       retryable,
       ...(partitionId ? { partitionId } : {}),
     };
-    this.#errors.push(error);
-    if (this.#errors.length > MAX_REPORTED_ERRORS) {
-      this.#errors.shift();
-    }
-  }
-
-  /** Errors since the previous call (oldest dropped beyond the report limit). */
-  takeErrors(): AgentError[] {
-    const errors = this.#errors;
-    this.#errors = [];
-    return errors;
-  }
-
-  /** Errors taken by a report that could not be delivered go back, newest kept. */
-  restoreErrors(errors: AgentError[]): void {
-    this.#errors = [...errors, ...this.#errors].slice(-MAX_REPORTED_ERRORS);
-  }
-
-  /** A schema version whose first file is committed, for the next report. */
-  recordSchema(version: SchemaVersionReport): void {
-    this.#schemas.push(version);
-    if (this.#schemas.length > MAX_REPORTED_SCHEMAS) this.#schemas.shift();
-  }
-
-  takeSchemas(): SchemaVersionReport[] {
-    const schemas = this.#schemas;
-    this.#schemas = [];
-    return schemas;
-  }
-
-  restoreSchemas(schemas: SchemaVersionReport[]): void {
-    this.#schemas = [...schemas, ...this.#schemas].slice(-MAX_REPORTED_SCHEMAS);
+    this.errors.push(error);
   }
 
   partition(id: string): PartitionStats {
