@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { spawnAzurite } from '@hubcap/local-azurite';
@@ -267,8 +267,8 @@ function report(
   const coresNeeded = perDay / 86_400;
   return `# Agent benchmark
 
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (shared with other work), Node ${process.version}.
-The local Event Hubs server and Azurite run in the benchmark process; each contender runs as its own
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} (1-minute load average ${loadavg()[0]!.toFixed(1)} at the end), Node ${process.version}.
+The local Event Hubs server runs in the benchmark process and Azurite in its own; each contender runs as its own
 child process and reports its own CPU time (\`process.resourceUsage()\`) and peak RSS (VmHWM).
 Preload: ${preload.total} JSON events of ~1 KB (${(preload.preloadedBytes / 1e6).toFixed(0)} MB) on 4 partitions, ${preload.preloadSeconds.toFixed(0)} s.
 Time runs from the first received event to the last event received (a, c) or to the end of the

@@ -65,6 +65,7 @@ export function DeployPanel({ topic, canEdit }: { topic: string; canEdit: boolea
         <p className="text-slate-500">Not deployed.</p>
       )}
       {status.data?.liveError && <p className="text-amber-700">{status.data.liveError}</p>}
+      <Replicas replicas={status.data?.live?.replicas ?? []} />
       {canEdit && (
         <div className="flex flex-wrap gap-2">
           <Button
@@ -92,6 +93,72 @@ export function DeployPanel({ topic, canEdit }: { topic: string; canEdit: boolea
       <a href={`/api/topics/${topic}/manifests`} className="inline-block text-xs underline">
         Export Kubernetes manifests (YAML, secrets redacted)
       </a>
+      {record && <AgentLogs topic={topic} />}
     </div>
+  );
+}
+
+interface Replica {
+  name: string;
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  waitingReason?: string;
+  lastTermination?: { reason: string; exitCode: number | null; finishedAt?: string };
+}
+
+/** Each pod (or local process): phase, restarts and why it last stopped. */
+function Replicas({ replicas }: { replicas: Replica[] }) {
+  if (replicas.length === 0) return null;
+  return (
+    <table className="w-full text-xs" data-testid="replicas">
+      <thead className="text-left text-slate-500">
+        <tr>
+          <th className="py-1">Replica</th>
+          <th>Phase</th>
+          <th>Restarts</th>
+          <th>Last stop</th>
+        </tr>
+      </thead>
+      <tbody>
+        {replicas.map((r) => (
+          <tr key={r.name} className="border-t border-slate-100">
+            <td className="py-1 font-mono">{r.name}</td>
+            <td>
+              {r.phase}
+              {r.ready ? '' : ' (not ready)'}
+              {r.waitingReason ? ` · ${r.waitingReason}` : ''}
+            </td>
+            <td>{r.restarts}</td>
+            <td>
+              {r.lastTermination
+                ? `${r.lastTermination.reason}${r.lastTermination.exitCode === null ? '' : ` (exit ${r.lastTermination.exitCode})`}`
+                : '—'}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The agent's recent log lines, fetched only while the section is open. */
+function AgentLogs({ topic }: { topic: string }) {
+  const trpc = useTRPC();
+  const [open, setOpen] = useState(false);
+  const logs = useQuery(
+    trpc.deployment.logs.queryOptions({ topic, limit: 200 }, { enabled: open, refetchInterval: 5_000 }),
+  );
+  return (
+    <details onToggle={(event) => setOpen(event.currentTarget.open)}>
+      <summary className="cursor-pointer text-xs text-slate-600">Agent logs</summary>
+      {logs.error ? (
+        <p className="text-xs text-red-700">{logs.error.message}</p>
+      ) : (
+        <pre className="mt-2 max-h-72 overflow-auto rounded bg-slate-900 p-2 text-[11px] leading-snug text-slate-100">
+          {(logs.data ?? []).map((l) => `${l.at} ${l.source} ${l.line}`).join('\n') || 'No log lines yet.'}
+        </pre>
+      )}
+    </details>
   );
 }
