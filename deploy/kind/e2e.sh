@@ -32,20 +32,19 @@ kubectl -n $NS expose deployment postgres --port=5432
 kubectl -n $NS rollout status deployment/postgres --timeout=180s
 kubectl -n $NS create secret generic hubcap-database --from-literal=url=postgresql://hubcap:hubcap@postgres:5432/hubcap
 kubectl -n $NS create secret generic hubcap-encryption --from-literal=key="$(openssl rand -base64 32)"
+EMAIL=e2e-admin@hubcap.local
+PASSWORD=$(openssl rand -base64 18)
+kubectl -n $NS create secret generic hubcap-first-admin --from-literal=email=$EMAIL --from-literal=password="$PASSWORD"
 
 helm install hubcap deploy/helm/hubcap -n $NS --wait --timeout 5m \
   --set image.tag=$TAG --set agents.namespace=$AGENTS --set agents.image=hubcap-agent:$TAG \
-  --set agents.podDisruptionBudget=true --set replicaCount=1
+  --set agents.podDisruptionBudget=true --set replicaCount=1 --set firstAdmin.existingSecret=hubcap-first-admin
 
 kubectl -n $NS port-forward svc/hubcap-web 3300:3000 >/dev/null &
 PF=$!
 trap 'kill $PF 2>/dev/null; cleanup' EXIT
 sleep 3
 URL=http://127.0.0.1:3300
-# The web image does not create a first admin yet (`npm start` does): give the credentials of an
-# editor you created, e.g. with the launcher against the same database.
-EMAIL=${HUBCAP_E2E_EMAIL:?set HUBCAP_E2E_EMAIL and HUBCAP_E2E_PASSWORD (an editor or admin account)}
-PASSWORD=${HUBCAP_E2E_PASSWORD:?set HUBCAP_E2E_PASSWORD}
 JAR=$(mktemp)
 call() { # call <procedure> <json input>
   curl -fsS -b "$JAR" -c "$JAR" -H 'content-type: application/json' -X POST "$URL/api/trpc/$1" -d "$2"

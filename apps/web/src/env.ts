@@ -14,6 +14,11 @@ const Env = z
   })
   // HUBCAP_DEPLOYER, HUBCAP_AGENT_*, HUBCAP_KUBECONFIG…: see packages/deployer/src/env.ts.
   .extend(DeployerEnv.shape)
+  // Optional first admin for a fresh database (containers: `npm start` generates one instead).
+  .extend({
+    HUBCAP_ADMIN_EMAIL: z.email('must be an email address').optional(),
+    HUBCAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  })
   // Optional single sign-on (OpenID Connect, e.g. Microsoft Entra ID); all four or none.
   .extend({
     HUBCAP_OIDC_ISSUER: z
@@ -30,6 +35,14 @@ const Env = z
     HUBCAP_OIDC_LABEL: z.string().min(1).max(40).default('single sign-on'),
   })
   .superRefine((e, ctx) => {
+    if (Boolean(e.HUBCAP_ADMIN_EMAIL) !== Boolean(e.HUBCAP_ADMIN_PASSWORD)) {
+      const missing = e.HUBCAP_ADMIN_EMAIL ? 'HUBCAP_ADMIN_PASSWORD' : 'HUBCAP_ADMIN_EMAIL';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'is required with its pair (email and password)',
+      });
+    }
     if (!e.HUBCAP_OIDC_ISSUER) return;
     for (const key of ['HUBCAP_OIDC_CLIENT_ID', 'HUBCAP_OIDC_CLIENT_SECRET', 'HUBCAP_PUBLIC_URL'] as const) {
       if (!e[key])
