@@ -128,6 +128,8 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashResult> {
       check = await checkLake(lake, expected, 'raw/');
       log(`waiting: ${check.events}/${expected.length} events in ${check.files} files`);
     }
+    // A replica launched last may still be starting (all events can land through the other one).
+    await Promise.all(running.map((a) => a.started));
     for (const agent of running) agent.kill('SIGTERM');
     const codes = await Promise.all(running.map((a) => a.exited));
     if (codes.some((c) => c !== 0)) throw new Error(`final agents exited with ${codes.join(', ')}`);

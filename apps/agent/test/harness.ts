@@ -53,6 +53,8 @@ export interface AgentProcess {
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
+  /** Resolves once the agent listens and handles SIGTERM (a signal before that ends it at once). */
+  started: Promise<void>;
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
 }
@@ -100,11 +102,18 @@ export function startAgent(config: TopicConfigInput, env: Record<string, string>
       nl = partial.indexOf('\n');
     }
   });
+  const started = new Promise<void>((resolve) => {
+    waiters.push({
+      match: (l) => String(l.msg).startsWith('http server listening'),
+      resolve: () => resolve(),
+    });
+  });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => lines.push(`stderr: ${chunk}`));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   return {
     child,
     lines,
+    started,
     exited,
     kill: (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
