@@ -1,25 +1,8 @@
-import type { AgentReport, TopicConfigInput } from '@hubcap/shared';
+import type { AgentReport } from '@hubcap/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { topicConfig as config, EH_SECRET, STORAGE_SECRET } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
-
-const EH_SECRET =
-  'Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=EH-KEY-123';
-const STORAGE_SECRET = 'DefaultEndpointsProtocol=https;AccountName=lake;AccountKey=STORAGE-KEY-456';
-
-const config = (topic: string): TopicConfigInput => ({
-  topic,
-  source: {
-    fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
-    eventHubName: topic,
-    auth: { kind: 'connectionString', connectionString: EH_SECRET },
-  },
-  destination: {
-    kind: 'azureBlob',
-    account: { kind: 'connectionString', connectionString: STORAGE_SECRET },
-    container: 'raw',
-  },
-});
 
 const report = (topic: string): AgentReport => ({
   agentId: 'orders-0',
