@@ -56,17 +56,8 @@ function fieldError(path: string, message: string, input: unknown): ZodError {
   return result.error!;
 }
 
-/**
- * A new config version from an edited document. Blank secret fields keep the stored secrets.
- * Returns the changes (secrets only named, never shown); no version is made when nothing changed.
- */
-export async function updateTopic(
-  prisma: PrismaClient,
-  box: SecretBox,
-  topicId: string,
-  input: Doc,
-  who: Actor,
-) {
+/** A topic with its newest config version; NOT_FOUND when either is missing. */
+async function currentConfig(prisma: PrismaClient, topicId: string) {
   const topic = await prisma.topic.findUnique({
     where: { id: topicId },
     select: {
@@ -78,6 +69,21 @@ export async function updateTopic(
   });
   const current = topic?.configVersions[0];
   if (!topic || !current) throw new AppError('NOT_FOUND', 'no such topic');
+  return { topic, current };
+}
+
+/**
+ * A new config version from an edited document. Blank secret fields keep the stored secrets.
+ * Returns the changes (secrets only named, never shown); no version is made when nothing changed.
+ */
+export async function updateTopic(
+  prisma: PrismaClient,
+  box: SecretBox,
+  topicId: string,
+  input: Doc,
+  who: Actor,
+) {
+  const { topic, current } = await currentConfig(prisma, topicId);
   const storedSecrets = await openSecrets(prisma, box, topicId);
   const config = TopicConfig.parse(fillKeptSecrets(input, storedSecrets));
   if (config.topic !== topic.slug) {
@@ -114,17 +120,7 @@ export async function updateTopic(
 
 /** The current config for the edit form: secrets blanked, with the names of those that are stored. */
 export async function getTopicConfig(prisma: PrismaClient, topicId: string) {
-  const topic = await prisma.topic.findUnique({
-    where: { id: topicId },
-    select: {
-      id: true,
-      slug: true,
-      configVersion: true,
-      configVersions: { orderBy: { version: 'desc' }, take: 1 },
-    },
-  });
-  const current = topic?.configVersions[0];
-  if (!topic || !current) throw new AppError('NOT_FOUND', 'no such topic');
+  const { topic, current } = await currentConfig(prisma, topicId);
   const config = structuredClone(current.config) as Doc;
   const storedSecrets: string[] = [];
   for (const field of SECRET_FIELDS) {
