@@ -7,6 +7,11 @@ import { namespaceName, type TopicConfig, timeBoundary, ValidationError } from '
 import { Counter } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
 import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
+import {
+  BlobSchemaStateStore,
+  FileSchemaStateStore,
+  type SchemaStateStore,
+} from './checkpoint/schema-store.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { defaultAgentId, type Env, readEnv } from './env.ts';
 import { Ingestor } from './ingest/ingestor.ts';
@@ -76,16 +81,21 @@ function sinkObserver(status: AgentStatus, metrics: Metrics, log: Logger): SinkO
 interface Destination {
   sink: Sink;
   checkpointStore: CheckpointStore;
+  /** Parquet: the topic's running schema, beside the checkpoints. */
+  schemaStore: SchemaStateStore;
   prepare(signal: AbortSignal): Promise<void>;
 }
 
 function destination(config: TopicConfig, env: Env, observer: SinkObserver): Destination {
   const d = config.destination;
+  const { fullyQualifiedNamespace, eventHubName, consumerGroup } = config.source;
+  const schemaKey = { topic: config.topic, fullyQualifiedNamespace, eventHubName, consumerGroup };
   if (d.kind === 'localFolder') {
     const sink = new LocalFolderSink(d.path);
     return {
       sink,
       checkpointStore: new FileCheckpointStore(join(d.path, '.hubcap', 'checkpoints')),
+      schemaStore: new FileSchemaStateStore(join(d.path, '.hubcap'), schemaKey),
       prepare: () => sink.verify(),
     };
   }
@@ -109,6 +119,7 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
   return {
     sink,
     checkpointStore: blobCheckpointStore(checkpoints),
+    schemaStore: new BlobSchemaStateStore(checkpoints, schemaKey),
     async prepare(signal) {
       if (env.HUBCAP_CREATE_CONTAINERS) {
         await container.createIfNotExists({ abortSignal: signal });
@@ -188,6 +199,7 @@ async function main(): Promise<void> {
 
   const metrics = createMetrics();
   const status = new AgentStatus();
+  const dest = destination(config, env, sinkObserver(status, metrics, agentLog));
   const ndjsonStats = newNdjsonStats();
   const reported = { 'json-whitespace': 0, string: 0, base64: 0 };
   new Counter({
@@ -212,23 +224,45 @@ async function main(): Promise<void> {
       threads: env.HUBCAP_DUCKDB_THREADS,
       memoryLimit: env.HUBCAP_DUCKDB_MEMORY_LIMIT,
     });
-    tracker = new SchemaTracker((version, previous) => {
-      unreported.set(version.fingerprint, version);
-      const diff = previous ? diffFields(previous.fields, version.fields) : null;
-      agentLog.info(
-        {
-          schemaVersion: version.number,
-          fingerprint: version.fingerprint,
-          fields: version.fields.length,
-          ...(diff
-            ? {
-                added: diff.added.map((f) => f.path),
-                widened: diff.changed.map((c) => `${c.path}: ${c.from} → ${c.to}`),
-              }
-            : {}),
-        },
-        previous ? 'schema changed; the next files carry the new columns' : 'first schema',
-      );
+    tracker = new SchemaTracker({
+      store: dest.schemaStore,
+      topic: config.topic,
+      agentId,
+      onStoreError(error, attempt) {
+        const message = scrubSecrets((error as Error).message);
+        status.recordError('checkpoint', message, true);
+        if (attempt >= 2) status.setFatal('schema-state', message);
+        agentLog[attempt < 3 ? 'warn' : 'error'](
+          { error: message, attempt },
+          'schema state not saved yet; retrying',
+        );
+      },
+      onStoreSuccess: () => status.clearFatal('schema-state'),
+      onUnreadableState(error, keptAs) {
+        status.recordError('checkpoint', `${error.message}; kept as ${keptAs} and replaced`, true);
+        agentLog.error(
+          { error: error.message, keptAs },
+          'stored schema state is unreadable; kept a copy and replaced it with this replica’s schema',
+        );
+      },
+      onVersion: (version, previous) => {
+        unreported.set(version.fingerprint, version);
+        const diff = previous ? diffFields(previous.fields, version.fields) : null;
+        agentLog.info(
+          {
+            schemaVersion: version.number,
+            fingerprint: version.fingerprint,
+            fields: version.fields.length,
+            ...(diff
+              ? {
+                  added: diff.added.map((f) => f.path),
+                  widened: diff.changed.map((c) => `${c.path}: ${c.from} → ${c.to}`),
+                }
+              : {}),
+          },
+          previous ? 'schema changed; the next files carry the new columns' : 'first schema',
+        );
+      },
     });
   }
   const format = createFileFormat(config.format, {
@@ -260,7 +294,6 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  const dest = destination(config, env, sinkObserver(status, metrics, agentLog));
   const reporter = controlPlane
     ? new Reporter({
         client: controlPlane,
@@ -350,6 +383,7 @@ async function main(): Promise<void> {
   shutdown = async () => {
     const { drained } = await ingestor.drain(env.HUBCAP_DRAIN_TIMEOUT_MS);
     await ingestor.close();
+    tracker?.close();
     engine?.close();
     await reporter?.close();
     await dest.sink.close();

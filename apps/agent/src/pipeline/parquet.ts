@@ -236,7 +236,7 @@ export class ParquetEncoder extends Duplex {
     const spill = this.#spill!;
     this.#spill = null;
     await spill.close();
-    const plan = this.#o.tracker.plan(this.#schema);
+    const plan = await this.#o.tracker.plan(this.#schema);
     this.#ctx.result.schema = plan.version;
     // Row groups of ~ROW_GROUP_BYTES of input: DuckDB holds one row group in memory while writing it.
     const rowBytes = this.#spilledBytes / Math.max(1, this.#ctx.result.rows);

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { SchemaStateStore } from '../checkpoint/schema-store.ts';
+import type { BackoffOptions } from '../runtime/backoff.ts';
+import { retryStorage } from '../sink/retry.ts';
 import {
   clone,
   describeFields,
@@ -8,6 +11,7 @@ import {
   newStruct,
   type StructType,
 } from './json-schema.ts';
+import { parseState, SchemaStateError, serializeState } from './schema-state.ts';
 
 export interface SchemaVersion {
   /** Agent-local counter (1, 2, …); the control plane numbers versions per topic by fingerprint. */
@@ -38,43 +42,74 @@ export function fingerprint(fields: readonly FieldDescription[]): string {
     .slice(0, 32);
 }
 
+export interface SchemaTrackerOptions {
+  /** Called when the schema changes (locally, or because another replica widened the stored one). */
+  onVersion?: (version: SchemaVersion, previous: SchemaVersion | null) => void;
+  /**
+   * Where the running schema is kept between runs and shared between replicas. Without one the schema
+   * lives only in memory (tests, benchmarks).
+   */
+  store?: SchemaStateStore;
+  /** Written into the stored state (topic name, this replica's id). */
+  topic?: string;
+  agentId?: string;
+  /** Called for every failed store operation (retried with backoff until it succeeds or close()). */
+  onStoreError?: (error: unknown, attempt: number) => void;
+  onStoreSuccess?: () => void;
+  /** An unreadable stored state: it is kept aside and replaced (see README). */
+  onUnreadableState?: (error: SchemaStateError, keptAs: string) => void;
+  backoff?: BackoffOptions;
+}
+
 /**
- * The topic's current schema as this agent knows it: the union of every field seen in every file,
- * each widened to hold all its values. Each file is written with the whole current schema, so the
- * newest file always describes every column (Spark without mergeSchema reads one footer) and a
- * column never changes type between files written by one agent (Spark's mergeSchema rejects an
- * int/double or int/string mix). Fields that stop appearing stay as null columns.
+ * The topic's running schema: the union of every field seen in every file, each widened to hold all
+ * its values. Each file is written with the whole running schema, so the newest file always describes
+ * every column (Spark without mergeSchema reads one footer) and a column never narrows from one file
+ * to the next (Spark's mergeSchema rejects an int/double or int/string mix). Fields that stop
+ * appearing stay as null columns.
+ *
+ * With a store, `plan` reads the stored schema, merges it in, and writes the result back (compare-and-
+ * swap on the ETag, re-read and merge again on a conflict) before it returns: the file is published
+ * only after that, so no published file carries a column or a type the store does not know. Across
+ * restarts and replicas the schema therefore only grows and widens.
  */
 export class SchemaTracker {
   #root: StructType = newStruct();
   #version: SchemaVersion | null = null;
-  readonly #onVersion: ((version: SchemaVersion, previous: SchemaVersion | null) => void) | undefined;
+  readonly #o: SchemaTrackerOptions;
+  /** The stored document as last read or written (ETag and fingerprint), to skip needless writes. */
+  #stored: { etag: string; fingerprint: string } | null = null;
+  /** Plans run one at a time: each is read → merge → compare-and-swap, and they share #root. */
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #closing = new AbortController();
 
-  constructor(onVersion?: (version: SchemaVersion, previous: SchemaVersion | null) => void) {
-    this.#onVersion = onVersion;
+  constructor(options: SchemaTrackerOptions = {}) {
+    this.#o = options;
   }
 
   get current(): SchemaVersion | null {
     return this.#version;
   }
 
-  /** Merges a file's row schema into the current one and returns the file's columns. */
-  plan(file: StructType, now = new Date()): FilePlan {
-    const next = clone(this.#root) as StructType;
-    const sources = new Map<string, string>();
-    for (const [key, t] of file.fields) {
-      const lower = key.toLowerCase();
-      // A name seen before in another case is the same column for DuckDB and Spark: keep the first spelling.
-      const name = next.fields.has(key) ? key : (next.lower.get(lower) ?? key);
-      const existing = next.fields.get(name);
-      if (existing === undefined) {
-        next.fields.set(name, clone(t));
-        next.lower.set(lower, name);
-      } else {
-        next.fields.set(name, merge(existing, t));
-      }
-      sources.set(name, key);
-    }
+  /**
+   * Merges a file's row schema into the running one (and the stored one) and returns the file's
+   * columns. Storage failures are retried with backoff until they succeed or the tracker is closed:
+   * the file waits, no event is dropped.
+   */
+  plan(file: StructType, now = new Date()): Promise<FilePlan> {
+    const run = this.#queue.then(() => this.#plan(file, now));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Stops retrying store operations (pending plans reject). Idempotent. */
+  close(): void {
+    this.#closing.abort(new Error('schema tracker closed'));
+  }
+
+  async #plan(file: StructType, now: Date): Promise<FilePlan> {
+    let next = mergeRoot(this.#root, file);
+    if (this.#o.store) next = await this.#sync(this.#o.store, next, now);
     this.#root = next;
     const fields = describeFields(next);
     const print = fingerprint(fields);
@@ -86,7 +121,12 @@ export class SchemaTracker {
         fields,
         firstSeenAt: now,
       };
-      this.#onVersion?.(this.#version, previous);
+      this.#o.onVersion?.(this.#version, previous);
+    }
+    const sources = new Map<string, string>();
+    for (const key of file.fields.keys()) {
+      const name = next.fields.has(key) ? key : next.lower.get(key.toLowerCase());
+      if (name !== undefined) sources.set(name, key);
     }
     const columns: FileColumn[] = [];
     for (const [name, t] of next.fields) {
@@ -95,6 +135,85 @@ export class SchemaTracker {
     }
     return { columns, version: this.#version! };
   }
+
+  /** Read, merge, compare-and-swap until the stored schema holds `wanted`; returns the merged schema. */
+  async #sync(store: SchemaStateStore, wanted: StructType, now: Date): Promise<StructType> {
+    const signal = this.#closing.signal;
+    for (;;) {
+      const read = await this.#retry('read schema state', (s) => store.read(s));
+      let merged = wanted;
+      let storedPrint: string | null = null;
+      if (read) {
+        try {
+          const { root } = parseState(read.text, store.location);
+          merged = mergeRoot(root, wanted);
+          storedPrint = fingerprint(describeFields(root));
+        } catch (error) {
+          if (!(error instanceof SchemaStateError)) throw error;
+          // Replacing it is better than stalling ingestion until the hub's retention drops events:
+          // the worst outcome is one column narrower than before (DuckDB still reads it).
+          const keptAs = await this.#retry('keep unreadable schema state', (s) =>
+            store.keepAside(read.text, s),
+          );
+          this.#o.onUnreadableState?.(error, keptAs);
+        }
+      }
+      const print = fingerprint(describeFields(merged));
+      if (read && print === storedPrint) {
+        this.#stored = { etag: read.etag, fingerprint: print };
+        return merged;
+      }
+      const text = serializeState(merged, {
+        topic: this.#o.topic ?? '',
+        fingerprint: print,
+        updatedAt: now,
+        updatedBy: this.#o.agentId ?? '',
+      });
+      const etag = await this.#retry('write schema state', (s) => store.write(text, read?.etag ?? null, s));
+      if (etag !== null) {
+        this.#stored = { etag, fingerprint: print };
+        return merged;
+      }
+      // Another replica wrote first: read its schema and merge again.
+      if (signal.aborted) throw signal.reason;
+    }
+  }
+
+  /** The stored document this tracker last saw (tests, diagnostics). */
+  get stored(): { etag: string; fingerprint: string } | null {
+    return this.#stored;
+  }
+
+  #retry<T>(what: string, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = this.#closing.signal;
+    return retryStorage(what, (s) => operation(s ?? signal), {
+      signal,
+      backoff: this.#o.backoff ?? { baseMs: 200, maxMs: 15_000 },
+      onError: (info, attempt) => this.#o.onStoreError?.(new Error(`${what}: ${info.message}`), attempt),
+      onSuccess: () => this.#o.onStoreSuccess?.(),
+    });
+  }
+}
+
+/**
+ * `into` with the top-level fields of `from` merged in (a new field is appended, an existing one
+ * widened). A name seen before in another case is the same column for DuckDB and Spark: the first
+ * spelling is kept. Never mutates its inputs.
+ */
+export function mergeRoot(into: StructType, from: StructType): StructType {
+  const next = clone(into) as StructType;
+  for (const [key, t] of from.fields) {
+    const lower = key.toLowerCase();
+    const name = next.fields.has(key) ? key : (next.lower.get(lower) ?? key);
+    const existing = next.fields.get(name);
+    if (existing === undefined) {
+      next.fields.set(name, clone(t));
+      next.lower.set(lower, name);
+    } else {
+      next.fields.set(name, merge(existing, t));
+    }
+  }
+  return next;
 }
 
 export interface SchemaDiff {
