@@ -19,6 +19,7 @@ import { DuckDbEngine } from './pipeline/duckdb.ts';
 import { createFileFormat } from './pipeline/format.ts';
 import { newNdjsonStats } from './pipeline/ndjson.ts';
 import { diffFields, SchemaTracker, type SchemaVersion } from './pipeline/schema-tracker.ts';
+import { RegistryAvroDecoder, schemaRegistryClient } from './registry/avro-decoder.ts';
 import { createControlPlaneClient } from './report/control-plane-client.ts';
 import { ReportBuilder, Reporter } from './report/reporter.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
@@ -265,9 +266,38 @@ async function main(): Promise<void> {
       },
     });
   }
+  const registry = config.format.type === 'parquet' ? config.format.schemaRegistry : undefined;
+  const decoder =
+    registry &&
+    new RegistryAvroDecoder({
+      client: schemaRegistryClient({
+        fullyQualifiedNamespace: registry.fullyQualifiedNamespace,
+        credential: credentialFor(registry.clientId)(),
+      }),
+      ...(registry.groupName ? { groupName: registry.groupName } : {}),
+      onRegistryError(error, attempt) {
+        const message = scrubSecrets(error.message);
+        status.recordError('encoding', message, true);
+        if (attempt >= 1) status.setFatal('schema-registry', message);
+        agentLog[attempt < 3 ? 'warn' : 'error'](
+          { error: message, attempt },
+          'schema registry not reachable; events wait (none is dead-lettered for an outage)',
+        );
+      },
+      onRegistryOk: () => status.clearFatal('schema-registry'),
+    });
   const format = createFileFormat(config.format, {
     ndjsonStats,
-    ...(engine && tracker ? { parquet: { engine, tracker, maxBodyBytes: env.HUBCAP_MAX_BODY_BYTES } } : {}),
+    ...(engine && tracker
+      ? {
+          parquet: {
+            engine,
+            tracker,
+            maxBodyBytes: env.HUBCAP_MAX_BODY_BYTES,
+            ...(decoder ? { decoder } : {}),
+          },
+        }
+      : {}),
   });
   const http = new HttpServer(status, metrics.registry);
   const port = await http.listen(env.HUBCAP_HTTP_PORT);
@@ -383,6 +413,7 @@ async function main(): Promise<void> {
   shutdown = async () => {
     const { drained } = await ingestor.drain(env.HUBCAP_DRAIN_TIMEOUT_MS);
     await ingestor.close();
+    decoder?.close();
     tracker?.close();
     engine?.close();
     await reporter?.close();

@@ -62,6 +62,34 @@ describe('TopicConfig', () => {
     ]);
   });
 
+  it('takes an optional schema registry for Parquet, with plain errors', () => {
+    const registry = { fullyQualifiedNamespace: 'contoso.servicebus.windows.net', groupName: 'orders' };
+    expect(
+      TopicConfig.parse({ ...minimal, format: { type: 'parquet', schemaRegistry: registry } }).format,
+    ).toEqual({
+      type: 'parquet',
+      compression: 'zstd',
+      schemaRegistry: registry,
+    });
+    expect(
+      problems({
+        ...minimal,
+        format: {
+          type: 'parquet',
+          schemaRegistry: { fullyQualifiedNamespace: 'https://x', groupName: '', clientId: 'me', key: 1 },
+        },
+      }),
+    ).toEqual([
+      'format.schemaRegistry.fullyQualifiedNamespace: must be a host name such as myns.servicebus.windows.net',
+      'format.schemaRegistry.groupName: schema group is required when set',
+      'format.schemaRegistry.clientId: must be a GUID',
+      'format.schemaRegistry.key: is not a known field',
+    ]);
+    expect(problems({ ...minimal, format: { type: 'ndjson', schemaRegistry: registry } })).toEqual([
+      'format.schemaRegistry: is not a known field',
+    ]);
+  });
+
   it('rejects unknown fields instead of ignoring a typo', () => {
     expect(problems({ ...minimal, batching: { maxevents: 10 } })).toEqual([
       'batching.maxevents: is not a known field',

@@ -148,6 +148,31 @@ export const PathTemplate = z
       `Capture: "${PATH_PRESETS.capture}"; Hive: "${PATH_PRESETS.hive}".`,
   });
 
+export const SchemaRegistry = z
+  .strictObject({
+    fullyQualifiedNamespace: text('schema registry namespace')
+      .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name such as myns.servicebus.windows.net')
+      .meta({
+        description: 'Event Hubs namespace that hosts the Schema Registry, e.g. myns.servicebus.windows.net.',
+      }),
+    groupName: z.string().trim().min(1, 'schema group is required when set').optional().meta({
+      description: 'Only accept schemas of this schema group; events with others become dead letters.',
+    }),
+    clientId: z
+      .string()
+      .uuid('must be a GUID')
+      .optional()
+      .meta({
+        description:
+          'Managed identity client id with the Schema Registry Reader role; default: the pod’s workload identity. ' +
+          '(The registry takes Microsoft Entra ID tokens only, no connection strings.)',
+      }),
+  })
+  .meta({
+    description:
+      'Decode Avro events written with Azure Schema Registry (content type avro/binary+<schema id>); without it, events must be JSON.',
+  });
+
 export const Format = z
   .discriminatedUnion(
     'type',
@@ -172,6 +197,7 @@ export const Format = z
           .enum(['zstd', 'snappy', 'gzip', 'none'], { error: 'must be "zstd", "snappy", "gzip" or "none"' })
           .default('zstd')
           .meta({ description: 'Parquet column compression.' }),
+        schemaRegistry: SchemaRegistry.optional(),
       }),
     ],
     { error: 'must be "ndjson", "avro" or "parquet"' },
@@ -261,3 +287,4 @@ export type EventHubAuth = z.output<typeof EventHubAuth>;
 export type StorageAuth = z.output<typeof StorageAuth>;
 export type Destination = z.output<typeof Destination>;
 export type Format = z.output<typeof Format>;
+export type SchemaRegistry = z.output<typeof SchemaRegistry>;

@@ -14,6 +14,8 @@ export interface DeadLetterRecord {
   offset: string;
   enqueuedTime: string;
   partitionKey: string | null;
+  /** The event's content type, when it has one (for Avro: `avro/binary+<schema id>`). */
+  contentType?: string;
   reason: DeadLetterKind;
   detail: string;
   properties?: Record<string, unknown>;
@@ -50,6 +52,7 @@ export function deadLetterLine(
     offset: String(event.offset),
     enqueuedTime: event.enqueuedTimeUtc.toISOString(),
     partitionKey: event.partitionKey ?? null,
+    ...(event.contentType ? { contentType: event.contentType } : {}),
     reason,
     detail: detail.slice(0, 500),
     ...(event.properties && Object.keys(event.properties).length > 0

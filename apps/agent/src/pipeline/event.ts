@@ -9,6 +9,8 @@ export interface SourceEvent {
   offset: string;
   enqueuedTimeUtc: Date;
   partitionKey?: string | null;
+  /** e.g. `avro/binary+<schema id>` for events written with a schema registry serializer. */
+  contentType?: string;
   properties?: Record<string, unknown>;
   systemProperties?: Record<string, unknown>;
 }

@@ -58,7 +58,8 @@ export type DeadLetterKind =
   | 'invalid-utf8'
   | 'invalid-string'
   | 'too-large'
-  | 'field-name';
+  | 'field-name'
+  | 'undecodable-avro';
 
 /**
  * Keys that look like data rather than field names (ids, host names, header names, paths, numbers):

@@ -7,7 +7,7 @@ import { deadLetterLine, jsonProperties } from './dead-letter.ts';
 import { type DuckDbEngine, sqlString } from './duckdb.ts';
 import { bodyBytes, type SourceEvent } from './event.ts';
 import { newStruct, observeRow, quoteIdent, RowError, type StructType, wellFormed } from './json-schema.ts';
-import type { FilePlan, SchemaTracker } from './schema-tracker.ts';
+import { type FilePlan, mergeRoot, type SchemaTracker } from './schema-tracker.ts';
 
 /** Columns the agent adds to every row (Event Hubs metadata), after the event's own fields. */
 export const META_COLUMNS = [
@@ -29,6 +29,23 @@ export interface ParquetOptions {
   /** Bodies larger than this are dead letters. */
   maxBodyBytes: number;
   rowGroupSize?: number;
+  /** Bodies that are not JSON (e.g. Avro via a schema registry); default: parse as JSON. */
+  decoder?: BodyDecoder;
+}
+
+/** An event body decoded into a row by something other than JSON.parse. */
+export interface DecodedRow {
+  row: Record<string, unknown>;
+  /** Column types the producer declared (e.g. the registered Avro schema), merged before the values. */
+  schema?: StructType;
+}
+
+export interface BodyDecoder {
+  /**
+   * The event's row, or why it is a dead letter. Rejects only when no decision can be made (the
+   * agent is stopping): an outage of what it depends on is waited out, never a dead letter.
+   */
+  decode(event: SourceEvent, body: Buffer): Promise<DecodedRow | RowError>;
 }
 
 /** What the encoder of one segment hands back to the writer, and how a dead letter leaves it. */
@@ -153,7 +170,9 @@ export function parseRow(body: Buffer, maxBodyBytes: number): Record<string, unk
 export class ParquetEncoder extends Duplex {
   readonly #o: ParquetOptions;
   readonly #ctx: SegmentContext;
-  readonly #schema: StructType = newStruct();
+  #schema: StructType = newStruct();
+  /** Declared schemas already merged into this file's schema. */
+  readonly #seeded = new Set<StructType>();
   readonly #spillPath: string;
   readonly #outPath: string;
   #spill: FileHandle | null = null;
@@ -185,36 +204,82 @@ export class ParquetEncoder extends Duplex {
     _: BufferEncoding,
     done: (error?: Error | null) => void,
   ): void {
+    if (this.#o.decoder) {
+      this.#writeDecoded(this.#o.decoder, events).then(() => done(), done);
+      return;
+    }
     const waits: Promise<void>[] = [];
-    const result = this.#ctx.result;
     for (const event of events) {
       const body = bodyBytes(event.body);
       let row = parseRow(body, this.#o.maxBodyBytes);
-      if (!(row instanceof RowError)) {
-        try {
-          observeRow(this.#schema, row, RESERVED);
-        } catch (error) {
-          row =
-            error instanceof RowError
-              ? error
-              : new RowError('not-json', `body cannot be read: ${(error as Error).message}`);
-        }
-      }
-      if (row instanceof RowError) {
-        result.deadLettered++;
-        result.deadLetterKinds[row.kind] = (result.deadLetterKinds[row.kind] ?? 0) + 1;
-        const wait = this.#ctx.deadLetter(
-          deadLetterLine(this.#ctx.partitionId, event, row.kind, row.message),
-        );
-        if (wait) waits.push(wait);
-        continue;
-      }
-      const line = this.#pending.append(rowPrefix(event), body);
-      if (line > this.#maxLine) this.#maxLine = line;
-      result.rows++;
+      if (!(row instanceof RowError)) row = this.#observe(row);
+      const wait = this.#accept(event, row, row instanceof RowError ? undefined : body);
+      if (wait) waits.push(wait);
     }
     const spilled = this.#pending.length >= SPILL_CHUNK ? this.#flushSpill() : Promise.resolve();
     Promise.all([spilled, ...waits]).then(() => done(), done);
+  }
+
+  /** Decoded bodies (in order: the schema's field order depends on it) are spilled as their JSON. */
+  async #writeDecoded(decoder: BodyDecoder, events: readonly SourceEvent[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const event of events) {
+      const body = bodyBytes(event.body);
+      let row: Record<string, unknown> | RowError;
+      let json: Buffer | undefined;
+      if (body.byteLength > this.#o.maxBodyBytes) {
+        row = new RowError(
+          'too-large',
+          `body of ${body.byteLength} bytes exceeds the limit of ${this.#o.maxBodyBytes}`,
+        );
+      } else {
+        const decoded = await decoder.decode(event, body);
+        if (decoded instanceof RowError) row = decoded;
+        else {
+          // Decoded strings come from UTF-8 bytes: no lone surrogates to check for.
+          json = Buffer.from(JSON.stringify(decoded.row));
+          if (decoded.schema && !this.#seeded.has(decoded.schema)) {
+            this.#seeded.add(decoded.schema);
+            this.#schema = mergeRoot(this.#schema, decoded.schema);
+          }
+          row = this.#observe(decoded.row);
+        }
+      }
+      const wait = this.#accept(event, row, json);
+      if (wait) waits.push(wait);
+    }
+    if (this.#pending.length >= SPILL_CHUNK) await this.#flushSpill();
+    await Promise.all(waits);
+  }
+
+  #observe(row: Record<string, unknown>): Record<string, unknown> | RowError {
+    try {
+      observeRow(this.#schema, row, RESERVED);
+      return row;
+    } catch (error) {
+      return error instanceof RowError
+        ? error
+        : new RowError('not-json', `body cannot be read: ${(error as Error).message}`);
+    }
+  }
+
+  /** Spills a row (its JSON text) or sends the event to the dead letters; a promise means "wait". */
+  #accept(
+    event: SourceEvent,
+    row: Record<string, unknown> | RowError,
+    json: Buffer | undefined,
+  ): Promise<void> | undefined {
+    const result = this.#ctx.result;
+    if (row instanceof RowError || json === undefined) {
+      const error = row instanceof RowError ? row : new RowError('not-json', 'no row');
+      result.deadLettered++;
+      result.deadLetterKinds[error.kind] = (result.deadLetterKinds[error.kind] ?? 0) + 1;
+      return this.#ctx.deadLetter(deadLetterLine(this.#ctx.partitionId, event, error.kind, error.message));
+    }
+    const line = this.#pending.append(rowPrefix(event), json);
+    if (line > this.#maxLine) this.#maxLine = line;
+    result.rows++;
+    return undefined;
   }
 
   async #flushSpill(): Promise<void> {
