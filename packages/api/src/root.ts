@@ -2,6 +2,7 @@ import { agentRouter } from './routers/agent.ts';
 import { authRouter } from './routers/auth.ts';
 import { deploymentRouter } from './routers/deployment.ts';
 import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
+import { schemaRouter } from './routers/schema.ts';
 import { topicRouter } from './routers/topic.ts';
 import { userRouter } from './routers/user.ts';
 import { router } from './trpc.ts';
@@ -9,6 +10,7 @@ import { router } from './trpc.ts';
 export const appRouter = router({
   auth: authRouter,
   topic: topicRouter,
+  schema: schemaRouter,
   agent: agentRouter,
   deployment: deploymentRouter,
   user: userRouter,

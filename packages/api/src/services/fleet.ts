@@ -1,6 +1,8 @@
 import type { PrismaClient } from '@hubcap/db';
 import { AppError } from '../errors.ts';
 import { type CostEstimate, estimateCost } from './cost.ts';
+import { deadLetterLocation } from './dead-letters.ts';
+import { schemaOverview } from './schema-history.ts';
 import { getSettings, type Settings } from './settings.ts';
 import { type TopicStatus, topicStatus } from './status.ts';
 
@@ -23,6 +25,9 @@ interface FleetRow {
   filesLastHour: bigint | null;
   recentErrors: bigint | null;
   openAlerts: bigint | null;
+  deadLettered: bigint | null;
+  deadLetteredLastHour: bigint | null;
+  schemaChanges: bigint | null;
 }
 
 export interface TopicSummary {
@@ -42,6 +47,11 @@ export interface TopicSummary {
   filesPerHour: number;
   recentErrors: number;
   openAlerts: number;
+  /** Events written to `_deadletter/` instead of the data, ever (all replicas, across restarts). */
+  deadLettered: number;
+  deadLetteredLastHour: number;
+  /** Schema versions after the first that nobody acknowledged yet. */
+  schemaChanges: number;
   cost: CostEstimate;
 }
 
@@ -62,7 +72,8 @@ async function summaries(
       d.phase::text AS phase, d."readyReplicas", d."desiredReplicas",
       v.config->'scaling' AS scaling,
       p.partitions, p."lagEvents", p."lagSeconds", p."eventsPerSecond", p."bytesPerSecond", p."lastCheckpointTime",
-      a."lastSeenAt", f.files AS "filesLastHour", e.errors AS "recentErrors", al.alerts AS "openAlerts"
+      a."lastSeenAt", f.files AS "filesLastHour", e.errors AS "recentErrors", al.alerts AS "openAlerts",
+      dl.dead AS "deadLettered", f.dead AS "deadLetteredLastHour", sv.changes AS "schemaChanges"
     FROM "Topic" t
     LEFT JOIN "Deployment" d ON d."topicId" = t.id
     LEFT JOIN "TopicConfigVersion" v ON v."topicId" = t.id AND v.version = t."configVersion"
@@ -76,7 +87,8 @@ async function summaries(
       SELECT "topicId", max("lastSeenAt") AS "lastSeenAt" FROM "AgentInstance" WHERE "revokedAt" IS NULL GROUP BY "topicId"
     ) a ON a."topicId" = t.id
     LEFT JOIN (
-      SELECT "topicId", sum(files) AS files FROM "MetricMinute" WHERE minute >= ${hourAgo} GROUP BY "topicId"
+      SELECT "topicId", sum(files) AS files, sum("deadLettered") AS dead FROM "MetricMinute"
+      WHERE minute >= ${hourAgo} GROUP BY "topicId"
     ) f ON f."topicId" = t.id
     LEFT JOIN (
       SELECT "topicId", count(*) AS errors FROM "TopicError" WHERE at >= ${errorSince} GROUP BY "topicId"
@@ -84,6 +96,13 @@ async function summaries(
     LEFT JOIN (
       SELECT "topicId", count(*) AS alerts FROM "Alert" WHERE "resolvedAt" IS NULL GROUP BY "topicId"
     ) al ON al."topicId" = t.id
+    LEFT JOIN (
+      SELECT "topicId", sum(count) AS dead FROM "TopicDeadLetter" GROUP BY "topicId"
+    ) dl ON dl."topicId" = t.id
+    LEFT JOIN (
+      SELECT "topicId", count(*) AS changes FROM "TopicSchemaVersion"
+      WHERE "acknowledgedAt" IS NULL AND version > 1 GROUP BY "topicId"
+    ) sv ON sv."topicId" = t.id
     WHERE (${topicId}::text IS NULL OR t.id = ${topicId}::text)
     ORDER BY t.slug`;
   return rows.map((r) => {
@@ -120,6 +139,9 @@ async function summaries(
       filesPerHour: Number(r.filesLastHour ?? 0),
       recentErrors,
       openAlerts: Number(r.openAlerts ?? 0),
+      deadLettered: Number(r.deadLettered ?? 0),
+      deadLetteredLastHour: Number(r.deadLetteredLastHour ?? 0),
+      schemaChanges: Number(r.schemaChanges ?? 0),
       cost: estimateCost({ eventsPerSecond, bytesPerSecond }, r.scaling, settings.prices),
     };
   });
@@ -199,19 +221,29 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
   const settings = await getSettings(prisma);
   const [summary] = await summaries(prisma, settings, topicId);
   if (!summary) throw new AppError('NOT_FOUND', 'no such topic');
-  const [partitions, points, files, errors, agents, alerts, deployment] = await Promise.all([
-    prisma.partitionState.findMany({ where: { topicId } }),
-    series(prisma, topicId, range),
-    prisma.topicFile.findMany({ where: { topicId }, orderBy: { committedAt: 'desc' }, take: 20 }),
-    prisma.topicError.findMany({ where: { topicId }, orderBy: { at: 'desc' }, take: 20 }),
-    prisma.agentInstance.findMany({
-      where: { topicId, revokedAt: null },
-      select: { id: true, name: true, lastSeenAt: true, agentVersion: true, createdAt: true },
-      orderBy: { createdAt: 'asc' },
-    }),
-    prisma.alert.findMany({ where: { topicId }, orderBy: { openedAt: 'desc' }, take: 20 }),
-    prisma.deployment.findUnique({ where: { topicId } }),
-  ]);
+  const [partitions, points, files, errors, agents, alerts, deployment, deadLetters, config, schema] =
+    await Promise.all([
+      prisma.partitionState.findMany({ where: { topicId } }),
+      series(prisma, topicId, range),
+      prisma.topicFile.findMany({ where: { topicId }, orderBy: { committedAt: 'desc' }, take: 20 }),
+      prisma.topicError.findMany({ where: { topicId }, orderBy: { at: 'desc' }, take: 20 }),
+      prisma.agentInstance.findMany({
+        where: { topicId, revokedAt: null },
+        select: { id: true, name: true, lastSeenAt: true, agentVersion: true, createdAt: true },
+        orderBy: { createdAt: 'asc' },
+      }),
+      prisma.alert.findMany({ where: { topicId }, orderBy: { openedAt: 'desc' }, take: 20 }),
+      prisma.deployment.findUnique({ where: { topicId } }),
+      prisma.topicDeadLetter.findMany({
+        where: { topicId },
+        orderBy: [{ count: 'desc' }, { reason: 'asc' }],
+      }),
+      prisma.topicConfigVersion.findFirst({
+        where: { topicId, version: summary.configVersion },
+        select: { config: true },
+      }),
+      schemaOverview(prisma, topicId),
+    ]);
   partitions.sort(
     (a, b) => Number(a.partitionId) - Number(b.partitionId) || a.partitionId.localeCompare(b.partitionId),
   );
@@ -262,6 +294,17 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
       openedAt: a.openedAt.toISOString(),
       resolvedAt: iso(a.resolvedAt),
     })),
+    deadLetters: {
+      total: summary.deadLettered,
+      lastHour: summary.deadLetteredLastHour,
+      byReason: deadLetters.map((d) => ({
+        reason: d.reason,
+        count: Number(d.count),
+        lastAt: d.lastAt.toISOString(),
+      })),
+      location: deadLetterLocation(config?.config),
+    },
+    schema,
     deploymentDetail: deployment
       ? {
           target: deployment.target,
@@ -284,7 +327,8 @@ export async function topicVersionStamp(prisma: PrismaClient, topicId: string): 
       (SELECT max("lastSeenAt") FROM "AgentInstance" WHERE "topicId" = ${topicId})::text,
       (SELECT "updatedAt" FROM "Topic" WHERE id = ${topicId})::text,
       (SELECT "updatedAt" FROM "Deployment" WHERE "topicId" = ${topicId})::text,
-      (SELECT count(*) FROM "Alert" WHERE "topicId" = ${topicId} AND "resolvedAt" IS NULL)::text
+      (SELECT count(*) FROM "Alert" WHERE "topicId" = ${topicId} AND "resolvedAt" IS NULL)::text,
+      (SELECT max("updatedAt") FROM "TopicSchemaVersion" WHERE "topicId" = ${topicId})::text
     ) AS stamp`;
   return row?.stamp ?? '';
 }

@@ -1,7 +1,9 @@
 import type { PrismaClient } from '@hubcap/db';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { evaluateAlerts } from './alerts.ts';
+import { pruneReplicas } from './dead-letters.ts';
 import { pruneMetrics, rollupMinutes } from './metrics.ts';
+import { notifySchemaChanges } from './schema-history.ts';
 import { getSettings } from './settings.ts';
 
 /**
@@ -18,7 +20,10 @@ async function takeLease(prisma: PrismaClient, now: Date, leaseMs: number): Prom
   return rows.length > 0;
 }
 
-/** One pass: roll up the last minutes, evaluate alerts, prune beyond retention. Skipped if another replica runs it. */
+/**
+ * One pass: roll up the last minutes, evaluate alerts, send schema changes to the webhook, prune beyond
+ * retention. Skipped if another replica runs it.
+ */
 export async function runMaintenance(
   prisma: PrismaClient,
   box: SecretBox,
@@ -29,8 +34,12 @@ export async function runMaintenance(
   const settings = await getSettings(prisma);
   const rolled = await rollupMinutes(prisma, new Date(now.getTime() - 3 * 60_000), now);
   const alerts = await evaluateAlerts(prisma, box, { now, log: options.log });
-  const pruned = await pruneMetrics(prisma, settings.retention, now);
-  return { rolled, alerts, pruned };
+  const schemaChanges = await notifySchemaChanges(prisma, box, { now, log: options.log });
+  const pruned = {
+    ...(await pruneMetrics(prisma, settings.retention, now)),
+    replicas: await pruneReplicas(prisma, now),
+  };
+  return { rolled, alerts, schemaChanges, pruned };
 }
 
 /** Runs maintenance every `intervalMs` until `stop()` is called; errors are logged, never thrown. */

@@ -12,12 +12,13 @@ export async function rollupMinutes(
 ): Promise<number> {
   return prisma.$executeRaw`
     INSERT INTO "MetricMinute" ("topicId", minute, "eventsPerSecond", "bytesPerSecond", "lagEvents", "lagSeconds",
-      files, errors, samples, "updatedAt")
-    SELECT "topicId", minute, sum(eps), sum(bps), sum(lag)::bigint, max(lags), sum(files), sum(errors), sum(n), ${until}::timestamp
+      files, errors, "deadLettered", samples, "updatedAt")
+    SELECT "topicId", minute, sum(eps), sum(bps), sum(lag)::bigint, max(lags), sum(files), sum(errors), sum(dead),
+      sum(n), ${until}::timestamp
     FROM (
       SELECT "topicId", coalesce("agentInstanceId", '') AS agent, date_trunc('minute', at) AS minute,
         avg("eventsPerSecond") AS eps, avg("bytesPerSecond") AS bps, max("lagEvents") AS lag, max("lagSeconds") AS lags,
-        sum("filesDelta") AS files, sum("errorCount") AS errors, count(*) AS n
+        sum("filesDelta") AS files, sum("errorCount") AS errors, sum("deadLettered") AS dead, count(*) AS n
       FROM "MetricSample"
       WHERE at >= date_trunc('minute', ${since}::timestamp) AND at < ${until}::timestamp
       GROUP BY 1, 2, 3
@@ -26,7 +27,7 @@ export async function rollupMinutes(
     ON CONFLICT ("topicId", minute) DO UPDATE SET
       "eventsPerSecond" = EXCLUDED."eventsPerSecond", "bytesPerSecond" = EXCLUDED."bytesPerSecond",
       "lagEvents" = EXCLUDED."lagEvents", "lagSeconds" = EXCLUDED."lagSeconds", files = EXCLUDED.files,
-      errors = EXCLUDED.errors, samples = EXCLUDED.samples, "updatedAt" = EXCLUDED."updatedAt"`;
+      errors = EXCLUDED.errors, "deadLettered" = EXCLUDED."deadLettered", samples = EXCLUDED.samples, "updatedAt" = EXCLUDED."updatedAt"`;
 }
 
 /** Deletes what is older than the retention: raw samples, rollups, agent errors and files, resolved alerts. */

@@ -1,7 +1,9 @@
-import type { PrismaClient } from '@hubcap/db';
+import type { Prisma, PrismaClient } from '@hubcap/db';
 import type { AgentReport, EventPosition } from '@hubcap/shared';
 import type { AgentPrincipal } from '../context.ts';
 import { AppError } from '../errors.ts';
+import { deadLettersByReason, recordDeadLetters } from './dead-letters.ts';
+import { recordSchemaVersions } from './schema-history.ts';
 
 const seq = (p: EventPosition | null) => (p ? String(p.sequenceNumber) : null);
 
@@ -10,6 +12,9 @@ const seq = (p: EventPosition | null) => (p ? String(p.sequenceNumber) : null);
  * states and their rates, one metric sample (with the files written since the agent's previous
  * report), the agent's last-seen time, and the errors and files it reported. Rows travel as one JSON
  * parameter each, so the cost hardly grows with the number of partitions.
+ *
+ * A report that carries dead letters or new schema versions is stored in one transaction with them:
+ * dead letters are counted per replica (see recordDeadLetters), schema versions once per topic.
  */
 export async function ingestReport(
   prisma: PrismaClient,
@@ -27,6 +32,32 @@ export async function ingestReport(
     throw new AppError('BAD_REQUEST', 'partitions: each partitionId may appear only once per report');
   }
   const now = new Date();
+  if (report.deadLettered === 0 && !report.schemaVersions?.length) {
+    return storeReport(prisma, agent, report, now, 0);
+  }
+  return prisma.$transaction(async (tx) => {
+    const deadLettered =
+      report.deadLettered > 0
+        ? await recordDeadLetters(tx, {
+            topicId: agent.topicId,
+            replicaId: report.agentId,
+            startedAt: report.startedAt,
+            byReason: deadLettersByReason(report),
+            now,
+          })
+        : 0;
+    await recordSchemaVersions(tx, agent, report.agentId, report.schemaVersions ?? [], now);
+    return storeReport(tx, agent, report, now, deadLettered);
+  });
+}
+
+async function storeReport(
+  db: PrismaClient | Prisma.TransactionClient,
+  agent: AgentPrincipal,
+  report: AgentReport,
+  now: Date,
+  deadLettered: number,
+): Promise<{ configVersion: number }> {
   const { topicId, agentId } = agent;
   const lagEvents = report.partitions.reduce((sum, p) => sum + p.lagEvents, 0);
   const lagSeconds = report.partitions.reduce((max, p) => Math.max(max, p.lagSeconds), 0);
@@ -52,7 +83,7 @@ export async function ingestReport(
   const errors = JSON.stringify(report.errors);
   const files = JSON.stringify(report.recentFiles ?? []);
 
-  const rows = await prisma.$queryRaw<{ configVersion: number }[]>`
+  const rows = await db.$queryRaw<{ configVersion: number }[]>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${partitions}::jsonb) AS p("partitionId" text,
         "enqueuedSeq" bigint, "enqueuedOffset" text, "enqueuedTime" timestamp,
@@ -97,13 +128,13 @@ export async function ingestReport(
     ),
     sample AS (
       INSERT INTO "MetricSample" ("topicId", "agentInstanceId", at, "eventsPerSecond", "bytesPerSecond",
-        "lagEvents", "lagSeconds", "filesWritten", "filesDelta", "errorCount")
+        "lagEvents", "lagSeconds", "filesWritten", "filesDelta", "errorCount", "deadLettered")
       SELECT ${topicId}, ${agentId}, ${report.sentAt}::timestamp, ${report.eventsPerSecond}::float8,
         ${report.bytesPerSecond}::float8, ${String(lagEvents)}::bigint, ${lagSeconds}::float8,
         ${report.filesWritten}::int,
         CASE WHEN ${report.filesWritten}::int >= prev.files THEN ${report.filesWritten}::int - prev.files
           ELSE ${report.filesWritten}::int END,
-        ${report.errors.length}::int
+        ${report.errors.length}::int, ${deadLettered}::int
       FROM prev
     ),
     errors AS (

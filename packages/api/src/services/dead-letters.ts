@@ -1,0 +1,108 @@
+import type { Prisma, PrismaClient } from '@hubcap/db';
+import type { AgentReport } from '@hubcap/shared';
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+/** Distinct reasons kept per report; more (which no agent sends) are counted under `other`. */
+export const MAX_DEAD_LETTER_REASONS = 32;
+const REASON = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+
+/**
+ * The report's dead letters by reason, bounded and with names safe to show: reasons the agent did not
+ * break down (an agent that only sends the total) are counted as `unspecified`.
+ */
+export function deadLettersByReason(
+  report: Pick<AgentReport, 'deadLettered' | 'deadLetteredByReason'>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  let kept = 0;
+  for (const [raw, count] of Object.entries(report.deadLetteredByReason ?? {})) {
+    if (count <= 0) continue;
+    let reason = REASON.test(raw) ? raw.toLowerCase() : 'other';
+    if (out[reason] === undefined && kept >= MAX_DEAD_LETTER_REASONS) reason = 'other';
+    if (out[reason] === undefined) kept++;
+    out[reason] = (out[reason] ?? 0) + count;
+  }
+  const broken = Object.values(out).reduce((a, b) => a + b, 0);
+  if (report.deadLettered > broken) out.unspecified = (out.unspecified ?? 0) + report.deadLettered - broken;
+  return out;
+}
+
+/**
+ * Adds what a replica dead-lettered since its previous report to the topic's totals, and returns how
+ * many that was. Agents report totals since they started: a replica (the report's agentId) is known
+ * by its start time, so a restart counts from zero again, and a repeated or retried report adds
+ * nothing. Race-safe: the replica's row is created first, then locked while the delta is taken.
+ */
+export async function recordDeadLetters(
+  tx: Db,
+  input: {
+    topicId: string;
+    replicaId: string;
+    startedAt: string;
+    byReason: Record<string, number>;
+    now: Date;
+  },
+): Promise<number> {
+  const { topicId, replicaId, startedAt, now } = input;
+  await tx.$executeRaw`
+    INSERT INTO "AgentReplica" ("topicId", "replicaId", "startedAt", "deadLetteredByReason", "lastSeenAt", "updatedAt")
+    VALUES (${topicId}, ${replicaId}, TIMESTAMP 'epoch', '{}'::jsonb, ${now}::timestamp, ${now}::timestamp)
+    ON CONFLICT ("topicId", "replicaId") DO NOTHING`;
+  const [row] = await tx.$queryRaw<{ delta: number }[]>`
+    WITH prev AS (
+      SELECT "startedAt", "deadLetteredByReason" AS r FROM "AgentReplica"
+      WHERE "topicId" = ${topicId} AND "replicaId" = ${replicaId} FOR UPDATE
+    ),
+    cur AS (SELECT key AS reason, value::bigint AS n FROM jsonb_each_text(${JSON.stringify(input.byReason)}::jsonb)),
+    delta AS (
+      SELECT c.reason, CASE WHEN p."startedAt" = ${startedAt}::timestamp
+        THEN greatest(c.n - coalesce((p.r->>c.reason)::bigint, 0), 0) ELSE c.n END AS d
+      FROM cur c CROSS JOIN prev p
+    ),
+    replica AS (
+      UPDATE "AgentReplica" SET "startedAt" = ${startedAt}::timestamp,
+        "deadLetteredByReason" = ${JSON.stringify(input.byReason)}::jsonb, "lastSeenAt" = ${now}::timestamp,
+        "updatedAt" = ${now}::timestamp
+      WHERE "topicId" = ${topicId} AND "replicaId" = ${replicaId}
+    ),
+    counts AS (
+      INSERT INTO "TopicDeadLetter" ("topicId", reason, count, "lastAt", "updatedAt")
+      SELECT ${topicId}, reason, d, ${now}::timestamp, ${now}::timestamp FROM delta WHERE d > 0
+      ON CONFLICT ("topicId", reason) DO UPDATE SET count = "TopicDeadLetter".count + EXCLUDED.count,
+        "lastAt" = EXCLUDED."lastAt", "updatedAt" = EXCLUDED."updatedAt"
+    )
+    SELECT coalesce(sum(d), 0)::int AS delta FROM delta`;
+  return row?.delta ?? 0;
+}
+
+/** Replicas silent this long are gone (pods are replaced, not revived); forgetting them loses nothing. */
+export const REPLICA_RETENTION_MS = 7 * 86_400_000;
+
+export async function pruneReplicas(prisma: PrismaClient, now: Date = new Date()): Promise<number> {
+  const { count } = await prisma.agentReplica.deleteMany({
+    where: { lastSeenAt: { lt: new Date(now.getTime() - REPLICA_RETENTION_MS) } },
+  });
+  return count;
+}
+
+/**
+ * Where the topic's dead letters land: `_deadletter/` under the destination prefix, then the same
+ * folder layout as the data (see the agent's README). Read from the stored config, which holds no secret
+ * in these fields.
+ */
+export function deadLetterLocation(config: unknown): string | null {
+  const c = config as {
+    destination?: { kind?: string; container?: string; prefix?: string; path?: string };
+    pathTemplate?: string;
+  };
+  const d = c?.destination;
+  if (!d || typeof c.pathTemplate !== 'string') return null;
+  const template = c.pathTemplate.replace(/^\/+|\/+$/g, '');
+  if (d.kind === 'azureBlob' && d.container) {
+    const prefix = (d.prefix ?? '').replace(/\/+$/, '');
+    return `${d.container}/${prefix ? `${prefix}/` : ''}_deadletter/${template}/`;
+  }
+  if (d.kind === 'localFolder' && d.path) return `${d.path.replace(/\/+$/, '')}/_deadletter/${template}/`;
+  return null;
+}
