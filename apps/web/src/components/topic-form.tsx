@@ -114,7 +114,13 @@ const inputClass = (error: boolean) =>
   `block w-full rounded border px-3 py-1.5 text-sm ${error ? 'border-red-500 bg-red-50' : 'border-slate-300'}`;
 
 function TextField(
-  props: FieldProps & { type?: 'text' | 'password' | 'number'; placeholder?: string; disabled?: boolean },
+  props: FieldProps & {
+    type?: 'text' | 'password' | 'number';
+    placeholder?: string;
+    disabled?: boolean;
+    /** An empty optional field is left out of the config instead of being an empty string. */
+    optional?: boolean;
+  },
 ) {
   const { path, draft, errors, onChange, type = 'text' } = props;
   const value = getPath(draft, path);
@@ -132,7 +138,14 @@ function TextField(
         value={value === undefined || value === null ? '' : String(value)}
         onChange={(e) => {
           const raw = e.target.value;
-          onChange(path, type === 'number' ? (raw === '' ? undefined : Number(raw)) : raw);
+          onChange(
+            path,
+            raw === '' && (type === 'number' || props.optional)
+              ? undefined
+              : type === 'number'
+                ? Number(raw)
+                : raw,
+          );
         }}
         className={inputClass(!!errors[path])}
       />
@@ -249,6 +262,7 @@ export function TopicForm({
   const destKind = String(getPath(draft, 'destination.kind'));
   const accountKind = String(getPath(draft, 'destination.account.kind'));
   const formatType = String(getPath(draft, 'format.type'));
+  const registry = getPath(draft, 'format.schemaRegistry') !== undefined;
   const secretHelp = (field: string, help: string) =>
     storedSecrets.includes(field)
       ? `A secret is stored (never shown). Leave empty to keep it, or type a new one. ${help}`
@@ -508,6 +522,50 @@ export function TopicForm({
                 : ['zstd', 'snappy', 'gzip', 'none']
               ).map((v) => ({ value: v, label: v }))}
             />
+          )}
+          {formatType === 'parquet' && (
+            <div className="space-y-4 md:col-span-2">
+              <label className="flex items-center gap-2 text-sm">
+                <input
+                  type="checkbox"
+                  id={fieldId('format.schemaRegistry')}
+                  name="format.schemaRegistry"
+                  checked={registry}
+                  onChange={(e) =>
+                    onChange(
+                      'format.schemaRegistry',
+                      e.target.checked ? { fullyQualifiedNamespace: '' } : undefined,
+                    )
+                  }
+                />
+                Events are Avro via Azure Schema Registry (content type avro/binary+&lt;schema id&gt;)
+              </label>
+              {registry && (
+                <div className="grid gap-4 md:grid-cols-2">
+                  <TextField
+                    {...f}
+                    path="format.schemaRegistry.fullyQualifiedNamespace"
+                    label="Schema Registry namespace"
+                    placeholder="myns.servicebus.windows.net"
+                    help="Event Hubs namespace hosting the registry. The agent's identity needs the Schema Registry Reader role."
+                  />
+                  <TextField
+                    {...f}
+                    optional
+                    path="format.schemaRegistry.groupName"
+                    label="Schema group (optional)"
+                    help="Only accept schemas of this group; others become dead letters."
+                  />
+                  <TextField
+                    {...f}
+                    optional
+                    path="format.schemaRegistry.clientId"
+                    label="Client id (optional)"
+                    help="Managed identity client id; default: the pod's workload identity."
+                  />
+                </div>
+              )}
+            </div>
           )}
           <TextField
             {...f}
