@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureAdmin } from '@hubcap/api';
+import { ensureAdmin, issueAgentToken } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
@@ -260,6 +260,74 @@ describe('control plane in Chromium', () => {
     await page.locator('[data-topic=clicks]').waitFor();
     await expect(page.locator('[data-topic=clicks]').textContent()).resolves.toContain('lagging');
     await shot('fleet');
+  });
+
+  it('shows schema history, a change notice with its diff, and dead letters; an editor acknowledges the change', async () => {
+    const topic = await db.prisma.topic.findUniqueOrThrow({ where: { slug: 'clicks' } });
+    const { token } = await issueAgentToken(db.prisma, topic.id, 'e2e-parquet');
+    const v1 = [
+      { path: 'requestId', type: 'VARCHAR' },
+      { path: 'amount', type: 'BIGINT' },
+    ];
+    const v2 = [...v1.slice(0, 1), { path: 'amount', type: 'DOUBLE' }, { path: 'country', type: 'VARCHAR' }];
+    const send = async (schema: { fields: typeof v1; print: string; at: string }) => {
+      const now = new Date().toISOString();
+      const res = await fetch(`${web.url}/api/trpc/agent.report`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          agentId: 'clicks-parquet-0',
+          topic: 'clicks',
+          agentVersion: '0.1.0',
+          sentAt: now,
+          startedAt: '2026-11-24T13:00:00.000Z',
+          ready: true,
+          partitions: [],
+          eventsPerSecond: 0,
+          bytesPerSecond: 0,
+          eventsWritten: 0,
+          bytesWritten: 0,
+          filesWritten: 0,
+          deadLettered: 3,
+          deadLetteredByReason: { 'not-json': 2, 'too-large': 1 },
+          errors: [],
+          schemaVersions: [
+            {
+              fingerprint: schema.print,
+              fields: schema.fields,
+              firstSeenAt: schema.at,
+              path: `clicks/0/${schema.print.slice(-4)}.parquet`,
+              partitionId: '0',
+            },
+          ],
+        }),
+      });
+      expect(res.status).toBe(200);
+    };
+    await send({ fields: v1, print: 'a'.repeat(32), at: '2026-11-24T13:01:00.000Z' });
+    await send({ fields: v2, print: 'b'.repeat(32), at: '2026-11-24T13:02:00.000Z' });
+
+    await page.goto('/topics/clicks');
+    const notice = page.locator('[data-testid=schema-notice]');
+    await notice.waitFor();
+    await expect(notice.textContent()).resolves.toMatch(/Schema v2 since .*1 field added, 1 widened/);
+    await expect(page.locator('[data-testid=schema-history] [data-version]').count()).resolves.toBe(2);
+    await expect(page.locator('[data-testid=dead-letter-total]').textContent()).resolves.toBe('3');
+    await expect(page.locator('[data-testid=dead-letters]').textContent()).resolves.toContain('_deadletter/');
+
+    await notice.locator('button:has-text("Show changes")').click();
+    const diff = page.locator('[data-testid=schema-diff]');
+    await diff.waitFor();
+    await expect(diff.textContent()).resolves.toContain('+ country VARCHAR');
+    await expect(diff.textContent()).resolves.toContain('amount BIGINT → DOUBLE (widened');
+    await page.locator('[data-version="2"] button:has-text("fields")').click();
+    await expect(page.locator('[data-testid=schema-fields]').textContent()).resolves.toContain('country');
+    await shot('schema');
+
+    await notice.locator('button:has-text("Acknowledge")').click();
+    await notice.waitFor({ state: 'detached' });
+    const row = await db.prisma.topicSchemaVersion.findFirstOrThrow({ where: { version: 2 } });
+    expect(row.acknowledgedAt).not.toBeNull();
   });
 
   it('lets an admin add a viewer, who cannot see edit controls', async () => {

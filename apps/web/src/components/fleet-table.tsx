@@ -149,6 +149,19 @@ export function FleetTable({ initial }: { initial: Fleet }) {
                         </Badge>
                       </span>
                     )}
+                    {t.schemaChanges > 0 && (
+                      <span className="ml-1" title="Schema changes nobody acknowledged yet">
+                        <Badge tone="warn">schema changed</Badge>
+                      </span>
+                    )}
+                    {t.deadLetteredLastHour > 0 && (
+                      <span
+                        className="ml-1"
+                        title={`${t.deadLettered} dead letters in total, ${t.deadLetteredLastHour} in the last hour`}
+                      >
+                        <Badge tone="warn">{formatNumber(t.deadLetteredLastHour)} dead letters/h</Badge>
+                      </span>
+                    )}
                   </td>
                   <td className="p-3 text-right tabular-nums">{formatNumber(t.lagEvents)}</td>
                   <td className="p-3 text-right tabular-nums">{formatSeconds(t.lagSeconds)}</td>

@@ -11,6 +11,7 @@ import { DeployPanel } from './deploy-panel.tsx';
 import { formatAgo, formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
 import { LineChart } from './line-chart.tsx';
 import { ConfigChanges } from './topic-form.tsx';
+import { DeadLetters, SchemaHistory, SchemaNotice } from './topic-schema.tsx';
 import { Badge, Card, Stat } from './ui.tsx';
 
 type Outputs = inferRouterOutputs<AppRouter>['topic'];
@@ -31,6 +32,7 @@ export function TopicLive({
   const [range, setRange] = useState<Range>(initial.range);
   const [detail, setDetail] = useState<Detail>(initial);
   const [updates, setUpdates] = useState(0);
+  const [schemaView, setSchemaView] = useState<Parameters<typeof SchemaHistory>[0]['view']>(null);
   const live = useSubscription(
     trpc.topic.watch.subscriptionOptions(
       { name: initial.name, range },
@@ -78,7 +80,19 @@ export function TopicLive({
         )}
       </div>
 
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-6">
+      {d.schema.notice && (
+        <SchemaNotice
+          topic={d.name}
+          notice={d.schema.notice}
+          canEdit={canEdit}
+          onShow={(from, to) => {
+            setSchemaView({ kind: 'diff', from, to });
+            document.getElementById('schema')?.scrollIntoView({ behavior: 'smooth' });
+          }}
+        />
+      )}
+
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-7">
         <Stat
           label="Lag"
           value={formatNumber(d.lagEvents)}
@@ -92,6 +106,11 @@ export function TopicLive({
           hint={formatTime(d.lastCheckpointAt)}
         />
         <Stat label="Files/hour" value={formatNumber(d.filesPerHour)} />
+        <Stat
+          label="Dead letters"
+          value={formatNumber(d.deadLetters.total)}
+          hint={`${formatNumber(d.deadLetters.lastHour)} in the last hour`}
+        />
         <Stat
           label="Cost / month"
           value={formatMoney(d.cost.agentsMonthly)}
@@ -233,6 +252,8 @@ export function TopicLive({
           )}
         </Card>
 
+        <DeadLetters deadLetters={d.deadLetters} />
+
         <Card title="Recent files">
           {d.recentFiles.length === 0 ? (
             <p className="text-sm text-slate-500">No files reported yet.</p>
@@ -267,6 +288,10 @@ export function TopicLive({
             </ul>
           )}
         </Card>
+      </div>
+
+      <div id="schema">
+        <SchemaHistory topic={d.name} schema={d.schema} view={schemaView} setView={setSchemaView} />
       </div>
 
       <Card title="Configuration history">
