@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBInstance } from '@duckdb/node-api';
 
 export interface DuckDbOptions {
   /** Folder for temporary files (spilled rows, Parquet before upload, DuckDB's own temp files). */
@@ -50,6 +50,8 @@ export class DuckDbEngine {
     }
     const dir = join(options.spillDir, `hubcap-${process.pid}`);
     await mkdir(dir, { recursive: true });
+    // Loaded here, not at module load: the native library costs memory that other formats never use.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 1),
       memory_limit: options.memoryLimit ?? '256MB',

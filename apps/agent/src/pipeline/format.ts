@@ -1,9 +1,9 @@
-import { type Duplex, Transform, type TransformCallback } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { constants, createGzip, createZstdCompress } from 'node:zlib';
 import type { Format } from '@hubcap/shared';
 import { AvroContainerEncoder } from './avro.ts';
 import type { SourceEvent } from './event.ts';
-import { encodeNdjson, type NdjsonStats } from './ndjson.ts';
+import { NdjsonEncoder, type NdjsonStats } from './ndjson.ts';
 import { ParquetEncoder, type ParquetOptions, type SegmentContext } from './parquet.ts';
 
 export type { SegmentContext } from './parquet.ts';
@@ -34,17 +34,6 @@ export const GZIP_LEVEL = 1;
 export const ZSTD_LEVEL = 3;
 const OUTPUT_CHUNK = 256 * 1024;
 
-class NdjsonFramer extends Transform {
-  readonly #stats: NdjsonStats | undefined;
-  constructor(stats?: NdjsonStats) {
-    super({ writableObjectMode: true, writableHighWaterMark: 2 });
-    this.#stats = stats;
-  }
-  override _transform(events: readonly SourceEvent[], _: BufferEncoding, done: TransformCallback): void {
-    done(null, encodeNdjson(events, this.#stats));
-  }
-}
-
 export interface FormatOptions {
   ndjsonStats?: NdjsonStats;
   /** Required for Parquet: the DuckDB engine, the topic's schema tracker and the body size limit. */
@@ -56,7 +45,7 @@ export interface FormatOptions {
 export function createFileFormat(format: Format, options: FormatOptions = {}): FileFormat {
   switch (format.type) {
     case 'ndjson': {
-      const framer = () => new NdjsonFramer(options.ndjsonStats);
+      const stats = options.ndjsonStats;
       switch (format.compression) {
         case 'gzip':
           return {
@@ -64,8 +53,10 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
             contentType: 'application/gzip',
             deadLetters: false,
             createStreams: () => [
-              framer(),
-              createGzip({ level: options.gzipLevel ?? GZIP_LEVEL, chunkSize: OUTPUT_CHUNK }),
+              new NdjsonEncoder(
+                createGzip({ level: options.gzipLevel ?? GZIP_LEVEL, chunkSize: OUTPUT_CHUNK }),
+                stats,
+              ),
             ],
           };
         case 'zstd':
@@ -74,11 +65,13 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
             contentType: 'application/zstd',
             deadLetters: false,
             createStreams: () => [
-              framer(),
-              createZstdCompress({
-                chunkSize: OUTPUT_CHUNK,
-                params: { [constants.ZSTD_c_compressionLevel]: options.zstdLevel ?? ZSTD_LEVEL },
-              }),
+              new NdjsonEncoder(
+                createZstdCompress({
+                  chunkSize: OUTPUT_CHUNK,
+                  params: { [constants.ZSTD_c_compressionLevel]: options.zstdLevel ?? ZSTD_LEVEL },
+                }),
+                stats,
+              ),
             ],
           };
         case 'none':
@@ -86,7 +79,7 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
             extension: '.ndjson',
             contentType: 'application/x-ndjson',
             deadLetters: false,
-            createStreams: () => [framer()],
+            createStreams: () => [new NdjsonEncoder(null, stats)],
           };
       }
       break;

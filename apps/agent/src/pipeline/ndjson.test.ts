@@ -1,5 +1,16 @@
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodeNdjson, ndjsonLine, newNdjsonStats } from './ndjson.ts';
+import { FRAME_BYTES, NdjsonEncoder, ndjsonLine, newNdjsonStats } from './ndjson.ts';
+
+/** The chunks as a pipeline's next stream receives them (flowing mode: one chunk per push). */
+async function piecesOf(framer: Readable): Promise<Buffer[]> {
+  const pieces: Buffer[] = [];
+  framer.on('data', (piece: Buffer) => pieces.push(piece));
+  await finished(framer);
+  return pieces;
+}
 
 const ev = (body: unknown, sequenceNumber = 0) => ({
   body,
@@ -36,13 +47,51 @@ describe('NDJSON framing', () => {
     expect(Buffer.from(JSON.parse(line.toString()).$base64, 'base64')).toEqual(bytes);
   });
 
-  it('encodes a batch as one line per event and counts rewrites', () => {
+  it('frames batches as one line per event and counts rewrites', async () => {
     const stats = newNdjsonStats();
-    const out = encodeNdjson(
-      [ev(Buffer.from('{"a":1}')), ev(Buffer.from('{\n}')), ev('text'), ev({ v: 1 })],
-      stats,
-    );
+    const framer = new NdjsonEncoder(null, stats);
+    framer.write([ev(Buffer.from('{"a":1}')), ev(Buffer.from('{\n}'))]);
+    framer.end([ev('text'), ev({ v: 1 })]);
+    const out = Buffer.concat(await piecesOf(framer));
     expect(out.toString()).toBe('{"a":1}\n{ }\ntext\n{"v":1}\n');
     expect(stats.rewritten).toEqual({ 'json-whitespace': 1, string: 0, base64: 0 });
+  });
+
+  it('gathers small batches into large pieces and splits at piece boundaries', async () => {
+    const body = Buffer.alloc(1000, 'x');
+    const framer = new NdjsonEncoder(null);
+    const batches = 3000; // about 3 MB of lines
+    for (let i = 0; i < batches; i++) framer.write([ev(body)]);
+    framer.end();
+    const pieces = await piecesOf(framer);
+    expect(pieces.length).toBe(Math.ceil((batches * 1001) / FRAME_BYTES));
+    for (const piece of pieces.slice(0, -1)) expect(piece.byteLength).toBeLessThanOrEqual(FRAME_BYTES);
+    const lines = Buffer.concat(pieces).toString().split('\n');
+    expect(lines.length).toBe(batches + 1);
+    expect(lines.slice(0, -1).every((l) => l === body.toString())).toBe(true);
+  });
+
+  it('gives a body larger than a piece a piece of its own', async () => {
+    const big = Buffer.alloc(FRAME_BYTES + 10, 'y');
+    const framer = new NdjsonEncoder(null);
+    framer.end([ev('a'), ev(big), ev('b')]);
+    const pieces = await piecesOf(framer);
+    expect(pieces.map((p) => p.byteLength)).toEqual([2, FRAME_BYTES + 11, 2]);
+  });
+
+  it('reuses pieces only once the compressor has consumed them: every line comes back intact', async () => {
+    const encoder = new NdjsonEncoder(createGzip({ level: 1 }));
+    const plain = encoder.pipe(createGunzip());
+    const read = plain.toArray();
+    const lines = Array.from({ length: 20_000 }, (_, i) => `{"n":${i},"pad":"${'p'.repeat(i % 500)}"}`);
+    // Batches of varied sizes, with pauses, so pieces are refilled while earlier ones are compressed.
+    for (let i = 0; i < lines.length; i += 37) {
+      if (!encoder.write(lines.slice(i, i + 37).map((l) => ev(Buffer.from(l))))) {
+        await new Promise((resolve) => encoder.once('drain', resolve));
+      }
+    }
+    encoder.end();
+    const text = Buffer.concat(await read).toString();
+    expect(text.split('\n').slice(0, -1)).toEqual(lines);
   });
 });

@@ -1,3 +1,4 @@
+import { Duplex, PassThrough, type Transform } from 'node:stream';
 import { bodyBytes, type SourceEvent } from './event.ts';
 
 /**
@@ -60,21 +61,87 @@ export function newNdjsonStats(): NdjsonStats {
   return { rewritten: { 'json-whitespace': 0, string: 0, base64: 0 } };
 }
 
-/** Encodes a batch of events as NDJSON lines in one buffer (one copy of each body). */
-export function encodeNdjson(events: readonly SourceEvent[], stats?: NdjsonStats): Buffer {
-  const lines: Buffer[] = new Array(events.length);
-  let total = 0;
-  for (let i = 0; i < events.length; i++) {
-    const { line, kind } = ndjsonLine(bodyBytes(events[i]!.body));
-    if (kind !== 'raw' && stats) stats.rewritten[kind]++;
-    lines[i] = line;
-    total += line.byteLength + 1;
+/** Lines are gathered into pieces of this size: fewer, larger writes to the compressor cost less. */
+export const FRAME_BYTES = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One NDJSON file as a stream: object-mode batches of events in, the file's bytes out (compressed by
+ * `compressor`, or as they are when it is null). Each body is copied once, into a piece of about
+ * FRAME_BYTES; a partial piece waits for the next batch or the end of the file.
+ *
+ * A compressor has copied a piece's bytes once it calls the piece's write back, so pieces are reused
+ * from then on: framing allocates nothing in the steady state. Fresh pieces would be freed only by a
+ * garbage collection and count towards the process's memory until then. Uncompressed pieces travel on
+ * to the sink and are never reused.
+ */
+export class NdjsonEncoder extends Duplex {
+  readonly #stats: NdjsonStats | undefined;
+  readonly #inner: Transform;
+  readonly #reuse: boolean;
+  readonly #pool: Buffer[] = [];
+  #piece: Buffer = EMPTY;
+  #used = 0;
+
+  constructor(compressor: Transform | null, stats?: NdjsonStats) {
+    super({ writableObjectMode: true, writableHighWaterMark: 2 });
+    this.#stats = stats;
+    this.#reuse = compressor !== null;
+    this.#inner = compressor ?? new PassThrough();
+    this.#inner.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) this.#inner.pause();
+    });
+    this.#inner.once('end', () => this.push(null));
+    this.#inner.once('error', (error) => this.destroy(error));
   }
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const line of lines) {
-    at += line.copy(out, at);
-    out[at++] = LF;
+
+  override _read(): void {
+    this.#inner.resume();
   }
-  return out;
+
+  override _write(events: readonly SourceEvent[], _: BufferEncoding, done: (error?: Error) => void): void {
+    let accepted = true;
+    for (const event of events) {
+      const { line, kind } = ndjsonLine(bodyBytes(event.body));
+      if (kind !== 'raw' && this.#stats) this.#stats.rewritten[kind]++;
+      const size = line.byteLength + 1;
+      if (this.#used + size > this.#piece.byteLength) {
+        accepted = this.#send() && accepted;
+        this.#piece = size <= FRAME_BYTES ? this.#freshPiece() : Buffer.allocUnsafeSlow(size);
+      }
+      this.#used += line.copy(this.#piece, this.#used);
+      this.#piece[this.#used++] = LF;
+    }
+    if (accepted) done();
+    else this.#inner.once('drain', () => done());
+  }
+
+  override _final(done: (error?: Error) => void): void {
+    this.#send();
+    this.#inner.end();
+    done();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.#inner.destroy();
+    this.#pool.length = 0;
+    done(error);
+  }
+
+  #freshPiece(): Buffer {
+    return this.#pool.pop() ?? Buffer.allocUnsafeSlow(FRAME_BYTES);
+  }
+
+  /** Hands the current piece on; false when the inner stream asks to wait for 'drain'. */
+  #send(): boolean {
+    const piece = this.#piece;
+    const used = this.#used;
+    this.#piece = EMPTY;
+    this.#used = 0;
+    if (used === 0) return true;
+    const reusable = this.#reuse && piece.byteLength === FRAME_BYTES;
+    return this.#inner.write(piece.subarray(0, used), (error) => {
+      if (!error && reusable) this.#pool.push(piece);
+    });
+  }
 }

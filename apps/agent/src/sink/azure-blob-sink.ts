@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import {
   BlobSASPermissions,
@@ -14,8 +14,8 @@ import {
 import { retryStorage } from './retry.ts';
 import { type Sink, type SinkFile, type SinkObserver, silentObserver } from './sink.ts';
 
-/** 8 MiB blocks: few requests per file, yet memory per open segment stays small. */
-export const DEFAULT_BLOCK_BYTES = 8 * 1024 * 1024;
+/** 4 MiB blocks: 64 requests for a 256 MiB file, and at most 12 MiB per partition in flight. */
+export const DEFAULT_BLOCK_BYTES = 4 * 1024 * 1024;
 /** Copy Blob From URL (synchronous, atomic) accepts sources up to 256 MiB. */
 const SYNC_COPY_LIMIT = 256 * 1024 * 1024;
 const COPY_RANGE = 100 * 1024 * 1024;
@@ -59,7 +59,7 @@ export interface AzureBlobSinkOptions {
 
 /**
  * A file written as block blobs. Bytes are buffered up to one block; a file that stays within one block
- * is published with a single Put Blob under its final name. A larger file stages 8 MiB blocks on a
+ * is published with a single Put Blob under its final name. A larger file stages 4 MiB blocks on a
  * staging blob as it grows (memory stays bounded whatever the segment size), commits it with one
  * commitBlockList, then publishes it with a server-side copy (Copy Blob From URL, atomic; or Put Block
  * From URL ranges + commitBlockList beyond 256 MiB) — the final name appears complete or not at all.
@@ -89,21 +89,23 @@ class BlockBlobFile extends Writable implements SinkFile {
     return this;
   }
 
-  #take(): Buffer {
-    const body = Buffer.concat(this.#chunks, this.#buffered);
+  /** The buffered chunks as a request body, uncopied: each attempt (retries included) streams them anew. */
+  #take(): { body: () => Readable; length: number } {
+    const chunks = this.#chunks;
+    const length = this.#buffered;
     this.#chunks = [];
     this.#buffered = 0;
-    return body;
+    return { body: () => Readable.from(chunks, { objectMode: false }), length };
   }
 
   /** Starts staging the buffered bytes as the next block; up to MAX_STAGING blocks upload at once. */
   #stage(): Promise<void> {
-    const body = this.#take();
+    const { body, length } = this.#take();
     const id = blockId(this.#nonce, this.#blockIds.length);
     this.#blockIds.push(id);
     const staged = this.#sink
       .retry('stageBlock', this.#signal, (abortSignal) =>
-        this.#staging.stageBlock(id, body, body.byteLength, { abortSignal }),
+        this.#staging.stageBlock(id, body, length, { abortSignal }),
       )
       .then(() => {});
     staged.catch(() => {});
@@ -147,9 +149,9 @@ class BlockBlobFile extends Writable implements SinkFile {
     const target = this.#sink.container.getBlockBlobClient(path);
     const blobHTTPHeaders = { blobContentType: this.#contentType };
     if (this.#blockIds.length === 0) {
-      const body = this.#take();
+      const { body, length } = this.#take();
       await this.#sink.retry('upload', this.#signal, (abortSignal) =>
-        target.upload(body, body.byteLength, { abortSignal, blobHTTPHeaders }),
+        target.upload(body, length, { abortSignal, blobHTTPHeaders }),
       );
       return;
     }
