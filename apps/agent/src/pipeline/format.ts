@@ -2,7 +2,6 @@ import type { Duplex } from 'node:stream';
 import { constants, createGzip, createZstdCompress } from 'node:zlib';
 import type { Format } from '@hubcap/shared';
 import { AvroContainerEncoder } from './avro.ts';
-import type { SourceEvent } from './event.ts';
 import { NdjsonEncoder, type NdjsonStats } from './ndjson.ts';
 import { ParquetEncoder, type ParquetOptions, type SegmentContext } from './parquet.ts';
 
