@@ -12,7 +12,7 @@ import {
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
 import { retryStorage } from './retry.ts';
-import { type Sink, type SinkFile, type SinkObserver, silentObserver } from './sink.ts';
+import { type Sink, type SinkFile, type SinkObserver, STAGING_LEAF, silentObserver } from './sink.ts';
 
 /** 4 MiB blocks: 64 requests for a 256 MiB file, and at most 12 MiB per partition in flight. */
 export const DEFAULT_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -258,6 +258,56 @@ export class AzureBlobSink implements Sink {
       for await (const blob of this.container.listBlobsFlat({ prefix, abortSignal })) names.push(blob.name);
       return names;
     });
+  }
+
+  /**
+   * Deletes staging blobs of this topic (`<stagingPrefix>/<staging leaf>`) last touched before
+   * `olderThan`: committed ones a kill left between commit and publish (kept forever otherwise) and
+   * uncommitted ones a kill left while the file grew (the service drops those only after a week).
+   * Age is the newer of Creation-Time and Last-Modified (staging a block need not move either), so a
+   * caller's threshold must cover a live file's whole life, from first block to publish.
+   */
+  async sweepStaging(olderThan: Date, signal?: AbortSignal): Promise<string[]> {
+    const prefix = `${this.#stagingPrefix}/`;
+    const removed: string[] = [];
+    for await (const blob of this.#staging.listBlobsFlat({
+      prefix,
+      includeUncommitedBlobs: true,
+      abortSignal: signal,
+    })) {
+      if (!STAGING_LEAF.test(blob.name.slice(prefix.length))) continue;
+      const touched = Math.max(
+        blob.properties.lastModified.getTime(),
+        blob.properties.createdOn?.getTime() ?? 0,
+      );
+      if (touched >= olderThan.getTime()) continue;
+      if (await this.#deleteStaging(blob.name, olderThan, signal)) removed.push(blob.name);
+    }
+    return removed;
+  }
+
+  async #deleteStaging(name: string, olderThan: Date, signal?: AbortSignal): Promise<boolean> {
+    const blob = this.#staging.getBlockBlobClient(name);
+    const changed = (error: unknown) => {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return false;
+      throw error;
+    };
+    // Conditional on the server's own clock: a blob committed after the cutoff is left alone.
+    const deleted = await blob
+      .deleteIfExists({ abortSignal: signal, conditions: { ifUnmodifiedSince: olderThan } })
+      .then((r) => r.succeeded, changed);
+    if (deleted) return true;
+    // Where a blob with only uncommitted blocks does not count as existing for Delete Blob, an empty
+    // Put Blob (allowed only while nothing is committed under the name) discards its blocks; then
+    // that empty blob is deleted.
+    try {
+      const put = await blob.upload('', 0, { abortSignal: signal, conditions: { ifNoneMatch: '*' } });
+      const again = await blob.deleteIfExists({ abortSignal: signal, conditions: { ifMatch: put.etag } });
+      return again.succeeded;
+    } catch (error) {
+      return changed(error);
+    }
   }
 
   async close(): Promise<void> {}

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { Writable } from 'node:stream';
-import type { Sink, SinkFile } from './sink.ts';
+import { type Sink, type SinkFile, STAGING_LEAF } from './sink.ts';
 
 const STAGING_DIR = '.hubcap-staging';
+/** `<staging leaf>.tmp` for files, `probe-<8 hex>` for verify()'s probe. */
+const isStagingFile = (name: string) =>
+  (name.endsWith('.tmp') && STAGING_LEAF.test(name.slice(0, -4))) || /^probe-[0-9a-f]{8}$/.test(name);
 
 /** Bytes written to a temp file under the folder's staging dir; publish = fsync + rename into place. */
 class LocalFile extends Writable implements SinkFile {
@@ -101,6 +104,32 @@ export class LocalFolderSink implements Sink {
       throw error;
     }
     return names.filter((n) => n.startsWith(stem)).map((n) => (folder === '.' ? n : `${folder}/${n}`));
+  }
+
+  /**
+   * Removes temp files a killed agent left in the staging dir. A live file's mtime moves with every
+   * write, so "not written since `olderThan`" means abandoned (a writer stalled that long would lose
+   * its temp file: its rename fails and nothing partial reaches the folder).
+   */
+  async sweepStaging(olderThan: Date): Promise<string[]> {
+    const dir = join(this.#root, STAGING_DIR);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      if (!isStagingFile(name)) continue;
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => null);
+      if (!info?.isFile() || info.mtimeMs >= olderThan.getTime()) continue;
+      await rm(path, { force: true });
+      removed.push(posix.join(STAGING_DIR, name));
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -28,6 +28,11 @@ export interface Sink {
   openFile(stagingName: string, contentType: string, signal: AbortSignal): SinkFile;
   /** Full paths of the files whose path starts with `prefix`. */
   list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Removes staging data that a killed agent left behind: only this sink's own staging names (never
+   * a lake file), only those last touched before `olderThan`. Returns the names removed.
+   */
+  sweepStaging(olderThan: Date, signal?: AbortSignal): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -37,3 +42,9 @@ export interface SinkObserver {
 }
 
 export const silentObserver: SinkObserver = { onError() {}, onSuccess() {} };
+
+/**
+ * The leaf name of a staging file: `<partition>-<first seq, 20 digits>[-deadletter].<12 hex>` (see
+ * PartitionWriter and `openFile`). Sweeps match it exactly, so nothing else can ever be removed.
+ */
+export const STAGING_LEAF = /^\d+-\d{20}(-deadletter)?\.[0-9a-f]{12}$/;

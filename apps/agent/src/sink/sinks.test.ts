@@ -1,8 +1,9 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Azurite, readAllBlobs, startAzurite } from '@hubcap/local-azurite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobSink } from './azure-blob-sink.ts';
@@ -83,6 +84,39 @@ describe('AzureBlobSink', () => {
     ]);
   });
 
+  it('sweeps only this topic’s staging blobs older than the cutoff, committed or not; lake files never', async () => {
+    const { container, staging, sink } = await azureSink();
+    const oldCommitted = 'staging/t/0-00000000000000000010.0123456789ab';
+    const oldUncommitted = 'staging/t/1-00000000000000000020-deadletter.0123456789ac';
+    const otherTopic = 'staging/t2/0-00000000000000000010.0123456789ad';
+    const notStaging = 'staging/t/notes.txt';
+    const checkpoint = 'ns/hub/$default/checkpoint/0';
+    for (const name of [oldCommitted, otherTopic, notStaging, checkpoint])
+      await staging.getBlockBlobClient(name).upload('x', 1);
+    await staging.getBlockBlobClient(oldUncommitted).stageBlock(btoa('b-000000'), Buffer.from('y'), 1);
+    const lake = 'staging/t/0-00000000000000000010.0123456789ae'; // a lake file named like staging
+    await container.getBlockBlobClient(lake).upload('z', 1);
+    // Last-Modified has one-second resolution: the fresh blob is written in a later second.
+    await sleep(1100);
+    const fresh = sink.openFile('0-00000000000000000030', 'x', new AbortController().signal);
+    await pipeline(Readable.from(chunks(2, 40_000)), fresh.stream); // staged, not yet published
+    const listed = await staging
+      .listBlobsFlat({ prefix: 'staging/t/0-00000000000000000030.', includeUncommitedBlobs: true })
+      .next();
+    const freshName = listed.value!.name;
+    const cutoff = listed.value!.properties.lastModified;
+
+    const removed = await sink.sweepStaging(cutoff);
+    expect(removed.sort()).toEqual([oldCommitted, oldUncommitted].sort());
+    const left: string[] = [];
+    for await (const b of staging.listBlobsFlat({ includeUncommitedBlobs: true })) left.push(b.name);
+    expect(left.sort()).toEqual([checkpoint, freshName, notStaging, otherTopic].sort());
+    expect([...(await readAllBlobs(container)).keys()]).toEqual([lake]);
+    // The fresh file still publishes.
+    await fresh.publish('out/0-30-31.ndjson');
+    expect((await readAllBlobs(container)).get('out/0-30-31.ndjson')?.byteLength).toBe(80_000);
+  });
+
   it('reports a missing container as a fatal, retryable condition', async () => {
     const container = azurite.service.getContainerClient('does-not-exist');
     const sink = new AzureBlobSink({ container, stagingContainer: container, stagingPrefix: 's' });
@@ -107,6 +141,41 @@ describe('LocalFolderSink', () => {
       await pipeline(Readable.from(chunks(2, 10)), discarded.stream);
       await discarded.discard();
       expect(await readdir(join(root, '.hubcap-staging'))).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('sweeps temp files not written since the cutoff, and nothing else', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'hubcap-local-sweep-'));
+    try {
+      const sink = new LocalFolderSink(root);
+      await sink.verify();
+      const dir = join(root, '.hubcap-staging');
+      const old = '0-00000000000000000010.0123456789ab.tmp';
+      const other = 'keep-me.tmp';
+      await writeFile(join(dir, old), 'x');
+      await writeFile(join(dir, other), 'x');
+      await mkdir(join(root, 'lake'), { recursive: true });
+      await writeFile(join(root, 'lake', '0-00000000000000000010.0123456789ab.tmp'), 'lake');
+      const past = new Date(Date.now() - 3_600_000);
+      for (const p of [
+        join(dir, old),
+        join(dir, other),
+        join(root, 'lake', '0-00000000000000000010.0123456789ab.tmp'),
+      ])
+        await utimes(p, past, past);
+      const fresh = sink.openFile('1-00000000000000000020');
+      await pipeline(Readable.from(chunks(2, 10)), fresh.stream);
+      const cutoff = new Date(Date.now() - 60_000);
+
+      expect(await sink.sweepStaging(cutoff)).toEqual([`.hubcap-staging/${old}`]);
+      const left = await readdir(dir);
+      expect(left).toContain(other);
+      expect(left.filter((n) => n.startsWith('1-00000000000000000020.'))).toHaveLength(1);
+      expect((await stat(join(root, 'lake', '0-00000000000000000010.0123456789ab.tmp'))).isFile()).toBe(true);
+      await fresh.publish('a/1-20-21.ndjson');
+      expect(await readFile(join(root, 'a/1-20-21.ndjson'))).toEqual(Buffer.concat(chunks(2, 10)));
     } finally {
       await rm(root, { recursive: true, force: true });
     }
