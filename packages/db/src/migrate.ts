@@ -77,6 +77,11 @@ export async function migrateDev(
     }
     const applied = (await engine.applyMigrations({ migrationsList, filters: noFilter }))
       .appliedMigrationNames;
+    // evaluateDataLoss and createMigration cannot open a shadow database themselves: they read the
+    // schema of the migration history from a cache that only devDiagnostic fills (through the
+    // adapter's shadow database), and it does so only when the database has applied migrations.
+    // On a database that had none, the first diagnostic skipped it, so run it again now.
+    if (applied.length > 0) await engine.devDiagnostic({ migrationsList, filters: noFilter });
 
     const loss = await engine.evaluateDataLoss({ migrationsList, schema: schemas, filters: noFilter });
     const blockers = loss.unexecutableSteps.map((step) => step.message);

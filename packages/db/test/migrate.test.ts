@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -103,6 +103,51 @@ describe('migrateDev', () => {
     expect(await readFile(join(dir, 'migration_lock.toml'), 'utf8')).toContain('provider = "postgresql"');
 
     expect(await migrateDev(url, 'again', { migrationsDir: dir })).toEqual({ applied: [] });
+  });
+
+  it('diffs a schema change against the existing migrations, on a database that had none applied', async () => {
+    const url = freshDatabase();
+    const dir = await tempDir();
+    const migrationsDir = join(dir, 'migrations');
+    await cp(defaultMigrationsDir, migrationsDir, { recursive: true });
+    const committed = (await readdir(defaultMigrationsDir)).filter((name) => name !== 'migration_lock.toml');
+
+    // Unchanged schema: the committed migrations are applied and none is written.
+    expect(await migrateDev(url, 'nothing', { migrationsDir })).toEqual({ applied: committed });
+    expect(await readdir(migrationsDir)).toEqual(await readdir(defaultMigrationsDir));
+
+    const schemaPath = join(dir, 'schema.prisma');
+    const schema = await readFile(defaultSchemaPath, 'utf8');
+    const changed = schema.replace(
+      /^model User \{\n/m,
+      'model Note {\n  id   String @id\n  body String\n}\n\nmodel User {\n  nickname String?\n',
+    );
+    expect(changed).not.toBe(schema);
+    await writeFile(schemaPath, changed);
+
+    const result = await migrateDev(url, 'add_note', { migrationsDir, schemaPath });
+    expect(result.created).toMatch(/^\d{14}_add_note$/);
+    expect(result.applied).toEqual([result.created]);
+    const sql = await readFile(join(migrationsDir, result.created!, 'migration.sql'), 'utf8');
+    expect(sql).toContain('ALTER TABLE "User" ADD COLUMN     "nickname" TEXT;');
+    expect(sql).toContain('CREATE TABLE "Note"');
+    expect(sql).not.toMatch(/DROP|CREATE TABLE "User"/);
+
+    // The new SQL applies cleanly on top of the committed history, on a database of its own too.
+    expect((await migrateDeploy(freshDatabase(), { migrationsDir, schemaPath })).applied).toEqual([
+      ...committed,
+      result.created,
+    ]);
+    expect(
+      await run(
+        url,
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'User' AND column_name = 'nickname'`,
+      ),
+    ).toEqual([{ column_name: 'nickname' }]);
+
+    // Nothing changed since: no migration.
+    expect(await migrateDev(url, 'again', { migrationsDir, schemaPath })).toEqual({ applied: [] });
+    expect((await readdir(migrationsDir)).length).toBe(committed.length + 2);
   });
 
   it('rejects a migration name that is not a plain identifier', async () => {

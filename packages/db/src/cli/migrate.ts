@@ -1,4 +1,4 @@
-// `npm run migrate -- --name <name>` and `npm run deploy`: migrations against DATABASE_URL or, when
+// `npm run db:migrate -- --name <name>` and `npm run db:deploy` (at the root or in packages/db): migrations against DATABASE_URL or, when
 // it is unset, the embedded PostgreSQL in HUBCAP_DATA_DIR (default: <repo>/.hubcap).
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
