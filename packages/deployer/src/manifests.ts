@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TopicConfig } from '@hubcap/shared';
+import { agentNodeOptions, type TopicConfig } from '@hubcap/shared';
 import type {
   KubernetesObject,
   V1ConfigMap,
@@ -177,6 +177,8 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
     { name: 'HUBCAP_HTTP_PORT', value: String(AGENT_PORT) },
     { name: 'HUBCAP_DRAIN_TIMEOUT_MS', value: String(drainMs) },
     { name: 'HUBCAP_AGENT_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    // V8's heap sized to the container's memory limit, so garbage cannot outgrow it.
+    { name: 'NODE_OPTIONS', value: agentNodeOptions(config.scaling.memory) },
   ];
   // Parquet files need their whole segment before the footer is written: the agent spills it to disk.
   // Up to two segments' worth per owned partition, so the volume is bounded by the node's ephemeral

@@ -1,4 +1,5 @@
 export * from './agent-report.ts';
+export * from './agent-runtime.ts';
 export * from './path-template.ts';
 export * from './topic-config.ts';
 export * from './validation.ts';

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { agentNodeOptions } from '@hubcap/shared';
 import {
   type AgentDeploymentSpec,
   type AgentLogLine,
@@ -296,6 +297,7 @@ export class LocalRunner implements Deployer {
       HUBCAP_CONFIG: JSON.stringify(spec.config),
       HUBCAP_AGENT_ID: replica.name,
       HUBCAP_HTTP_PORT: '0',
+      NODE_OPTIONS: agentNodeOptions(spec.config.scaling.memory),
     };
     if (this.#options.controlPlaneUrl) {
       env.HUBCAP_CONTROL_PLANE_URL = this.#options.controlPlaneUrl;

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { agentNodeOptions, memoryBytes } from './agent-runtime.ts';
+
+describe('agent runtime', () => {
+  it('reads Kubernetes memory quantities', () => {
+    expect(memoryBytes('512Mi')).toBe(512 * 2 ** 20);
+    expect(memoryBytes('1Gi')).toBe(2 ** 30);
+    expect(memoryBytes('300M')).toBe(300e6);
+    expect(memoryBytes('1048576')).toBe(2 ** 20);
+    expect(() => memoryBytes('lots')).toThrow(/not a memory quantity/);
+  });
+
+  it('sizes the V8 heap from the memory limit', () => {
+    expect(agentNodeOptions('256Mi')).toBe('--max-semi-space-size=8 --max-old-space-size=160');
+    expect(agentNodeOptions('1Gi')).toBe('--max-semi-space-size=8 --max-old-space-size=640');
+    expect(agentNodeOptions('64Mi')).toBe('--max-semi-space-size=8 --max-old-space-size=64');
+  });
+});
