@@ -43,21 +43,26 @@ describe('reports feed the fleet and topic views', () => {
       lastSequenceNumber: n * 10 + 9,
       committedAt: at,
     });
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
     await api.call(
       'agent.report',
-      agentReport('orders', { filesWritten: 3, recentFiles: [file(1), file(2), file(3)] }),
+      agentReport('orders', { startedAt, filesWritten: 3, recentFiles: [file(1), file(2), file(3)] }),
       { token },
     );
     await api.call(
       'agent.report',
       agentReport('orders', {
+        startedAt,
         filesWritten: 5,
         errors: [{ at, kind: 'sink', message: 'blob upload timed out', partitionId: '1', retryable: true }],
       }),
       { token },
     );
     // A restarted agent starts counting again.
-    await api.call('agent.report', agentReport('orders', { filesWritten: 1 }), { token });
+    const restartedAt = new Date(Date.now() - 1000).toISOString();
+    await api.call('agent.report', agentReport('orders', { startedAt: restartedAt, filesWritten: 1 }), {
+      token,
+    });
     const deltas = await api.prisma.metricSample.findMany({
       orderBy: { id: 'asc' },
       select: { filesDelta: true },
@@ -92,6 +97,101 @@ describe('reports feed the fleet and topic views', () => {
     const week = (await api.call('topic.get', { name: 'orders', range: '7d' }, { cookie: viewer })).body
       .result.data;
     expect(week.series[0].eventsPerSecond).toBe(50);
+  });
+
+  it('adds up replicas sharing one token, across restarts and retried or late reports', async () => {
+    const T0 = new Date(Date.now() - 120_000).toISOString();
+    const T1 = new Date(Date.now() - 30_000).toISOString();
+    // Every sample in one minute (the previous one), so the per-minute rates hold all replicas.
+    const sentAt = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30_000).toISOString();
+    const send = async (replica: string, startedAt: string, files: number, rate: number) => {
+      const res = await api.call(
+        'agent.report',
+        agentReport('orders', {
+          agentId: replica,
+          startedAt,
+          sentAt,
+          filesWritten: files,
+          eventsWritten: files * 100,
+          bytesWritten: files * 10_000,
+          eventsPerSecond: rate,
+          bytesPerSecond: rate * 100,
+        }),
+        { token },
+      );
+      expect(res.status).toBe(200);
+    };
+    // Two replicas of one deployment, one token, interleaved totals since each one started.
+    await send('orders-a', T0, 10, 30);
+    await send('orders-b', T0, 4, 20);
+    await send('orders-a', T0, 12, 30);
+    await send('orders-b', T0, 7, 20);
+    // A retried report and a late one (lower total) of replica a add nothing.
+    await send('orders-a', T0, 12, 30);
+    await send('orders-a', T0, 11, 30);
+    // Replica b restarts: its total starts again from zero; a late report of its previous run adds nothing.
+    await send('orders-b', T1, 2, 20);
+    await send('orders-b', T0, 8, 20);
+    await send('orders-b', T1, 5, 20);
+    await send('orders-a', T0, 13, 30);
+
+    const samples = await api.prisma.metricSample.findMany({
+      orderBy: { id: 'asc' },
+      select: { replicaId: true, filesDelta: true, eventsDelta: true, bytesDelta: true },
+    });
+    expect(samples.map((s) => [s.replicaId, s.filesDelta])).toEqual([
+      ['orders-a', 10],
+      ['orders-b', 4],
+      ['orders-a', 2],
+      ['orders-b', 3],
+      ['orders-a', 0],
+      ['orders-a', 0],
+      ['orders-b', 2],
+      ['orders-b', 0],
+      ['orders-b', 3],
+      ['orders-a', 1],
+    ]);
+    // a wrote 13 files, b 7 in its first run and 5 in its second.
+    const files = 13 + 7 + 5;
+    expect(samples.reduce((sum, s) => sum + s.filesDelta, 0)).toBe(files);
+    expect(samples.reduce((sum, s) => sum + s.eventsDelta, 0n)).toBe(BigInt(files * 100));
+    expect(samples.reduce((sum, s) => sum + s.bytesDelta, 0n)).toBe(BigInt(files * 10_000));
+    expect(
+      await api.prisma.agentReplica.findMany({
+        orderBy: { replicaId: 'asc' },
+        select: { replicaId: true, startedAt: true, filesWritten: true, eventsWritten: true },
+      }),
+    ).toEqual([
+      { replicaId: 'orders-a', startedAt: new Date(T0), filesWritten: 13n, eventsWritten: 1300n },
+      { replicaId: 'orders-b', startedAt: new Date(T1), filesWritten: 5n, eventsWritten: 500n },
+    ]);
+
+    await rollupMinutes(api.prisma, new Date(Date.now() - 5 * 60_000));
+    const fleet = (await api.call('topic.list', undefined, { cookie: viewer })).body.result.data;
+    expect(fleet.topics[0]).toMatchObject({
+      name: 'orders',
+      filesPerHour: files,
+      eventsLastHour: files * 100,
+      bytesLastHour: files * 10_000,
+    });
+    // Rates add up across replicas (each one averaged over its own reports), they are not averaged together.
+    const minutes = await api.prisma.metricMinute.findMany({ select: { eventsPerSecond: true } });
+    expect(minutes.every((m) => m.eventsPerSecond === 50)).toBe(true);
+    const detail = (await api.call('topic.get', { name: 'orders', range: '1h' }, { cookie: viewer })).body
+      .result.data;
+    expect(detail.filesPerHour).toBe(files);
+    expect(detail.series.at(-1).eventsPerSecond).toBe(50);
+  });
+
+  it('counts concurrent first reports of one replica once', async () => {
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    const report = agentReport('orders', { agentId: 'orders-a', startedAt, filesWritten: 4 });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => api.call('agent.report', report, { token })),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    const samples = await api.prisma.metricSample.findMany({ select: { filesDelta: true } });
+    expect(samples.map((s) => s.filesDelta).sort()).toEqual([0, 0, 0, 0, 0, 4]);
   });
 
   it('rejects a bad range or name with a field message', async () => {

@@ -1,7 +1,5 @@
-import type { Prisma, PrismaClient } from '@hubcap/db';
+import type { PrismaClient } from '@hubcap/db';
 import type { AgentReport } from '@hubcap/shared';
-
-type Db = PrismaClient | Prisma.TransactionClient;
 
 /** Distinct reasons kept per report; more (which no agent sends) are counted under `other`. */
 export const MAX_DEAD_LETTER_REASONS = 32;
@@ -26,54 +24,6 @@ export function deadLettersByReason(
   const broken = Object.values(out).reduce((a, b) => a + b, 0);
   if (report.deadLettered > broken) out.unspecified = (out.unspecified ?? 0) + report.deadLettered - broken;
   return out;
-}
-
-/**
- * Adds what a replica dead-lettered since its previous report to the topic's totals, and returns how
- * many that was. Agents report totals since they started: a replica (the report's agentId) is known
- * by its start time, so a restart counts from zero again, and a repeated or retried report adds
- * nothing. Race-safe: the replica's row is created first, then locked while the delta is taken.
- */
-export async function recordDeadLetters(
-  tx: Db,
-  input: {
-    topicId: string;
-    replicaId: string;
-    startedAt: string;
-    byReason: Record<string, number>;
-    now: Date;
-  },
-): Promise<number> {
-  const { topicId, replicaId, startedAt, now } = input;
-  await tx.$executeRaw`
-    INSERT INTO "AgentReplica" ("topicId", "replicaId", "startedAt", "deadLetteredByReason", "lastSeenAt", "updatedAt")
-    VALUES (${topicId}, ${replicaId}, TIMESTAMP 'epoch', '{}'::jsonb, ${now}::timestamp, ${now}::timestamp)
-    ON CONFLICT ("topicId", "replicaId") DO NOTHING`;
-  const [row] = await tx.$queryRaw<{ delta: number }[]>`
-    WITH prev AS (
-      SELECT "startedAt", "deadLetteredByReason" AS r FROM "AgentReplica"
-      WHERE "topicId" = ${topicId} AND "replicaId" = ${replicaId} FOR UPDATE
-    ),
-    cur AS (SELECT key AS reason, value::bigint AS n FROM jsonb_each_text(${JSON.stringify(input.byReason)}::jsonb)),
-    delta AS (
-      SELECT c.reason, CASE WHEN p."startedAt" = ${startedAt}::timestamp
-        THEN greatest(c.n - coalesce((p.r->>c.reason)::bigint, 0), 0) ELSE c.n END AS d
-      FROM cur c CROSS JOIN prev p
-    ),
-    replica AS (
-      UPDATE "AgentReplica" SET "startedAt" = ${startedAt}::timestamp,
-        "deadLetteredByReason" = ${JSON.stringify(input.byReason)}::jsonb, "lastSeenAt" = ${now}::timestamp,
-        "updatedAt" = ${now}::timestamp
-      WHERE "topicId" = ${topicId} AND "replicaId" = ${replicaId}
-    ),
-    counts AS (
-      INSERT INTO "TopicDeadLetter" ("topicId", reason, count, "lastAt", "updatedAt")
-      SELECT ${topicId}, reason, d, ${now}::timestamp, ${now}::timestamp FROM delta WHERE d > 0
-      ON CONFLICT ("topicId", reason) DO UPDATE SET count = "TopicDeadLetter".count + EXCLUDED.count,
-        "lastAt" = EXCLUDED."lastAt", "updatedAt" = EXCLUDED."updatedAt"
-    )
-    SELECT coalesce(sum(d), 0)::int AS delta FROM delta`;
-  return row?.delta ?? 0;
 }
 
 /** Replicas silent this long are gone (pods are replaced, not revived); forgetting them loses nothing. */

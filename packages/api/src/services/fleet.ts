@@ -23,6 +23,8 @@ interface FleetRow {
   lastCheckpointTime: Date | null;
   lastSeenAt: Date | null;
   filesLastHour: bigint | null;
+  eventsLastHour: bigint | null;
+  bytesLastHour: bigint | null;
   recentErrors: bigint | null;
   openAlerts: bigint | null;
   deadLettered: bigint | null;
@@ -44,7 +46,10 @@ export interface TopicSummary {
   megabytesPerSecond: number;
   lastCheckpointAt: string | null;
   lastSeenAt: string | null;
+  /** Files, events and bytes written in the last hour, by all replicas. */
   filesPerHour: number;
+  eventsLastHour: number;
+  bytesLastHour: number;
   recentErrors: number;
   openAlerts: number;
   /** Events written to `_deadletter/` instead of the data, ever (all replicas, across restarts). */
@@ -72,7 +77,8 @@ async function summaries(
       d.phase::text AS phase, d."readyReplicas", d."desiredReplicas",
       v.config->'scaling' AS scaling,
       p.partitions, p."lagEvents", p."lagSeconds", p."eventsPerSecond", p."bytesPerSecond", p."lastCheckpointTime",
-      a."lastSeenAt", f.files AS "filesLastHour", e.errors AS "recentErrors", al.alerts AS "openAlerts",
+      a."lastSeenAt", f.files AS "filesLastHour",
+      f.events AS "eventsLastHour", f.bytes AS "bytesLastHour", e.errors AS "recentErrors", al.alerts AS "openAlerts",
       dl.dead AS "deadLettered", f.dead AS "deadLetteredLastHour", sv.changes AS "schemaChanges"
     FROM "Topic" t
     LEFT JOIN "Deployment" d ON d."topicId" = t.id
@@ -87,7 +93,8 @@ async function summaries(
       SELECT "topicId", max("lastSeenAt") AS "lastSeenAt" FROM "AgentInstance" WHERE "revokedAt" IS NULL GROUP BY "topicId"
     ) a ON a."topicId" = t.id
     LEFT JOIN (
-      SELECT "topicId", sum(files) AS files, sum("deadLettered") AS dead FROM "MetricMinute"
+      SELECT "topicId", sum(files) AS files, sum(events) AS events, sum(bytes) AS bytes,
+        sum("deadLettered") AS dead FROM "MetricMinute"
       WHERE minute >= ${hourAgo} GROUP BY "topicId"
     ) f ON f."topicId" = t.id
     LEFT JOIN (
@@ -137,6 +144,8 @@ async function summaries(
       lastCheckpointAt: r.lastCheckpointTime?.toISOString() ?? null,
       lastSeenAt: r.lastSeenAt?.toISOString() ?? null,
       filesPerHour: Number(r.filesLastHour ?? 0),
+      eventsLastHour: Number(r.eventsLastHour ?? 0),
+      bytesLastHour: Number(r.bytesLastHour ?? 0),
       recentErrors,
       openAlerts: Number(r.openAlerts ?? 0),
       deadLettered: Number(r.deadLettered ?? 0),
@@ -193,7 +202,8 @@ async function series(prisma: PrismaClient, topicId: string, range: ChartRange) 
         SELECT t, sum(eps)::float8 AS "eventsPerSecond", sum(bps)::float8 AS "bytesPerSecond",
           sum(lag)::float8 AS "lagEvents", max(lags)::float8 AS "lagSeconds"
         FROM (
-          SELECT date_bin(${r.bin}::interval, at, TIMESTAMP '2000-01-01') AS t, "agentInstanceId",
+          SELECT date_bin(${r.bin}::interval, at, TIMESTAMP '2000-01-01') AS t,
+            coalesce("replicaId", "agentInstanceId", '') AS replica,
             avg("eventsPerSecond") AS eps, avg("bytesPerSecond") AS bps, max("lagEvents") AS lag, max("lagSeconds") AS lags
           FROM "MetricSample" WHERE "topicId" = ${topicId} AND at >= ${since}
           GROUP BY 1, 2

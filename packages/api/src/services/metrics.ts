@@ -2,8 +2,8 @@ import type { PrismaClient } from '@hubcap/db';
 import type { Settings } from './settings.ts';
 
 /**
- * Folds raw samples into per-minute rows (summed over a topic's agents, each agent averaged within
- * the minute). Recomputes from `since` on, so re-running over the current minute is harmless.
+ * Folds raw samples into per-minute rows (summed over a topic's replicas, each replica averaged
+ * within the minute; replicas share their agent's token, so they are told apart by their own id). Recomputes from `since` on, so re-running over the current minute is harmless.
  */
 export async function rollupMinutes(
   prisma: PrismaClient,
@@ -12,21 +12,23 @@ export async function rollupMinutes(
 ): Promise<number> {
   return prisma.$executeRaw`
     INSERT INTO "MetricMinute" ("topicId", minute, "eventsPerSecond", "bytesPerSecond", "lagEvents", "lagSeconds",
-      files, errors, "deadLettered", samples, "updatedAt")
-    SELECT "topicId", minute, sum(eps), sum(bps), sum(lag)::bigint, max(lags), sum(files), sum(errors), sum(dead),
-      sum(n), ${until}::timestamp
+      files, events, bytes, errors, "deadLettered", samples, "updatedAt")
+    SELECT "topicId", minute, sum(eps), sum(bps), sum(lag)::bigint, max(lags), sum(files), sum(events), sum(bytes),
+      sum(errors), sum(dead), sum(n), ${until}::timestamp
     FROM (
-      SELECT "topicId", coalesce("agentInstanceId", '') AS agent, date_trunc('minute', at) AS minute,
+      SELECT "topicId", coalesce("replicaId", "agentInstanceId", '') AS replica, date_trunc('minute', at) AS minute,
         avg("eventsPerSecond") AS eps, avg("bytesPerSecond") AS bps, max("lagEvents") AS lag, max("lagSeconds") AS lags,
-        sum("filesDelta") AS files, sum("errorCount") AS errors, sum("deadLettered") AS dead, count(*) AS n
+        sum("filesDelta") AS files, sum("eventsDelta") AS events, sum("bytesDelta") AS bytes,
+        sum("errorCount") AS errors, sum("deadLettered") AS dead, count(*) AS n
       FROM "MetricSample"
       WHERE at >= date_trunc('minute', ${since}::timestamp) AND at < ${until}::timestamp
       GROUP BY 1, 2, 3
-    ) per_agent
+    ) per_replica
     GROUP BY "topicId", minute
     ON CONFLICT ("topicId", minute) DO UPDATE SET
       "eventsPerSecond" = EXCLUDED."eventsPerSecond", "bytesPerSecond" = EXCLUDED."bytesPerSecond",
       "lagEvents" = EXCLUDED."lagEvents", "lagSeconds" = EXCLUDED."lagSeconds", files = EXCLUDED.files,
+      events = EXCLUDED.events, bytes = EXCLUDED.bytes,
       errors = EXCLUDED.errors, "deadLettered" = EXCLUDED."deadLettered", samples = EXCLUDED.samples, "updatedAt" = EXCLUDED."updatedAt"`;
 }
 

@@ -2,19 +2,18 @@ import type { Prisma, PrismaClient } from '@hubcap/db';
 import type { AgentReport, EventPosition } from '@hubcap/shared';
 import type { AgentPrincipal } from '../context.ts';
 import { AppError } from '../errors.ts';
-import { deadLettersByReason, recordDeadLetters } from './dead-letters.ts';
+import { deadLettersByReason } from './dead-letters.ts';
 import { recordSchemaVersions } from './schema-history.ts';
 
 const seq = (p: EventPosition | null) => (p ? String(p.sequenceNumber) : null);
 
 /**
  * Stores one validated report in a single SQL statement (one round trip, atomic): the partition
- * states and their rates, one metric sample (with the files written since the agent's previous
- * report), the agent's last-seen time, and the errors and files it reported. Rows travel as one JSON
- * parameter each, so the cost hardly grows with the number of partitions.
+ * states and their rates, the replica's totals, one metric sample (with what the replica wrote and
+ * dead-lettered since its previous report), the agent's last-seen time, and the errors and files it
+ * reported. Rows travel as one JSON parameter each, so the cost hardly grows with the number of partitions.
  *
- * A report that carries dead letters or new schema versions is stored in one transaction with them:
- * dead letters are counted per replica (see recordDeadLetters), schema versions once per topic.
+ * A report that carries new schema versions is stored in one transaction with them (once per topic).
  */
 export async function ingestReport(
   prisma: PrismaClient,
@@ -32,22 +31,10 @@ export async function ingestReport(
     throw new AppError('BAD_REQUEST', 'partitions: each partitionId may appear only once per report');
   }
   const now = new Date();
-  if (report.deadLettered === 0 && !report.schemaVersions?.length) {
-    return storeReport(prisma, agent, report, now, 0);
-  }
+  if (!report.schemaVersions?.length) return storeReport(prisma, agent, report, now);
   return prisma.$transaction(async (tx) => {
-    const deadLettered =
-      report.deadLettered > 0
-        ? await recordDeadLetters(tx, {
-            topicId: agent.topicId,
-            replicaId: report.agentId,
-            startedAt: report.startedAt,
-            byReason: deadLettersByReason(report),
-            now,
-          })
-        : 0;
     await recordSchemaVersions(tx, agent, report.agentId, report.schemaVersions ?? [], now);
-    return storeReport(tx, agent, report, now, deadLettered);
+    return storeReport(tx, agent, report, now);
   });
 }
 
@@ -56,7 +43,6 @@ async function storeReport(
   agent: AgentPrincipal,
   report: AgentReport,
   now: Date,
-  deadLettered: number,
 ): Promise<{ configVersion: number }> {
   const { topicId, agentId } = agent;
   const lagEvents = report.partitions.reduce((sum, p) => sum + p.lagEvents, 0);
@@ -82,6 +68,7 @@ async function storeReport(
   );
   const errors = JSON.stringify(report.errors);
   const files = JSON.stringify(report.recentFiles ?? []);
+  const deadLettered = JSON.stringify(report.deadLettered > 0 ? deadLettersByReason(report) : {});
 
   const rows = await db.$queryRaw<{ configVersion: number }[]>`
     WITH input AS (
@@ -118,24 +105,76 @@ async function storeReport(
         "bytesPerSecond" = EXCLUDED."bytesPerSecond",
         "updatedAt" = EXCLUDED."updatedAt"
     ),
-    -- The agent reports its files total since it started; the delta since its previous report is
-    -- what the per-hour figures add up (after a restart the total starts again from zero).
-    prev AS (SELECT "filesWritten" AS files FROM "AgentInstance" WHERE id = ${agentId} FOR UPDATE),
+    -- Agents report totals since they started. A replica (the report's agentId; replicas share the
+    -- token) is known by its start time: a report of the same run adds what it reports beyond the
+    -- highest total seen so far (a retried or late report adds nothing), a newer run starts again from
+    -- its own totals, a report of an older run adds nothing. ON CONFLICT takes the row lock, so
+    -- concurrent reports of one replica cannot count the same files twice.
+    replica AS (
+      INSERT INTO "AgentReplica" AS r ("topicId", "replicaId", "startedAt", "eventsWritten", "bytesWritten",
+        "filesWritten", "deadLetteredByReason", "eventsDelta", "bytesDelta", "filesDelta", "deadLetteredDelta",
+        "lastSeenAt", "updatedAt")
+      VALUES (${topicId}, ${report.agentId}, ${report.startedAt}::timestamp, ${report.eventsWritten}::bigint,
+        ${report.bytesWritten}::bigint, ${report.filesWritten}::bigint, ${deadLettered}::jsonb,
+        ${report.eventsWritten}::bigint, ${report.bytesWritten}::bigint, ${report.filesWritten}::bigint,
+        ${deadLettered}::jsonb, ${now}::timestamp, ${now}::timestamp)
+      ON CONFLICT ("topicId", "replicaId") DO UPDATE SET
+        "startedAt" = greatest(r."startedAt", EXCLUDED."startedAt"),
+        "eventsWritten" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."eventsWritten"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(r."eventsWritten", EXCLUDED."eventsWritten")
+          ELSE r."eventsWritten" END,
+        "bytesWritten" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."bytesWritten"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(r."bytesWritten", EXCLUDED."bytesWritten")
+          ELSE r."bytesWritten" END,
+        "filesWritten" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."filesWritten"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(r."filesWritten", EXCLUDED."filesWritten")
+          ELSE r."filesWritten" END,
+        "deadLetteredByReason" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."deadLetteredByReason"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN r."deadLetteredByReason" || coalesce((
+            SELECT jsonb_object_agg(key, value::bigint) FROM jsonb_each_text(EXCLUDED."deadLetteredByReason")
+            WHERE value::bigint > coalesce((r."deadLetteredByReason"->>key)::bigint, 0)), '{}')
+          ELSE r."deadLetteredByReason" END,
+        "eventsDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."eventsWritten"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(EXCLUDED."eventsWritten" - r."eventsWritten", 0)
+          ELSE 0 END,
+        "bytesDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."bytesWritten"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(EXCLUDED."bytesWritten" - r."bytesWritten", 0)
+          ELSE 0 END,
+        "filesDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."filesWritten"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(EXCLUDED."filesWritten" - r."filesWritten", 0)
+          ELSE 0 END,
+        "deadLetteredDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."deadLetteredByReason"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN coalesce((
+            SELECT jsonb_object_agg(key, value::bigint - coalesce((r."deadLetteredByReason"->>key)::bigint, 0))
+            FROM jsonb_each_text(EXCLUDED."deadLetteredByReason")
+            WHERE value::bigint > coalesce((r."deadLetteredByReason"->>key)::bigint, 0)), '{}')
+          ELSE '{}' END,
+        "lastSeenAt" = EXCLUDED."lastSeenAt", "updatedAt" = EXCLUDED."updatedAt"
+      RETURNING "eventsDelta", "bytesDelta", "filesDelta", "deadLetteredDelta"
+    ),
+    dead AS (
+      SELECT d.key AS reason, d.value::bigint AS n FROM replica, jsonb_each_text(replica."deadLetteredDelta") d
+    ),
+    dead_counts AS (
+      INSERT INTO "TopicDeadLetter" ("topicId", reason, count, "lastAt", "updatedAt")
+      SELECT ${topicId}, reason, n, ${now}::timestamp, ${now}::timestamp FROM dead
+      ON CONFLICT ("topicId", reason) DO UPDATE SET count = "TopicDeadLetter".count + EXCLUDED.count,
+        "lastAt" = EXCLUDED."lastAt", "updatedAt" = EXCLUDED."updatedAt"
+    ),
     agent AS (
       UPDATE "AgentInstance" SET "lastSeenAt" = ${now}::timestamp, "agentVersion" = ${report.agentVersion},
-        "filesWritten" = ${report.filesWritten}::int, "updatedAt" = ${now}::timestamp
+        "updatedAt" = ${now}::timestamp
       WHERE id = ${agentId}
     ),
     sample AS (
-      INSERT INTO "MetricSample" ("topicId", "agentInstanceId", at, "eventsPerSecond", "bytesPerSecond",
-        "lagEvents", "lagSeconds", "filesWritten", "filesDelta", "errorCount", "deadLettered")
-      SELECT ${topicId}, ${agentId}, ${report.sentAt}::timestamp, ${report.eventsPerSecond}::float8,
+      INSERT INTO "MetricSample" ("topicId", "agentInstanceId", "replicaId", at, "eventsPerSecond", "bytesPerSecond",
+        "lagEvents", "lagSeconds", "filesWritten", "filesDelta", "eventsDelta", "bytesDelta", "errorCount",
+        "deadLettered")
+      SELECT ${topicId}, ${agentId}, ${report.agentId}, ${report.sentAt}::timestamp, ${report.eventsPerSecond}::float8,
         ${report.bytesPerSecond}::float8, ${String(lagEvents)}::bigint, ${lagSeconds}::float8,
-        ${report.filesWritten}::int,
-        CASE WHEN ${report.filesWritten}::int >= prev.files THEN ${report.filesWritten}::int - prev.files
-          ELSE ${report.filesWritten}::int END,
-        ${report.errors.length}::int, ${deadLettered}::int
-      FROM prev
+        ${report.filesWritten}::int, replica."filesDelta"::int, replica."eventsDelta", replica."bytesDelta",
+        ${report.errors.length}::int, (SELECT coalesce(sum(n), 0) FROM dead)::int
+      FROM replica
     ),
     errors AS (
       INSERT INTO "TopicError" ("topicId", "agentInstanceId", at, kind, message, "partitionId", retryable)
