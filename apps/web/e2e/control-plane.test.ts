@@ -94,8 +94,27 @@ describe('control plane in Chromium', () => {
     await page.fill(field('topic'), 'Bad Name');
     await page.fill(field('batching.maxAgeSeconds'), '99999');
     await page.fill(field('scaling.memory'), 'lots');
+    // Parquet with a Schema Registry: a URL is not a namespace; an optional field typed in and cleared
+    // again is left out, so it has nothing to complain about.
+    await page.selectOption(field('format.type'), 'parquet');
+    await page.check(field('format.schemaRegistry'));
+    await page.fill(field('format.schemaRegistry.fullyQualifiedNamespace'), 'https://registry');
+    const clientId = page.locator(field('format.schemaRegistry.clientId'));
+    await clientId.pressSequentially('x');
+    await clientId.clear();
     await page.click('button:has-text("Create topic")');
     await expect(errorFor('topic').textContent()).resolves.toMatch(/lower-case letters, digits and dashes/);
+    await expect(errorFor('format.schemaRegistry.fullyQualifiedNamespace').textContent()).resolves.toMatch(
+      /must be a host name/,
+    );
+    await expect(
+      page.getAttribute(field('format.schemaRegistry.fullyQualifiedNamespace'), 'aria-invalid'),
+    ).resolves.toBe('true');
+    await expect(errorFor('format.schemaRegistry.clientId').count()).resolves.toBe(0);
+    await expect(page.getAttribute(field('format.schemaRegistry.clientId'), 'aria-invalid')).resolves.toBe(
+      'false',
+    );
+    await expect(clientId.inputValue()).resolves.toBe('');
     await expect(errorFor('source.fullyQualifiedNamespace').textContent()).resolves.toBe(
       'namespace is required',
     );
@@ -108,6 +127,10 @@ describe('control plane in Chromium', () => {
     await expect(page.getAttribute(field('topic'), 'aria-invalid')).resolves.toBe('true');
     await shot('onboarding-errors');
     expect(await db.prisma.topic.count()).toBe(0);
+
+    // Back to NDJSON for the next test: the registry fields go away with the Parquet format.
+    await page.selectOption(field('format.type'), 'ndjson');
+    await expect(page.locator(field('format.schemaRegistry')).count()).resolves.toBe(0);
   });
 
   it('onboards a topic with test connection and preview against local Event Hubs and Azurite', async () => {
