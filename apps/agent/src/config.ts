@@ -40,7 +40,8 @@ export function checkSupported(config: TopicConfig, subject: string): void {
   }
 }
 
-function validate(input: unknown, subject: string): TopicConfig {
+/** The shared zod schema plus what this agent supports; problems as a ConfigError. */
+export function validateConfig(input: unknown, subject: string): TopicConfig {
   try {
     const config = parseOrThrow(TopicConfig, input, subject);
     checkSupported(config, subject);
@@ -69,12 +70,12 @@ export async function loadConfig(
         `cannot read ${subject}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
       );
     }
-    return { config: validate(parseJson(text, subject), subject), version: undefined, source: subject };
+    return { config: validateConfig(parseJson(text, subject), subject), version: undefined, source: subject };
   }
   if (env.HUBCAP_CONFIG) {
     const subject = 'HUBCAP_CONFIG';
     return {
-      config: validate(parseJson(env.HUBCAP_CONFIG, subject), subject),
+      config: validateConfig(parseJson(env.HUBCAP_CONFIG, subject), subject),
       version: undefined,
       source: subject,
     };
@@ -88,7 +89,7 @@ export async function loadConfig(
     } catch (error) {
       throw new ConfigError(`cannot fetch the config from the control plane: ${(error as Error).message}`);
     }
-    return { config: validate(response.config, subject), version: response.version, source: subject };
+    return { config: validateConfig(response.config, subject), version: response.version, source: subject };
   }
   throw new ConfigError(
     'no configuration: set HUBCAP_CONFIG_FILE (a JSON file), HUBCAP_CONFIG (JSON), or HUBCAP_CONTROL_PLANE_URL and HUBCAP_AGENT_TOKEN',

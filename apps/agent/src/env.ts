@@ -42,6 +42,13 @@ export const Env = z.object({
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'must be a size such as "256MB"')
     .default('256MB'),
+  /**
+   * Staging data (blobs or temp files) left by a killed agent is removed once untouched this long;
+   * unset: max(1 hour, 10 × the topic's segment max age), which a live file's whole life stays within.
+   */
+  HUBCAP_STAGING_SWEEP_AFTER_SECONDS: int(1, 30 * 24 * 3600).optional(),
+  /** How often the staging sweep runs (also once at start). */
+  HUBCAP_STAGING_SWEEP_INTERVAL_SECONDS: int(1, 24 * 3600).default(900),
   /** Test hook: sleep between publishing a file and checkpointing it (crash tests). */
   HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS: int(0, 600_000).default(0),
 });

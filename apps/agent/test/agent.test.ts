@@ -53,20 +53,23 @@ describe('agent process', () => {
     );
   });
 
-  it('stays up but not ready while its container is missing, then recovers; drains on SIGTERM', {
+  it('stays up but not ready while its container is missing, then recovers, sweeps an old staging blob; drains on SIGTERM', {
     timeout: 60_000,
   }, async () => {
-    const agent = startAgent({
-      topic: 'ops',
-      source: source(),
-      destination: {
-        kind: 'azureBlob',
-        account: { kind: 'connectionString', connectionString: azurite.connectionString },
-        container: 'late-lake',
-        checkpointContainer: 'late-checkpoints',
+    const agent = startAgent(
+      {
+        topic: 'ops',
+        source: source(),
+        destination: {
+          kind: 'azureBlob',
+          account: { kind: 'connectionString', connectionString: azurite.connectionString },
+          container: 'late-lake',
+          checkpointContainer: 'late-checkpoints',
+        },
+        batching: { maxAgeSeconds: 1 },
       },
-      batching: { maxAgeSeconds: 1 },
-    });
+      { HUBCAP_STAGING_SWEEP_AFTER_SECONDS: '1' },
+    );
     try {
       const { port } = (await agent.waitForLine((l) => typeof l.port === 'number')) as { port: number };
       await agent.waitForLine((l) => l.msg === 'sink not usable yet; retrying');
@@ -76,8 +79,15 @@ describe('agent process', () => {
       expect(notReady.status).toBe(503);
       expect(JSON.stringify(await notReady.json())).toMatch(/ContainerNotFound/);
 
+      // A staging blob a killed agent left behind (committed, never published).
+      const checkpoints = await azurite.container('late-checkpoints');
+      const orphan = 'staging/ops/1-00000000000000000007.0123456789ab';
+      await checkpoints.getBlockBlobClient(orphan).upload('orphan', 6);
+      await new Promise((r) => setTimeout(r, 1100)); // older than the 1 s sweep age
       const lake = await azurite.container('late-lake');
-      await azurite.container('late-checkpoints');
+      const swept = await agent.waitForLine((l) => l.msg === 'removed staging data left by stopped agents');
+      expect(swept).toMatchObject({ removed: 1, names: [orphan] });
+      expect(await checkpoints.getBlobClient(orphan).exists()).toBe(false);
       await agent.waitForLine((l) => l.msg === 'ingesting', 30_000);
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
@@ -87,6 +97,7 @@ describe('agent process', () => {
       expect(metrics).toMatch(/hubcap_events_received_total\{partition="\d"\} \d+/);
       expect(metrics).toMatch(/hubcap_flush_duration_seconds_bucket/);
       expect(metrics).toMatch(/hubcap_partition_lag_events/);
+      expect(metrics).toMatch(/hubcap_staging_swept_total 1/);
 
       agent.kill('SIGTERM');
       expect(await agent.exited).toBe(0);

@@ -10,7 +10,16 @@ export async function startFakeControlPlane(options: {
   version?: number;
 }) {
   const reports: AgentReport[] = [];
-  const state = { down: false, delayMs: 0, version: options.version ?? 1 };
+  const state = {
+    down: false,
+    delayMs: 0,
+    version: options.version ?? 1,
+    /** What `agent.config` answers (not validated here: the agent validates it). */
+    config: options.config as unknown,
+    /** Delay of `agent.config` answers. */
+    configDelayMs: 0,
+    configRequests: 0,
+  };
   const t = initTRPC.context<{ authorization: string | undefined }>().create();
   const agent = t.procedure.use(({ ctx, next }) => {
     if (ctx.authorization !== `Bearer ${options.token}`) throw new TRPCError({ code: 'UNAUTHORIZED' });
@@ -24,7 +33,11 @@ export async function startFakeControlPlane(options: {
         reports.push(input);
         return { configVersion: state.version };
       }),
-      config: agent.query(() => ({ version: state.version, config: options.config })),
+      config: agent.query(async () => {
+        state.configRequests++;
+        if (state.configDelayMs) await new Promise((r) => setTimeout(r, state.configDelayMs));
+        return { version: state.version, config: state.config };
+      }),
     }),
   });
   const server = createHTTPServer({

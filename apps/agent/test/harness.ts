@@ -53,7 +53,7 @@ export interface AgentProcess {
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
-  /** Resolves once the agent listens and handles SIGTERM (a signal before that ends it at once). */
+  /** Resolves once the agent listens (a SIGTERM before that ends it at once, with code 0). */
   started: Promise<void>;
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;

@@ -104,11 +104,18 @@ export class Reporter {
   readonly #stop = new AbortController();
   #loop: Promise<void> | null = null;
   #closed: Promise<void> | null = null;
+  #intervalMs: number;
   delivered = 0;
   failed = 0;
 
   constructor(options: ReporterOptions) {
     this.#o = options;
+    this.#intervalMs = options.intervalMs;
+  }
+
+  /** A new config's reporting interval, from the next report on. */
+  setIntervalMs(ms: number): void {
+    this.#intervalMs = ms;
   }
 
   start(): void {
@@ -135,12 +142,12 @@ export class Reporter {
 
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
-    const backoff = this.#o.backoff ?? { baseMs: 1000, maxMs: Math.max(this.#o.intervalMs * 6, 60_000) };
+    const backoff = this.#o.backoff ?? { baseMs: 1000, maxMs: Math.max(this.#intervalMs * 6, 60_000) };
     let failures = 0;
     while (!signal.aborted) {
       const ok = await this.#send();
       failures = ok ? 0 : failures + 1;
-      const wait = ok ? this.#o.intervalMs : Math.max(200, backoffDelay(failures, backoff));
+      const wait = ok ? this.#intervalMs : Math.max(200, backoffDelay(failures, backoff));
       if (!(await sleepUnlessAborted(wait, signal))) break;
     }
   }

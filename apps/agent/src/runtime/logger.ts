@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 
+export { scrubSecrets } from './scrub.ts';
 export type { Logger };
 
 /** Paths pino replaces with "[redacted]" wherever they appear in a log line. */
@@ -34,12 +35,4 @@ export function createLogger(options: {
     },
     options.destination,
   );
-}
-
-/** Removes secrets that may hide inside free-form error text (SAS signatures, account keys). */
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/(AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s"]+/gi, '$1=[redacted]')
-    .replace(/([?&]sig=)[^&\s"]+/gi, '$1[redacted]')
-    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1[redacted]');
 }

@@ -84,6 +84,17 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    stagingSwept: new Counter({
+      name: 'hubcap_staging_swept_total',
+      help: 'Staging blobs or temp files left by killed agents and removed',
+      registers: [registry],
+    }),
+    configReloads: new Counter({
+      name: 'hubcap_config_reloads_total',
+      help: 'New config versions offered by the control plane: applied, or rejected as invalid',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     ready: new Gauge({ name: 'hubcap_ready', help: '1 when ready', registers: [registry] }),
   };
 }

@@ -1,0 +1,596 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CheckpointStore } from '@azure/event-hubs';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { namespaceName, type TopicConfig, timeBoundary, ValidationError } from '@hubcap/shared';
+import { Counter } from 'prom-client';
+import pkg from '../package.json' with { type: 'json' };
+import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
+import {
+  BlobSchemaStateStore,
+  FileSchemaStateStore,
+  type SchemaStateStore,
+} from './checkpoint/schema-store.ts';
+import { ConfigError, type LoadedConfig, loadConfig } from './config.ts';
+import { ConfigWatcher } from './config-watcher.ts';
+import { defaultAgentId, type Env, readEnv } from './env.ts';
+import { Ingestor } from './ingest/ingestor.ts';
+import { DuckDbEngine } from './pipeline/duckdb.ts';
+import { createFileFormat } from './pipeline/format.ts';
+import { newNdjsonStats } from './pipeline/ndjson.ts';
+import { diffFields, SchemaTracker, type SchemaVersion } from './pipeline/schema-tracker.ts';
+import { RegistryAvroDecoder, schemaRegistryClient } from './registry/avro-decoder.ts';
+import { createControlPlaneClient } from './report/control-plane-client.ts';
+import { ReportBuilder, Reporter, type ReportIdentity } from './report/reporter.ts';
+import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
+import { HttpServer } from './runtime/http-server.ts';
+import type { Lifecycle } from './runtime/lifecycle.ts';
+import { createLogger, type Logger, scrubSecrets } from './runtime/logger.ts';
+import { createMetrics, type Metrics } from './runtime/metrics.ts';
+import { AgentStatus } from './runtime/status.ts';
+import { AzureBlobSink, blobServiceClient } from './sink/azure-blob-sink.ts';
+import { classifyStorageError } from './sink/errors.ts';
+import { LocalFolderSink } from './sink/local-folder-sink.ts';
+import type { Sink, SinkObserver } from './sink/sink.ts';
+import { blobCheckpointStore, createConsumerClient } from './source/event-hubs.ts';
+
+export const SERVICE = 'hubcap-agent';
+
+/** Peak RSS of this process (VmHWM); ru_maxrss would include a forking parent's peak. */
+function peakRss(): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prints a user mistake as plain lines (no stack trace) and exits. */
+function exitWithConfigError(error: ConfigError | ValidationError): never {
+  process.stderr.write(`${SERVICE}: ${error.message}\n`);
+  process.exit(2);
+}
+
+function credentialFor(clientId: string | undefined): () => TokenCredential {
+  let credential: TokenCredential | undefined;
+  return () => {
+    credential ??= new DefaultAzureCredential(
+      clientId ? { managedIdentityClientId: clientId, workloadIdentityClientId: clientId } : {},
+    );
+    return credential;
+  };
+}
+
+function sinkObserver(status: AgentStatus, metrics: Metrics, log: Logger): SinkObserver {
+  return {
+    onError(operation, info, attempt) {
+      metrics.retries.inc({ operation, kind: info.kind });
+      metrics.errors.inc({ kind: 'sink' });
+      status.recordError('sink', `${operation}: ${info.message}`, info.retryable);
+      if (info.fatal) status.setFatal('sink', `${operation}: ${info.message}`);
+      log[attempt < 3 && !info.fatal ? 'warn' : 'error'](
+        { operation, kind: info.kind, attempt, error: info.message },
+        'storage operation failed; retrying',
+      );
+    },
+    onSuccess() {
+      status.clearFatal('sink');
+    },
+  };
+}
+
+interface Destination {
+  sink: Sink;
+  checkpointStore: CheckpointStore;
+  /** Parquet: the topic's running schema, beside the checkpoints. */
+  schemaStore: SchemaStateStore;
+  prepare(signal: AbortSignal): Promise<void>;
+}
+
+function destination(config: TopicConfig, env: Env, observer: SinkObserver): Destination {
+  const d = config.destination;
+  const { fullyQualifiedNamespace, eventHubName, consumerGroup } = config.source;
+  const schemaKey = { topic: config.topic, fullyQualifiedNamespace, eventHubName, consumerGroup };
+  if (d.kind === 'localFolder') {
+    const sink = new LocalFolderSink(d.path);
+    return {
+      sink,
+      checkpointStore: new FileCheckpointStore(join(d.path, '.hubcap', 'checkpoints')),
+      schemaStore: new FileSchemaStateStore(join(d.path, '.hubcap'), schemaKey),
+      prepare: () => sink.verify(),
+    };
+  }
+  const tokenCredential =
+    d.account.kind === 'workloadIdentity' ? credentialFor(d.account.clientId)() : undefined;
+  const service = blobServiceClient(
+    d.account.kind === 'connectionString'
+      ? { kind: 'connectionString', connectionString: d.account.connectionString }
+      : { kind: 'token', accountUrl: d.account.accountUrl, credential: tokenCredential! },
+  );
+  const container = service.getContainerClient(d.container);
+  const checkpoints = service.getContainerClient(d.checkpointContainer);
+  const sink = new AzureBlobSink({
+    container,
+    stagingContainer: checkpoints,
+    stagingPrefix: `staging/${config.topic}`,
+    tokenCredential,
+    blockBytes: env.HUBCAP_BLOCK_BYTES,
+    observer,
+  });
+  return {
+    sink,
+    checkpointStore: blobCheckpointStore(checkpoints),
+    schemaStore: new BlobSchemaStateStore(checkpoints, schemaKey),
+    async prepare(signal) {
+      if (env.HUBCAP_CREATE_CONTAINERS) {
+        await container.createIfNotExists({ abortSignal: signal });
+        await checkpoints.createIfNotExists({ abortSignal: signal });
+      }
+      await sink.verify(signal);
+    },
+  };
+}
+
+/** Retries `check` until it passes: the agent stays up, not ready, and says why. */
+async function untilVerified(
+  what: 'sink' | 'source',
+  check: () => Promise<unknown>,
+  status: AgentStatus,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<boolean> {
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      await check();
+      status.setCheck(what, true);
+      status.clearFatal(what);
+      log.info(`${what} verified`);
+      return true;
+    } catch (error) {
+      const info = classifyStorageError(error);
+      const message = scrubSecrets(info.message);
+      status.setFatal(what, message);
+      status.recordError(what, message, true);
+      log.error({ error: message, kind: info.kind, attempt }, `${what} not usable yet; retrying`);
+      await sleepUnlessAborted(
+        Math.max(1000, backoffDelay(attempt, { baseMs: 1000, maxMs: 30_000 })),
+        signal,
+      );
+    }
+  }
+  return false;
+}
+
+/** What outlives a config switch: the process's logger, metrics, status, HTTP server and reporter. */
+interface Shared {
+  env: Env;
+  agentId: string;
+  log: Logger;
+  metrics: Metrics;
+  status: AgentStatus;
+  ndjsonStats: ReturnType<typeof newNdjsonStats>;
+}
+
+/**
+ * One config's worth of ingestion: destination, format, source, ingestor, staging sweep. `stop()`
+ * drains exactly as SIGTERM does (publish and checkpoint every open segment, within the drain
+ * timeout) and releases everything, so the next pipeline starts from the checkpoints like a new
+ * process would: files and checkpoints follow the same exactly-once rules across a config switch.
+ */
+class TopicPipeline {
+  readonly #config: TopicConfig;
+  readonly #s: Shared;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  #started: Promise<void> | null = null;
+  #stopped: Promise<{ drained: boolean }> | null = null;
+  #ingestor: Ingestor | null = null;
+  #dest: Destination | null = null;
+  #closers: (() => void)[] = [];
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #sweeping: Promise<void> | null = null;
+
+  constructor(config: TopicConfig, shared: Shared, log: Logger) {
+    this.#config = config;
+    this.#s = shared;
+    this.#log = log;
+  }
+
+  /** Resolves once ingesting, or once stopped before that. */
+  start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  async #start(): Promise<void> {
+    const config = this.#config;
+    const { env, agentId, metrics, status, ndjsonStats } = this.#s;
+    const agentLog = this.#log;
+    const signal = this.#abort.signal;
+    const dest = destination(config, env, sinkObserver(status, metrics, agentLog));
+    this.#dest = dest;
+    let engine: DuckDbEngine | undefined;
+    let tracker: SchemaTracker | undefined;
+    /** Schema versions started but not yet in a committed file (reported once their first file is). */
+    const unreported = new Map<string, SchemaVersion>();
+    if (config.format.type === 'parquet') {
+      engine = await DuckDbEngine.create({
+        spillDir: env.HUBCAP_SPILL_DIR,
+        threads: env.HUBCAP_DUCKDB_THREADS,
+        memoryLimit: env.HUBCAP_DUCKDB_MEMORY_LIMIT,
+      });
+      const created = engine;
+      this.#closers.push(() => created.close());
+      tracker = new SchemaTracker({
+        store: dest.schemaStore,
+        topic: config.topic,
+        agentId,
+        onStoreError(error, attempt) {
+          const message = scrubSecrets((error as Error).message);
+          status.recordError('checkpoint', message, true);
+          if (attempt >= 2) status.setFatal('schema-state', message);
+          agentLog[attempt < 3 ? 'warn' : 'error'](
+            { error: message, attempt },
+            'schema state not saved yet; retrying',
+          );
+        },
+        onStoreSuccess: () => status.clearFatal('schema-state'),
+        onUnreadableState(error, keptAs) {
+          status.recordError('checkpoint', `${error.message}; kept as ${keptAs} and replaced`, true);
+          agentLog.error(
+            { error: error.message, keptAs },
+            'stored schema state is unreadable; kept a copy and replaced it with this replica’s schema',
+          );
+        },
+        onVersion: (version, previous) => {
+          unreported.set(version.fingerprint, version);
+          const diff = previous ? diffFields(previous.fields, version.fields) : null;
+          agentLog.info(
+            {
+              schemaVersion: version.number,
+              fingerprint: version.fingerprint,
+              fields: version.fields.length,
+              ...(diff
+                ? {
+                    added: diff.added.map((f) => f.path),
+                    widened: diff.changed.map((c) => `${c.path}: ${c.from} → ${c.to}`),
+                  }
+                : {}),
+            },
+            previous ? 'schema changed; the next files carry the new columns' : 'first schema',
+          );
+        },
+      });
+      const createdTracker = tracker;
+      this.#closers.unshift(() => createdTracker.close());
+    }
+    const registry = config.format.type === 'parquet' ? config.format.schemaRegistry : undefined;
+    const decoder =
+      registry &&
+      new RegistryAvroDecoder({
+        client: schemaRegistryClient({
+          fullyQualifiedNamespace: registry.fullyQualifiedNamespace,
+          credential: credentialFor(registry.clientId)(),
+        }),
+        ...(registry.groupName ? { groupName: registry.groupName } : {}),
+        onRegistryError(error, attempt) {
+          const message = scrubSecrets(error.message);
+          status.recordError('encoding', message, true);
+          if (attempt >= 1) status.setFatal('schema-registry', message);
+          agentLog[attempt < 3 ? 'warn' : 'error'](
+            { error: message, attempt },
+            'schema registry not reachable; events wait (none is dead-lettered for an outage)',
+          );
+        },
+        onRegistryOk: () => status.clearFatal('schema-registry'),
+      });
+    if (decoder) this.#closers.unshift(() => decoder.close());
+    const format = createFileFormat(config.format, {
+      ndjsonStats,
+      ...(engine && tracker
+        ? {
+            parquet: {
+              engine,
+              tracker,
+              maxBodyBytes: env.HUBCAP_MAX_BODY_BYTES,
+              ...(decoder ? { decoder } : {}),
+            },
+          }
+        : {}),
+    });
+
+    if (!(await untilVerified('sink', () => dest.prepare(signal), status, agentLog, signal))) return;
+    this.#startSweeping(dest.sink);
+    const client = createConsumerClient(
+      config,
+      dest.checkpointStore,
+      {
+        agentId,
+        updateIntervalMs: env.HUBCAP_LB_UPDATE_INTERVAL_MS,
+        ownershipExpiryMs: env.HUBCAP_LB_OWNERSHIP_EXPIRY_MS,
+      },
+      credentialFor(config.source.auth.kind === 'workloadIdentity' ? config.source.auth.clientId : undefined),
+    );
+    this.#ingestor = new Ingestor({
+      config,
+      client,
+      checkpointStore: dest.checkpointStore,
+      sink: dest.sink,
+      format,
+      layout: {
+        prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
+        template: config.pathTemplate,
+        namespace: namespaceName(config.source.fullyQualifiedNamespace),
+        hub: config.source.eventHubName,
+        topic: config.topic,
+        extension: format.extension,
+      },
+      limits: {
+        maxBytes: config.batching.maxBytes,
+        maxEvents: config.batching.maxEvents,
+        maxAgeMs: config.batching.maxAgeSeconds * 1000,
+        boundary: timeBoundary(config.pathTemplate),
+      },
+      agentId,
+      log: agentLog,
+      metrics,
+      status,
+      receive: {
+        maxBatchSize: env.HUBCAP_MAX_BATCH_SIZE,
+        maxWaitTimeInSeconds: env.HUBCAP_MAX_WAIT_SECONDS,
+        prefetchCount: env.HUBCAP_PREFETCH_COUNT,
+      },
+      pauseAfterCommitMs: env.HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS,
+      onFlushed: (file) => {
+        const version = file.result.schema && unreported.get(file.result.schema.fingerprint);
+        if (!version) return;
+        unreported.delete(version.fingerprint);
+        status.schemas.push({
+          fingerprint: version.fingerprint,
+          fields: version.fields,
+          firstSeenAt: version.firstSeenAt.toISOString(),
+          path: file.path,
+          partitionId: file.partitionId,
+        });
+      },
+    });
+    if (
+      !(await untilVerified(
+        'source',
+        () => client.getPartitionIds({ abortSignal: signal }),
+        status,
+        agentLog,
+        signal,
+      ))
+    )
+      return;
+    if (signal.aborted) return;
+    this.#ingestor.start();
+    agentLog.info('ingesting');
+  }
+
+  /**
+   * Staging data left by killed agents, removed at start and then periodically. A staging blob of a
+   * live replica is filled while its segment is open (bounded by the segment max age; a replayed
+   * segment's events are already in the hub) and removed right after its publish, so the default
+   * threshold — 10 × the max age, at least an hour — leaves every live one alone. Were a live one
+   * removed anyway (a writer stalled longer than that), its publish fails (the blocks are gone) and
+   * nothing reaches the lake: the segment is replayed, never published twice or in part.
+   */
+  #startSweeping(sink: Sink): void {
+    const { env, metrics } = this.#s;
+    const afterSeconds =
+      env.HUBCAP_STAGING_SWEEP_AFTER_SECONDS ?? Math.max(3600, 10 * this.#config.batching.maxAgeSeconds);
+    const signal = this.#abort.signal;
+    const sweep = () => {
+      if (this.#sweeping || signal.aborted) return;
+      this.#sweeping = sink
+        .sweepStaging(new Date(Date.now() - afterSeconds * 1000), signal)
+        .then(
+          (removed) => {
+            if (removed.length === 0) return;
+            metrics.stagingSwept.inc(removed.length);
+            this.#log.info(
+              { removed: removed.length, names: removed.slice(0, 20), olderThanSeconds: afterSeconds },
+              'removed staging data left by stopped agents',
+            );
+          },
+          (error: Error) => {
+            if (signal.aborted) return;
+            this.#log.warn(
+              { error: scrubSecrets(error.message) },
+              'staging sweep failed; it runs again at the next interval',
+            );
+          },
+        )
+        .finally(() => {
+          this.#sweeping = null;
+        });
+    };
+    sweep();
+    this.#sweepTimer = setInterval(sweep, env.HUBCAP_STAGING_SWEEP_INTERVAL_SECONDS * 1000);
+    this.#sweepTimer.unref();
+  }
+
+  /** Ordered, idempotent: stop starting → drain → release the source → staging sweep → format → sink. */
+  stop(): Promise<{ drained: boolean }> {
+    this.#stopped ??= (async () => {
+      this.#abort.abort();
+      await this.#started?.catch(() => {});
+      const { drained } = (await this.#ingestor?.drain(this.#s.env.HUBCAP_DRAIN_TIMEOUT_MS)) ?? {
+        drained: true,
+      };
+      await this.#ingestor?.close();
+      if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+      await this.#sweeping;
+      for (const close of this.#closers) close();
+      await this.#dest?.sink.close();
+      return { drained };
+    })();
+    return this.#stopped;
+  }
+}
+
+const aborted = (signal: AbortSignal) =>
+  new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    else signal.addEventListener('abort', () => resolve(null), { once: true });
+  });
+
+/**
+ * The composition root: env → config → shared parts (metrics, HTTP, reporter) → one pipeline per
+ * config version. With the config from the control plane, a newer valid version is applied in
+ * process: drain the running pipeline, start the next one.
+ */
+export async function runAgent(lifecycle: Lifecycle): Promise<void> {
+  let env: Env;
+  try {
+    env = readEnv();
+  } catch (error) {
+    if (error instanceof ValidationError) exitWithConfigError(error);
+    throw error;
+  }
+  const log = createLogger({ service: SERVICE, version: pkg.version, level: env.HUBCAP_LOG_LEVEL });
+  lifecycle.useLog(log);
+  const agentId = env.HUBCAP_AGENT_ID ?? defaultAgentId();
+  if (env.HUBCAP_CONTROL_PLANE_URL && !env.HUBCAP_AGENT_TOKEN) {
+    exitWithConfigError(new ConfigError('HUBCAP_CONTROL_PLANE_URL is set but HUBCAP_AGENT_TOKEN is not'));
+  }
+  const controlPlane =
+    env.HUBCAP_CONTROL_PLANE_URL && env.HUBCAP_AGENT_TOKEN
+      ? createControlPlaneClient({ url: env.HUBCAP_CONTROL_PLANE_URL, token: env.HUBCAP_AGENT_TOKEN })
+      : undefined;
+
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig(env, () => controlPlane);
+  } catch (error) {
+    if (error instanceof ConfigError) exitWithConfigError(error);
+    throw error;
+  }
+  const agentLog = log.child({ topic: loaded.config.topic, agentId });
+  lifecycle.useLog(agentLog);
+  agentLog.info(
+    {
+      configSource: loaded.source,
+      configVersion: loaded.version,
+      format: loaded.config.format,
+      destination: loaded.config.destination.kind,
+    },
+    'starting',
+  );
+
+  const metrics = createMetrics();
+  const status = new AgentStatus();
+  const ndjsonStats = newNdjsonStats();
+  const reported = { 'json-whitespace': 0, string: 0, base64: 0 };
+  new Counter({
+    name: 'hubcap_ndjson_rewritten_bodies_total',
+    help: 'NDJSON bodies rewritten to keep one event per line',
+    labelNames: ['kind'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const kind of Object.keys(reported) as (keyof typeof reported)[]) {
+        this.inc({ kind }, ndjsonStats.rewritten[kind] - reported[kind]);
+        reported[kind] = ndjsonStats.rewritten[kind];
+      }
+    },
+  });
+  const shared: Shared = { env, agentId, log: agentLog, metrics, status, ndjsonStats };
+  const http = new HttpServer(status, metrics.registry);
+  const port = await http.listen(env.HUBCAP_HTTP_PORT);
+  agentLog.info({ port }, 'http server listening (/healthz, /readyz, /metrics)');
+
+  const running = loaded.version;
+  const watcher =
+    controlPlane && running !== undefined
+      ? new ConfigWatcher({
+          fetch: () => controlPlane.fetchConfig(),
+          running: { version: running, topic: loaded.config.topic },
+          subject: loaded.source,
+          onRejected(version, error) {
+            metrics.configReloads.inc({ outcome: 'rejected' });
+            status.recordError('config', error.message, false);
+            agentLog.error(
+              { configVersion: version, problems: error.problems, running: watcher?.runningVersion },
+              'new config version is invalid; the running config keeps going',
+            );
+          },
+          onFetchFailed(error) {
+            agentLog.warn(
+              { error: scrubSecrets(error.message) },
+              'cannot fetch the new config version yet; retrying after the next report',
+            );
+          },
+        })
+      : undefined;
+  const identity: ReportIdentity = {
+    agentId,
+    topic: loaded.config.topic,
+    agentVersion: pkg.version,
+    configVersion: loaded.version,
+  };
+  const reporter = controlPlane
+    ? new Reporter({
+        client: controlPlane,
+        builder: new ReportBuilder(status, identity),
+        status,
+        intervalMs: loaded.config.reporting.intervalSeconds * 1000,
+        log: agentLog,
+        metrics,
+        onConfigVersion: (version) => {
+          if (watcher) watcher.offer(version);
+        },
+      })
+    : undefined;
+  if (loaded.version === undefined && controlPlane)
+    agentLog.info(
+      { configSource: loaded.source },
+      'the config comes from a file or the environment: a new version applies when the process restarts',
+    );
+  reporter?.start();
+
+  let current: TopicPipeline | null = null;
+  // Ordered, idempotent: drain the pipeline → last report → http.
+  lifecycle.onShutdown(async () => {
+    const { drained } = (await current?.stop()) ?? { drained: true };
+    await reporter?.close();
+    await http.close();
+    const usage = process.resourceUsage();
+    agentLog.info(
+      {
+        drained,
+        cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+        maxRssBytes: peakRss(),
+      },
+      'stopped',
+    );
+  });
+
+  const stopped = aborted(lifecycle.signal);
+  for (;;) {
+    if (lifecycle.signal.aborted) return;
+    const pipeline = new TopicPipeline(loaded.config, shared, agentLog);
+    current = pipeline;
+    pipeline.start().catch((error: unknown) => {
+      process.stderr.write(`${SERVICE}: fatal: ${scrubSecrets(String((error as Error)?.stack ?? error))}\n`);
+      process.exit(1);
+    });
+    const next = await Promise.race([watcher ? watcher.next() : stopped, stopped]);
+    if (!next || lifecycle.signal.aborted) return; // the shutdown registered above stops the pipeline
+    agentLog.info(
+      { running: loaded.version, configVersion: next.version },
+      'new config version: draining open segments to apply it',
+    );
+    const { drained } = await pipeline.stop();
+    if (lifecycle.signal.aborted) return;
+    const version = next.version as number;
+    watcher?.applied({ ...next, version });
+    identity.configVersion = version;
+    reporter?.setIntervalMs(next.config.reporting.intervalSeconds * 1000);
+    metrics.configReloads.inc({ outcome: 'applied' });
+    agentLog.info({ configVersion: version, drained }, 'config applied; restarting ingestion');
+    loaded = next;
+  }
+}

@@ -1,0 +1,169 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalEventHubs } from '@hubcap/local-eventhubs';
+import type { TopicConfigInput } from '@hubcap/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeControlPlane } from './fake-control-plane.ts';
+import { produce, startAgent } from './harness.ts';
+import { decodeNdjson } from './read-back.ts';
+
+let eh: Awaited<ReturnType<typeof startLocalEventHubs>>;
+beforeAll(async () => {
+  eh = await startLocalEventHubs({ hubs: [{ name: 'life', partitionCount: 2 }], port: 0 });
+});
+afterAll(async () => {
+  await eh?.close();
+});
+
+const source = () => ({
+  fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
+  eventHubName: 'life',
+  consumerGroup: '$Default',
+  auth: { kind: 'connectionString' as const, connectionString: eh.connectionString('life') },
+});
+
+const waitUntil = async (check: () => boolean, what: string, ms = 30_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+async function readIds(dir: string): Promise<{ ids: string[]; files: string[] }> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((e) => e.isFile() && !e.parentPath.includes('.hubcap'))
+    .map((e) => join(e.parentPath, e.name));
+  const ids = (await Promise.all(files.map(async (f) => decodeNdjson(f, await readFile(f)))))
+    .flat()
+    .map((l) => (JSON.parse(l) as { id: string }).id);
+  return { ids, files };
+}
+
+describe('agent process: signals during start-up', () => {
+  // The modules may or may not have finished loading when the signal lands (it is sent right after
+  // the first line, which is written before they load): either way the exit is clean and logged.
+  it('exits 0 with a log line on SIGTERM right after its first line, before ingesting', async () => {
+    const agent = startAgent({
+      topic: 'life',
+      source: source(),
+      destination: { kind: 'localFolder', path: join(tmpdir(), 'hubcap-unused') },
+    });
+    await agent.waitForLine((l) => l.msg === 'loading');
+    agent.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    const stop = agent.lines.find((l) => /"msg":"stopping(:| during start-up)/.test(l));
+    expect(JSON.parse(stop!)).toMatchObject({ signal: 'SIGTERM' });
+    expect(agent.lines.some((l) => l.includes('"msg":"ingesting"'))).toBe(false);
+  });
+
+  it('exits 0 with a log line on SIGTERM while the config is being fetched', async () => {
+    const cp = await startFakeControlPlane({
+      token: 't',
+      config: { topic: 'life', source: source(), destination: { kind: 'localFolder', path: '/tmp/x' } },
+    });
+    cp.state.configDelayMs = 60_000;
+    const agent = startAgent(
+      { topic: 'unused', source: source(), destination: { kind: 'localFolder', path: '/tmp/x' } },
+      { HUBCAP_CONFIG: '', HUBCAP_CONTROL_PLANE_URL: cp.url, HUBCAP_AGENT_TOKEN: 't' },
+    );
+    try {
+      await waitUntil(() => cp.state.configRequests > 0, 'the config request');
+      agent.kill('SIGTERM');
+      expect(await agent.exited).toBe(0);
+      const line = agent.lines.find((l) => l.includes('stopping during start-up'));
+      expect(JSON.parse(line!)).toMatchObject({ signal: 'SIGTERM', service: 'hubcap-agent' });
+    } finally {
+      agent.kill();
+      await cp.close();
+    }
+  });
+});
+
+describe('agent process: a new config version from the control plane', () => {
+  it('drains and switches to a valid new version in process, refuses an invalid one, every event once', {
+    timeout: 120_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hubcap-reload-'));
+    const v1: TopicConfigInput = {
+      topic: 'life',
+      source: source(),
+      destination: { kind: 'localFolder', path: dir },
+      pathTemplate: 'v1/{partition}',
+      format: { type: 'ndjson', compression: 'gzip' },
+      // Segments stay open until the switch drains them.
+      batching: { maxAgeSeconds: 600 },
+      reporting: { intervalSeconds: 1 },
+    };
+    const cp = await startFakeControlPlane({ token: 'agent-token', version: 1, config: v1 });
+    const agent = startAgent(
+      { topic: 'unused', source: source(), destination: { kind: 'localFolder', path: dir } },
+      { HUBCAP_CONFIG: '', HUBCAP_CONTROL_PLANE_URL: cp.url, HUBCAP_AGENT_TOKEN: 'agent-token' },
+    );
+    try {
+      await agent.waitForLine((l) => l.msg === 'ingesting', 30_000);
+      await produce(eh.connectionString('life'), 'life', ['0', '1'], 30, { from: 0 });
+      await waitUntil(
+        () => cp.reports.some((r) => r.partitions.reduce((n, p) => n + (p.lastReceived ? 1 : 0), 0) === 2),
+        'both partitions received',
+      );
+      // Every received event sits in an open segment now; the switch must publish and checkpoint them.
+      const v2: TopicConfigInput = {
+        ...v1,
+        pathTemplate: 'v2/{partition}',
+        format: { type: 'ndjson', compression: 'zstd' },
+        batching: { maxAgeSeconds: 1 },
+      };
+      cp.state.config = v2;
+      cp.state.version = 2;
+      const applied = await agent.waitForLine((l) => l.msg === 'config applied; restarting ingestion');
+      expect(applied).toMatchObject({ configVersion: 2, drained: true });
+      await agent.waitForLine(
+        (l) => l.msg === 'ingesting' && agent.lines.some((x) => x.includes('config applied')),
+      );
+      await produce(eh.connectionString('life'), 'life', ['0', '1'], 30, { from: 100 });
+
+      cp.state.config = { ...v2, batching: { maxAgeSeconds: -5 } };
+      cp.state.version = 3;
+      const refused = await agent.waitForLine(
+        (l) => l.msg === 'new config version is invalid; the running config keeps going',
+      );
+      expect(refused).toMatchObject({ configVersion: 3, running: 2 });
+      await waitUntil(
+        () =>
+          cp.reports.some((r) => r.errors.some((e) => e.kind === 'config' && /version 3/.test(e.message))),
+        'the config error in a report',
+      );
+      await produce(eh.connectionString('life'), 'life', ['0', '1'], 30, { from: 200 });
+      await waitUntil(
+        () =>
+          cp.reports.reduce((n, r) => n + r.eventsWritten, 0) > 0 && cp.reports.at(-1)!.eventsWritten >= 180,
+        'all events written',
+      );
+      expect(cp.reports.at(-1)!.configVersion).toBe(2);
+      agent.kill('SIGTERM');
+      expect(await agent.exited).toBe(0);
+
+      const { ids, files } = await readIds(dir);
+      const expected = ['0', '1'].flatMap((p) =>
+        [0, 100, 200].flatMap((from) => Array.from({ length: 30 }, (_, i) => `${p}-${from + i}`)),
+      );
+      expect(ids.sort()).toEqual(expected.sort());
+      const v1Files = files.filter((f) => f.includes(`${dir}/v1/`));
+      const v2Files = files.filter((f) => f.includes(`${dir}/v2/`));
+      expect(v1Files.length).toBeGreaterThan(0);
+      expect(v1Files.every((f) => f.endsWith('.ndjson.gz'))).toBe(true);
+      expect(v2Files.every((f) => f.endsWith('.ndjson.zst'))).toBe(true);
+      const v1Ids = (await readIds(join(dir, 'v1'))).ids;
+      expect(v1Ids.sort()).toEqual(
+        ['0', '1'].flatMap((p) => Array.from({ length: 30 }, (_, i) => `${p}-${i}`)).sort(),
+      );
+    } finally {
+      agent.kill();
+      await cp.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
