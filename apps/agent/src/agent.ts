@@ -375,8 +375,9 @@ class TopicPipeline {
    * live replica is filled while its segment is open (bounded by the segment max age; a replayed
    * segment's events are already in the hub) and removed right after its publish, so the default
    * threshold — 10 × the max age, at least an hour — leaves every live one alone. Were a live one
-   * removed anyway (a writer stalled longer than that), its publish fails (the blocks are gone) and
-   * nothing reaches the lake: the segment is replayed, never published twice or in part.
+   * removed anyway (a writer stalled longer than that), its commit or copy fails and keeps failing
+   * (retried and reported; the blocks are gone): nothing reaches the lake, and after a restart the
+   * segment is replayed from its checkpoint — never published twice or in part.
    */
   #startSweeping(sink: Sink): void {
     const { env, metrics } = this.#s;

@@ -109,7 +109,7 @@ export class LocalFolderSink implements Sink {
   /**
    * Removes temp files a killed agent left in the staging dir. A live file's mtime moves with every
    * write, so "not written since `olderThan`" means abandoned (a writer stalled that long would lose
-   * its temp file: its rename fails and nothing partial reaches the folder).
+   * its temp file: its publish fails and nothing partial reaches the folder).
    */
   async sweepStaging(olderThan: Date): Promise<string[]> {
     const dir = join(this.#root, STAGING_DIR);
