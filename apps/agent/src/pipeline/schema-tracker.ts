@@ -77,8 +77,6 @@ export class SchemaTracker {
   #root: StructType = newStruct();
   #version: SchemaVersion | null = null;
   readonly #o: SchemaTrackerOptions;
-  /** The stored document as last read or written (ETag and fingerprint), to skip needless writes. */
-  #stored: { etag: string; fingerprint: string } | null = null;
   /** Plans run one at a time: each is read → merge → compare-and-swap, and they share #root. */
   #queue: Promise<unknown> = Promise.resolve();
   readonly #closing = new AbortController();
@@ -159,10 +157,8 @@ export class SchemaTracker {
         }
       }
       const print = fingerprint(describeFields(merged));
-      if (read && print === storedPrint) {
-        this.#stored = { etag: read.etag, fingerprint: print };
-        return merged;
-      }
+      // Nothing to add or widen: the stored document already holds the merged schema.
+      if (read && print === storedPrint) return merged;
       const text = serializeState(merged, {
         topic: this.#o.topic ?? '',
         fingerprint: print,
@@ -170,18 +166,10 @@ export class SchemaTracker {
         updatedBy: this.#o.agentId ?? '',
       });
       const etag = await this.#retry('write schema state', (s) => store.write(text, read?.etag ?? null, s));
-      if (etag !== null) {
-        this.#stored = { etag, fingerprint: print };
-        return merged;
-      }
+      if (etag !== null) return merged;
       // Another replica wrote first: read its schema and merge again.
       if (signal.aborted) throw signal.reason;
     }
-  }
-
-  /** The stored document this tracker last saw (tests, diagnostics). */
-  get stored(): { etag: string; fingerprint: string } | null {
-    return this.#stored;
   }
 
   #retry<T>(what: string, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
