@@ -5,8 +5,8 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newStruct, observeRow, type StructType } from '../pipeline/json-schema.ts';
-import { SchemaStateError } from '../pipeline/schema-state.ts';
-import { type FilePlan, SchemaTracker } from '../pipeline/schema-tracker.ts';
+import { parseState, SchemaStateError, serializeState } from '../pipeline/schema-state.ts';
+import { type FilePlan, mergeRoot, SchemaTracker } from '../pipeline/schema-tracker.ts';
 import {
   BlobSchemaStateStore,
   FileSchemaStateStore,
@@ -45,10 +45,12 @@ function rows(...values: Record<string, unknown>[]): StructType {
 
 const types = (plan: FilePlan) => Object.fromEntries(plan.columns.map((c) => [c.name, c.type]));
 
-/** Counts the compare-and-swap conflicts of a real store (the 412 path). */
+/** Counts the reads, writes, compare-and-swap conflicts and failed writes of a real store. */
 class Counting implements SchemaStateStore {
   conflicts = 0;
   writes = 0;
+  reads = 0;
+  failedWrites = 0;
   readonly inner: SchemaStateStore;
   constructor(inner: SchemaStateStore) {
     this.inner = inner;
@@ -57,16 +59,44 @@ class Counting implements SchemaStateStore {
     return this.inner.location;
   }
   read(signal?: AbortSignal) {
+    this.reads++;
     return this.inner.read(signal);
   }
   async write(text: string, etag: string | null, signal?: AbortSignal) {
-    const result = await this.inner.write(text, etag, signal);
+    const result = await this.inner.write(text, etag, signal).catch((error: unknown) => {
+      this.failedWrites++;
+      throw error;
+    });
     if (result === null) this.conflicts++;
     else this.writes++;
     return result;
   }
   keepAside(text: string, signal?: AbortSignal) {
     return this.inner.keepAside(text, signal);
+  }
+}
+
+/**
+ * Another replica, for real: before each of the first `times` writes through this store it adds a
+ * field of its own to the stored document (read, merge, compare-and-swap), so those writes lose.
+ */
+class Rival extends Counting {
+  readonly times: number;
+  rivalWrites = 0;
+  constructor(inner: SchemaStateStore, times: number) {
+    super(inner);
+    this.times = times;
+  }
+  override async write(text: string, etag: string | null, signal?: AbortSignal) {
+    if (this.rivalWrites < this.times) {
+      const current = await this.inner.read();
+      const base = current ? parseState(current.text, 'rival').root : newStruct();
+      const next = mergeRoot(base, rows({ [`rival${this.rivalWrites}`]: true }));
+      const meta = { topic: 't', fingerprint: 'f', updatedAt: new Date(), updatedBy: 'rival' };
+      expect(await this.inner.write(serializeState(next, meta), current?.etag ?? null)).not.toBeNull();
+      this.rivalWrites++;
+    }
+    return super.write(text, etag, signal);
   }
 }
 
@@ -162,6 +192,43 @@ describe.each(backends)('running schema persisted in the %s', (_, storeFor) => {
     fresh.close();
   });
 
+  it('lost compare-and-swaps wait a random moment and re-read; many in a row are reported', async () => {
+    const k = key();
+    const store = new Rival(await storeFor(k), 7);
+    const errors: { message: string; attempt: number }[] = [];
+    let waits = 0;
+    let succeeded = 0;
+    const tracker = new SchemaTracker({
+      store,
+      topic: k.topic,
+      conflictBackoff: {
+        baseMs: 1,
+        maxMs: 5,
+        random: () => {
+          waits++;
+          return 0.5;
+        },
+      },
+      onStoreError: (error, attempt) => errors.push({ message: (error as Error).message, attempt }),
+      onStoreSuccess: () => succeeded++,
+    });
+    const plan = await tracker.plan(rows({ id: 1 }));
+    // Seven writes lost to the rival, each followed by one wait and one fresh read; the eighth won.
+    expect(store.conflicts).toBe(7);
+    expect(waits).toBe(7);
+    expect(store.reads).toBe(8);
+    expect(store.writes).toBe(1);
+    // Reported from the fifth conflict in a row on.
+    expect(errors.map((e) => e.attempt)).toEqual([0, 1, 2]);
+    expect(errors[0]!.message).toMatch(/another writer changed .* first, 5 times in a row/);
+    expect(succeeded).toBe(1);
+    // Nothing the rival added was lost.
+    expect(Object.keys(types(plan)).sort()).toEqual(
+      ['id', ...[0, 1, 2, 3, 4, 5, 6].map((i) => `rival${i}`)].sort(),
+    );
+    tracker.close();
+  });
+
   it('an unreadable stored state is kept aside with a clear error and replaced; ingestion goes on', async () => {
     const k = key();
     const store = await storeFor(k);
@@ -208,6 +275,47 @@ describe('schema state storage', () => {
       fingerprint: tracker.current?.fingerprint,
       fields: [{ name: 'id', type: { kind: 'bigint' } }],
     });
+    tracker.close();
+  });
+
+  it('a lease held on the schema blob is a store error: reported and retried with backoff, not re-read at once; the plan completes once released', async () => {
+    const container = await azurite.container('hubcap-checkpoints');
+    const k = key();
+    const store = new Counting(new BlobSchemaStateStore(container, k));
+    const first = new SchemaTracker({ store, topic: k.topic });
+    await first.plan(rows({ id: 1 }));
+    first.close();
+    const lease = container.getBlockBlobClient(schemaStatePath(k)).getBlobLeaseClient();
+    await lease.acquireLease(-1);
+
+    const errors: { message: string; attempt: number }[] = [];
+    let succeeded = 0;
+    const tracker = new SchemaTracker({
+      store,
+      topic: k.topic,
+      backoff: { baseMs: 20, maxMs: 50 },
+      onStoreError: (error, attempt) => errors.push({ message: (error as Error).message, attempt }),
+      onStoreSuccess: () => succeeded++,
+    });
+    const reads = store.reads;
+    const plan = tracker.plan(rows({ id: 2, note: 'x' }));
+    // Bounded by reads too, so a re-read loop fails the assertions below instead of hanging.
+    while (errors.length < 4 && store.reads - reads < 50) await new Promise((r) => setTimeout(r, 10));
+    // One read, then only the refused write, each attempt reported before the next (the retry path).
+    expect(store.reads - reads).toBe(1);
+    expect(store.conflicts).toBe(0);
+    expect(store.failedWrites).toBe(errors.length);
+    expect(errors.map((e) => e.attempt)).toEqual(errors.map((_, i) => i));
+    for (const e of errors) expect(e.message).toMatch(/^write schema state: 412 LeaseIdMissing/);
+    expect(succeeded).toBe(0);
+
+    await lease.releaseLease();
+    expect(types(await plan)).toEqual({ id: 'BIGINT', note: 'VARCHAR' });
+    expect(succeeded).toBe(1);
+    const stored = JSON.parse(
+      (await container.getBlockBlobClient(schemaStatePath(k)).downloadToBuffer()).toString(),
+    );
+    expect(stored.fields.map((f: { name: string }) => f.name)).toEqual(['id', 'note']);
     tracker.close();
   });
 

@@ -14,7 +14,9 @@ export interface SchemaStateStore {
   read(signal?: AbortSignal): Promise<{ text: string; etag: string } | null>;
   /**
    * Writes `text` if the stored document still has `etag` (null: if there is none yet). Returns the new
-   * ETag, or null when another writer got there first (the caller re-reads and merges).
+   * ETag, or null when another writer got there first (the caller re-reads and merges). Any other
+   * failure throws, including refusals with the same status as a lost race (a lease held on the blob
+   * also answers 412): those are retried with backoff and reported, not re-read at once.
    */
   write(text: string, etag: string | null, signal?: AbortSignal): Promise<string | null>;
   /** Keeps a copy of an unreadable document before it is replaced, for an operator to inspect. */
@@ -41,6 +43,20 @@ export function schemaStatePath(key: SchemaStateKey): string {
 }
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+
+/**
+ * The error codes of a lost compare-and-swap: `If-Match` no longer matching (412 ConditionNotMet) or
+ * `If-None-Match: *` meeting a blob another writer created (409 BlobAlreadyExists). The same statuses
+ * also mean other things (412 LeaseIdMissing while a lease is held, 409 for a blob being copied, …),
+ * which re-reading cannot resolve.
+ */
+const CONFLICT_CODES = new Set(['ConditionNotMet', 'BlobAlreadyExists']);
+
+export function isWriteConflict(error: unknown): boolean {
+  const e = error as { statusCode?: number; code?: string; details?: { errorCode?: string } };
+  const code = e.details?.errorCode ?? e.code;
+  return (e.statusCode === 412 || e.statusCode === 409) && code !== undefined && CONFLICT_CODES.has(code);
+}
 
 /** In the checkpoint container (the container BlobCheckpointStore uses); ETags are the blob's own. */
 export class BlobSchemaStateStore implements SchemaStateStore {
@@ -78,8 +94,7 @@ export class BlobSchemaStateStore implements SchemaStateStore {
         });
       return response.etag!;
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 412 || status === 409) return null;
+      if (isWriteConflict(error)) return null;
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SchemaStateStore } from '../checkpoint/schema-store.ts';
-import type { BackoffOptions } from '../runtime/backoff.ts';
+import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '../runtime/backoff.ts';
 import { retryStorage } from '../sink/retry.ts';
 import {
   clone,
@@ -53,12 +53,21 @@ export interface SchemaTrackerOptions {
   /** Written into the stored state (topic name, this replica's id). */
   topic?: string;
   agentId?: string;
-  /** Called for every failed store operation (retried with backoff until it succeeds or close()). */
+  /**
+   * Called for every failed store operation (retried with backoff until it succeeds or close()), and
+   * for every lost compare-and-swap from the `conflictsBeforeReport`-th in a row on (`attempt` counts
+   * from 0 there too).
+   */
   onStoreError?: (error: unknown, attempt: number) => void;
+  /** Called once a plan's read-merge-write has completed (clears what onStoreError reported). */
   onStoreSuccess?: () => void;
   /** An unreadable stored state: it is kept aside and replaced (see README). */
   onUnreadableState?: (error: SchemaStateError, keptAs: string) => void;
   backoff?: BackoffOptions;
+  /** The random wait after a lost compare-and-swap, growing with the conflicts in a row. */
+  conflictBackoff?: BackoffOptions;
+  /** Lost compare-and-swaps in a row before each further one is reported through onStoreError. */
+  conflictsBeforeReport?: number;
 }
 
 /**
@@ -137,7 +146,7 @@ export class SchemaTracker {
   /** Read, merge, compare-and-swap until the stored schema holds `wanted`; returns the merged schema. */
   async #sync(store: SchemaStateStore, wanted: StructType, now: Date): Promise<StructType> {
     const signal = this.#closing.signal;
-    for (;;) {
+    for (let conflicts = 0; ; conflicts++) {
       const read = await this.#retry('read schema state', (s) => store.read(s));
       let merged = wanted;
       let storedPrint: string | null = null;
@@ -158,7 +167,10 @@ export class SchemaTracker {
       }
       const print = fingerprint(describeFields(merged));
       // Nothing to add or widen: the stored document already holds the merged schema.
-      if (read && print === storedPrint) return merged;
+      if (read && print === storedPrint) {
+        this.#o.onStoreSuccess?.();
+        return merged;
+      }
       const text = serializeState(merged, {
         topic: this.#o.topic ?? '',
         fingerprint: print,
@@ -166,9 +178,24 @@ export class SchemaTracker {
         updatedBy: this.#o.agentId ?? '',
       });
       const etag = await this.#retry('write schema state', (s) => store.write(text, read?.etag ?? null, s));
-      if (etag !== null) return merged;
-      // Another replica wrote first: read its schema and merge again.
-      if (signal.aborted) throw signal.reason;
+      if (etag !== null) {
+        this.#o.onStoreSuccess?.();
+        return merged;
+      }
+      // Another replica wrote first: read its schema and merge again, after a short random wait so
+      // that replicas widening at once do not keep colliding. Many conflicts in a row are reported.
+      const lost = conflicts + 1;
+      const reportAfter = this.#o.conflictsBeforeReport ?? 5;
+      if (lost >= reportAfter) {
+        this.#o.onStoreError?.(
+          new Error(
+            `write schema state: another writer changed ${store.location} first, ${lost} times in a row`,
+          ),
+          lost - reportAfter,
+        );
+      }
+      const wait = backoffDelay(conflicts, this.#o.conflictBackoff ?? { baseMs: 20, maxMs: 1000 });
+      if (!(await sleepUnlessAborted(wait, signal))) throw signal.reason;
     }
   }
 
@@ -178,7 +205,6 @@ export class SchemaTracker {
       signal,
       backoff: this.#o.backoff ?? { baseMs: 200, maxMs: 15_000 },
       onError: (info, attempt) => this.#o.onStoreError?.(new Error(`${what}: ${info.message}`), attempt),
-      onSuccess: () => this.#o.onStoreSuccess?.(),
     });
   }
 }
