@@ -5,7 +5,12 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newStruct, observeRow, type StructType } from '../pipeline/json-schema.ts';
-import { parseState, SchemaStateError, serializeState } from '../pipeline/schema-state.ts';
+import {
+  parseState,
+  SchemaStateError,
+  SchemaStateVersionError,
+  serializeState,
+} from '../pipeline/schema-state.ts';
 import { type FilePlan, mergeRoot, SchemaTracker } from '../pipeline/schema-tracker.ts';
 import {
   BlobSchemaStateStore,
@@ -226,6 +231,47 @@ describe.each(backends)('running schema persisted in the %s', (_, storeFor) => {
     expect(Object.keys(types(plan)).sort()).toEqual(
       ['id', ...[0, 1, 2, 3, 4, 5, 6].map((i) => `rival${i}`)].sort(),
     );
+    tracker.close();
+  });
+
+  it('a document from a newer agent (higher formatVersion) is waited on, reported, never overwritten', async () => {
+    const k = key();
+    const store = new Counting(await storeFor(k));
+    const newer = `${JSON.stringify({ formatVersion: 2, topic: k.topic, columns: [{ name: 'future' }] })}\n`;
+    expect(await store.write(newer, null)).not.toBeNull();
+    const writesBefore = store.writes;
+    const errors: { error: unknown; attempt: number }[] = [];
+    let succeeded = 0;
+    const tracker = new SchemaTracker({
+      store,
+      topic: k.topic,
+      backoff: { baseMs: 1, maxMs: 5 },
+      onStoreError: (error, attempt) => errors.push({ error, attempt }),
+      onStoreSuccess: () => succeeded++,
+      onUnreadableState: () => expect.unreachable(),
+    });
+    const plan = tracker.plan(rows({ id: 1 }));
+    while (errors.length < 3) await new Promise((r) => setTimeout(r, 10));
+    // Reported on every read (readiness turns false from the third), nothing written or kept aside.
+    expect(errors.slice(0, 3).map((e) => e.attempt)).toEqual([0, 1, 2]);
+    expect(errors[0]!.error).toBeInstanceOf(SchemaStateVersionError);
+    expect((errors[0]!.error as Error).message).toMatch(/formatVersion 2, written by a newer agent/);
+    expect(store.writes).toBe(writesBefore);
+    expect(store.conflicts).toBe(0);
+    expect((await store.read())?.text).toBe(newer);
+    expect(succeeded).toBe(0);
+
+    // The newer agent is rolled back (or an operator acts): a version-1 document takes its place.
+    const current = await store.read();
+    const v1 = serializeState(rows({ kept: 'x' }), {
+      topic: k.topic,
+      fingerprint: 'f',
+      updatedAt: new Date(),
+      updatedBy: 'operator',
+    });
+    expect(await store.write(v1, current!.etag)).not.toBeNull();
+    expect(types(await plan)).toEqual({ kept: 'VARCHAR', id: 'BIGINT' });
+    expect(succeeded).toBe(1);
     tracker.close();
   });
 

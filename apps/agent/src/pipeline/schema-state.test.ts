@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BIGINT, describeFields, merge, newStruct, observeRow, type StructType } from './json-schema.ts';
-import { parseState, SchemaStateError, serializeState } from './schema-state.ts';
+import { parseState, SchemaStateError, SchemaStateVersionError, serializeState } from './schema-state.ts';
 
 const meta = { topic: 't', fingerprint: 'f', updatedAt: new Date(0), updatedBy: 'a' };
 
@@ -29,6 +29,19 @@ describe('stored schema state', () => {
     expect(describeFields(widened).find((f) => f.path === 'z')?.type).toBe('DOUBLE');
   });
 
+  it('tells a document from a newer agent (higher formatVersion) apart from a damaged one', () => {
+    const good = JSON.parse(serializeState(newStruct(), meta));
+    // Whatever else a newer version changed, the version number is what decides.
+    const newer = JSON.stringify({ formatVersion: 2, columns: { id: 'bigint' } });
+    expect(() => parseState(newer, 'schema/t.json')).toThrow(SchemaStateVersionError);
+    expect(() => parseState(newer, 'schema/t.json')).toThrow(
+      /^schema\/t.json has formatVersion 2, written by a newer agent/,
+    );
+    expect(() => parseState(JSON.stringify({ ...good, formatVersion: 3 }), 'x')).not.toThrow(
+      SchemaStateError,
+    );
+  });
+
   it('rejects a damaged document with every problem in plain words', () => {
     const bad = (text: string) => {
       try {
@@ -41,7 +54,8 @@ describe('stored schema state', () => {
     };
     expect(bad('{"formatVersion":1,')).toMatch(/^schema\/t.json is not JSON/);
     const good = JSON.parse(serializeState(newStruct(), meta));
-    expect(bad(JSON.stringify({ ...good, formatVersion: 2 }))).toMatch(/formatVersion must be 1/);
+    expect(bad(JSON.stringify({ ...good, formatVersion: 0 }))).toMatch(/formatVersion must be 1/);
+    expect(bad(JSON.stringify({ ...good, formatVersion: '2' }))).toMatch(/formatVersion must be 1/);
     expect(bad(JSON.stringify({ ...good, fields: [{ name: 'a', type: { kind: 'int' } }] }))).toMatch(
       /fields\.0\.type/,
     );

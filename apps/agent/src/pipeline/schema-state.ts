@@ -59,7 +59,7 @@ export const SCHEMA_STATE_VERSION = 1;
 
 export const SchemaState = z.object({
   formatVersion: z.literal(SCHEMA_STATE_VERSION, {
-    error: `formatVersion must be ${SCHEMA_STATE_VERSION} (written by a newer agent?)`,
+    error: `formatVersion must be ${SCHEMA_STATE_VERSION}`,
   }),
   topic: z.string(),
   /** sha256 of the sorted field list, as in schema versions. */
@@ -77,10 +77,27 @@ export const SchemaState = z.object({
 });
 export type SchemaState = z.output<typeof SchemaState>;
 
+/** A document that is damaged: not JSON, or not valid by the schema of the version it claims. */
 export class SchemaStateError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'SchemaStateError';
+  }
+}
+
+/**
+ * A document written by a newer agent (a higher `formatVersion`): not damaged, only unknown to this
+ * one. It must not be replaced — during a rolling upgrade or downgrade both versions would keep
+ * overwriting each other — so the caller waits for it to become readable (or for an operator).
+ */
+export class SchemaStateVersionError extends Error {
+  readonly formatVersion: number;
+  constructor(where: string, formatVersion: number) {
+    super(
+      `${where} has formatVersion ${formatVersion}, written by a newer agent; this one reads up to ${SCHEMA_STATE_VERSION} and waits (upgrade it, or delete the document to start the schema afresh)`,
+    );
+    this.name = 'SchemaStateVersionError';
+    this.formatVersion = formatVersion;
   }
 }
 
@@ -140,13 +157,20 @@ export function serializeState(
   return `${JSON.stringify(state, null, 1)}\n`;
 }
 
-/** Parses and validates a stored state; a `SchemaStateError` names every problem in plain words. */
+/**
+ * Parses and validates a stored state; a `SchemaStateError` names every problem in plain words, a
+ * `SchemaStateVersionError` says the document is from a newer agent.
+ */
 export function parseState(text: string, where: string): { root: StructType; state: SchemaState } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new SchemaStateError(`${where} is not JSON: ${(error as Error).message}`);
+  }
+  const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
+  if (typeof version === 'number' && Number.isInteger(version) && version > SCHEMA_STATE_VERSION) {
+    throw new SchemaStateVersionError(where, version);
   }
   const parsed = SchemaState.safeParse(json);
   if (!parsed.success) {

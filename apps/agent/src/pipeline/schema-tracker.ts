@@ -11,7 +11,7 @@ import {
   newStruct,
   type StructType,
 } from './json-schema.ts';
-import { parseState, SchemaStateError, serializeState } from './schema-state.ts';
+import { parseState, SchemaStateError, SchemaStateVersionError, serializeState } from './schema-state.ts';
 
 export interface SchemaVersion {
   /** Agent-local counter (1, 2, …); the control plane numbers versions per topic by fingerprint. */
@@ -54,14 +54,15 @@ export interface SchemaTrackerOptions {
   topic?: string;
   agentId?: string;
   /**
-   * Called for every failed store operation (retried with backoff until it succeeds or close()), and
-   * for every lost compare-and-swap from the `conflictsBeforeReport`-th in a row on (`attempt` counts
-   * from 0 there too).
+   * Called for every failed store operation (retried with backoff until it succeeds or close()), for
+   * every read of a document from a newer agent (a `SchemaStateVersionError`; waited on the same way),
+   * and for every lost compare-and-swap from the `conflictsBeforeReport`-th in a row on (`attempt`
+   * counts from 0 there too).
    */
   onStoreError?: (error: unknown, attempt: number) => void;
   /** Called once a plan's read-merge-write has completed (clears what onStoreError reported). */
   onStoreSuccess?: () => void;
-  /** An unreadable stored state: it is kept aside and replaced (see README). */
+  /** A damaged stored state (not JSON, or invalid for its version): kept aside and replaced (README). */
   onUnreadableState?: (error: SchemaStateError, keptAs: string) => void;
   backoff?: BackoffOptions;
   /** The random wait after a lost compare-and-swap, growing with the conflicts in a row. */
@@ -146,7 +147,9 @@ export class SchemaTracker {
   /** Read, merge, compare-and-swap until the stored schema holds `wanted`; returns the merged schema. */
   async #sync(store: SchemaStateStore, wanted: StructType, now: Date): Promise<StructType> {
     const signal = this.#closing.signal;
-    for (let conflicts = 0; ; conflicts++) {
+    let conflicts = 0;
+    let newerWaits = 0;
+    for (;;) {
       const read = await this.#retry('read schema state', (s) => store.read(s));
       let merged = wanted;
       let storedPrint: string | null = null;
@@ -156,9 +159,22 @@ export class SchemaTracker {
           merged = mergeRoot(root, wanted);
           storedPrint = fingerprint(describeFields(root));
         } catch (error) {
+          if (error instanceof SchemaStateVersionError) {
+            // A newer agent's document: never overwritten (old and new agents would keep replacing
+            // each other during a rolling upgrade). The file waits, like for a storage outage.
+            this.#o.onStoreError?.(error, newerWaits);
+            const delay = backoffDelay(newerWaits++, this.#o.backoff ?? { baseMs: 200, maxMs: 15_000 });
+            if (!(await sleepUnlessAborted(Math.max(delay, 100), signal))) throw signal.reason;
+            continue;
+          }
           if (!(error instanceof SchemaStateError)) throw error;
-          // Replacing it is better than stalling ingestion until the hub's retention drops events:
-          // the worst outcome is one column narrower than before (DuckDB still reads it).
+          // A damaged document is replaced rather than stalling ingestion until the hub's retention
+          // drops events. The replacement is this replica's in-memory schema: what it has planned or
+          // read since it started — after a restart, only the fields of the file being planned. Stored
+          // fields outside it are gone from the running schema: later files lack those columns until
+          // their events come back (or another replica merges them in again), and a widened field may
+          // come back narrower (DOUBLE stored, BIGINT again), a type change between files that DuckDB's
+          // union_by_name reads but Spark's mergeSchema rejects.
           const keptAs = await this.#retry('keep unreadable schema state', (s) =>
             store.keepAside(read.text, s),
           );
@@ -184,7 +200,7 @@ export class SchemaTracker {
       }
       // Another replica wrote first: read its schema and merge again, after a short random wait so
       // that replicas widening at once do not keep colliding. Many conflicts in a row are reported.
-      const lost = conflicts + 1;
+      const lost = ++conflicts;
       const reportAfter = this.#o.conflictsBeforeReport ?? 5;
       if (lost >= reportAfter) {
         this.#o.onStoreError?.(
@@ -194,7 +210,7 @@ export class SchemaTracker {
           lost - reportAfter,
         );
       }
-      const wait = backoffDelay(conflicts, this.#o.conflictBackoff ?? { baseMs: 20, maxMs: 1000 });
+      const wait = backoffDelay(lost - 1, this.#o.conflictBackoff ?? { baseMs: 20, maxMs: 1000 });
       if (!(await sleepUnlessAborted(wait, signal))) throw signal.reason;
     }
   }
