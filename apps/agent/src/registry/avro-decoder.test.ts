@@ -5,6 +5,7 @@
  * serialize (and register) with them, the agent decodes with them; DuckDB reads the Parquet back.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -263,6 +264,53 @@ describe('Avro via Azure Schema Registry (real SDK client and serializer, regist
       decode.close();
     });
   }
+
+  it('a registry connection that never answers times out and is retried as an outage, none is dead-lettered', async () => {
+    // A TCP relay in front of the registry double: while `hang` is set it accepts connections and
+    // never answers (not even the TLS handshake), like a dead peer behind a load balancer.
+    let hang = true;
+    const held = new Set<Socket>();
+    const relay = createServer((socket) => {
+      held.add(socket);
+      socket.on('close', () => held.delete(socket));
+      socket.on('error', () => {});
+      if (hang) return;
+      const upstream = connect(Number(registry.host.split(':')[1]), '127.0.0.1');
+      upstream.on('error', () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const errors: string[] = [];
+    const decode = new RegistryAvroDecoder({
+      client: schemaRegistryClient({
+        fullyQualifiedNamespace: `127.0.0.1:${(relay.address() as AddressInfo).port}`,
+        credential: staticCredential,
+        clientOptions: { tlsOptions: { ca: registry.ca }, retryOptions: { maxRetries: 0 } },
+      }),
+      timeoutMs: 200,
+      backoff: { baseMs: 20, maxMs: 100 },
+      onRegistryError: (error) => errors.push(error.message),
+    });
+    try {
+      const schema = JSON.stringify({ type: 'record', name: 'Hang', fields: [{ name: 'n', type: 'int' }] });
+      const events = await Promise.all([1, 2].map((n) => avroEvent(n, { n }, schema)));
+      const encoding = encode(decode, events);
+      while (errors.length < 2) await new Promise((r) => setTimeout(r, 20));
+      expect(errors.slice(0, 2)).toEqual([
+        'schema registry: no answer within 200 ms',
+        'schema registry: no answer within 200 ms',
+      ]);
+      hang = false;
+      const { path, result, deadLetters } = await encoding;
+      expect(deadLetters).toEqual([]);
+      expect(result.rows).toBe(2);
+      expect(await readParquet([path], { select: 'n' })).toEqual([{ n: '1' }, { n: '2' }]);
+    } finally {
+      decode.close();
+      for (const socket of held) socket.destroy();
+      await new Promise((r) => relay.close(r));
+    }
+  });
 
   it('stopping while the registry is down fails the file (replayed later) instead of dead-lettering', async () => {
     const decode = decoder();

@@ -48,6 +48,12 @@ export interface RegistryDecoderOptions {
   onRegistryError?: (error: Error, attempt: number) => void;
   /** A registry call succeeded (clears the readiness problem). */
   onRegistryOk?: () => void;
+  /**
+   * How long one registry call may take (default 30 s). A call that has not answered by then is
+   * abandoned and counts as an outage (retried, reported), so a hung connection cannot stall a
+   * partition silently.
+   */
+  timeoutMs?: number;
 }
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
@@ -59,8 +65,8 @@ const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCo
  *
  * An event whose content type is not `avro/binary+<id>`, whose schema id the registry does not know
  * (404), or whose bytes do not decode with its schema is a dead letter (`undecodable-avro`). A registry
- * that cannot be reached, throttles, fails or refuses the credential is an outage, not a property of the
- * event: the call is retried with backoff until it succeeds (the partition waits, readiness turns
+ * that cannot be reached, does not answer in time, throttles, fails or refuses the credential is an
+ * outage, not a property of the event: the call is retried with backoff until it succeeds (the partition waits, readiness turns
  * false, the error is reported), so no event is dead-lettered or dropped because of it.
  */
 export class RegistryAvroDecoder implements BodyDecoder {
@@ -140,8 +146,12 @@ export class RegistryAvroDecoder implements BodyDecoder {
     const signal = this.#closing.signal;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new RegistryClosedError();
+      const timeoutMs = this.#o.timeoutMs ?? 30_000;
+      const timeout = AbortSignal.timeout(timeoutMs);
       try {
-        const schema = await this.#o.client.getSchema(id, { abortSignal: signal });
+        const schema = await this.#o.client.getSchema(id, {
+          abortSignal: AbortSignal.any([signal, timeout]),
+        });
         this.#o.onRegistryOk?.();
         if (!schema) throw new SchemaNotFoundError(id, 'no schema returned');
         const entry: CachedSchema = { schema, row: undefined };
@@ -159,12 +169,10 @@ export class RegistryAvroDecoder implements BodyDecoder {
           this.#o.onRegistryOk?.();
           throw new SchemaNotFoundError(id, `${status} ${(error as Error).message.split('\n')[0]}`);
         }
-        this.#o.onRegistryError?.(
-          new Error(
-            `schema registry: ${status ? `${status} ` : ''}${(error as Error).message.split('\n')[0]}`,
-          ),
-          attempt,
-        );
+        const detail = timeout.aborted
+          ? `no answer within ${timeoutMs} ms`
+          : `${status ? `${status} ` : ''}${(error as Error).message.split('\n')[0]}`;
+        this.#o.onRegistryError?.(new Error(`schema registry: ${detail}`), attempt);
         const delay = Math.max(250, backoffDelay(attempt, this.#o.backoff ?? { baseMs: 500, maxMs: 30_000 }));
         if (!(await sleepUnlessAborted(delay, signal))) throw new RegistryClosedError();
       }
