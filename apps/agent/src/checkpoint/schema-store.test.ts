@@ -1,6 +1,6 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   type SchemaStateKey,
   type SchemaStateStore,
   schemaStatePath,
+  takeOverStaleLock,
 } from './schema-store.ts';
 
 let azurite: Azurite;
@@ -380,6 +381,37 @@ describe('schema state storage', () => {
       JSON.parse(await readFile(join(dir, ...schemaStatePath(k).split('/')), 'utf8')).fields,
     ).toHaveLength(2);
     tracker.close();
+  });
+
+  it('a stale lock is taken over by one waiter only; a fresh lock taken meanwhile is left alone', async () => {
+    const k = key();
+    const path = join(dir, ...schemaStatePath(k).split('/'));
+    const lock = `${path}.lock`;
+    await mkdir(dirname(path), { recursive: true });
+    const old = new Date(Date.now() - 120_000);
+    // Two waiters found the same lock stale; the first took it over and holds a fresh lock now.
+    await writeFile(lock, '');
+    await utimes(lock, old, old);
+    const seen = await stat(lock);
+    expect(await takeOverStaleLock(lock, seen)).toBe(true);
+    await writeFile(lock, '');
+    const fresh = await stat(lock);
+    // The second waiter acts on what it saw: the fresh lock survives, untouched.
+    expect(await takeOverStaleLock(lock, seen)).toBe(false);
+    expect((await stat(lock)).ino).toBe(fresh.ino);
+    await rm(lock);
+
+    // End to end: several agents meet a stale lock at once; every field still reaches the document.
+    await writeFile(lock, '');
+    await utimes(lock, old, old);
+    const trackers = [0, 1, 2, 3].map(
+      (i) => new SchemaTracker({ store: new FileSchemaStateStore(dir, k), agentId: `r${i}` }),
+    );
+    await Promise.all(trackers.map((t, i) => t.plan(rows({ [`f${i}`]: i }))));
+    const fresher = new SchemaTracker({ store: new FileSchemaStateStore(dir, k) });
+    expect(Object.keys(types(await fresher.plan(newStruct()))).sort()).toEqual(['f0', 'f1', 'f2', 'f3']);
+    expect((await readdir(dirname(path))).filter((n) => n.includes('.lock'))).toEqual([]);
+    for (const t of [...trackers, fresher]) t.close();
   });
 
   it('a failing store is retried (the file waits), reported, and the plan succeeds once it recovers', async () => {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerClient } from '@azure/storage-blob';
@@ -173,14 +174,36 @@ export class FileSchemaStateStore implements SchemaStateStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       // A lock left by a killed agent: nothing holds one for more than a few milliseconds.
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > LOCK_STALE_MS) await rm(lock, { force: true });
+      const seen = await stat(lock).catch(() => null);
+      if (seen && Date.now() - seen.mtimeMs > LOCK_STALE_MS) await takeOverStaleLock(lock, seen);
       else await sleep(10 + Math.random() * 20);
     }
   }
+}
+
+/**
+ * Removes the stale lock `seen` at `lock` unless another waiter got there first. Two waiters can both
+ * find the same lock stale; removing it by name could remove the fresh lock the quicker one has
+ * meanwhile taken. So the lock is renamed to a unique name (atomic: one waiter gets it) and removed
+ * only if it is the very file found stale (same inode and mtime); a fresh lock caught that way is put
+ * back (a hard link, which fails if yet another lock has appeared). Returns whether it removed `seen`.
+ */
+export async function takeOverStaleLock(lock: string, seen: Stats): Promise<boolean> {
+  const aside = `${lock}.${randomUUID()}.stale`;
+  try {
+    await rename(lock, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  const moved = await stat(aside);
+  if (moved.ino === seen.ino && moved.mtimeMs === seen.mtimeMs) {
+    await rm(aside, { force: true });
+    return true;
+  }
+  await link(aside, lock).catch(() => {});
+  await rm(aside, { force: true });
+  return false;
 }
 
 function hash(text: string): string {
