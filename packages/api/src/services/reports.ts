@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from '@hubcap/db';
+import { Prisma, type PrismaClient } from '@hubcap/db';
 import type { AgentReport, EventPosition } from '@hubcap/shared';
 import type { AgentPrincipal } from '../context.ts';
 import { AppError } from '../errors.ts';
@@ -69,6 +69,36 @@ async function storeReport(
   const errors = JSON.stringify(report.errors);
   const files = JSON.stringify(report.recentFiles ?? []);
   const deadLettered = JSON.stringify(report.deadLettered > 0 ? deadLettersByReason(report) : {});
+  // Most reports carry no dead letters: their statement skips the per-reason arithmetic (a run
+  // without dead letters so far keeps an empty map, a new run starts with one).
+  const dead = report.deadLettered > 0;
+  const deadLetterSet = dead
+    ? Prisma.sql`"deadLetteredByReason" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."deadLetteredByReason"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN r."deadLetteredByReason" || coalesce((
+            SELECT jsonb_object_agg(key, value::bigint) FROM jsonb_each_text(EXCLUDED."deadLetteredByReason")
+            WHERE value::bigint > coalesce((r."deadLetteredByReason"->>key)::bigint, 0)), '{}')
+          ELSE r."deadLetteredByReason" END,
+        "deadLetteredDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."deadLetteredByReason"
+          WHEN EXCLUDED."startedAt" = r."startedAt" THEN coalesce((
+            SELECT jsonb_object_agg(key, value::bigint - coalesce((r."deadLetteredByReason"->>key)::bigint, 0))
+            FROM jsonb_each_text(EXCLUDED."deadLetteredByReason")
+            WHERE value::bigint > coalesce((r."deadLetteredByReason"->>key)::bigint, 0)), '{}')
+          ELSE '{}' END`
+    : Prisma.sql`"deadLetteredByReason" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN '{}'::jsonb
+          ELSE r."deadLetteredByReason" END,
+        "deadLetteredDelta" = '{}'::jsonb`;
+  const deadLetterCtes = dead
+    ? Prisma.sql`dead AS (
+      SELECT d.key AS reason, d.value::bigint AS n FROM replica, jsonb_each_text(replica."deadLetteredDelta") d
+    ),
+    dead_counts AS (
+      INSERT INTO "TopicDeadLetter" ("topicId", reason, count, "lastAt", "updatedAt")
+      SELECT ${topicId}, reason, n, ${now}::timestamp, ${now}::timestamp FROM dead
+      ON CONFLICT ("topicId", reason) DO UPDATE SET count = "TopicDeadLetter".count + EXCLUDED.count,
+        "lastAt" = EXCLUDED."lastAt", "updatedAt" = EXCLUDED."updatedAt"
+    ),`
+    : Prisma.empty;
+  const deadLetterCount = dead ? Prisma.sql`(SELECT coalesce(sum(n), 0) FROM dead)::int` : Prisma.sql`0`;
 
   const rows = await db.$queryRaw<{ configVersion: number }[]>`
     WITH input AS (
@@ -129,11 +159,6 @@ async function storeReport(
         "filesWritten" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."filesWritten"
           WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(r."filesWritten", EXCLUDED."filesWritten")
           ELSE r."filesWritten" END,
-        "deadLetteredByReason" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."deadLetteredByReason"
-          WHEN EXCLUDED."startedAt" = r."startedAt" THEN r."deadLetteredByReason" || coalesce((
-            SELECT jsonb_object_agg(key, value::bigint) FROM jsonb_each_text(EXCLUDED."deadLetteredByReason")
-            WHERE value::bigint > coalesce((r."deadLetteredByReason"->>key)::bigint, 0)), '{}')
-          ELSE r."deadLetteredByReason" END,
         "eventsDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."eventsWritten"
           WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(EXCLUDED."eventsWritten" - r."eventsWritten", 0)
           ELSE 0 END,
@@ -143,24 +168,11 @@ async function storeReport(
         "filesDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."filesWritten"
           WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(EXCLUDED."filesWritten" - r."filesWritten", 0)
           ELSE 0 END,
-        "deadLetteredDelta" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."deadLetteredByReason"
-          WHEN EXCLUDED."startedAt" = r."startedAt" THEN coalesce((
-            SELECT jsonb_object_agg(key, value::bigint - coalesce((r."deadLetteredByReason"->>key)::bigint, 0))
-            FROM jsonb_each_text(EXCLUDED."deadLetteredByReason")
-            WHERE value::bigint > coalesce((r."deadLetteredByReason"->>key)::bigint, 0)), '{}')
-          ELSE '{}' END,
+        ${deadLetterSet},
         "lastSeenAt" = EXCLUDED."lastSeenAt", "updatedAt" = EXCLUDED."updatedAt"
       RETURNING "eventsDelta", "bytesDelta", "filesDelta", "deadLetteredDelta"
     ),
-    dead AS (
-      SELECT d.key AS reason, d.value::bigint AS n FROM replica, jsonb_each_text(replica."deadLetteredDelta") d
-    ),
-    dead_counts AS (
-      INSERT INTO "TopicDeadLetter" ("topicId", reason, count, "lastAt", "updatedAt")
-      SELECT ${topicId}, reason, n, ${now}::timestamp, ${now}::timestamp FROM dead
-      ON CONFLICT ("topicId", reason) DO UPDATE SET count = "TopicDeadLetter".count + EXCLUDED.count,
-        "lastAt" = EXCLUDED."lastAt", "updatedAt" = EXCLUDED."updatedAt"
-    ),
+    ${deadLetterCtes}
     agent AS (
       UPDATE "AgentInstance" SET "lastSeenAt" = ${now}::timestamp, "agentVersion" = ${report.agentVersion},
         "updatedAt" = ${now}::timestamp
@@ -173,7 +185,7 @@ async function storeReport(
       SELECT ${topicId}, ${agentId}, ${report.agentId}, ${report.sentAt}::timestamp, ${report.eventsPerSecond}::float8,
         ${report.bytesPerSecond}::float8, ${String(lagEvents)}::bigint, ${lagSeconds}::float8,
         ${report.filesWritten}::int, replica."filesDelta"::int, replica."eventsDelta", replica."bytesDelta",
-        ${report.errors.length}::int, (SELECT coalesce(sum(n), 0) FROM dead)::int
+        ${report.errors.length}::int, ${deadLetterCount}
       FROM replica
     ),
     errors AS (
