@@ -13,6 +13,7 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { SchemaRegistryClient } from '@azure/schema-registry';
 import { AvroSerializer } from '@azure/schema-registry-avro';
+import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetColumns, readParquet } from '../../test/read-back.ts';
 import {
@@ -228,6 +229,33 @@ describe('Avro via Azure Schema Registry (real SDK client and serializer, regist
     // The raw bytes are kept, exactly as received.
     expect(Buffer.from(deadLetters[1]!.bodyBase64, 'base64')).toEqual(corrupt.body);
     expect(await readParquet([path], { select: 'id' })).toEqual([{ id: '1' }, { id: '5' }]);
+    decode.close();
+  });
+
+  it('a long beyond ±2^53 cannot be decoded by the SDK serializer: the event is a dead letter, its bytes kept', async () => {
+    const decode = decoder();
+    const schema = JSON.stringify({ type: 'record', name: 'Wide', fields: [{ name: 'id', type: 'long' }] });
+    const small = await avroEvent(0, { id: 1 }, schema);
+    // A producer with 64-bit longs (avsc with a bigint long type) writes 2^53 + 1 for the same schema.
+    const BigLong = avro.types.LongType.__with({
+      fromBuffer: (b: Buffer) => b.readBigInt64LE(),
+      toBuffer: (n: bigint) => {
+        const b = Buffer.alloc(8);
+        b.writeBigInt64LE(n);
+        return b;
+      },
+      fromJSON: BigInt,
+      toJSON: Number,
+      isValid: (n: unknown) => typeof n === 'bigint',
+      compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+    });
+    const wide = avro.Type.forSchema(JSON.parse(schema), { registry: { long: BigLong } });
+    const big: SourceEvent = { ...small, sequenceNumber: 1, body: wide.toBuffer({ id: 2n ** 53n + 1n }) };
+    const { result, deadLetters } = await encode(decode, [small, big]);
+    expect(result.rows).toBe(1);
+    expect(deadLetters.map((d) => [d.sequenceNumber, d.reason])).toEqual([[1, 'undecodable-avro']]);
+    expect(deadLetters[0]!.detail).toMatch(/precision loss/);
+    expect(Buffer.from(deadLetters[0]!.bodyBase64, 'base64')).toEqual(big.body);
     decode.close();
   });
 
