@@ -55,6 +55,27 @@ const version = (
 const report = (replica: string, startedAt: string, extra: Parameters<typeof agentReport>[1] = {}) =>
   agentReport('orders', { agentId: replica, startedAt, ...extra });
 
+async function setWebhook(url: string) {
+  const admin = await api.signedIn('admin');
+  const set = await api.call(
+    'settings.update',
+    {
+      alerts: { lagSeconds: 300, lagMinutes: 5, silentMinutes: 5, errorCount: 3, errorMinutes: 10 },
+      prices: {
+        captureTuHour: 0.1,
+        tuEventsPerSecond: 1000,
+        tuMegabytesPerSecond: 1,
+        vcpuHour: 0.034,
+        gibHour: 0.0045,
+      },
+      retention: { rawHours: 24, minuteDays: 30 },
+      webhook: { action: 'set', url },
+    },
+    { cookie: admin },
+  );
+  expect(set.status).toBe(200);
+}
+
 async function send(body: unknown) {
   const res = await api.call('agent.report', body, { token });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -142,24 +163,7 @@ describe('schema history', () => {
   it('shows history and diffs, raises a notice for a change only, sends it to the webhook once, and lets an editor acknowledge it', async () => {
     const hook = await webhookReceiver();
     try {
-      const admin = await api.signedIn('admin');
-      const set = await api.call(
-        'settings.update',
-        {
-          alerts: { lagSeconds: 300, lagMinutes: 5, silentMinutes: 5, errorCount: 3, errorMinutes: 10 },
-          prices: {
-            captureTuHour: 0.1,
-            tuEventsPerSecond: 1000,
-            tuMegabytesPerSecond: 1,
-            vcpuHour: 0.034,
-            gibHour: 0.0045,
-          },
-          retention: { rawHours: 24, minuteDays: 30 },
-          webhook: { action: 'set', url: hook.url },
-        },
-        { cookie: admin },
-      );
-      expect(set.status).toBe(200);
+      await setWebhook(hook.url);
 
       // The first version is not a change: no notice, nothing sent.
       await send(report('orders-a', T0, { schemaVersions: [version(1, V1, T0)] }));
@@ -248,6 +252,33 @@ describe('schema history', () => {
       );
       expect(actions).toEqual(expect.arrayContaining(['schema.newVersion agent', 'schema.acknowledge user']));
       expect(actions.filter((a) => a.startsWith('schema.newVersion'))).toHaveLength(2);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('sends a change once when two maintenance passes run together, and again after a failed delivery', async () => {
+    const hook = await webhookReceiver();
+    try {
+      await setWebhook(hook.url);
+      await send(report('orders-a', T0, { schemaVersions: [version(1, V1, T0)] }));
+      await send(report('orders-a', T0, { schemaVersions: [version(2, V2, T1)] }));
+
+      const failing = async () => {
+        throw new Error('connection refused');
+      };
+      const lines: string[] = [];
+      expect(
+        await notifySchemaChanges(api.prisma, api.secrets, { notify: failing, log: (l) => lines.push(l) }),
+      ).toBe(0);
+      expect(lines).toEqual(['schema webhook delivery failed: connection refused']);
+
+      const passes = await Promise.all([
+        notifySchemaChanges(api.prisma, api.secrets),
+        notifySchemaChanges(api.prisma, api.secrets),
+      ]);
+      expect(passes.sort()).toEqual([0, 1]);
+      expect(hook.received.map((r) => r.version)).toEqual([2]);
     } finally {
       await hook.close();
     }

@@ -17,9 +17,19 @@ describe('deadLettersByReason', () => {
   it('bounds the number of reasons and replaces unsafe names, keeping the total', () => {
     const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`r${i}`, 1]));
     const out = deadLettersByReason({ deadLettered: 52, deadLetteredByReason: { ...many, 'a b/c': 2 } });
-    expect(Object.keys(out).length).toBeLessThanOrEqual(MAX_DEAD_LETTER_REASONS + 1);
+    expect(Object.keys(out)).toHaveLength(MAX_DEAD_LETTER_REASONS + 1);
+    expect(Object.keys(out).slice(0, MAX_DEAD_LETTER_REASONS)).toEqual(
+      Array.from({ length: MAX_DEAD_LETTER_REASONS }, (_, i) => `r${i}`),
+    );
+    expect(out.other).toBe(50 - MAX_DEAD_LETTER_REASONS + 2);
     expect(out['a b/c']).toBeUndefined();
     expect(Object.values(out).reduce((a, b) => a + b, 0)).toBe(52);
+  });
+
+  it('counts reasons named like object members as plain numbers', () => {
+    expect(
+      deadLettersByReason({ deadLettered: 6, deadLetteredByReason: { constructor: 5, toString: 1 } }),
+    ).toEqual({ constructor: 5, tostring: 1 });
   });
 });
 

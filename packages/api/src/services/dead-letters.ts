@@ -12,18 +12,20 @@ const REASON = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 export function deadLettersByReason(
   report: Pick<AgentReport, 'deadLettered' | 'deadLetteredByReason'>,
 ): Record<string, number> {
-  const out: Record<string, number> = {};
-  let kept = 0;
+  // A Map, not an object: a reason may be any safe name, `constructor` included.
+  const out = new Map<string, number>();
   for (const [raw, count] of Object.entries(report.deadLetteredByReason ?? {})) {
     if (count <= 0) continue;
     let reason = REASON.test(raw) ? raw.toLowerCase() : 'other';
-    if (out[reason] === undefined && kept >= MAX_DEAD_LETTER_REASONS) reason = 'other';
-    if (out[reason] === undefined) kept++;
-    out[reason] = (out[reason] ?? 0) + count;
+    if (!out.has(reason) && out.size >= MAX_DEAD_LETTER_REASONS) reason = 'other';
+    out.set(reason, (out.get(reason) ?? 0) + count);
   }
-  const broken = Object.values(out).reduce((a, b) => a + b, 0);
-  if (report.deadLettered > broken) out.unspecified = (out.unspecified ?? 0) + report.deadLettered - broken;
-  return out;
+  let broken = 0;
+  for (const n of out.values()) broken += n;
+  if (report.deadLettered > broken) {
+    out.set('unspecified', (out.get('unspecified') ?? 0) + report.deadLettered - broken);
+  }
+  return Object.fromEntries(out);
 }
 
 /** Replicas silent this long are gone (pods are replaced, not revived); forgetting them loses nothing. */

@@ -286,7 +286,8 @@ export async function acknowledgeSchemaChange(
 /**
  * Sends each recent schema change (a version after the first) to the alert webhook, once. Like
  * alerts: only changes of the last hour (configuring a webhook does not replay history), and a
- * failed delivery stops the pass and is retried next time.
+ * failed delivery stops the pass and is retried next time. Each change is claimed before it is
+ * posted, so two web replicas running maintenance never both send it.
  */
 export async function notifySchemaChanges(
   prisma: PrismaClient,
@@ -295,10 +296,21 @@ export async function notifySchemaChanges(
 ): Promise<number> {
   const now = options.now ?? new Date();
   const notify = options.notify ?? postJson;
-  const url = await getWebhookUrl(prisma, box).catch(() => null);
+  const url = await getWebhookUrl(prisma, box).catch((error: Error) => {
+    options.log?.(`schema webhook not sent: the webhook setting cannot be read (${error.message})`);
+    return null;
+  });
   if (!url) return 0;
+  const since = new Date(now.getTime() - 3_600_000);
+  const expired = await prisma.topicSchemaVersion.updateMany({
+    where: { notifiedAt: null, version: { gt: 1 }, createdAt: { lt: since } },
+    data: { notifiedAt: now },
+  });
+  if (expired.count > 0) {
+    options.log?.(`schema webhook: ${expired.count} change(s) older than an hour were not sent`);
+  }
   const pending = await prisma.topicSchemaVersion.findMany({
-    where: { notifiedAt: null, version: { gt: 1 }, createdAt: { gte: new Date(now.getTime() - 3_600_000) } },
+    where: { notifiedAt: null, version: { gt: 1 }, createdAt: { gte: since } },
     orderBy: { createdAt: 'asc' },
     take: 100,
     select: {
@@ -314,6 +326,11 @@ export async function notifySchemaChanges(
   });
   let sent = 0;
   for (const v of pending) {
+    const claimed = await prisma.topicSchemaVersion.updateMany({
+      where: { id: v.id, notifiedAt: null },
+      data: { notifiedAt: new Date() },
+    });
+    if (claimed.count === 0) continue; // another replica has it
     try {
       const previous = await prisma.topicSchemaVersion.findUnique({
         where: { topicId_version: { topicId: v.topicId, version: v.version - 1 } },
@@ -338,10 +355,10 @@ export async function notifySchemaChanges(
           .slice(0, WEBHOOK_FIELDS)
           .map(({ path, from, to, kind }) => ({ path, from, to, kind })),
       });
-      await prisma.topicSchemaVersion.update({ where: { id: v.id }, data: { notifiedAt: new Date() } });
       sent++;
     } catch (error) {
-      // The URL may embed a token: never log it.
+      // Released for the next pass. The URL may embed a token: never log it.
+      await prisma.topicSchemaVersion.update({ where: { id: v.id }, data: { notifiedAt: null } });
       options.log?.(`schema webhook delivery failed: ${(error as Error).message}`);
       break;
     }
