@@ -374,7 +374,8 @@ class TopicPipeline {
    * Staging data left by killed agents, removed at start and then periodically. A staging blob of a
    * live replica is filled while its segment is open (bounded by the segment max age; a replayed
    * segment's events are already in the hub) and removed right after its publish, so the default
-   * threshold — 10 × the max age, at least an hour — leaves every live one alone. Were a live one
+   * threshold — 10 × the max age, at least a day (other replicas may run a longer max age during a
+   * rollout; uncommitted blocks cost nothing meanwhile) — leaves every live one alone. Were a live one
    * removed anyway (a writer stalled longer than that), its commit or copy fails and keeps failing
    * (retried and reported; the blocks are gone): nothing reaches the lake, and after a restart the
    * segment is replayed from its checkpoint — never published twice or in part.
@@ -382,7 +383,7 @@ class TopicPipeline {
   #startSweeping(sink: Sink): void {
     const { env, metrics } = this.#s;
     const afterSeconds =
-      env.HUBCAP_STAGING_SWEEP_AFTER_SECONDS ?? Math.max(3600, 10 * this.#config.batching.maxAgeSeconds);
+      env.HUBCAP_STAGING_SWEEP_AFTER_SECONDS ?? Math.max(86_400, 10 * this.#config.batching.maxAgeSeconds);
     const signal = this.#abort.signal;
     const sweep = () => {
       if (this.#sweeping || signal.aborted) return;

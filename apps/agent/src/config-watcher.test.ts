@@ -74,9 +74,14 @@ describe('ConfigWatcher', () => {
   });
 
   it('retries a failed fetch on the next offer', async () => {
-    const { w, failed } = watcher([]);
+    const answers: { version: number; config: unknown }[] = [];
+    const { w, failed, fetches } = watcher(answers);
     w.offer(4);
     await settle();
     expect(failed.map((e) => e.message)).toEqual(['control plane down']);
+    answers.push({ version: 4, config: config('orders', 30) });
+    w.offer(4);
+    expect((await w.next()).version).toBe(4);
+    expect(fetches()).toBe(2);
   });
 });

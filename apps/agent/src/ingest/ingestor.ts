@@ -51,8 +51,12 @@ function isFatalSourceError(error: Error & { code?: string }): boolean {
 export class Ingestor {
   readonly #o: IngestorOptions;
   readonly #writers = new Map<string, PartitionWriter>();
-  /** Writers being retired (restart after an error): their published files finish checkpointing first. */
-  readonly #settling = new Map<string, Promise<void>>();
+  /**
+   * Writers being retired (the SDK restarts a partition's reader after an error): their ended files
+   * finish publishing and checkpointing before the partition's next writer starts. A drain or close
+   * waits for them too (or abandons them), so none outlives this Ingestor.
+   */
+  readonly #settling = new Map<string, { writer: PartitionWriter; settled: Promise<void> }>();
   #subscription: Subscription | null = null;
   #draining = false;
   #closed: Promise<void> | null = null;
@@ -90,7 +94,7 @@ export class Ingestor {
 
   async #initialize(ctx: PartitionContext): Promise<void> {
     const { partitionId } = ctx;
-    await this.#settling.get(partitionId);
+    await this.#settling.get(partitionId)?.settled;
     const { o, log } = { o: this.#o, log: this.#o.log.child({ partition: partitionId }) };
     const stats = o.status.partition(partitionId);
     stats.oldestPending = null;
@@ -228,9 +232,9 @@ export class Ingestor {
       'partition reader stopped; it restarts from the checkpoint',
     );
     const settled = writer.settle().catch(() => {});
-    this.#settling.set(partitionId, settled);
+    this.#settling.set(partitionId, { writer, settled });
     await settled;
-    this.#settling.delete(partitionId);
+    if (this.#settling.get(partitionId)?.writer === writer) this.#settling.delete(partitionId);
   }
 
   #updateLag(): void {
@@ -249,13 +253,14 @@ export class Ingestor {
   async drain(deadlineMs: number): Promise<{ drained: boolean }> {
     this.#draining = true;
     const writers = [...this.#writers.values()];
-    const all = Promise.allSettled(writers.map((w) => w.drain()));
+    const retiring = [...this.#settling.values()];
+    const all = Promise.allSettled([...writers.map((w) => w.drain()), ...retiring.map((r) => r.settled)]);
     const result = await Promise.race([
       all.then(() => 'done' as const),
       sleep(deadlineMs, 'timeout' as const),
     ]);
     if (result === 'timeout') {
-      for (const w of writers) w.abandon('drain-deadline');
+      for (const w of [...writers, ...retiring.map((r) => r.writer)]) w.abandon('drain-deadline');
       this.#o.log.warn(
         { deadlineMs },
         'drain deadline reached; unfinished segments dropped (they will be replayed)',
@@ -270,8 +275,14 @@ export class Ingestor {
     this.#closed ??= (async () => {
       this.#draining = true;
       if (this.#lagTimer) clearInterval(this.#lagTimer);
-      await Promise.all([...this.#writers.values()].map((w) => w.close()));
+      const retiring = [...this.#settling.values()];
+      for (const { writer } of retiring) writer.abandon('closed');
+      await Promise.all([
+        ...[...this.#writers.values()].map((w) => w.close()),
+        ...retiring.map((r) => r.settled),
+      ]);
       this.#writers.clear();
+      this.#settling.clear();
       await this.#subscription?.close().catch(() => {});
       await this.#o.client.close().catch(() => {});
     })();
