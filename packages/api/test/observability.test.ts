@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evaluateAlerts } from '../src/services/alerts.ts';
+import { runMaintenance } from '../src/services/maintenance.ts';
 import { pruneMetrics, rollupMinutes } from '../src/services/metrics.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
 import { agentReport, topicConfig } from './fixtures.ts';
@@ -18,6 +19,12 @@ beforeEach(async () => {
   viewer = await api.signedIn('viewer');
 });
 afterEach(() => api.close());
+
+/** Samples are timed on receipt: waits out the end of a minute so the next few reports share one. */
+async function startOfMinuteIfLate(marginMs = 5000) {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
 
 const SETTINGS = {
   alerts: { lagSeconds: 300, lagMinutes: 5, silentMinutes: 5, errorCount: 3, errorMinutes: 10 },
@@ -102,15 +109,12 @@ describe('reports feed the fleet and topic views', () => {
   it('adds up replicas sharing one token, across restarts and retried or late reports', async () => {
     const T0 = new Date(Date.now() - 120_000).toISOString();
     const T1 = new Date(Date.now() - 30_000).toISOString();
-    // Every sample in one minute (the previous one), so the per-minute rates hold all replicas.
-    const sentAt = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 30_000).toISOString();
     const send = async (replica: string, startedAt: string, files: number, rate: number) => {
       const res = await api.call(
         'agent.report',
         agentReport('orders', {
           agentId: replica,
           startedAt,
-          sentAt,
           filesWritten: files,
           eventsWritten: files * 100,
           bytesWritten: files * 10_000,
@@ -121,6 +125,8 @@ describe('reports feed the fleet and topic views', () => {
       );
       expect(res.status).toBe(200);
     };
+    // Every sample in one minute, so the per-minute rates hold all replicas.
+    await startOfMinuteIfLate();
     // Two replicas of one deployment, one token, interleaved totals since each one started.
     await send('orders-a', T0, 10, 30);
     await send('orders-b', T0, 4, 20);
@@ -181,6 +187,51 @@ describe('reports feed the fleet and topic views', () => {
       .result.data;
     expect(detail.filesPerHour).toBe(files);
     expect(detail.series.at(-1).eventsPerSecond).toBe(50);
+  });
+
+  it('rolls up a report whose agent clock is 10 minutes off, with its deltas', async () => {
+    const minutes = 60_000;
+    const startedAt = new Date(Date.now() - minutes).toISOString();
+    const before = Date.now();
+    for (const [replica, skew] of [
+      ['orders-behind', -10 * minutes],
+      ['orders-ahead', 10 * minutes],
+    ] as const) {
+      const res = await api.call(
+        'agent.report',
+        agentReport('orders', {
+          agentId: replica,
+          startedAt,
+          sentAt: new Date(Date.now() + skew).toISOString(),
+          filesWritten: 3,
+          eventsWritten: 300,
+          bytesWritten: 30_000,
+        }),
+        { token },
+      );
+      expect(res.status).toBe(200);
+    }
+    const after = Date.now();
+    const samples = await api.prisma.metricSample.findMany({ select: { at: true } });
+    expect(samples).toHaveLength(2);
+    for (const { at } of samples) {
+      expect(at.getTime()).toBeGreaterThanOrEqual(before);
+      expect(at.getTime()).toBeLessThanOrEqual(after);
+    }
+
+    // The maintenance pass rolls up only the last 3 minutes, as it does every 30 s.
+    const pass = await runMaintenance(api.prisma, api.secrets, { leaseMs: 0 });
+    expect(pass?.rolled).toBeGreaterThan(0);
+    const rolled = await api.prisma.metricMinute.findMany({
+      where: { topicId },
+      select: { files: true, events: true, bytes: true, samples: true },
+    });
+    const sum = (pick: (m: (typeof rolled)[number]) => number | bigint) =>
+      rolled.reduce((total, m) => total + Number(pick(m)), 0);
+    expect(sum((m) => m.samples)).toBe(2);
+    expect(sum((m) => m.files)).toBe(6);
+    expect(sum((m) => m.events)).toBe(600);
+    expect(sum((m) => m.bytes)).toBe(60_000);
   });
 
   it('counts concurrent first reports of one replica once', async () => {

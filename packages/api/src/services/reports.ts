@@ -178,11 +178,13 @@ async function storeReport(
         "updatedAt" = ${now}::timestamp
       WHERE id = ${agentId}
     ),
+    -- The sample is timed by the server's clock, not the agent's sentAt: the rollup only revisits the
+    -- last few minutes, so a skewed agent clock would keep the sample's deltas out of MetricMinute.
     sample AS (
       INSERT INTO "MetricSample" ("topicId", "agentInstanceId", "replicaId", at, "eventsPerSecond", "bytesPerSecond",
         "lagEvents", "lagSeconds", "filesWritten", "filesDelta", "eventsDelta", "bytesDelta", "errorCount",
         "deadLettered")
-      SELECT ${topicId}, ${agentId}, ${report.agentId}, ${report.sentAt}::timestamp, ${report.eventsPerSecond}::float8,
+      SELECT ${topicId}, ${agentId}, ${report.agentId}, ${now}::timestamp, ${report.eventsPerSecond}::float8,
         ${report.bytesPerSecond}::float8, ${String(lagEvents)}::bigint, ${lagSeconds}::float8,
         ${report.filesWritten}::int, replica."filesDelta"::int, replica."eventsDelta", replica."bytesDelta",
         ${report.errors.length}::int, ${deadLetterCount}
