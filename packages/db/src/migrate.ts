@@ -80,7 +80,8 @@ export async function migrateDev(
     // evaluateDataLoss and createMigration cannot open a shadow database themselves: they read the
     // schema of the migration history from a cache that only devDiagnostic fills (through the
     // adapter's shadow database), and it does so only when the database has applied migrations.
-    // On a database that had none, the first diagnostic skipped it, so run it again now.
+    // Whenever this call applied some, the first diagnostic either skipped it (a database that had
+    // none) or saw the history without them, so run it again now.
     if (applied.length > 0) await engine.devDiagnostic({ migrationsList, filters: noFilter });
 
     const loss = await engine.evaluateDataLoss({ migrationsList, schema: schemas, filters: noFilter });
