@@ -284,10 +284,14 @@ export async function acknowledgeSchemaChange(
 }
 
 /**
- * Sends each recent schema change (a version after the first) to the alert webhook, once. Like
- * alerts: only changes of the last hour (configuring a webhook does not replay history), and a
- * failed delivery stops the pass and is retried next time. Each change is claimed before it is
- * posted, so two web replicas running maintenance never both send it.
+ * Sends each recent schema change (a version after the first) to the alert webhook. Like alerts:
+ * only changes of the last hour (configuring a webhook does not replay history). Each change is
+ * claimed (`notifiedAt` set) before it is posted, so two web replicas running maintenance never both
+ * send it; a failed delivery releases it, stops the pass and is retried next time. Across a crash
+ * delivery is at most once: a process that dies between the claim and the end of the POST (or fails
+ * to release a failed one) leaves the change claimed, and its webhook notice is never sent (the topic
+ * page's notice is unaffected). A POST that times out after the receiver accepted it counts as failed
+ * and is sent again.
  */
 export async function notifySchemaChanges(
   prisma: PrismaClient,
