@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evaluateAlerts } from '../src/services/alerts.ts';
+import { pruneReplicas, REPLICA_RETENTION_MS } from '../src/services/dead-letters.ts';
 import { runMaintenance } from '../src/services/maintenance.ts';
 import { pruneMetrics, rollupMinutes } from '../src/services/metrics.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
@@ -243,6 +244,51 @@ describe('reports feed the fleet and topic views', () => {
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
     const samples = await api.prisma.metricSample.findMany({ select: { filesDelta: true } });
     expect(samples.map((s) => s.filesDelta).sort()).toEqual([0, 0, 0, 0, 0, 4]);
+  });
+
+  it("counts a replica's whole run on its first report, however late, and when its totals are zero", async () => {
+    const send = async (replica: string, startedAt: string, files: number) => {
+      const res = await api.call(
+        'agent.report',
+        agentReport('orders', {
+          agentId: replica,
+          startedAt,
+          filesWritten: files,
+          eventsWritten: files * 100,
+          bytesWritten: files * 10_000,
+        }),
+        { token },
+      );
+      expect(res.status).toBe(200);
+    };
+    const filesDeltas = async (replicaId: string) =>
+      (
+        await api.prisma.metricSample.findMany({
+          where: { replicaId },
+          orderBy: { id: 'asc' },
+          select: { filesDelta: true },
+        })
+      ).map((s) => s.filesDelta);
+
+    // A new replica whose first reports did not get through for half an hour: its files all count.
+    const longAgo = new Date(Date.now() - 30 * 60_000).toISOString();
+    await send('orders-late', longAgo, 40);
+    expect(await filesDeltas('orders-late')).toEqual([40]);
+
+    // A row whose totals are zero, as 20261124135036_replica_totals leaves known replicas, counts the
+    // run's whole totals on its next report (the spike described in packages/db/README.md) ...
+    await send('orders-upgraded', longAgo, 10);
+    await api.prisma.agentReplica.update({
+      where: { topicId_replicaId: { topicId, replicaId: 'orders-upgraded' } },
+      data: { eventsWritten: 0n, bytesWritten: 0n, filesWritten: 0n },
+    });
+    await send('orders-upgraded', longAgo, 12);
+    expect(await filesDeltas('orders-upgraded')).toEqual([10, 12]);
+
+    // ... and so does a replica forgotten after a week of silence that reports again.
+    expect(await pruneReplicas(api.prisma, new Date(Date.now() + REPLICA_RETENTION_MS + 60_000))).toBe(2);
+    await send('orders-late', longAgo, 41);
+    expect(await filesDeltas('orders-late')).toEqual([40, 41]);
   });
 
   it('rejects a bad range or name with a field message', async () => {

@@ -28,7 +28,10 @@ export function deadLettersByReason(
   return Object.fromEntries(out);
 }
 
-/** Replicas silent this long are gone (pods are replaced, not revived); forgetting them loses nothing. */
+/**
+ * Replicas silent this long are gone (pods are replaced, not revived). One that does report again
+ * from the same run counts that run's totals again (see packages/db/README.md).
+ */
 export const REPLICA_RETENTION_MS = 7 * 86_400_000;
 
 export async function pruneReplicas(prisma: PrismaClient, now: Date = new Date()): Promise<number> {
