@@ -345,6 +345,9 @@ describe('control plane in Chromium', () => {
     await expect(diff.textContent()).resolves.toContain('amount BIGINT → DOUBLE (widened');
     await page.locator('[data-version="2"] button:has-text("fields")').click();
     await expect(page.locator('[data-testid=schema-fields]').textContent()).resolves.toContain('country');
+    await page
+      .locator('[data-testid=schema-history]')
+      .evaluate((el) => (el.closest('section') ?? el).scrollIntoView({ block: 'start' }));
     await shot('schema');
 
     await notice.locator('button:has-text("Acknowledge")').click();
