@@ -39,6 +39,24 @@ const SETTINGS = {
   retention: { rawHours: 24, minuteDays: 30 },
 };
 
+/** A report from one replica of the topic's agent: totals since `startedAt` (100 events, 10 kB per file). */
+async function sendTotals(replica: string, startedAt: string, files: number, rate = 0) {
+  const res = await api.call(
+    'agent.report',
+    agentReport('orders', {
+      agentId: replica,
+      startedAt,
+      filesWritten: files,
+      eventsWritten: files * 100,
+      bytesWritten: files * 10_000,
+      eventsPerSecond: rate,
+      bytesPerSecond: rate * 100,
+    }),
+    { token },
+  );
+  expect(res.status).toBe(200);
+}
+
 describe('reports feed the fleet and topic views', () => {
   it('stores errors and files, derives files per report, rolls up per minute, and shows status and rates', async () => {
     const at = new Date().toISOString();
@@ -110,22 +128,8 @@ describe('reports feed the fleet and topic views', () => {
   it('adds up replicas sharing one token, across restarts and retried or late reports', async () => {
     const T0 = new Date(Date.now() - 120_000).toISOString();
     const T1 = new Date(Date.now() - 30_000).toISOString();
-    const send = async (replica: string, startedAt: string, files: number, rate: number) => {
-      const res = await api.call(
-        'agent.report',
-        agentReport('orders', {
-          agentId: replica,
-          startedAt,
-          filesWritten: files,
-          eventsWritten: files * 100,
-          bytesWritten: files * 10_000,
-          eventsPerSecond: rate,
-          bytesPerSecond: rate * 100,
-        }),
-        { token },
-      );
-      expect(res.status).toBe(200);
-    };
+    const send = (replica: string, startedAt: string, files: number, rate: number) =>
+      sendTotals(replica, startedAt, files, rate);
     // Every sample in one minute, so the per-minute rates hold all replicas.
     await startOfMinuteIfLate();
     // Two replicas of one deployment, one token, interleaved totals since each one started.
@@ -247,20 +251,7 @@ describe('reports feed the fleet and topic views', () => {
   });
 
   it("counts a replica's whole run on its first report, however late, and when its totals are zero", async () => {
-    const send = async (replica: string, startedAt: string, files: number) => {
-      const res = await api.call(
-        'agent.report',
-        agentReport('orders', {
-          agentId: replica,
-          startedAt,
-          filesWritten: files,
-          eventsWritten: files * 100,
-          bytesWritten: files * 10_000,
-        }),
-        { token },
-      );
-      expect(res.status).toBe(200);
-    };
+    const send = (replica: string, startedAt: string, files: number) => sendTotals(replica, startedAt, files);
     const filesDeltas = async (replicaId: string) =>
       (
         await api.prisma.metricSample.findMany({

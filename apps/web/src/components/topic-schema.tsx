@@ -209,30 +209,8 @@ export function SchemaHistory({
                 if (pickedFrom && pickedTo) setView({ kind: 'diff', from: pickedFrom, to: pickedTo });
               }}
             >
-              <label className="flex flex-col">
-                <span className="text-xs text-slate-500">From</span>
-                <input
-                  type="number"
-                  min={1}
-                  max={schema.total}
-                  aria-label="Compare from version"
-                  value={pickedFrom ?? ''}
-                  onChange={(e) => setFrom(Number(e.target.value))}
-                  className="w-20 rounded border border-slate-300 px-2 py-1"
-                />
-              </label>
-              <label className="flex flex-col">
-                <span className="text-xs text-slate-500">To</span>
-                <input
-                  type="number"
-                  min={1}
-                  max={schema.total}
-                  aria-label="Compare to version"
-                  value={pickedTo ?? ''}
-                  onChange={(e) => setTo(Number(e.target.value))}
-                  className="w-20 rounded border border-slate-300 px-2 py-1"
-                />
-              </label>
+              <VersionInput label="From" value={pickedFrom} max={schema.total} onChange={setFrom} />
+              <VersionInput label="To" value={pickedTo} max={schema.total} onChange={setTo} />
               <button type="submit" className="rounded border border-slate-300 px-3 py-1 text-sm">
                 Compare
               </button>
@@ -275,5 +253,27 @@ export function DeadLetters({ deadLetters }: { deadLetters: Detail['deadLetters'
         )}
       </div>
     </Card>
+  );
+}
+
+function VersionInput(props: {
+  label: 'From' | 'To';
+  value: number | undefined | null;
+  max: number;
+  onChange(version: number): void;
+}) {
+  return (
+    <label className="flex flex-col">
+      <span className="text-xs text-slate-500">{props.label}</span>
+      <input
+        type="number"
+        min={1}
+        max={props.max}
+        aria-label={`Compare ${props.label.toLowerCase()} version`}
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(Number(e.target.value))}
+        className="w-20 rounded border border-slate-300 px-2 py-1"
+      />
+    </label>
   );
 }
