@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 /** (a) The ceiling: a bare SDK consumer that only counts events. argv: connectionString hub total */
 import { EventHubConsumerClient, earliestEventPosition } from '@azure/event-hubs';
+import { processUsage } from '../src/runtime/usage.ts';
 
 const [connectionString, hub, totalArg, batchArg] = process.argv.slice(2);
 const total = Number(totalArg);
@@ -30,11 +30,6 @@ const done = new Promise<void>((resolve) => {
 });
 await done;
 const seconds = (performance.now() - first) / 1000;
-const usage = process.resourceUsage();
-const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
-// VmHWM, not ru_maxrss: the latter includes the forking parent's peak.
-const maxRssBytes =
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
-process.stdout.write(`${JSON.stringify({ cpuSeconds, maxRssBytes, events, bytes, seconds, files: 0 })}\n`);
+process.stdout.write(`${JSON.stringify({ ...processUsage(), events, bytes, seconds, files: 0 })}\n`);
 await client.close();
 process.exit(0);

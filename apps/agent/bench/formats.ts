@@ -4,7 +4,7 @@
  * events as one file and prints {events, cpuSeconds, maxRssBytes, bytes} as JSON. Event generation is
  * measured in a dry pass first and subtracted, so the figure is the writer's own cost per core.
  */
-import { readFileSync } from 'node:fs';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import type { SourceEvent } from '../src/pipeline/event.ts';
 import { createFileFormat } from '../src/pipeline/format.ts';
 import { newSegmentResult } from '../src/pipeline/parquet.ts';
 import { SchemaTracker } from '../src/pipeline/schema-tracker.ts';
+import { processUsage } from '../src/runtime/usage.ts';
 import { jsonEvent } from './events.ts';
 
 const [which = 'parquet-zstd', count = '200000'] = process.argv.slice(2);
@@ -36,10 +37,7 @@ function* batches(): Generator<SourceEvent[]> {
   }
 }
 
-const cpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+const cpu = () => processUsage().cpuSeconds;
 
 let c0 = cpu();
 for (const _ of batches());
@@ -69,7 +67,6 @@ await pipeline([
 const cpuSeconds = cpu() - c0 - generation;
 engine?.close();
 await rm(dir, { recursive: true, force: true });
-const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
 process.stdout.write(
-  `${JSON.stringify({ events: total, cpuSeconds, maxRssBytes: Number(hwm) * 1024, bytes, generationSeconds: generation })}\n`,
+  `${JSON.stringify({ events: total, cpuSeconds, maxRssBytes: processUsage().maxRssBytes, bytes, generationSeconds: generation })}\n`,
 );

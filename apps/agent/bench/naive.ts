@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 /**
  * (c) The naive baseline, written the way the SDK samples do it: for every received batch, upload one
  * blob with the batch's bodies, then checkpoint. argv: ehConnectionString hub total storageConnectionString
@@ -6,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { EventHubConsumerClient, earliestEventPosition } from '@azure/event-hubs';
 import { BlobCheckpointStore } from '@azure/eventhubs-checkpointstore-blob';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { processUsage } from '../src/runtime/usage.ts';
 
 const [connectionString, hub, totalArg, storage] = process.argv.slice(2);
 const total = Number(totalArg);
@@ -51,11 +51,6 @@ const done = new Promise<void>((resolve) => {
 });
 await done;
 const seconds = (performance.now() - first) / 1000;
-const usage = process.resourceUsage();
-const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
-// VmHWM, not ru_maxrss: the latter includes the forking parent's peak.
-const maxRssBytes =
-  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024;
-process.stdout.write(`${JSON.stringify({ cpuSeconds, maxRssBytes, events, bytes, seconds, files })}\n`);
+process.stdout.write(`${JSON.stringify({ ...processUsage(), events, bytes, seconds, files })}\n`);
 await client.close();
 process.exit(0);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckpointStore } from '@azure/event-hubs';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
@@ -28,6 +27,7 @@ import type { Lifecycle } from './runtime/lifecycle.ts';
 import { createLogger, type Logger, scrubSecrets } from './runtime/logger.ts';
 import { createMetrics, type Metrics } from './runtime/metrics.ts';
 import { AgentStatus } from './runtime/status.ts';
+import { processUsage } from './runtime/usage.ts';
 import { AzureBlobSink, blobServiceClient } from './sink/azure-blob-sink.ts';
 import { classifyStorageError } from './sink/errors.ts';
 import { LocalFolderSink } from './sink/local-folder-sink.ts';
@@ -35,16 +35,6 @@ import type { Sink, SinkObserver } from './sink/sink.ts';
 import { blobCheckpointStore, createConsumerClient } from './source/event-hubs.ts';
 
 export const SERVICE = 'hubcap-agent';
-
-/** Peak RSS of this process (VmHWM); ru_maxrss would include a forking parent's peak. */
-function peakRss(): number | undefined {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Prints a user mistake as plain lines (no stack trace) and exits. */
 function exitWithConfigError(error: ConfigError | ValidationError): never {
@@ -559,15 +549,7 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
     const { drained } = (await current?.stop()) ?? { drained: true };
     await reporter?.close();
     await http.close();
-    const usage = process.resourceUsage();
-    agentLog.info(
-      {
-        drained,
-        cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
-        maxRssBytes: peakRss(),
-      },
-      'stopped',
-    );
+    agentLog.info({ drained, ...processUsage() }, 'stopped');
   });
 
   const stopped = aborted(lifecycle.signal);
