@@ -19,6 +19,19 @@ export const topicConfig = (topic: string, overrides: Partial<TopicConfigInput> 
   ...overrides,
 });
 
+/** A complete `settings.update` input (the webhook left as it is). */
+export const settingsInput = {
+  alerts: { lagSeconds: 300, lagMinutes: 5, silentMinutes: 5, errorCount: 3, errorMinutes: 10 },
+  prices: {
+    captureTuHour: 0.1,
+    tuEventsPerSecond: 1000,
+    tuMegabytesPerSecond: 1,
+    vcpuHour: 0.034,
+    gibHour: 0.0045,
+  },
+  retention: { rawHours: 24, minuteDays: 30 },
+};
+
 export const agentReport = (topic: string, overrides: Partial<AgentReport> = {}): AgentReport => ({
   agentId: `${topic}-0`,
   topic,

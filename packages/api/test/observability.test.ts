@@ -4,7 +4,7 @@ import { pruneReplicas, REPLICA_RETENTION_MS } from '../src/services/dead-letter
 import { runMaintenance } from '../src/services/maintenance.ts';
 import { pruneMetrics, rollupMinutes } from '../src/services/metrics.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
-import { agentReport, topicConfig } from './fixtures.ts';
+import { agentReport, settingsInput, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 let api: Harness;
@@ -26,18 +26,6 @@ async function startOfMinuteIfLate(marginMs = 5000) {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }
-
-const SETTINGS = {
-  alerts: { lagSeconds: 300, lagMinutes: 5, silentMinutes: 5, errorCount: 3, errorMinutes: 10 },
-  prices: {
-    captureTuHour: 0.1,
-    tuEventsPerSecond: 1000,
-    tuMegabytesPerSecond: 1,
-    vcpuHour: 0.034,
-    gibHour: 0.0045,
-  },
-  retention: { rawHours: 24, minuteDays: 30 },
-};
 
 /** A report from one replica of the topic's agent: totals since `startedAt` (100 events, 10 kB per file). */
 async function sendTotals(replica: string, startedAt: string, files: number, rate = 0) {
@@ -295,7 +283,7 @@ describe('alerts', () => {
     const admin = await api.signedIn('admin');
     const update = await api.call(
       'settings.update',
-      { ...SETTINGS, webhook: { action: 'set', url: 'https://hooks.example.com/T0KEN-SECRET' } },
+      { ...settingsInput, webhook: { action: 'set', url: 'https://hooks.example.com/T0KEN-SECRET' } },
       { cookie: admin },
     );
     expect(update.status).toBe(200);
@@ -388,8 +376,8 @@ describe('alerts', () => {
     const res = await api.call(
       'settings.update',
       {
-        ...SETTINGS,
-        alerts: { ...SETTINGS.alerts, lagSeconds: -1 },
+        ...settingsInput,
+        alerts: { ...settingsInput.alerts, lagSeconds: -1 },
         webhook: { action: 'set', url: 'ftp://x' },
       },
       { cookie: admin },

@@ -6,7 +6,7 @@ import { runMaintenance } from '../src/services/maintenance.ts';
 import { rollupMinutes } from '../src/services/metrics.ts';
 import { notifySchemaChanges } from '../src/services/schema-history.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
-import { agentReport, topicConfig } from './fixtures.ts';
+import { agentReport, settingsInput, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 let api: Harness;
@@ -59,18 +59,7 @@ async function setWebhook(url: string) {
   const admin = await api.signedIn('admin');
   const set = await api.call(
     'settings.update',
-    {
-      alerts: { lagSeconds: 300, lagMinutes: 5, silentMinutes: 5, errorCount: 3, errorMinutes: 10 },
-      prices: {
-        captureTuHour: 0.1,
-        tuEventsPerSecond: 1000,
-        tuMegabytesPerSecond: 1,
-        vcpuHour: 0.034,
-        gibHour: 0.0045,
-      },
-      retention: { rawHours: 24, minuteDays: 30 },
-      webhook: { action: 'set', url },
-    },
+    { ...settingsInput, webhook: { action: 'set', url } },
     { cookie: admin },
   );
   expect(set.status).toBe(200);

@@ -1,17 +1,14 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
-import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeParquetSegment } from '../../test/parquet-segment.ts';
 import { parquetColumns, readParquet } from '../../test/read-back.ts';
 import { FileSchemaStateStore } from '../checkpoint/schema-store.ts';
 import type { DeadLetterRecord } from './dead-letter.ts';
 import { DuckDbEngine } from './duckdb.ts';
 import type { SourceEvent } from './event.ts';
-import { createFileFormat } from './format.ts';
-import { newSegmentResult, type SegmentResult } from './parquet.ts';
+import type { SegmentResult } from './parquet.ts';
 import { SchemaTracker, type SchemaVersion } from './schema-tracker.ts';
 
 let dir: string;
@@ -42,27 +39,8 @@ async function encode(
   batches: SourceEvent[][],
   maxBodyBytes = 1024 * 1024,
 ): Promise<{ path: string; bytes: Buffer; deadLetters: DeadLetterRecord[]; result: SegmentResult }> {
-  const format = createFileFormat(
-    { type: 'parquet', compression: 'zstd' },
-    { parquet: { engine, tracker, maxBodyBytes } },
-  );
-  const lines: Buffer[] = [];
-  const ctx = {
-    partitionId: '3',
-    deadLetter: (line: Buffer) => {
-      lines.push(line);
-      return undefined;
-    },
-    result: newSegmentResult(),
-  };
-  const out = new PassThrough();
-  const collected = buffer(out);
-  await pipeline([Readable.from(batches, { objectMode: true }), ...format.createStreams(ctx), out]);
-  const bytes = await collected;
   const path = join(dir, `f${++fileNo}.parquet`);
-  await writeFile(path, bytes);
-  const deadLetters = lines.map((l) => JSON.parse(l.toString()) as DeadLetterRecord);
-  return { path, bytes, deadLetters, result: ctx.result };
+  return { path, ...(await writeParquetSegment({ engine, tracker, maxBodyBytes }, batches, path, '3')) };
 }
 
 describe('Parquet encoder (DuckDB COPY), read back with DuckDB', () => {

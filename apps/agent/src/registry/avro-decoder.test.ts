@@ -4,17 +4,15 @@
  * official `SchemaRegistryClient` and `AvroSerializer` run unmodified on both sides: producers
  * serialize (and register) with them, the agent decodes with them; DuckDB reads the Parquet back.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
-import { pipeline } from 'node:stream/promises';
 import { SchemaRegistryClient } from '@azure/schema-registry';
 import { AvroSerializer } from '@azure/schema-registry-avro';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeParquetSegment } from '../../test/parquet-segment.ts';
 import { parquetColumns, readParquet } from '../../test/read-back.ts';
 import {
   type RegistryDouble,
@@ -24,8 +22,7 @@ import {
 import type { DeadLetterRecord } from '../pipeline/dead-letter.ts';
 import { DuckDbEngine } from '../pipeline/duckdb.ts';
 import type { SourceEvent } from '../pipeline/event.ts';
-import { createFileFormat } from '../pipeline/format.ts';
-import { newSegmentResult, type SegmentResult } from '../pipeline/parquet.ts';
+import type { SegmentResult } from '../pipeline/parquet.ts';
 import { SchemaTracker } from '../pipeline/schema-tracker.ts';
 import { RegistryAvroDecoder, schemaRegistryClient } from './avro-decoder.ts';
 
@@ -111,26 +108,10 @@ async function encode(
   events: SourceEvent[],
   tracker = new SchemaTracker(),
 ): Promise<{ path: string; deadLetters: DeadLetterRecord[]; result: SegmentResult }> {
-  const format = createFileFormat(
-    { type: 'parquet', compression: 'zstd' },
-    { parquet: { engine, tracker, maxBodyBytes: 1 << 20, decoder: decode } },
-  );
-  const lines: Buffer[] = [];
-  const ctx = {
-    partitionId: '0',
-    deadLetter: (line: Buffer) => {
-      lines.push(line);
-      return undefined;
-    },
-    result: newSegmentResult(),
-  };
-  const out = new PassThrough();
-  const collected = buffer(out);
-  collected.catch(() => {}); // a failed pipeline rejects both; the pipeline's error is the one to see
-  await pipeline([Readable.from([events], { objectMode: true }), ...format.createStreams(ctx), out]);
   const path = join(dir, `f${++fileNo}.parquet`);
-  await writeFile(path, await collected);
-  return { path, deadLetters: lines.map((l) => JSON.parse(l.toString())), result: ctx.result };
+  const options = { engine, tracker, maxBodyBytes: 1 << 20, decoder: decode };
+  const { deadLetters, result } = await writeParquetSegment(options, [events], path);
+  return { path, deadLetters, result };
 }
 
 const order = (id: number, extra: Record<string, unknown> = {}) => ({
