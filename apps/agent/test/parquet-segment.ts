@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { DeadLetterRecord } from '../src/pipeline/dead-letter.ts';
 import type { SourceEvent } from '../src/pipeline/event.ts';
 import { createFileFormat, type FormatOptions } from '../src/pipeline/format.ts';
-import { newSegmentResult, type SegmentResult } from '../src/pipeline/parquet.ts';
+import { newSegmentResult, type SegmentResult } from '../src/pipeline/segment-context.ts';
 
 /**
  * One segment through the agent's Parquet format streams (zstd), the file written to `path` to be

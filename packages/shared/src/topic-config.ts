@@ -183,6 +183,13 @@ export const Format = z
           .enum(['gzip', 'zstd', 'none'], { error: 'must be "gzip", "zstd" or "none"' })
           .default('gzip')
           .meta({ description: 'Compression of the whole file (.ndjson.gz, .ndjson.zst or .ndjson).' }),
+        nonJson: z
+          .enum(['wrap', 'deadLetter'], { error: 'must be "wrap" or "deadLetter"' })
+          .optional()
+          .meta({
+            description:
+              'Bodies that are not JSON every reader accepts: "wrap" (the default) writes them as a JSON string (UTF-8 text) or {"$base64": …} (bytes); "deadLetter" sends them to the dead-letter area.',
+          }),
       }),
       z.strictObject({
         type: z.literal('avro'),

@@ -12,6 +12,7 @@ import {
 import type { TopicConfig } from '@hubcap/shared';
 import type { FileFormat } from '../pipeline/format.ts';
 import type { PathLayout } from '../pipeline/paths.ts';
+import { UnwritableError } from '../pipeline/segment-context.ts';
 import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
@@ -19,6 +20,7 @@ import { type AgentStatus, partitionLag } from '../runtime/status.ts';
 import { retryStorage } from '../sink/retry.ts';
 import type { Sink } from '../sink/sink.ts';
 import { type FlushedFile, PartitionWriter } from './partition-writer.ts';
+import type { Quarantine } from './quarantine.ts';
 
 export interface IngestorOptions {
   config: TopicConfig;
@@ -57,6 +59,8 @@ export class Ingestor {
    * waits for them too (or abandons them), so none outlives this Ingestor.
    */
   readonly #settling = new Map<string, { writer: PartitionWriter; settled: Promise<void> }>();
+  /** Per partition, kept across its successive writers: a range being split to isolate a refused event. */
+  readonly #quarantines = new Map<string, { current: Quarantine | null }>();
   #subscription: Subscription | null = null;
   #draining = false;
   #closed: Promise<void> | null = null;
@@ -146,6 +150,21 @@ export class Ingestor {
             },
           },
         ),
+      quarantine: this.#quarantine(partitionId),
+      onUnwritable: (failure) => {
+        const message = `partition ${partitionId}: the ${o.config.format.type} writer refused file ${failure.path} (sequence numbers ${failure.firstSequence}–${failure.lastSequence}, ${failure.events} events): ${failure.message}. Re-reading it in parts of ${failure.quarantine.span} to isolate the event that causes it as a dead letter.`;
+        o.metrics.errors.inc({ kind: 'encoding' });
+        o.status.recordError('encoding', message, true, partitionId);
+        o.status.setFatal(`encoding:${partitionId}`, message);
+        log.error(
+          { ...failure, quarantine: undefined, span: failure.quarantine.span },
+          'file refused by the writer; isolating the event that causes it',
+        );
+      },
+      onRecovered: () => {
+        o.status.clearFatal(`encoding:${partitionId}`);
+        log.info('the refused range is written; the event that caused it is in the dead letters');
+      },
       owns: async (signal) => {
         const owners = await retryStorage(
           'listOwnership',
@@ -188,13 +207,25 @@ export class Ingestor {
     try {
       await writer.write(events);
     } catch (error) {
+      // The SDK restarts the partition's reader from its checkpoint. A refused file is already reported.
+      if (error instanceof UnwritableError) throw error;
       this.#o.status.recordError('sink', (error as Error).message, true, partitionId);
       this.#o.metrics.errors.inc({ kind: 'sink' });
       throw error;
     }
   }
 
+  #quarantine(partitionId: string): { current: Quarantine | null } {
+    let holder = this.#quarantines.get(partitionId);
+    if (!holder) {
+      holder = { current: null };
+      this.#quarantines.set(partitionId, holder);
+    }
+    return holder;
+  }
+
   async #error(error: Error, ctx: PartitionContext): Promise<void> {
+    if (error instanceof UnwritableError) return; // thrown by processEvents; reported by the writer
     const fatal = isFatalSourceError(error as Error & { code?: string });
     this.#o.metrics.errors.inc({ kind: 'source' });
     this.#o.status.recordError('source', error.message, !fatal, ctx.partitionId || undefined);

@@ -2,19 +2,27 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { PATH_PRESETS } from '@hubcap/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeNdjson, readParquet } from '../../test/read-back.ts';
 import { DuckDbEngine } from '../pipeline/duckdb.ts';
 import type { SourceEvent } from '../pipeline/event.ts';
-import { createFileFormat } from '../pipeline/format.ts';
+import { createFileFormat, type FileFormat } from '../pipeline/format.ts';
 import type { PathLayout } from '../pipeline/paths.ts';
 import { SchemaTracker } from '../pipeline/schema-tracker.ts';
+import { UnwritableError } from '../pipeline/segment-context.ts';
 import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import { newPartitionStats } from '../runtime/status.ts';
 import { LocalFolderSink } from '../sink/local-folder-sink.ts';
-import { type FlushedFile, PartitionWriter, type PartitionWriterOptions } from './partition-writer.ts';
+import {
+  type FlushedFile,
+  PartitionWriter,
+  type PartitionWriterOptions,
+  type UnwritableSegment,
+} from './partition-writer.ts';
+import type { Quarantine } from './quarantine.ts';
 
 const format = createFileFormat({ type: 'ndjson', compression: 'gzip' });
 const layout: PathLayout = {
@@ -277,5 +285,107 @@ describe('PartitionWriter with Parquet and dead letters', () => {
     );
     expect(rewritten.trim().split('\n')).toHaveLength(2);
     expect(checkpoints).toEqual([9, 14]);
+  });
+});
+
+describe('PartitionWriter: an event the format cannot write never stalls the partition', () => {
+  /**
+   * A format whose writer refuses a file holding a "poison" body only when the file ends (as DuckDB's
+   * COPY does for Parquet): its checks cannot see it coming.
+   */
+  const refusing: FileFormat = {
+    extension: '.ndjson',
+    contentType: 'application/x-ndjson',
+    createStreams: () => {
+      let poisoned = false;
+      const lines: Buffer[] = [];
+      return [
+        new Transform({
+          writableObjectMode: true,
+          transform(events: SourceEvent[], _, done) {
+            for (const e of events) {
+              const body = e.body as Buffer;
+              if (body.includes('poison')) poisoned = true;
+              lines.push(Buffer.concat([body, Buffer.from('\n')]));
+            }
+            done();
+          },
+          flush(done) {
+            if (poisoned) done(new UnwritableError('Invalid Input Error: the writer refuses this row'));
+            else done(null, Buffer.concat(lines));
+          },
+        }),
+      ];
+    },
+  };
+  const dataDir = 'p/topic=orders/date=2026-03-07/hour=09';
+  const deadDir = 'p/_deadletter/topic=orders/date=2026-03-07/hour=09';
+  const read = async (d: string) =>
+    existsSync(join(root, d))
+      ? (
+          await Promise.all((await readdir(join(root, d))).map((f) => readFile(join(root, d, f), 'utf8')))
+        ).flatMap((text) => text.trim().split('\n'))
+      : [];
+
+  it('isolates each refused event as a dead letter, writes every other event once, and checkpoints to the end', async () => {
+    const poison = new Set([37, 38, 80]);
+    const events = range(0, 99).map((e) =>
+      poison.has(e.sequenceNumber) ? { ...e, body: Buffer.from(`{"id":${e.sequenceNumber},"poison":1}`) } : e,
+    );
+    const quarantine: { current: Quarantine | null } = { current: null };
+    const reported: UnwritableSegment[] = [];
+    let recovered = 0;
+    let checkpoint = -1;
+    let rounds = 0;
+    // Each round is what the SDK does after processEvents throws: a new reader from the checkpoint.
+    while (checkpoint < 99 && rounds < 40) {
+      rounds++;
+      const w = new PartitionWriter({
+        partitionId: '0',
+        layout: { ...layout, extension: refusing.extension },
+        format: refusing,
+        limits: { ...limits, maxEvents: 50 },
+        sink: new LocalFolderSink(root),
+        log: pino({ level: 'silent' }),
+        stats: newPartitionStats(),
+        quarantine,
+        onUnwritable: (failure) => reported.push(failure),
+        onRecovered: () => recovered++,
+        async checkpoint(position) {
+          checkpoint = position.sequenceNumber;
+        },
+      });
+      try {
+        for (let from = checkpoint + 1; from <= 99; from += 10) {
+          await w.write(events.slice(from, from + 10));
+        }
+        await w.drain();
+      } catch {
+        await w.settle().catch(() => {}); // as the Ingestor: the failure is already reported
+      }
+    }
+    expect(checkpoint).toBe(99);
+    // Every event exactly once: in a data file or, for the refused ones, in a dead letter.
+    const written = (await read(dataDir)).map((l) => JSON.parse(l).id as number);
+    const dead = (await read(deadDir)).map((l) => JSON.parse(l));
+    expect(dead.map((d) => [d.sequenceNumber, d.reason])).toEqual(
+      [...poison].sort((a, b) => a - b).map((s) => [s, 'unwritable']),
+    );
+    expect(dead[0].detail).toMatch(/writer refuses this row/);
+    expect(Buffer.from(dead[0].bodyBase64, 'base64').toString()).toBe('{"id":37,"poison":1}');
+    expect([...written, ...dead.map((d) => d.sequenceNumber)].sort((a, b) => a - b)).toEqual(
+      range(0, 99).map((e) => e.sequenceNumber),
+    );
+    // The failure is reported with the file and its first sequence number; each range is split in 8.
+    expect(reported[0]).toMatchObject({
+      firstSequence: 0,
+      lastSequence: 49,
+      path: `${dataDir}/0-00000000000000000000-00000000000000000049.ndjson`,
+    });
+    // 50 events: split to 7, then to 1, then written as a dead letter: three restarts per refused event.
+    expect(reported.length).toBeLessThanOrEqual(poison.size * 3);
+    expect(recovered).toBeGreaterThan(0);
+    expect(quarantine.current).toBeNull();
+    expect(rounds).toBeLessThanOrEqual(reported.length + 2);
   });
 });

@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEAD_LETTER_EXTENSION } from '../pipeline/dead-letter.ts';
+import { DEAD_LETTER_EXTENSION, deadLetter } from '../pipeline/dead-letter.ts';
 import { eventSize, type SourceEvent } from '../pipeline/event.ts';
 import type { FileFormat } from '../pipeline/format.ts';
-import { newSegmentResult, type SegmentContext, type SegmentResult } from '../pipeline/parquet.ts';
+import { RowError } from '../pipeline/json-schema.ts';
 import {
   deadLetterPath,
   deadLetterProbePrefix,
@@ -14,6 +14,12 @@ import {
   replayProbePrefix,
   segmentPath,
 } from '../pipeline/paths.ts';
+import {
+  newSegmentResult,
+  type SegmentContext,
+  type SegmentResult,
+  UnwritableError,
+} from '../pipeline/segment-context.ts';
 import {
   append,
   canCommit,
@@ -28,6 +34,7 @@ import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import { type PartitionStats, position } from '../runtime/status.ts';
 import type { Sink, SinkFile } from '../sink/sink.ts';
+import { isIsolated, type Quarantine, quarantineAfter, quarantinedEnd } from './quarantine.ts';
 
 export type FlushReason = 'bytes' | 'events' | 'age' | 'time-bucket' | 'replay-boundary' | 'drain';
 
@@ -62,9 +69,28 @@ export interface PartitionWriterOptions {
   stats: PartitionStats;
   metrics?: Metrics;
   onFlushed?(file: FlushedFile): void;
+  /**
+   * The partition's quarantine (see quarantine.ts), kept by the caller across the partition's
+   * successive writers: a reader restarted after a failure reads the same events again.
+   */
+  quarantine?: { current: Quarantine | null };
+  /** The format refused a segment's content: nothing of it was published; the range is quarantined. */
+  onUnwritable?(failure: UnwritableSegment): void;
+  /** The quarantined range is checkpointed: the partition is past the event that could not be written. */
+  onRecovered?(): void;
   /** Test hook: sleep between publishing a file and checkpointing it. */
   pauseAfterCommitMs?: number;
   now?: () => number;
+}
+
+export interface UnwritableSegment {
+  /** The path the file would have had. */
+  path: string;
+  firstSequence: number;
+  lastSequence: number;
+  events: number;
+  message: string;
+  quarantine: Quarantine;
 }
 
 class ByteCounter extends Transform {
@@ -98,6 +124,8 @@ interface OpenSegment {
   state: SegmentState;
   file: SinkFile;
   deadLetters: DeadLetterFile;
+  /** The quarantine's isolated event: this segment writes it as a dead letter and publishes no data file. */
+  isolated: Quarantine | null;
   ctx: SegmentContext;
   input: Writable;
   counter: ByteCounter;
@@ -133,6 +161,11 @@ export class PartitionWriter {
   #segment: OpenSegment | null = null;
   #chain: Promise<void> = Promise.resolve();
   #probing = true;
+  /**
+   * The first failure of the publish-and-checkpoint chain: every later write rethrows it, so the SDK
+   * restarts the partition's reader from the checkpoint now rather than at the next flush.
+   */
+  #failure: Error | null = null;
   #draining = false;
   #closed = false;
 
@@ -158,6 +191,7 @@ export class PartitionWriter {
   }
 
   async #write(events: readonly SourceEvent[]): Promise<void> {
+    if (this.#failure) throw this.#failure;
     const { limits, stats } = this.#o;
     let i = 0;
     while (i < events.length) {
@@ -196,6 +230,7 @@ export class PartitionWriter {
 
   /** Flushes the open segment if it is too old (called on every batch, including empty ones). */
   async tick(): Promise<void> {
+    if (this.#failure) throw this.#failure;
     const segment = this.#segment;
     if (segment && !this.#draining && isExpired(this.#o.limits, segment.state, this.#now())) {
       await this.#flush('age');
@@ -224,7 +259,7 @@ export class PartitionWriter {
         first.sequenceNumber,
         layout.extension,
       );
-      if (!hit && this.#o.format.deadLetters) {
+      if (!hit) {
         // A crash between publishing the dead letters and the data file leaves only the former.
         const dl = deadLetterProbePrefix(layout, partitionId, first.enqueuedTimeUtc, first.sequenceNumber);
         hit = forcedLastSequence(
@@ -246,6 +281,9 @@ export class PartitionWriter {
         this.#probing = false;
       }
     }
+    const quarantine = this.#o.quarantine?.current ?? null;
+    forced ??= quarantinedEnd(quarantine, first.sequenceNumber);
+    const isolated = isIsolated(quarantine, first.sequenceNumber) ? quarantine : null;
     const state = openSegment(this.#o.limits, first, this.#now(), forced);
     const stagingName = `${partitionId}-${String(first.sequenceNumber).padStart(20, '0')}`;
     const file = sink.openFile(stagingName, this.#o.format.contentType, signal);
@@ -257,11 +295,11 @@ export class PartitionWriter {
       deadLetter: (line) => deadLetters.write(line, signal),
       result: newSegmentResult(),
     };
-    const streams = this.#o.format.createStreams(ctx);
+    const streams = isolated ? [deadLetterWriter(ctx, isolated.reason)] : this.#o.format.createStreams(ctx);
     const counter = new ByteCounter();
     const encoded = pipeline([...streams, counter, file.stream], { signal });
     encoded.catch(() => {});
-    return { state, file, deadLetters, ctx, input: streams[0], counter, encoded };
+    return { state, file, deadLetters, isolated, ctx, input: streams[0], counter, encoded };
   }
 
   async #feed(segment: OpenSegment, events: SourceEvent[]): Promise<void> {
@@ -282,10 +320,19 @@ export class PartitionWriter {
     const previous = this.#chain;
     const job = (async () => {
       try {
-        await segment.encoded;
+        const encoding = await segment.encoded.then(
+          () => null,
+          (error: Error) => error,
+        );
+        // An earlier file's failure comes first: the reader restarts from before it.
         await previous;
+        if (encoding) {
+          this.#quarantine(segment, encoding);
+          throw encoding;
+        }
         await this.#publish(segment, reason, started);
       } catch (error) {
+        if (!this.#abort.signal.aborted) this.#failure ??= error as Error;
         await segment.file.discard().catch(() => {});
         await segment.deadLetters.file?.discard().catch(() => {});
         throw error;
@@ -294,6 +341,29 @@ export class PartitionWriter {
     job.catch(() => {});
     this.#chain = job;
     await previous;
+  }
+
+  /** Content the format refused is quarantined (see quarantine.ts) and reported. */
+  #quarantine(segment: OpenSegment, error: Error): void {
+    const holder = this.#o.quarantine;
+    if (!(error instanceof UnwritableError) || !holder || this.#abort.signal.aborted) return;
+    const { state } = segment;
+    const quarantine = quarantineAfter(state.firstSequence, state.lastSequence, state.events, error.message);
+    holder.current = quarantine;
+    this.#o.onUnwritable?.({
+      path: segmentPath(
+        this.#o.layout,
+        this.partitionId,
+        state.firstEnqueuedTime,
+        state.firstSequence,
+        state.lastSequence,
+      ),
+      firstSequence: state.firstSequence,
+      lastSequence: state.lastSequence,
+      events: state.events,
+      message: error.message,
+      quarantine,
+    });
   }
 
   async #publish(segment: OpenSegment, reason: FlushReason, started: number): Promise<void> {
@@ -324,7 +394,8 @@ export class PartitionWriter {
       );
       await dl.publish(dlPath);
     }
-    await segment.file.publish(path);
+    if (segment.isolated) await segment.file.discard();
+    else await segment.file.publish(path);
     log.debug({ path, lastSequence: state.lastSequence }, 'file published; checkpointing');
     if (this.#o.pauseAfterCommitMs) await sleep(this.#o.pauseAfterCommitMs);
     if (signal.aborted) throw new OwnershipLostError(partitionId);
@@ -335,11 +406,16 @@ export class PartitionWriter {
       enqueuedTimeUtc: state.lastEnqueuedTime,
     };
     stats.lastCheckpointed = position(checkpointed);
+    const quarantine = this.#o.quarantine;
+    if (quarantine?.current && state.lastSequence >= quarantine.current.lastSequence) {
+      quarantine.current = null;
+      this.#o.onRecovered?.();
+    }
     stats.oldestPending = this.#segment?.state.firstEnqueuedTime ?? null;
     const durationMs = this.#now() - started;
     const flushed: FlushedFile = {
       partitionId,
-      path,
+      path: segment.isolated && dlPath ? dlPath : path,
       events: state.events,
       bytes: segment.counter.bytes,
       uncompressedBytes: state.bytes,
@@ -447,4 +523,16 @@ export class PartitionWriter {
     }
     await this.#chain.catch(() => {});
   }
+}
+
+/** The stream of an isolated event's segment: the event goes to the dead letters, no data is encoded. */
+function deadLetterWriter(ctx: SegmentContext, reason: string): Transform {
+  const problem = new RowError('unwritable', reason);
+  return new Transform({
+    writableObjectMode: true,
+    transform(events: readonly SourceEvent[], _, done) {
+      const waits = events.map((event) => deadLetter(ctx, event, problem));
+      Promise.all(waits).then(() => done(), done);
+    },
+  });
 }

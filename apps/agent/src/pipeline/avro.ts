@@ -3,7 +3,10 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import { deflateRaw } from 'node:zlib';
 import avro from 'avsc';
+import { deadLetter } from './dead-letter.ts';
 import { bodyBytes, type SourceEvent } from './event.ts';
+import { RowError } from './json-schema.ts';
+import type { SegmentContext } from './segment-context.ts';
 
 /**
  * Avro in Event Hubs Capture's own schema (record `EventData`, namespace
@@ -109,8 +112,12 @@ export class AvroContainerEncoder extends Transform {
   #pendingBytes = 0;
   #headerWritten = false;
 
-  constructor(options: AvroContainerOptions) {
+  readonly #ctx: SegmentContext | undefined;
+
+  /** With `ctx`, an event whose record cannot be encoded becomes a dead letter instead of failing the file. */
+  constructor(options: AvroContainerOptions, ctx?: SegmentContext) {
     super({ writableObjectMode: true, writableHighWaterMark: 2 });
+    this.#ctx = ctx;
     this.#codec = options.codec;
     this.#blockBytes = options.blockBytes ?? 1024 * 1024;
     this.#level = options.deflateLevel ?? 6;
@@ -139,16 +146,22 @@ export class AvroContainerEncoder extends Transform {
 
   override _transform(events: readonly SourceEvent[], _: BufferEncoding, done: TransformCallback): void {
     if (!this.#headerWritten) this.push(this.#header());
+    const waits: Promise<void>[] = [];
     for (const event of events) {
-      const record = captureType.toBuffer(captureRecord(event));
+      let record: Buffer;
+      try {
+        record = captureType.toBuffer(captureRecord(event));
+      } catch (error) {
+        if (!this.#ctx) throw error;
+        const wait = deadLetter(this.#ctx, event, new RowError('unwritable', (error as Error).message));
+        if (wait) waits.push(wait);
+        continue;
+      }
       this.#pending.push(record);
       this.#pendingBytes += record.byteLength;
     }
-    if (this.#pendingBytes < this.#blockBytes) {
-      done();
-      return;
-    }
-    this.#emitBlock().then(() => done(), done);
+    const block = this.#pendingBytes < this.#blockBytes ? undefined : this.#emitBlock();
+    Promise.all([block, ...waits]).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback): void {

@@ -1,5 +1,6 @@
 import { bodyBytes, type SourceEvent } from './event.ts';
-import type { DeadLetterKind } from './json-schema.ts';
+import type { DeadLetterKind, RowError } from './json-schema.ts';
+import type { SegmentContext } from './segment-context.ts';
 
 export type { DeadLetterKind } from './json-schema.ts';
 
@@ -61,4 +62,16 @@ export function deadLetterLine(
     bodyBase64: bodyBytes(event.body).toString('base64'),
   };
   return Buffer.from(`${JSON.stringify(record)}\n`);
+}
+
+/** Sends an event to the segment's dead letters, counted by reason; a promise means "wait before sending more". */
+export function deadLetter(
+  ctx: SegmentContext,
+  event: SourceEvent,
+  problem: RowError,
+): Promise<void> | undefined {
+  const { result } = ctx;
+  result.deadLettered++;
+  result.deadLetterKinds[problem.kind] = (result.deadLetterKinds[problem.kind] ?? 0) + 1;
+  return ctx.deadLetter(deadLetterLine(ctx.partitionId, event, problem.kind, problem.message));
 }

@@ -7,7 +7,7 @@ import { decodeAvro, decodeNdjson } from '../../test/read-back.ts';
 import { CAPTURE_SCHEMA, captureTimeString } from './avro.ts';
 import type { SourceEvent } from './event.ts';
 import { createFileFormat } from './format.ts';
-import { newSegmentResult } from './parquet.ts';
+import { newSegmentResult } from './segment-context.ts';
 
 function events(n: number, from = 0): SourceEvent[] {
   return Array.from({ length: n }, (_, i) => ({

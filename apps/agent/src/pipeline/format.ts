@@ -3,9 +3,10 @@ import { constants, createGzip, createZstdCompress } from 'node:zlib';
 import type { Format } from '@hubcap/shared';
 import { AvroContainerEncoder } from './avro.ts';
 import { NdjsonEncoder, type NdjsonStats } from './ndjson.ts';
-import { ParquetEncoder, type ParquetOptions, type SegmentContext } from './parquet.ts';
+import { ParquetEncoder, type ParquetOptions } from './parquet.ts';
+import type { SegmentContext } from './segment-context.ts';
 
-export type { SegmentContext } from './parquet.ts';
+export type { SegmentContext } from './segment-context.ts';
 
 /**
  * A file format: a chain of streams that turns batches of events (object mode, `SourceEvent[]`) into
@@ -15,8 +16,6 @@ export type { SegmentContext } from './parquet.ts';
 export interface FileFormat {
   readonly extension: string;
   readonly contentType: string;
-  /** Whether some events may not fit the format and become dead letters (sidecar files). */
-  readonly deadLetters: boolean;
   /** Fresh streams for one file; the first takes `SourceEvent[]`, the last emits Buffers. */
   createStreams(ctx: SegmentContext): [Duplex, ...Duplex[]];
 }
@@ -45,16 +44,17 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
   switch (format.type) {
     case 'ndjson': {
       const stats = options.ndjsonStats;
+      const deadLetters = (ctx: SegmentContext) => (format.nonJson === 'deadLetter' ? ctx : undefined);
       switch (format.compression) {
         case 'gzip':
           return {
             extension: '.ndjson.gz',
             contentType: 'application/gzip',
-            deadLetters: false,
-            createStreams: () => [
+            createStreams: (ctx) => [
               new NdjsonEncoder(
                 createGzip({ level: options.gzipLevel ?? GZIP_LEVEL, chunkSize: OUTPUT_CHUNK }),
                 stats,
+                deadLetters(ctx),
               ),
             ],
           };
@@ -62,14 +62,14 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
           return {
             extension: '.ndjson.zst',
             contentType: 'application/zstd',
-            deadLetters: false,
-            createStreams: () => [
+            createStreams: (ctx) => [
               new NdjsonEncoder(
                 createZstdCompress({
                   chunkSize: OUTPUT_CHUNK,
                   params: { [constants.ZSTD_c_compressionLevel]: options.zstdLevel ?? ZSTD_LEVEL },
                 }),
                 stats,
+                deadLetters(ctx),
               ),
             ],
           };
@@ -77,8 +77,7 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
           return {
             extension: '.ndjson',
             contentType: 'application/x-ndjson',
-            deadLetters: false,
-            createStreams: () => [new NdjsonEncoder(null, stats)],
+            createStreams: (ctx) => [new NdjsonEncoder(null, stats, deadLetters(ctx))],
           };
       }
       break;
@@ -87,8 +86,7 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
       return {
         extension: '.avro',
         contentType: 'avro/binary',
-        deadLetters: false,
-        createStreams: () => [new AvroContainerEncoder({ codec: format.codec })],
+        createStreams: (ctx) => [new AvroContainerEncoder({ codec: format.codec }, ctx)],
       };
     case 'parquet': {
       const parquet = options.parquet;
@@ -96,7 +94,6 @@ export function createFileFormat(format: Format, options: FormatOptions = {}): F
       return {
         extension: '.parquet',
         contentType: 'application/vnd.apache.parquet',
-        deadLetters: true,
         createStreams: (ctx) => [new ParquetEncoder({ ...parquet, compression: format.compression }, ctx)],
       };
     }

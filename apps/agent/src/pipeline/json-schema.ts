@@ -59,7 +59,11 @@ export type DeadLetterKind =
   | 'invalid-string'
   | 'too-large'
   | 'field-name'
-  | 'undecodable-avro';
+  | 'undecodable-avro'
+  | 'duplicate-key'
+  | 'too-deep'
+  /** Accepted by the format's checks but refused by its writer; isolated after the segment failed. */
+  | 'unwritable';
 
 /**
  * Keys that look like data rather than field names (ids, host names, header names, paths, numbers):
@@ -149,7 +153,10 @@ export function observe(t: JsonType, value: unknown): JsonType {
       return t === BOOLEAN || t === NULL ? BOOLEAN : isScalar(t) ? widenScalars(t, BOOLEAN) : STRING;
     case 'number': {
       const n = value as number;
-      const s = Number.isInteger(n) && n >= -INT64_LIMIT && n < INT64_LIMIT ? BIGINT : DOUBLE;
+      // Beyond the double range (1e309 parses as Infinity): no numeric column holds it, text does.
+      if (!Number.isFinite(n)) return isScalar(t) ? widenScalars(t, STRING) : STRING;
+      // -2^63 itself may stand for text just below the BIGINT range (the nearest double): DOUBLE then.
+      const s = Number.isInteger(n) && n > -INT64_LIMIT && n < INT64_LIMIT ? BIGINT : DOUBLE;
       return t === s || t === NULL ? s : isScalar(t) ? widenScalars(t, s) : STRING;
     }
     case 'object':
@@ -209,6 +216,8 @@ export function observeRow(
     const existing = fields.get(key);
     if (existing === undefined) {
       if (key === '') throw new RowError('field-name', 'a top-level field has an empty name');
+      if (key.includes('\0'))
+        throw new RowError('field-name', 'a top-level field name holds a NUL character');
       const lower = key.toLowerCase();
       if (reserved.has(lower)) {
         throw new RowError('field-name', `top-level field "${key}" uses a reserved column name`);

@@ -3,6 +3,7 @@ import { finished } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FRAME_BYTES, NdjsonEncoder, ndjsonLine, newNdjsonStats } from './ndjson.ts';
+import { newSegmentResult } from './segment-context.ts';
 
 /** The chunks as a pipeline's next stream receives them (flowing mode: one chunk per push). */
 async function piecesOf(framer: Readable): Promise<Buffer[]> {
@@ -20,10 +21,37 @@ const ev = (body: unknown, sequenceNumber = 0) => ({
 });
 
 describe('NDJSON framing', () => {
-  it('writes bodies without line breaks byte for byte', () => {
+  it('writes JSON bodies byte for byte, whatever their type', () => {
     const body = Buffer.from('{"id":1,"big":12345678901234567890, "s":"a\\nb"}');
     expect(ndjsonLine(body)).toEqual({ line: body, kind: 'raw' });
-    expect(ndjsonLine(Buffer.from('not json at all')).kind).toBe('raw');
+    for (const json of ['[1,2]', '"a string"', '42', 'null', ' {"padded": true} ']) {
+      expect(ndjsonLine(Buffer.from(json)).kind).toBe('raw');
+    }
+  });
+
+  it('writes every other body as a JSON string (text) or {"$base64"} (bytes), naming why', () => {
+    const cases: [Buffer, string, string][] = [
+      [Buffer.from('not json at all'), '"not json at all"', 'not-json'],
+      [Buffer.from('\ufeff{"a":1}'), JSON.stringify('\ufeff{"a":1}'), 'not-json'],
+      [Buffer.from('{"a":1,"a":2}'), JSON.stringify('{"a":1,"a":2}'), 'duplicate-key'],
+      [Buffer.from('{"s":"\\ud800"}'), JSON.stringify('{"s":"\\ud800"}'), 'invalid-string'],
+      [Buffer.from('a\u0000b'), '"a\\u0000b"', 'not-json'],
+      [
+        Buffer.from(`${'['.repeat(65)}${']'.repeat(65)}`),
+        JSON.stringify(`${'['.repeat(65)}${']'.repeat(65)}`),
+        'too-deep',
+      ],
+    ];
+    for (const [body, line, why] of cases) {
+      const out = ndjsonLine(body);
+      expect([out.line.toString(), out.kind, out.problem?.kind]).toEqual([line, 'string', why]);
+    }
+    const binary = ndjsonLine(Buffer.from([0xff, 0x00, 0xfe]));
+    expect([binary.line.toString(), binary.kind, binary.problem?.kind]).toEqual([
+      '{"$base64":"/wD+"}',
+      'base64',
+      'invalid-utf8',
+    ]);
   });
 
   it('turns the line breaks of pretty-printed JSON into spaces, keeping every digit', () => {
@@ -37,7 +65,7 @@ describe('NDJSON framing', () => {
 
   it('writes other text with line breaks, and empty bodies, as one JSON string', () => {
     expect(ndjsonLine(Buffer.from('line 1\nline 2')).line.toString()).toBe('"line 1\\nline 2"');
-    expect(ndjsonLine(Buffer.alloc(0))).toEqual({ line: Buffer.from('""'), kind: 'string' });
+    expect(ndjsonLine(Buffer.alloc(0))).toMatchObject({ line: Buffer.from('""'), kind: 'string' });
   });
 
   it('writes bytes that are not UTF-8 and contain a line break as base64', () => {
@@ -53,12 +81,33 @@ describe('NDJSON framing', () => {
     framer.write([ev(Buffer.from('{"a":1}')), ev(Buffer.from('{\n}'))]);
     framer.end([ev('text'), ev({ v: 1 })]);
     const out = Buffer.concat(await piecesOf(framer));
-    expect(out.toString()).toBe('{"a":1}\n{ }\ntext\n{"v":1}\n');
-    expect(stats.rewritten).toEqual({ 'json-whitespace': 1, string: 0, base64: 0 });
+    expect(out.toString()).toBe('{"a":1}\n{ }\n"text"\n{"v":1}\n');
+    expect(stats.rewritten).toEqual({ 'json-whitespace': 1, string: 1, base64: 0 });
+  });
+
+  it('sends bodies that are not JSON to the dead letters when the topic says so', async () => {
+    const dead: Buffer[] = [];
+    const ctx = {
+      partitionId: '2',
+      deadLetter: (line: Buffer) => void dead.push(line),
+      result: newSegmentResult(),
+    };
+    const framer = new NdjsonEncoder(null, newNdjsonStats(), ctx);
+    framer.end([ev(Buffer.from('{"a":1}'), 1), ev(Buffer.from('plain'), 2), ev(Buffer.from([0xff]), 3)]);
+    expect(Buffer.concat(await piecesOf(framer)).toString()).toBe('{"a":1}\n');
+    const records = dead.map((l) => JSON.parse(l.toString()));
+    expect(records.map((r) => [r.sequenceNumber, r.reason, Buffer.from(r.bodyBase64, 'base64')])).toEqual([
+      [2, 'not-json', Buffer.from('plain')],
+      [3, 'invalid-utf8', Buffer.from([0xff])],
+    ]);
+    expect(ctx.result).toMatchObject({
+      deadLettered: 2,
+      deadLetterKinds: { 'not-json': 1, 'invalid-utf8': 1 },
+    });
   });
 
   it('gathers small batches into large pieces and splits at piece boundaries', async () => {
-    const body = Buffer.alloc(1000, 'x');
+    const body = Buffer.from(`"${'x'.repeat(998)}"`);
     const framer = new NdjsonEncoder(null);
     const batches = 3000; // about 3 MB of lines
     for (let i = 0; i < batches; i++) framer.write([ev(body)]);
@@ -74,9 +123,9 @@ describe('NDJSON framing', () => {
   it('gives a body larger than a piece a piece of its own', async () => {
     const big = Buffer.alloc(FRAME_BYTES + 10, 'y');
     const framer = new NdjsonEncoder(null);
-    framer.end([ev('a'), ev(big), ev('b')]);
+    framer.end([ev('1'), ev(big), ev('2')]);
     const pieces = await piecesOf(framer);
-    expect(pieces.map((p) => p.byteLength)).toEqual([2, FRAME_BYTES + 11, 2]);
+    expect(pieces.map((p) => p.byteLength)).toEqual([2, FRAME_BYTES + 13, 2]);
   });
 
   it('reuses pieces only once the compressor has consumed them: every line comes back intact', async () => {

@@ -1,56 +1,53 @@
+import { isUtf8 } from 'node:buffer';
+import { once } from 'node:events';
 import { Duplex, PassThrough, type Transform } from 'node:stream';
+import { deadLetter } from './dead-letter.ts';
 import { bodyBytes, type SourceEvent } from './event.ts';
+import { readJson } from './json-check.ts';
+import { RowError } from './json-schema.ts';
+import type { SegmentContext } from './segment-context.ts';
 
 /**
- * NDJSON framing: one event per line, the received bytes written as they are.
- *
- * A raw line break inside a body would split one event into two lines (Spark and DuckDB split on
- * LF, CR and CRLF), so bodies containing CR or LF are the only ones rewritten:
- * - valid JSON (e.g. pretty-printed): JSON cannot hold a raw CR/LF inside a string, so every CR/LF
- *   byte is insignificant whitespace; each is replaced by a space. The value is unchanged, numbers
- *   keep their exact digits (no parse/re-serialise), the byte length is unchanged.
- * - anything else (and empty bodies, which readers would skip as blank lines): the body is written
- *   as one JSON string — the UTF-8 text, escaped — or, for bytes that are not valid UTF-8, as a
- *   JSON object `{"$base64":"…"}`. Both are lossless and keep one event per line.
+ * NDJSON framing: one event per line, and every line valid JSON that every JSON-lines reader accepts
+ * (DuckDB `read_json`, pyarrow, Spark). One rule for every body:
+ * - JSON that every reader accepts (see readJson: UTF-8, parses, no duplicate key, no unpaired
+ *   surrogate escape, at most MAX_NESTING levels) is written byte for byte. A raw CR or LF in it
+ *   would split the line (readers split on LF, CR and CRLF); JSON cannot hold one inside a string,
+ *   so each is insignificant whitespace and becomes a space (`json-whitespace`): the value and the
+ *   byte length are unchanged, numbers keep their exact digits.
+ * - anything else (plain text, JSON with a BOM or a duplicate key, an empty body, NUL, binary) is
+ *   written as one JSON string holding the UTF-8 text (`string`), or, for bytes that are not UTF-8,
+ *   as `{"$base64":"…"}` (`base64`); or, when the topic says `nonJson: "deadLetter"`, goes to the
+ *   dead-letter area with its raw bytes and the reason.
  */
 export type LineKind = 'raw' | 'json-whitespace' | 'string' | 'base64';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const EMPTY_BODY = new RowError('not-json', 'body is empty');
 
 function hasLineBreak(bytes: Buffer): boolean {
   return bytes.indexOf(LF) !== -1 || bytes.indexOf(CR) !== -1;
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The line for one body, without its terminating LF. */
-export function ndjsonLine(body: Buffer): { line: Buffer; kind: LineKind } {
-  if (body.byteLength > 0 && !hasLineBreak(body)) return { line: body, kind: 'raw' };
-  let text: string | null;
-  try {
-    text = strictUtf8.decode(body);
-  } catch {
-    text = null;
-  }
-  if (text === null) {
-    return { line: Buffer.from(JSON.stringify({ $base64: body.toString('base64') })), kind: 'base64' };
-  }
-  if (body.byteLength > 0 && isJson(text)) {
+/** The line for one body, without its terminating LF, and why it is not the body itself. */
+export function ndjsonLine(body: Buffer): { line: Buffer; kind: LineKind; problem?: RowError } {
+  const json = body.byteLength === 0 ? EMPTY_BODY : readJson(body);
+  if (!(json instanceof RowError)) {
+    if (!hasLineBreak(body)) return { line: body, kind: 'raw' };
     const line = Buffer.from(body);
     for (let i = 0; i < line.length; i++) if (line[i] === LF || line[i] === CR) line[i] = SPACE;
     return { line, kind: 'json-whitespace' };
   }
-  return { line: Buffer.from(JSON.stringify(text)), kind: 'string' };
+  if (isUtf8(body)) {
+    return { line: Buffer.from(JSON.stringify(body.toString('utf8'))), kind: 'string', problem: json };
+  }
+  return {
+    line: Buffer.from(JSON.stringify({ $base64: body.toString('base64') })),
+    kind: 'base64',
+    problem: json,
+  };
 }
 
 export interface NdjsonStats {
@@ -83,9 +80,13 @@ export class NdjsonEncoder extends Duplex {
   #piece: Buffer = EMPTY;
   #used = 0;
 
-  constructor(compressor: Transform | null, stats?: NdjsonStats) {
+  /** Set when bodies that are not JSON go to the dead letters instead of being wrapped. */
+  readonly #deadLetters: SegmentContext | undefined;
+
+  constructor(compressor: Transform | null, stats?: NdjsonStats, deadLetters?: SegmentContext) {
     super({ writableObjectMode: true, writableHighWaterMark: 2 });
     this.#stats = stats;
+    this.#deadLetters = deadLetters;
     this.#reuse = compressor !== null;
     this.#inner = compressor ?? new PassThrough();
     this.#inner.on('data', (chunk: Buffer) => {
@@ -101,8 +102,14 @@ export class NdjsonEncoder extends Duplex {
 
   override _write(events: readonly SourceEvent[], _: BufferEncoding, done: (error?: Error) => void): void {
     let accepted = true;
+    const waits: Promise<void>[] = [];
     for (const event of events) {
-      const { line, kind } = ndjsonLine(bodyBytes(event.body));
+      const { line, kind, problem } = ndjsonLine(bodyBytes(event.body));
+      if (problem && this.#deadLetters) {
+        const wait = deadLetter(this.#deadLetters, event, problem);
+        if (wait) waits.push(wait);
+        continue;
+      }
       if (kind !== 'raw' && this.#stats) this.#stats.rewritten[kind]++;
       const size = line.byteLength + 1;
       if (this.#used + size > this.#piece.byteLength) {
@@ -112,8 +119,8 @@ export class NdjsonEncoder extends Duplex {
       this.#used += line.copy(this.#piece, this.#used);
       this.#piece[this.#used++] = LF;
     }
-    if (accepted) done();
-    else this.#inner.once('drain', () => done());
+    const drained = accepted ? Promise.resolve() : once(this.#inner, 'drain').then(() => {});
+    Promise.all([drained, ...waits]).then(() => done(), done);
   }
 
   override _final(done: (error?: Error) => void): void {

@@ -8,8 +8,8 @@ import { FileSchemaStateStore } from '../checkpoint/schema-store.ts';
 import type { DeadLetterRecord } from './dead-letter.ts';
 import { DuckDbEngine } from './duckdb.ts';
 import type { SourceEvent } from './event.ts';
-import type { SegmentResult } from './parquet.ts';
 import { SchemaTracker, type SchemaVersion } from './schema-tracker.ts';
+import type { SegmentResult } from './segment-context.ts';
 
 let dir: string;
 let engine: DuckDbEngine;

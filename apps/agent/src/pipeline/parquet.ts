@@ -1,13 +1,14 @@
-import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { deadLetterLine, jsonProperties } from './dead-letter.ts';
+import { deadLetter, jsonProperties } from './dead-letter.ts';
 import { type DuckDbEngine, sqlString } from './duckdb.ts';
 import { bodyBytes, type SourceEvent } from './event.ts';
-import { newStruct, observeRow, quoteIdent, RowError, type StructType, wellFormed } from './json-schema.ts';
+import { readJson } from './json-check.ts';
+import { newStruct, observeRow, quoteIdent, RowError, type StructType } from './json-schema.ts';
 import { type FilePlan, mergeRoot, type SchemaTracker } from './schema-tracker.ts';
+import { type SegmentContext, UnwritableError } from './segment-context.ts';
 
 /** Columns the agent adds to every row (Event Hubs metadata), after the event's own fields. */
 export const META_COLUMNS = [
@@ -46,25 +47,6 @@ export interface BodyDecoder {
    * agent is stopping): an outage of what it depends on is waited out, never a dead letter.
    */
   decode(event: SourceEvent, body: Buffer): Promise<DecodedRow | RowError>;
-}
-
-/** What the encoder of one segment hands back to the writer, and how a dead letter leaves it. */
-export interface SegmentContext {
-  partitionId: string;
-  /** Takes one dead-letter line; a returned promise means "wait before sending more". */
-  deadLetter(line: Buffer): Promise<void> | undefined;
-  result: SegmentResult;
-}
-
-export interface SegmentResult {
-  rows: number;
-  deadLettered: number;
-  deadLetterKinds: Partial<Record<RowError['kind'], number>>;
-  schema?: FilePlan['version'];
-}
-
-export function newSegmentResult(): SegmentResult {
-  return { rows: 0, deadLettered: 0, deadLetterKinds: {} };
 }
 
 const SPILL_CHUNK = 1024 * 1024;
@@ -136,23 +118,14 @@ export function parseRow(body: Buffer, maxBodyBytes: number): Record<string, unk
   if (body.byteLength > maxBodyBytes) {
     return new RowError('too-large', `body of ${body.byteLength} bytes exceeds the limit of ${maxBodyBytes}`);
   }
-  if (!isUtf8(body)) return new RowError('invalid-utf8', 'body is not valid UTF-8');
-  const text = body.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return new RowError('not-json', `body is not JSON: ${(error as Error).message}`);
-  }
+  const json = readJson(body);
+  if (json instanceof RowError) return json;
+  const { value } = json;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return new RowError(
       'not-object',
       `body is JSON but not an object (${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value})`,
     );
-  }
-  // Only \uD800–\uDFFF escapes can produce a lone surrogate (raw UTF-8 cannot): check only then.
-  if (/\\u[dD][89abAB]/.test(text) && !wellFormed(value)) {
-    return new RowError('invalid-string', 'a string holds an unpaired UTF-16 surrogate escape');
   }
   return value as Record<string, unknown>;
 }
@@ -271,10 +244,7 @@ export class ParquetEncoder extends Duplex {
   ): Promise<void> | undefined {
     const result = this.#ctx.result;
     if (row instanceof RowError || json === undefined) {
-      const error = row instanceof RowError ? row : new RowError('not-json', 'no row');
-      result.deadLettered++;
-      result.deadLetterKinds[error.kind] = (result.deadLetterKinds[error.kind] ?? 0) + 1;
-      return this.#ctx.deadLetter(deadLetterLine(this.#ctx.partitionId, event, error.kind, error.message));
+      return deadLetter(this.#ctx, event, row instanceof RowError ? row : new RowError('not-json', 'no row'));
     }
     const line = this.#pending.append(rowPrefix(event), json);
     if (line > this.#maxLine) this.#maxLine = line;
@@ -308,12 +278,18 @@ export class ParquetEncoder extends Duplex {
     const rowGroupSize =
       this.#o.rowGroupSize ??
       Math.max(16, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(ROW_GROUP_BYTES / Math.max(1, rowBytes))));
-    await this.#o.engine.run(
-      copySql(this.#spillPath, this.#outPath, this.#ctx.partitionId, plan, this.#maxLine, {
-        compression: this.#o.compression,
-        rowGroupSize,
-      }),
-    );
+    try {
+      await this.#o.engine.run(
+        copySql(this.#spillPath, this.#outPath, this.#ctx.partitionId, plan, this.#maxLine, {
+          compression: this.#o.compression,
+          rowGroupSize,
+        }),
+      );
+    } catch (error) {
+      throw refusedContent(error as Error)
+        ? new UnwritableError((error as Error).message, { cause: error })
+        : error;
+    }
     await rm(this.#spillPath, { force: true });
     this.#out = await open(this.#outPath, 'r');
   }
@@ -361,6 +337,16 @@ export class ParquetEncoder extends Duplex {
         () => done(error),
       );
   }
+}
+
+/**
+ * Whether DuckDB refused the rows themselves (malformed input, a value that does not convert), rather
+ * than failing to run (disk, memory, a closed engine): only the former is isolated and dead-lettered.
+ */
+export function refusedContent(error: Error): boolean {
+  return !/^(IO|Out of Memory|Interrupt|FATAL|Connection|INTERNAL) Error|closed|invalidated/i.test(
+    error.message,
+  );
 }
 
 const DUCKDB_COMPRESSION: Record<ParquetCompression, string> = {

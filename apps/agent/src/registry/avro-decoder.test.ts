@@ -22,8 +22,8 @@ import {
 import type { DeadLetterRecord } from '../pipeline/dead-letter.ts';
 import { DuckDbEngine } from '../pipeline/duckdb.ts';
 import type { SourceEvent } from '../pipeline/event.ts';
-import type { SegmentResult } from '../pipeline/parquet.ts';
 import { SchemaTracker } from '../pipeline/schema-tracker.ts';
+import type { SegmentResult } from '../pipeline/segment-context.ts';
 import { RegistryAvroDecoder, schemaRegistryClient } from './avro-decoder.ts';
 
 let dir: string;
