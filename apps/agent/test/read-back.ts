@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -69,40 +70,63 @@ export async function decodeBodies(name: string, bytes: Buffer): Promise<string[
   return decodeNdjson(name, bytes);
 }
 
-/** Reads Parquet files back with DuckDB (an independent reader), all files together by column name. */
-export async function readParquet(
-  paths: readonly string[],
-  options: { orderBy?: string; select?: string } = {},
-): Promise<Record<string, unknown>[]> {
+/** Runs one query on a fresh in-memory DuckDB (an independent reader of every format it knows). */
+export async function duckQuery(sql: string): Promise<Record<string, unknown>[]> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await instance.connect();
   try {
-    const list = paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
-    const reader = await connection.runAndReadAll(
-      `SELECT ${options.select ?? '*'} FROM read_parquet([${list}], union_by_name = true) ORDER BY ${options.orderBy ?? '_eh_partition, _eh_sequence_number'}`,
-    );
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
 }
 
+const sqlList = (paths: readonly string[]) => paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
+
+/** Reads Parquet files back with DuckDB (an independent reader), all files together by column name. */
+export function readParquet(
+  paths: readonly string[],
+  options: { orderBy?: string; select?: string } = {},
+): Promise<Record<string, unknown>[]> {
+  return duckQuery(
+    `SELECT ${options.select ?? '*'} FROM read_parquet([${sqlList(paths)}], union_by_name = true) ORDER BY ${options.orderBy ?? '_eh_partition, _eh_sequence_number'}`,
+  );
+}
+
 /** Column names and DuckDB types of one Parquet file. */
 export async function parquetColumns(path: string): Promise<Record<string, string>> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(
-      `DESCRIBE SELECT * FROM read_parquet('${path.replaceAll("'", "''")}')`,
-    );
-    const out: Record<string, string> = {};
-    for (const row of reader.getRowObjectsJson()) out[String(row.column_name)] = String(row.column_type);
-    return out;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  const rows = await duckQuery(`DESCRIBE SELECT * FROM read_parquet(${sqlList([path])})`);
+  return Object.fromEntries(rows.map((row) => [String(row.column_name), String(row.column_type)]));
+}
+
+/**
+ * Reads NDJSON files (plain, .gz or .zst) with DuckDB's JSON-lines reader, strictly (no
+ * `ignore_errors`): a line it cannot read fails the whole read, as it would for a user. One row per
+ * line, each line's value as JSON text.
+ */
+export function readJsonLines(paths: readonly string[]): Promise<Record<string, unknown>[]> {
+  return duckQuery(
+    `SELECT json FROM read_json([${sqlList(paths)}], format = 'newline_delimited', records = false, columns = {json: 'JSON'})`,
+  );
+}
+
+/**
+ * Decodes an Avro container with Apache Avro's own JavaScript reader (`avro-js`), a reader this
+ * project never writes with.
+ */
+export async function decodeAvroWithApacheReader(
+  path: string,
+): Promise<{ records: Record<string, unknown>[]; schema: unknown }> {
+  const files = createRequire(import.meta.url)('avro-js/lib/files.js') as {
+    createFileDecoder(path: string): Readable;
+  };
+  const decoder = files.createFileDecoder(path);
+  let schema: unknown;
+  decoder.on('metadata', (_type: unknown, _codec: string, header: { meta: Record<string, Buffer> }) => {
+    schema = JSON.parse(header.meta['avro.schema']!.toString());
+  });
+  const records = (await decoder.toArray()) as Record<string, unknown>[];
+  return { records, schema };
 }

@@ -347,7 +347,7 @@ describe('dead letters', () => {
       ),
     ).toEqual({ 'not-json': 6, 'too-large': 2, unspecified: 2, 'undecodable-avro': 1 });
     expect(detail.deadLetters.location).toBe(
-      'raw/_deadletter/{namespace}/{hub}/{partition}/{yyyy}/{MM}/{dd}/{HH}/{mm}/{ss}/',
+      'raw/_deadletter/{namespace}/{hub}/{partition}/{yyyy}/{MM}/{dd}/{HH}/{mm}/',
     );
 
     const samples = await api.prisma.metricSample.findMany({

@@ -5,6 +5,7 @@ import {
   parseSegmentFileName,
   renderPath,
   segmentFileName,
+  splitTemplate,
   templateProblems,
   timeBoundary,
   timeBucket,
@@ -62,6 +63,7 @@ describe('path templates', () => {
     const name = segmentFileName('12', 42, 1041, '.ndjson.gz');
     expect(name).toBe('12-00000000000000000042-00000000000000001041.ndjson.gz');
     expect(parseSegmentFileName(name)).toEqual({
+      start: '',
       partition: '12',
       firstSequence: 42,
       lastSequence: 1041,
@@ -69,5 +71,18 @@ describe('path templates', () => {
     });
     expect(segmentFileName('0', 9, 9, '.avro') < segmentFileName('0', 10, 10, '.avro')).toBe(true);
     expect(parseSegmentFileName('notes.txt')).toBeNull();
+    const capture = segmentFileName('3', 7, 9, '.avro', '05');
+    expect(capture).toBe('05-3-00000000000000000007-00000000000000000009.avro');
+    expect(parseSegmentFileName(capture)).toMatchObject({ start: '05', partition: '3', firstSequence: 7 });
+  });
+
+  it("puts a last {ss} segment in the file name, as Capture's layout does", () => {
+    expect(splitTemplate(PATH_PRESETS.capture)).toEqual({
+      folder: '{namespace}/{hub}/{partition}/{yyyy}/{MM}/{dd}/{HH}/{mm}',
+      fileStart: '{ss}',
+    });
+    expect(splitTemplate('{ss}')).toEqual({ folder: '', fileStart: '{ss}' });
+    expect(splitTemplate(PATH_PRESETS.hive)).toEqual({ folder: PATH_PRESETS.hive, fileStart: null });
+    expect(splitTemplate('x/{ss}/y')).toEqual({ folder: 'x/{ss}/y', fileStart: null });
   });
 });

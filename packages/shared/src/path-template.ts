@@ -3,7 +3,8 @@
  *
  * Year, month, day and hour variables are partition boundaries: a file never spans two values of them.
  * Minute and second variables name the segment's first event, as Event Hubs Capture names its window,
- * so that a `{ss}` in the template does not force one file per second.
+ * so that a `{ss}` in the template does not force one file per second. A last segment `{ss}` starts
+ * the file name instead of making a folder, as Capture's layout does (see splitTemplate).
  */
 
 export const PATH_VARIABLES = {
@@ -113,26 +114,44 @@ export function namespaceName(fullyQualifiedNamespace: string): string {
 }
 
 /**
- * File name of a segment: partition, then first and last sequence numbers, zero-padded so names sort
- * in event order. A replay from a checkpoint starts at the same first sequence number and reuses it.
+ * Where a template puts a file. Event Hubs Capture names each file by its second
+ * (`…/{Minute}/{Second}.avro`), so a template whose last segment is `{ss}` names the file rather than
+ * a folder: the file sits at Capture's depth and its name starts with the second. Any other template
+ * is a folder.
+ */
+export function splitTemplate(template: string): { folder: string; fileStart: string | null } {
+  const FILE_START = '{ss}';
+  if (template === FILE_START) return { folder: '', fileStart: FILE_START };
+  if (template.endsWith(`/${FILE_START}`)) {
+    return { folder: template.slice(0, -FILE_START.length - 1), fileStart: FILE_START };
+  }
+  return { folder: template, fileStart: null };
+}
+
+/**
+ * File name of a segment: an optional start (Capture's second, see splitTemplate), the partition,
+ * then first and last sequence numbers, zero-padded so names sort in event order. A replay from a
+ * checkpoint starts at the same first sequence number and reuses it.
  */
 export function segmentFileName(
   partition: string,
   firstSequence: number,
   lastSequence: number,
   extension: string,
+  start = '',
 ) {
-  return `${partition}-${pad(firstSequence, 20)}-${pad(lastSequence, 20)}${extension}`;
+  return `${start ? `${start}-` : ''}${partition}-${pad(firstSequence, 20)}-${pad(lastSequence, 20)}${extension}`;
 }
 
-/** Inverse of segmentFileName; null for names it did not produce. */
+/** Inverse of segmentFileName; null for names it did not produce. Partition ids hold no `-`. */
 export function parseSegmentFileName(name: string) {
-  const match = /^(.+)-(\d{20})-(\d{20})(\..+)$/.exec(name);
+  const match = /^(?:(\d{2})-)?([^-]+)-(\d{20})-(\d{20})(\..+)$/.exec(name);
   if (!match) return null;
   return {
-    partition: match[1]!,
-    firstSequence: Number(match[2]),
-    lastSequence: Number(match[3]),
-    extension: match[4]!,
+    start: match[1] ?? '',
+    partition: match[2]!,
+    firstSequence: Number(match[3]),
+    lastSequence: Number(match[4]),
+    extension: match[5]!,
   };
 }

@@ -145,6 +145,7 @@ export const PathTemplate = z
   .meta({
     description:
       'Folder layout under the prefix. Variables: {namespace} {hub} {topic} {partition} {yyyy} {MM} {dd} {HH} {mm} {ss}. ' +
+      'A last segment {ss} starts the file name instead of making a folder, as Capture does. ' +
       `Capture: "${PATH_PRESETS.capture}"; Hive: "${PATH_PRESETS.hive}".`,
   });
 
@@ -183,13 +184,10 @@ export const Format = z
           .enum(['gzip', 'zstd', 'none'], { error: 'must be "gzip", "zstd" or "none"' })
           .default('gzip')
           .meta({ description: 'Compression of the whole file (.ndjson.gz, .ndjson.zst or .ndjson).' }),
-        nonJson: z
-          .enum(['wrap', 'deadLetter'], { error: 'must be "wrap" or "deadLetter"' })
-          .optional()
-          .meta({
-            description:
-              'Bodies that are not JSON every reader accepts: "wrap" (the default) writes them as a JSON string (UTF-8 text) or {"$base64": …} (bytes); "deadLetter" sends them to the dead-letter area.',
-          }),
+        nonJson: z.enum(['wrap', 'deadLetter'], { error: 'must be "wrap" or "deadLetter"' }).optional().meta({
+          description:
+            'Bodies that are not JSON every reader accepts: "wrap" (the default) writes them as a JSON string (UTF-8 text) or {"$base64": …} (bytes); "deadLetter" sends them to the dead-letter area.',
+        }),
       }),
       z.strictObject({
         type: z.literal('avro'),

@@ -1,6 +1,13 @@
 import { PATH_PRESETS, segmentFileName } from '@hubcap/shared';
 import { describe, expect, it } from 'vitest';
-import { forcedLastSequence, type PathLayout, replayProbePrefix, segmentPath } from './paths.ts';
+import {
+  deadLetterPath,
+  deadLetterProbePrefix,
+  forcedLastSequence,
+  type PathLayout,
+  replayProbePrefix,
+  segmentPath,
+} from './paths.ts';
 
 const layout: PathLayout = {
   prefix: 'landing/',
@@ -14,8 +21,12 @@ const t = new Date('2026-03-07T09:05:02.123Z');
 
 describe('segment paths', () => {
   it('puts the file under prefix + template, named by partition and sequence range', () => {
+    // Capture's layout: the second starts the file name, at Capture's depth.
     expect(segmentPath(layout, '3', t, 42, 1041)).toBe(
-      'landing/contoso/orders/3/2026/03/07/09/05/02/3-00000000000000000042-00000000000000001041.ndjson.gz',
+      'landing/contoso/orders/3/2026/03/07/09/05/02-3-00000000000000000042-00000000000000001041.ndjson.gz',
+    );
+    expect(deadLetterPath(layout, '3', t, 42, 1041)).toBe(
+      'landing/_deadletter/contoso/orders/3/2026/03/07/09/05/02-3-00000000000000000042-00000000000000001041.ndjson',
     );
     expect(segmentPath({ ...layout, prefix: '', template: PATH_PRESETS.hive }, '0', t, 1, 2)).toBe(
       'topic=orders-eu/date=2026-03-07/hour=09/0-00000000000000000001-00000000000000000002.ndjson.gz',
@@ -24,10 +35,15 @@ describe('segment paths', () => {
 
   it('probes the folder of the first event for files of this partition starting at N', () => {
     expect(replayProbePrefix(layout, '3', t, 42)).toBe(
-      'landing/contoso/orders/3/2026/03/07/09/05/02/3-00000000000000000042-',
+      'landing/contoso/orders/3/2026/03/07/09/05/02-3-00000000000000000042-',
+    );
+    expect(deadLetterProbePrefix(layout, '3', t, 42)).toBe(
+      'landing/_deadletter/contoso/orders/3/2026/03/07/09/05/02-3-00000000000000000042-',
     );
     // partition "1" must not match partition "12"'s files
-    expect(replayProbePrefix(layout, '1', t, 0).endsWith('/1-00000000000000000000-')).toBe(true);
+    expect(replayProbePrefix(layout, '1', t, 0).endsWith('/02-1-00000000000000000000-')).toBe(true);
+    const hive = { ...layout, template: PATH_PRESETS.hive };
+    expect(replayProbePrefix(hive, '1', t, 0).endsWith('/hour=09/1-00000000000000000000-')).toBe(true);
   });
 });
 
@@ -39,6 +55,8 @@ describe('replay boundary', () => {
       lastSequence: 1041,
       conflicting: [],
     });
+    const capture = `f/${segmentFileName('3', 42, 99, '.avro', '17')}`;
+    expect(forcedLastSequence([capture], '3', 42, '.avro')).toEqual({ lastSequence: 99, conflicting: [] });
   });
 
   it('is null when no file starts at N', () => {

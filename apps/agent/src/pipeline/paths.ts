@@ -1,4 +1,10 @@
-import { type PathContext, parseSegmentFileName, renderPath, segmentFileName } from '@hubcap/shared';
+import {
+  type PathContext,
+  parseSegmentFileName,
+  renderPath,
+  segmentFileName,
+  splitTemplate,
+} from '@hubcap/shared';
 import { DEAD_LETTER_EXTENSION, DEAD_LETTER_FOLDER } from './dead-letter.ts';
 
 export interface PathLayout {
@@ -10,18 +16,25 @@ export interface PathLayout {
   extension: string;
 }
 
-/** Folder of a segment: `prefix/renderPath(template, first event's enqueued time)`. */
-export function segmentFolder(layout: PathLayout, partition: string, firstEnqueuedTime: Date): string {
-  const ctx: PathContext = {
-    namespace: layout.namespace,
-    hub: layout.hub,
-    topic: layout.topic,
-    partition,
-    time: firstEnqueuedTime,
-  };
-  const rendered = renderPath(layout.template, ctx);
-  const prefix = layout.prefix.replace(/\/+$/, '');
-  return prefix ? `${prefix}/${rendered}` : rendered;
+function context(layout: PathLayout, partition: string, time: Date): PathContext {
+  return { namespace: layout.namespace, hub: layout.hub, topic: layout.topic, partition, time };
+}
+
+function join(prefix: string, path: string): string {
+  const trimmed = prefix.replace(/\/+$/, '');
+  return trimmed && path ? `${trimmed}/${path}` : trimmed || path;
+}
+
+/** Folder of a segment: `prefix/<template rendered at the first event's enqueued time>` (see splitTemplate). */
+function segmentFolder(layout: PathLayout, partition: string, firstEnqueuedTime: Date): string {
+  const { folder } = splitTemplate(layout.template);
+  return join(layout.prefix, renderPath(folder, context(layout, partition, firstEnqueuedTime)));
+}
+
+/** What a file name starts with: Capture's second for a template ending in `{ss}`, else nothing. */
+function fileStart(layout: PathLayout, partition: string, firstEnqueuedTime: Date): string {
+  const { fileStart } = splitTemplate(layout.template);
+  return fileStart ? renderPath(fileStart, context(layout, partition, firstEnqueuedTime)) : '';
 }
 
 export function segmentPath(
@@ -31,12 +44,20 @@ export function segmentPath(
   firstSequence: number,
   lastSequence: number,
 ): string {
-  return `${segmentFolder(layout, partition, firstEnqueuedTime)}/${segmentFileName(partition, firstSequence, lastSequence, layout.extension)}`;
+  const start = fileStart(layout, partition, firstEnqueuedTime);
+  const name = segmentFileName(partition, firstSequence, lastSequence, layout.extension, start);
+  return join(segmentFolder(layout, partition, firstEnqueuedTime), name);
+}
+
+/** The name of a file up to its last sequence number: `[start-]<partition>-<pad20(first)>-`. */
+function nameStem(start: string, partition: string, firstSequence: number): string {
+  const name = segmentFileName(partition, firstSequence, 0, '', start);
+  return name.slice(0, name.length - 20);
 }
 
 /**
  * Listing prefix that finds every file of `partition` starting at `firstSequence` in its folder:
- * `folder/${partition}-${pad20(firstSequence)}-`.
+ * `folder/[start-]${partition}-${pad20(firstSequence)}-`.
  */
 export function replayProbePrefix(
   layout: PathLayout,
@@ -44,9 +65,8 @@ export function replayProbePrefix(
   firstEnqueuedTime: Date,
   firstSequence: number,
 ): string {
-  const name = segmentFileName(partition, firstSequence, 0, layout.extension);
-  const stem = name.slice(0, name.length - layout.extension.length - 20);
-  return `${segmentFolder(layout, partition, firstEnqueuedTime)}/${stem}`;
+  const stem = nameStem(fileStart(layout, partition, firstEnqueuedTime), partition, firstSequence);
+  return join(segmentFolder(layout, partition, firstEnqueuedTime), stem);
 }
 
 /**
@@ -74,11 +94,9 @@ export function forcedLastSequence(
   return { lastSequence: matches[0]!.lastSequence, conflicting: matches.slice(1).map((m) => m.name) };
 }
 
-/** Folder of a segment's dead letters: `prefix/_deadletter/<rendered template>` (hidden from Spark readers). */
-export function deadLetterFolder(layout: PathLayout, partition: string, firstEnqueuedTime: Date): string {
-  const prefix = layout.prefix.replace(/\/+$/, '');
-  const rendered = segmentFolder({ ...layout, prefix: '' }, partition, firstEnqueuedTime);
-  return prefix ? `${prefix}/${DEAD_LETTER_FOLDER}/${rendered}` : `${DEAD_LETTER_FOLDER}/${rendered}`;
+/** The layout of a topic's dead letters: `prefix/_deadletter/<same folders>/<same names>.ndjson`. */
+function deadLetterLayout(layout: PathLayout): PathLayout {
+  return { ...layout, prefix: join(layout.prefix, DEAD_LETTER_FOLDER), extension: DEAD_LETTER_EXTENSION };
 }
 
 export function deadLetterPath(
@@ -88,7 +106,7 @@ export function deadLetterPath(
   firstSequence: number,
   lastSequence: number,
 ): string {
-  return `${deadLetterFolder(layout, partition, firstEnqueuedTime)}/${segmentFileName(partition, firstSequence, lastSequence, DEAD_LETTER_EXTENSION)}`;
+  return segmentPath(deadLetterLayout(layout), partition, firstEnqueuedTime, firstSequence, lastSequence);
 }
 
 /** The replay probe for a segment's dead-letter file (see replayProbePrefix). */
@@ -98,7 +116,5 @@ export function deadLetterProbePrefix(
   firstEnqueuedTime: Date,
   firstSequence: number,
 ): string {
-  const name = segmentFileName(partition, firstSequence, 0, DEAD_LETTER_EXTENSION);
-  const stem = name.slice(0, name.length - DEAD_LETTER_EXTENSION.length - 20);
-  return `${deadLetterFolder(layout, partition, firstEnqueuedTime)}/${stem}`;
+  return replayProbePrefix(deadLetterLayout(layout), partition, firstEnqueuedTime, firstSequence);
 }

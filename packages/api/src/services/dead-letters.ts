@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@hubcap/db';
-import type { AgentReport } from '@hubcap/shared';
+import { type AgentReport, splitTemplate } from '@hubcap/shared';
 
 /** Distinct reasons kept per report; more (which no agent sends) are counted under `other`. */
 export const MAX_DEAD_LETTER_REASONS = 32;
@@ -53,11 +53,14 @@ export function deadLetterLocation(config: unknown): string | null {
   };
   const d = c?.destination;
   if (!d || typeof c.pathTemplate !== 'string') return null;
-  const template = c.pathTemplate.replace(/^\/+|\/+$/g, '');
+  // A last `{ss}` starts the file names (Capture's layout), so it is not a folder.
+  const template = splitTemplate(c.pathTemplate.replace(/^\/+|\/+$/g, '')).folder;
   if (d.kind === 'azureBlob' && d.container) {
     const prefix = (d.prefix ?? '').replace(/\/+$/, '');
-    return `${d.container}/${prefix ? `${prefix}/` : ''}_deadletter/${template}/`;
+    return `${d.container}/${prefix ? `${prefix}/` : ''}_deadletter/${template ? `${template}/` : ''}`;
   }
-  if (d.kind === 'localFolder' && d.path) return `${d.path.replace(/\/+$/, '')}/_deadletter/${template}/`;
+  if (d.kind === 'localFolder' && d.path) {
+    return `${d.path.replace(/\/+$/, '')}/_deadletter/${template ? `${template}/` : ''}`;
+  }
   return null;
 }
