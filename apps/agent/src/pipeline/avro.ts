@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { deflateRaw } from 'node:zlib';
 import avro from 'avsc';
 import { deadLetter } from './dead-letter.ts';
-import { bodyBytes, type SourceEvent } from './event.ts';
+import { bodyBytes, eventProperties, type SourceEvent } from './event.ts';
 import { RowError } from './json-schema.ts';
 import type { SegmentContext } from './segment-context.ts';
 
@@ -57,7 +57,7 @@ function wrap(value: unknown): Wrapped | null {
   if (typeof value === 'string') return { string: value };
   if (Buffer.isBuffer(value)) return { bytes: value };
   if (value instanceof Uint8Array) return { bytes: Buffer.from(value) };
-  if (value instanceof Date) return { long: value.getTime() };
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : { long: value.getTime() };
   if (typeof value === 'boolean') return { string: String(value) };
   return { string: JSON.stringify(value) };
 }
@@ -82,7 +82,7 @@ export function captureRecord(event: SourceEvent) {
     Offset: event.offset,
     EnqueuedTimeUtc: captureTimeString(event.enqueuedTimeUtc),
     SystemProperties: system,
-    Properties: wrapMap(event.properties, true),
+    Properties: wrapMap(eventProperties(event), true),
     Body: event.body === undefined || event.body === null ? null : { bytes: bodyBytes(event.body) },
   };
 }

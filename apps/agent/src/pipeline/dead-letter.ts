@@ -1,4 +1,4 @@
-import { bodyBytes, type SourceEvent } from './event.ts';
+import { bodyBytes, eventProperties, type SourceEvent } from './event.ts';
 import type { DeadLetterKind, RowError } from './json-schema.ts';
 import type { SegmentContext } from './segment-context.ts';
 
@@ -27,14 +27,17 @@ export interface DeadLetterRecord {
 export const DEAD_LETTER_FOLDER = '_deadletter';
 export const DEAD_LETTER_EXTENSION = '.ndjson';
 
-/** Application properties as JSON values (bytes as `{"$base64":…}`, dates as ISO strings). */
+/** Application properties as JSON values (bytes as `{"$base64":…}`, timestamps as ISO strings). */
 export function jsonProperties(properties: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(properties)) {
     if (value === undefined) continue;
     if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
       out[key] = { $base64: Buffer.from(value).toString('base64') };
-    } else if (value instanceof Date) out[key] = value.toISOString();
+    } else if (value instanceof Date) {
+      // A timestamp beyond what Date holds decodes as an invalid Date.
+      out[key] = Number.isNaN(value.getTime()) ? null : value.toISOString();
+    }
     else if (typeof value === 'bigint') out[key] = value.toString();
     else out[key] = value;
   }
@@ -47,6 +50,7 @@ export function deadLetterLine(
   reason: DeadLetterKind,
   detail: string,
 ): Buffer {
+  const properties = eventProperties(event);
   const record: DeadLetterRecord = {
     partitionId,
     sequenceNumber: event.sequenceNumber,
@@ -56,9 +60,7 @@ export function deadLetterLine(
     ...(event.contentType ? { contentType: event.contentType } : {}),
     reason,
     detail: detail.slice(0, 500),
-    ...(event.properties && Object.keys(event.properties).length > 0
-      ? { properties: jsonProperties(event.properties) }
-      : {}),
+    ...(properties && Object.keys(properties).length > 0 ? { properties: jsonProperties(properties) } : {}),
     bodyBase64: bodyBytes(event.body).toString('base64'),
   };
   return Buffer.from(`${JSON.stringify(record)}\n`);

@@ -13,6 +13,20 @@ export interface SourceEvent {
   contentType?: string;
   properties?: Record<string, unknown>;
   systemProperties?: Record<string, unknown>;
+  /** The AMQP message as the SDK received it (see eventProperties). */
+  getRawAmqpMessage?(): { applicationProperties?: Record<string, unknown> };
+}
+
+/**
+ * Application properties with their AMQP types. The SDK's `properties` lose them: it turns every
+ * timestamp into a number and shallow-copies every binary value into a plain object
+ * (`{"0":1,"1":2}`), so the agent reads the raw AMQP message's properties instead, as the AMQP
+ * library decoded them: binary → Buffer, timestamp → Date, integers and doubles → number (a long or
+ * ulong beyond ±2^53 → its 8 big-endian bytes as a Buffer, indistinguishable from binary), string and
+ * symbol → string, boolean, null.
+ */
+export function eventProperties(event: SourceEvent): Record<string, unknown> | undefined {
+  return event.getRawAmqpMessage?.().applicationProperties ?? event.properties;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { deadLetter, jsonProperties } from './dead-letter.ts';
 import { type DuckDbEngine, sqlString } from './duckdb.ts';
-import { bodyBytes, type SourceEvent } from './event.ts';
+import { bodyBytes, eventProperties, type SourceEvent } from './event.ts';
 import { readJson } from './json-check.ts';
 import { newStruct, observeRow, quoteIdent, RowError, type StructType } from './json-schema.ts';
 import { type FilePlan, mergeRoot, type SchemaTracker } from './schema-tracker.ts';
@@ -62,9 +62,10 @@ const SPACE = 0x20;
 function rowPrefix(event: SourceEvent): string {
   const key = event.partitionKey == null ? 'null' : JSON.stringify(event.partitionKey.toWellFormed());
   let props = '';
-  if (event.properties && Object.keys(event.properties).length > 0) {
+  const properties = eventProperties(event);
+  if (properties && Object.keys(properties).length > 0) {
     const map: Record<string, string | null> = {};
-    for (const [k, v] of Object.entries(jsonProperties(event.properties))) {
+    for (const [k, v] of Object.entries(jsonProperties(properties))) {
       map[k.toWellFormed()] =
         v === null ? null : typeof v === 'string' ? v.toWellFormed() : JSON.stringify(v).toWellFormed();
     }
