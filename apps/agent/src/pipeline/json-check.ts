@@ -79,12 +79,12 @@ export function jsonShape(text: string): JsonShape {
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       depth--;
     } else if (c === QUOTE) {
-      i++;
-      // Inside a string only `\` (skip the escaped character) and the closing quote matter.
-      for (let s = text.charCodeAt(i); s !== QUOTE && i < length; s = text.charCodeAt(i)) {
-        i += s === BACKSLASH ? 2 : 1;
-      }
-      let n = text.charCodeAt(++i);
+      // Jump to the closing quote (a native search: strings are most of a body's text).
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && escaped(text, end)) end = text.indexOf('"', end + 1);
+      if (end === -1) break;
+      i = end + 1;
+      let n = text.charCodeAt(i);
       while (n === 0x20 || n === 0x09 || n === 0x0a || n === 0x0d) n = text.charCodeAt(++i);
       if (n === COLON) members++;
       continue;
@@ -92,6 +92,13 @@ export function jsonShape(text: string): JsonShape {
     i++;
   }
   return { members, depth: deepest };
+}
+
+/** Whether the quote at `at` is escaped: an odd number of backslashes before it. */
+function escaped(text: string, at: number): boolean {
+  let backslashes = 0;
+  while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+  return backslashes % 2 === 1;
 }
 
 /** Members of every object in a parsed JSON value; call only on values no deeper than a known bound. */
