@@ -37,8 +37,7 @@ export function jsonProperties(properties: Record<string, unknown>): Record<stri
     } else if (value instanceof Date) {
       // A timestamp beyond what Date holds decodes as an invalid Date.
       out[key] = Number.isNaN(value.getTime()) ? null : value.toISOString();
-    }
-    else if (typeof value === 'bigint') out[key] = value.toString();
+    } else if (typeof value === 'bigint') out[key] = value.toString();
     else out[key] = value;
   }
   return out;
