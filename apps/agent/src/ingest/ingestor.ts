@@ -39,6 +39,8 @@ export interface IngestorOptions {
   onFlushed?(file: FlushedFile): void;
 }
 
+const LAG_INTERVAL_MS = 5000;
+
 /** Event Hubs errors that need an operator rather than a retry. */
 function isFatalSourceError(error: Error & { code?: string }): boolean {
   return /Unauthorized|MessagingEntityNotFound|ResourceNotFound|InvalidSignature|ArgumentError/i.test(
@@ -65,6 +67,7 @@ export class Ingestor {
   #draining = false;
   #closed: Promise<void> | null = null;
   #lagTimer: NodeJS.Timeout | null = null;
+  #refreshing = false;
 
   constructor(options: IngestorOptions) {
     this.#o = options;
@@ -85,10 +88,9 @@ export class Ingestor {
         maxWaitTimeInSeconds: receive.maxWaitTimeInSeconds,
         prefetchCount: receive.prefetchCount,
         skipParsingBodyAsJson: true,
-        trackLastEnqueuedEventProperties: true,
       },
     );
-    this.#lagTimer = setInterval(() => this.#updateLag(), 5000);
+    this.#lagTimer = setInterval(() => void this.#refreshLag(), LAG_INTERVAL_MS);
     this.#lagTimer.unref();
   }
 
@@ -188,15 +190,6 @@ export class Ingestor {
     const { partitionId } = ctx;
     const writer = this.#writers.get(partitionId);
     if (!writer || this.#draining) return;
-    const stats = this.#o.status.partition(partitionId);
-    const last = ctx.lastEnqueuedEventProperties;
-    if (last?.sequenceNumber !== undefined) {
-      stats.lastEnqueued = {
-        sequenceNumber: last.sequenceNumber,
-        offset: String(last.offset ?? ''),
-        enqueuedTime: (last.enqueuedOn ?? new Date()).toISOString(),
-      };
-    }
     if (events.length > 0) {
       this.#o.status.clearFatal('source');
       let bytes = 0;
@@ -266,6 +259,32 @@ export class Ingestor {
     this.#settling.set(partitionId, { writer, settled });
     await settled;
     if (this.#settling.get(partitionId)?.writer === writer) this.#settling.delete(partitionId);
+  }
+
+  /**
+   * The newest event of each owned partition, read from the service on a timer. Reading it per batch
+   * instead (`trackLastEnqueuedEventProperties`) decodes runtime metrics on every message, and says
+   * nothing while no batch arrives.
+   */
+  async #refreshLag(): Promise<void> {
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    try {
+      await Promise.all(
+        [...this.#writers.keys()].map(async (partitionId) => {
+          const p = await this.#o.client.getPartitionProperties(partitionId).catch(() => null);
+          if (!p || p.isEmpty) return;
+          this.#o.status.partition(partitionId).lastEnqueued = {
+            sequenceNumber: p.lastEnqueuedSequenceNumber,
+            offset: String(p.lastEnqueuedOffset),
+            enqueuedTime: p.lastEnqueuedOnUtc.toISOString(),
+          };
+        }),
+      );
+    } finally {
+      this.#refreshing = false;
+    }
+    this.#updateLag();
   }
 
   #updateLag(): void {

@@ -72,7 +72,11 @@ export function position(event: { sequenceNumber: number; offset: string; enqueu
 
 /** Lag of a partition: events enqueued but not checkpointed, and the age of the oldest of them. */
 export function partitionLag(stats: PartitionStats, nowMs: number): { events: number; seconds: number } {
-  const enqueued = stats.lastEnqueued?.sequenceNumber ?? stats.lastReceived?.sequenceNumber ?? -1;
+  // The service's newest event is read on a timer: what was received since may be newer.
+  const enqueued = Math.max(
+    stats.lastEnqueued?.sequenceNumber ?? -1,
+    stats.lastReceived?.sequenceNumber ?? -1,
+  );
   const checkpointed = stats.lastCheckpointed?.sequenceNumber ?? -1;
   const events = Math.max(0, enqueued - checkpointed);
   if (events === 0) return { events, seconds: 0 };
