@@ -34,6 +34,9 @@ const HOSTILE: Buffer[] = [
   Buffer.from(`{"big":"${'x'.repeat(1_000_000)}"}`), // 1 MB
   Buffer.from('plain text, no JSON at all'),
   Buffer.from('42'),
+  Buffer.from('123456789012345678901234567890'), // bare numbers beyond what readers hold
+  Buffer.from('-1e400'),
+  Buffer.from(JSON.stringify(Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`k${i}`, i])))), // wide
   Buffer.from('"a JSON string"'),
   Buffer.from('[1,2,3]'),
   Buffer.from('{\r\n  "pretty": true\r\n}'),
@@ -212,6 +215,9 @@ describe('hostile bodies among clean traffic, in every format', () => {
               'not-object',
               'not-object',
               'not-object',
+              'not-object',
+              'not-object',
+              'too-wide',
             ].sort(),
           );
         }

@@ -208,6 +208,11 @@ export class Ingestor {
     }
   }
 
+  #forgetQuarantine(partitionId: string): void {
+    this.#quarantines.delete(partitionId);
+    this.#o.status.clearFatal(`encoding:${partitionId}`);
+  }
+
   #quarantine(partitionId: string): { current: Quarantine | null } {
     let holder = this.#quarantines.get(partitionId);
     if (!holder) {
@@ -245,6 +250,7 @@ export class Ingestor {
         { partition: partitionId },
         'partition lost to another replica; discarding its open segment',
       );
+      this.#forgetQuarantine(partitionId); // the new owner isolates the event itself
       writer.abandon('ownership-lost');
       await writer.close();
       return;
@@ -333,6 +339,8 @@ export class Ingestor {
       ]);
       this.#writers.clear();
       this.#settling.clear();
+      // The status outlives this Ingestor (a config switch builds another): no alarm may stay behind.
+      for (const partitionId of [...this.#quarantines.keys()]) this.#forgetQuarantine(partitionId);
       await this.#subscription?.close().catch(() => {});
       await this.#o.client.close().catch(() => {});
     })();

@@ -389,3 +389,30 @@ describe('PartitionWriter: an event the format cannot write never stalls the par
     expect(rounds).toBeLessThanOrEqual(reported.length + 2);
   });
 });
+
+describe("PartitionWriter: upgrading to Capture's file-name layout", () => {
+  it('rewrites a file the previous layout left uncheckpointed in place, then writes the new layout', async () => {
+    const capture = { ...layout, prefix: 'c', template: PATH_PRESETS.capture };
+    const at = (f: string) => join(root, 'c/ns/hub/0/2026/03/07/09/00', f);
+    // An earlier version published 0–9 under …/{mm}/{ss}/ and died before its checkpoint.
+    const old = writer({ layout: { ...capture, secondInName: false }, checkpoint: async () => {} });
+    await old.w.write(range(0, 9));
+    await old.w.drain();
+    const legacy = '00/0-00000000000000000000-00000000000000000009.ndjson.gz';
+    const before = await readFile(at(legacy));
+
+    const checkpoints: number[] = [];
+    const next = writer({
+      layout: capture,
+      limits: { ...limits, maxEvents: 1000 },
+      checkpoint: async (p) => void checkpoints.push(p.sequenceNumber),
+    });
+    await next.w.write(range(0, 14));
+    await next.w.drain();
+    expect(checkpoints).toEqual([9, 14]);
+    expect(decodeNdjson('x.gz', await readFile(at(legacy)))).toEqual(decodeNdjson('x.gz', before));
+    // The rest lands in the new layout; nothing of 0–9 is written twice.
+    const minute = (await readdir(join(root, 'c/ns/hub/0/2026/03/07/09/00'))).sort();
+    expect(minute).toEqual(['00', '10-0-00000000000000000010-00000000000000000014.ndjson.gz']);
+  });
+});

@@ -11,6 +11,8 @@ import {
   deadLetterProbePrefix,
   forcedLastSequence,
   type PathLayout,
+  previousLayout,
+  type ReplayHit,
   replayProbePrefix,
   segmentPath,
 } from '../pipeline/paths.ts';
@@ -123,6 +125,10 @@ class DeadLetterFile {
 interface OpenSegment {
   state: SegmentState;
   file: SinkFile;
+  /** Where its files go: the topic's layout, or the previous one when rewriting an old file in place. */
+  layout: PathLayout;
+  /** Its end came from a replay probe: it rewrites a file already published. */
+  fromProbe: boolean;
   deadLetters: DeadLetterFile;
   /** The quarantine's isolated event: this segment writes it as a dead letter and publishes no data file. */
   isolated: Quarantine | null;
@@ -248,29 +254,15 @@ export class PartitionWriter {
   }
 
   async #open(first: SourceEvent): Promise<OpenSegment> {
-    const { layout, sink, partitionId, log } = this.#o;
+    const { sink, partitionId, log } = this.#o;
     const signal = this.#abort.signal;
     let forced: number | null = null;
+    let layout = this.#o.layout;
     if (this.#probing) {
-      const prefix = replayProbePrefix(layout, partitionId, first.enqueuedTimeUtc, first.sequenceNumber);
-      let hit = forcedLastSequence(
-        await sink.list(prefix, signal),
-        partitionId,
-        first.sequenceNumber,
-        layout.extension,
-      );
-      if (!hit) {
-        // A crash between publishing the dead letters and the data file leaves only the former.
-        const dl = deadLetterProbePrefix(layout, partitionId, first.enqueuedTimeUtc, first.sequenceNumber);
-        hit = forcedLastSequence(
-          await sink.list(dl, signal),
-          partitionId,
-          first.sequenceNumber,
-          DEAD_LETTER_EXTENSION,
-        );
-      }
+      const hit = await this.#probe(first);
       if (hit) {
         forced = hit.lastSequence;
+        layout = hit.layout;
         log.info(
           { firstSequence: first.sequenceNumber, lastSequence: forced, conflicting: hit.conflicting },
           'found a committed file that was never checkpointed; rewriting it with the same boundaries',
@@ -281,6 +273,8 @@ export class PartitionWriter {
         this.#probing = false;
       }
     }
+    // A range probed from a replay boundary is one published file: never split it (see #quarantine).
+    const fromProbe = forced !== null;
     const quarantine = this.#o.quarantine?.current ?? null;
     forced ??= quarantinedEnd(quarantine, first.sequenceNumber);
     const isolated = isIsolated(quarantine, first.sequenceNumber) ? quarantine : null;
@@ -299,7 +293,43 @@ export class PartitionWriter {
     const counter = new ByteCounter();
     const encoded = pipeline([...streams, counter, file.stream], { signal });
     encoded.catch(() => {});
-    return { state, file, deadLetters, isolated, ctx, input: streams[0], counter, encoded };
+    return {
+      state,
+      layout,
+      fromProbe,
+      file,
+      deadLetters,
+      isolated,
+      ctx,
+      input: streams[0],
+      counter,
+      encoded,
+    };
+  }
+
+  /**
+   * The file an earlier run published at `first` but never checkpointed: its data file, or only its
+   * dead letters (a crash between the two). Also under the previous layout of the template, so that
+   * an upgrade rewrites the files the old version left in place instead of writing them again.
+   */
+  async #probe(first: SourceEvent): Promise<(ReplayHit & { layout: PathLayout }) | null> {
+    const { sink, partitionId } = this.#o;
+    const signal = this.#abort.signal;
+    const { enqueuedTimeUtc: time, sequenceNumber: seq } = first;
+    for (const layout of [this.#o.layout, previousLayout(this.#o.layout)]) {
+      if (!layout) continue;
+      const data = await sink.list(replayProbePrefix(layout, partitionId, time, seq), signal);
+      const hit =
+        forcedLastSequence(data, partitionId, seq, layout.extension) ??
+        forcedLastSequence(
+          await sink.list(deadLetterProbePrefix(layout, partitionId, time, seq), signal),
+          partitionId,
+          seq,
+          DEAD_LETTER_EXTENSION,
+        );
+      if (hit) return { ...hit, layout };
+    }
+    return null;
   }
 
   async #feed(segment: OpenSegment, events: SourceEvent[]): Promise<void> {
@@ -347,12 +377,15 @@ export class PartitionWriter {
   #quarantine(segment: OpenSegment, error: Error): void {
     const holder = this.#o.quarantine;
     if (!(error instanceof UnwritableError) || !holder || this.#abort.signal.aborted) return;
+    // Splitting a probed range would write parts beside the file already published: it is retried
+    // as it is (it was written once, so this is no content problem) and reported as an error.
+    if (segment.fromProbe) return;
     const { state } = segment;
     const quarantine = quarantineAfter(state.firstSequence, state.lastSequence, state.events, error.message);
     holder.current = quarantine;
     this.#o.onUnwritable?.({
       path: segmentPath(
-        this.#o.layout,
+        segment.layout,
         this.partitionId,
         state.firstEnqueuedTime,
         state.firstSequence,
@@ -367,7 +400,8 @@ export class PartitionWriter {
   }
 
   async #publish(segment: OpenSegment, reason: FlushReason, started: number): Promise<void> {
-    const { layout, partitionId, log, metrics, stats } = this.#o;
+    const { partitionId, log, metrics, stats } = this.#o;
+    const { layout } = segment;
     const signal = this.#abort.signal;
     const { state } = segment;
     if (this.#o.owns && !(await this.#o.owns(signal))) throw new OwnershipLostError(partitionId);

@@ -8,6 +8,7 @@ import { DuckDbEngine } from './duckdb.ts';
 import type { SourceEvent } from './event.ts';
 import { jsonShape, MAX_NESTING, readJson } from './json-check.ts';
 import { RowError } from './json-schema.ts';
+import { MAX_ROW_FIELDS, parseRow, refusedContent } from './parquet.ts';
 import { SchemaTracker } from './schema-tracker.ts';
 
 const reason = (text: string | Buffer) => {
@@ -38,6 +39,33 @@ describe('readJson: JSON that every reader accepts', () => {
     expect(jsonShape('{"a":"{[:","b":[{"c":1}]}')).toEqual({ members: 3, depth: 3 });
     expect(jsonShape('"just a string"')).toEqual({ members: 0, depth: 0 });
     expect(jsonShape('{"a" \t\r\n: 1}')).toEqual({ members: 1, depth: 1 });
+  });
+});
+
+describe('Parquet rows', () => {
+  it('refuses an event with more top-level fields than a file can hold as columns', () => {
+    const wide = (n: number) =>
+      Buffer.from(JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]))));
+    expect(parseRow(wide(MAX_ROW_FIELDS), 1 << 20)).not.toBeInstanceOf(RowError);
+    expect((parseRow(wide(MAX_ROW_FIELDS + 1), 1 << 20) as RowError).kind).toBe('too-wide');
+  });
+
+  it('isolates what DuckDB refuses in the rows, and retries what fails to run', () => {
+    for (const message of [
+      'Invalid Input Error: Malformed JSON',
+      'Conversion Error: Could not convert',
+      'Out of Memory Error: failed to pin block',
+      'Binder Error: Referenced column',
+    ]) {
+      expect(refusedContent(new Error(message))).toBe(true);
+    }
+    for (const message of [
+      'IO Error: No space left on device',
+      'Permission Error: x',
+      'DuckDB engine is closed',
+    ]) {
+      expect(refusedContent(new Error(message))).toBe(false);
+    }
   });
 });
 

@@ -62,6 +62,8 @@ export type DeadLetterKind =
   | 'undecodable-avro'
   | 'duplicate-key'
   | 'too-deep'
+  | 'too-wide'
+  | 'number-range'
   /** Accepted by the format's checks but refused by its writer; isolated after the segment failed. */
   | 'unwritable';
 

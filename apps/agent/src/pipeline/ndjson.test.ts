@@ -46,6 +46,18 @@ describe('NDJSON framing', () => {
       const out = ndjsonLine(body);
       expect([out.line.toString(), out.kind, out.problem?.kind]).toEqual([line, 'string', why]);
     }
+    // A bare number beyond 64-bit integers or doubles: DuckDB refuses a file with such a line.
+    for (const n of [
+      '123456789012345678901234567890',
+      '1e309',
+      '-9223372036854775809',
+      '18446744073709551616',
+    ]) {
+      const out = ndjsonLine(Buffer.from(n));
+      expect([out.line.toString(), out.problem?.kind]).toEqual([`"${n}"`, 'number-range']);
+    }
+    for (const n of ['9223372036854775807', '-42', '1.5e300', '[1e309]'])
+      expect(ndjsonLine(Buffer.from(n)).kind).toBe('raw');
     const binary = ndjsonLine(Buffer.from([0xff, 0x00, 0xfe]));
     expect([binary.line.toString(), binary.kind, binary.problem?.kind]).toEqual([
       '{"$base64":"/wD+"}',

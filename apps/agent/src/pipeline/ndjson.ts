@@ -31,9 +31,24 @@ function hasLineBreak(bytes: Buffer): boolean {
   return bytes.indexOf(LF) !== -1 || bytes.indexOf(CR) !== -1;
 }
 
+/**
+ * DuckDB reads a line that is only a number into a number column: an integer beyond 64 bits, or a
+ * number beyond the double range, makes it refuse the file, while the same number inside an object
+ * or array is read as text.
+ */
+function readableNumber(body: Buffer, value: number): boolean {
+  const text = body.toString('latin1').trim();
+  if (!/^-?\d+$/.test(text)) return Number.isFinite(value);
+  const n = BigInt(text);
+  return n >= -(2n ** 63n) && n < 2n ** 64n;
+}
+
 /** The line for one body, without its terminating LF, and why it is not the body itself. */
 export function ndjsonLine(body: Buffer): { line: Buffer; kind: LineKind; problem?: RowError } {
-  const json = body.byteLength === 0 ? EMPTY_BODY : readJson(body);
+  let json = body.byteLength === 0 ? EMPTY_BODY : readJson(body);
+  if (!(json instanceof RowError) && typeof json.value === 'number' && !readableNumber(body, json.value)) {
+    json = new RowError('number-range', 'a bare number beyond what JSON-lines readers hold');
+  }
   if (!(json instanceof RowError)) {
     if (!hasLineBreak(body)) return { line: body, kind: 'raw' };
     const line = Buffer.from(body);

@@ -14,6 +14,24 @@ export interface PathLayout {
   hub: string;
   topic: string;
   extension: string;
+  /**
+   * False for the layout written before a last `{ss}` moved into the file name (it was a folder):
+   * replay probes look there too during an upgrade (see previousLayout).
+   */
+  secondInName?: boolean;
+}
+
+function parts(layout: PathLayout): { folder: string; fileStart: string | null } {
+  return layout.secondInName === false
+    ? { folder: layout.template, fileStart: null }
+    : splitTemplate(layout.template);
+}
+
+/** The layout earlier versions wrote for this template, when it differs (a last `{ss}` was a folder). */
+export function previousLayout(layout: PathLayout): PathLayout | null {
+  return layout.secondInName !== false && splitTemplate(layout.template).fileStart
+    ? { ...layout, secondInName: false }
+    : null;
 }
 
 function context(layout: PathLayout, partition: string, time: Date): PathContext {
@@ -27,13 +45,13 @@ function join(prefix: string, path: string): string {
 
 /** Folder of a segment: `prefix/<template rendered at the first event's enqueued time>` (see splitTemplate). */
 function segmentFolder(layout: PathLayout, partition: string, firstEnqueuedTime: Date): string {
-  const { folder } = splitTemplate(layout.template);
+  const { folder } = parts(layout);
   return join(layout.prefix, renderPath(folder, context(layout, partition, firstEnqueuedTime)));
 }
 
 /** What a file name starts with: Capture's second for a template ending in `{ss}`, else nothing. */
 function fileStart(layout: PathLayout, partition: string, firstEnqueuedTime: Date): string {
-  const { fileStart } = splitTemplate(layout.template);
+  const { fileStart } = parts(layout);
   return fileStart ? renderPath(fileStart, context(layout, partition, firstEnqueuedTime)) : '';
 }
 
@@ -75,12 +93,17 @@ export function replayProbePrefix(
  * The segment reopened at `firstSequence` must end at that file's last sequence number so it
  * overwrites the same name with the same content. Null when no such file exists.
  */
+export interface ReplayHit {
+  lastSequence: number;
+  conflicting: string[];
+}
+
 export function forcedLastSequence(
   names: readonly string[],
   partition: string,
   firstSequence: number,
   extension: string,
-): { lastSequence: number; conflicting: string[] } | null {
+): ReplayHit | null {
   const matches: { name: string; lastSequence: number }[] = [];
   for (const path of names) {
     const name = path.slice(path.lastIndexOf('/') + 1);

@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import {
+  type CheckpointStore,
+  CloseReason,
+  type EventHubConsumerClient,
+  type PartitionContext,
+  type ReceivedEventData,
+  type SubscriptionEventHandlers,
+} from '@azure/event-hubs';
+import { TopicConfig } from '@hubcap/shared';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FileFormat } from '../pipeline/format.ts';
+import { UnwritableError } from '../pipeline/segment-context.ts';
+import { createMetrics } from '../runtime/metrics.ts';
+import { AgentStatus } from '../runtime/status.ts';
+import { LocalFolderSink } from '../sink/local-folder-sink.ts';
+import { Ingestor } from './ingestor.ts';
+
+/** A format whose writer refuses every file (as DuckDB would one row). */
+const refusing: FileFormat = {
+  extension: '.x',
+  contentType: 'application/octet-stream',
+  createStreams: () => [
+    new Transform({
+      writableObjectMode: true,
+      transform: (_events, _, done) => done(),
+      flush: (done) => done(new UnwritableError('Invalid Input Error: refused')),
+    }),
+  ],
+};
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'hubcap-ingestor-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function setup() {
+  let handlers: SubscriptionEventHandlers | null = null;
+  const client = {
+    subscribe: (h: SubscriptionEventHandlers) => {
+      handlers = h;
+      return { close: async () => {}, isRunning: true };
+    },
+    getPartitionProperties: async () => ({ isEmpty: true }),
+    close: async () => {},
+  } as unknown as EventHubConsumerClient;
+  const status = new AgentStatus();
+  status.setCheck('source', true);
+  status.setCheck('sink', true);
+  const config = TopicConfig.parse({
+    topic: 't',
+    source: {
+      fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+      eventHubName: 'h',
+      auth: { kind: 'workloadIdentity' },
+    },
+    destination: { kind: 'localFolder', path: root },
+  });
+  const ingestor = new Ingestor({
+    config,
+    client,
+    checkpointStore: {
+      listOwnership: async () => [],
+      updateCheckpoint: async () => {},
+    } as unknown as CheckpointStore,
+    sink: new LocalFolderSink(root),
+    format: refusing,
+    layout: { prefix: '', template: '{partition}', namespace: 'ns', hub: 'h', topic: 't', extension: '.x' },
+    limits: { maxBytes: 1 << 20, maxEvents: 2, maxAgeMs: 60_000, boundary: 'none' },
+    agentId: 'a',
+    log: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    status,
+    receive: { maxBatchSize: 10, maxWaitTimeInSeconds: 1, prefetchCount: 10 },
+  });
+  ingestor.start();
+  const ctx = (partitionId: string) =>
+    ({
+      partitionId,
+      fullyQualifiedNamespace: 'ns',
+      eventHubName: 'h',
+      consumerGroup: '$Default',
+    }) as PartitionContext;
+  const events = (from: number) =>
+    [from, from + 1].map((sequenceNumber) => ({
+      body: Buffer.from('{}'),
+      sequenceNumber,
+      offset: String(sequenceNumber),
+      enqueuedTimeUtc: new Date(0),
+    })) as unknown as ReceivedEventData[];
+  /** Feeds the partition until its refused file is reported (the next batch then throws). */
+  async function refuse(partitionId: string) {
+    await handlers!.processInitialize!(ctx(partitionId));
+    await handlers!.processEvents(events(0), ctx(partitionId));
+    await expect(async () => {
+      for (let i = 0; i < 50; i++) {
+        await handlers!.processEvents([], ctx(partitionId));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }).rejects.toThrow(UnwritableError);
+  }
+  return { handlers: () => handlers!, ingestor, status, ctx, refuse };
+}
+
+describe('Ingestor: a refused file turns readiness false until the partition is past it, or gone', () => {
+  it('reports the refused file and clears the alarm when the partition goes to another replica', async () => {
+    const { handlers, ingestor, status, ctx, refuse } = setup();
+    await refuse('0');
+    expect(status.ready).toBe(false);
+    expect(status.reasons.join()).toMatch(/encoding:0: .*refused file 0\/0-0{20}-0{19}1\.x/);
+    expect(status.errors.take().map((e) => [e.kind, e.partitionId])).toEqual([['encoding', '0']]);
+    await handlers().processClose!(CloseReason.OwnershipLost, ctx('0'));
+    expect(status.ready).toBe(true);
+    await ingestor.close();
+  });
+
+  it('leaves no alarm behind when it closes (a config switch builds another Ingestor on the same status)', async () => {
+    const { ingestor, status, refuse } = setup();
+    await refuse('1');
+    expect(status.ready).toBe(false);
+    await ingestor.close();
+    expect(status.ready).toBe(true);
+  });
+});
