@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
-import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { hashPassword } from '../src/auth/password.ts';
 import { SecretBox } from '../src/auth/secret-box.ts';
-import { type ApiServices, createContext } from '../src/context.ts';
+import { type ApiServices, createContext, type SecurityPolicy } from '../src/context.ts';
+import { handleApiRequest } from '../src/http.ts';
 import { appRouter } from '../src/root.ts';
 
 /** The API exactly as the web server mounts it, over a fresh database. */
@@ -27,9 +28,19 @@ const procedures = appRouter._def.procedures as unknown as Record<string, { _def
 /** Queries and subscriptions go as GET, mutations as POST, as the tRPC client sends them. */
 const isGet = (path: string) => procedures[path]?._def.type !== 'mutation';
 
-export async function startHarness(): Promise<Harness> {
+/** What the local platform allows: its own services on this machine, local folders under the temp dir. */
+export const LOCAL_POLICY: SecurityPolicy = {
+  allowedEndpoints: ['127.0.0.1', 'localhost'],
+  localFolderRoot: tmpdir(),
+};
+
+export async function startHarness(options: { policy?: SecurityPolicy } = {}): Promise<Harness> {
   const db = await createTestDatabase();
-  const services: ApiServices = { prisma: db.prisma, secrets: new SecretBox(randomBytes(32)) };
+  const services: ApiServices = {
+    prisma: db.prisma,
+    secrets: new SecretBox(randomBytes(32)),
+    policy: options.policy ?? LOCAL_POLICY,
+  };
 
   const call: Harness['call'] = async (path, input, as = {}) => {
     const headers = new Headers({ 'content-type': 'application/json' });
@@ -42,12 +53,7 @@ export async function startHarness(): Promise<Harness> {
       headers,
       body: query ? undefined : JSON.stringify(input ?? null),
     });
-    const res = await fetchRequestHandler({
-      endpoint: '/api/trpc',
-      req,
-      router: appRouter,
-      createContext: ({ resHeaders }) => createContext(services, req, resHeaders),
-    });
+    const res = await handleApiRequest(services, req);
     return { status: res.status, body: await res.json(), setCookie: res.headers.get('set-cookie') };
   };
 

@@ -13,6 +13,10 @@ export function services(): ApiServices {
     prisma: createPrisma(env().DATABASE_URL, { max: 10 }),
     secrets: SecretBox.fromBase64(env().HUBCAP_ENCRYPTION_KEY),
     ...createDeployer(env()),
+    policy: {
+      allowedEndpoints: env().HUBCAP_ALLOWED_ENDPOINTS,
+      localFolderRoot: env().HUBCAP_LOCAL_FOLDER_ROOT ?? null,
+    },
   };
   return globalForServices.hubcapServices;
 }

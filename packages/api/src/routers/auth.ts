@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { hashPassword, verifyPassword } from '../auth/password.ts';
 import { clearedSessionCookie, createSession, deleteSession, sessionCookie } from '../auth/sessions.ts';
+import { signInThrottle } from '../auth/throttle.ts';
 import { AppError } from '../errors.ts';
 import { publicProcedure, router, viewerProcedure } from '../trpc.ts';
 
@@ -16,14 +17,33 @@ const SignIn = z.strictObject({
   password: z.string().min(1, 'enter your password').max(1024),
 });
 
+const throttle = signInThrottle();
+
 export const authRouter = router({
   signIn: publicProcedure.input(SignIn).mutation(async ({ ctx, input }) => {
-    const user = await ctx.prisma.user.findUnique({ where: { email: input.email.toLowerCase() } });
+    const email = input.email.toLowerCase();
+    // Unknown accounts are throttled like known ones, so the limits do not reveal which exist.
+    const keys: [keyof typeof throttle, string][] = [['account', email]];
+    if (ctx.clientAddress)
+      keys.push(['pair', `${email} ${ctx.clientAddress}`], ['address', ctx.clientAddress]);
+    const waitMs = Math.max(...keys.map(([limit, key]) => throttle[limit].wait(key)));
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new AppError('TOO_MANY_REQUESTS', `too many failed sign-ins; try again in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+      });
+    }
+    const user = await ctx.prisma.user.findUnique({ where: { email } });
     // Unknown accounts cost the same hash as known ones, and every failure gets one message,
     // so neither timing nor wording reveals which accounts exist.
     const matches = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
     const valid = matches && user?.passwordHash && !user.disabledAt;
-    if (!user || !valid) throw new AppError('UNAUTHORIZED', 'wrong email or password');
+    if (!user || !valid) {
+      for (const [limit, key] of keys) throttle[limit].fail(key);
+      throw new AppError('UNAUTHORIZED', 'wrong email or password');
+    }
+    throttle.account.succeed(email);
+    if (ctx.clientAddress) throttle.pair.succeed(`${email} ${ctx.clientAddress}`);
     const session = await createSession(ctx.prisma, user.id);
     ctx.setCookie(sessionCookie(session.token, session.expiresAt, ctx.secure));
     await ctx.prisma.auditEvent.create({

@@ -156,6 +156,7 @@ async function applyWithNewToken(
     services.prisma,
     topic.id,
     `${topic.slug}-${deployer.target}-v${loaded.version}`,
+    { configAccess: true },
   );
   try {
     const status = await deployer.apply({
