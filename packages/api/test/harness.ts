@@ -10,13 +10,15 @@ import { appRouter } from '../src/root.ts';
 /** The API exactly as the web server mounts it, over a fresh database. */
 export interface Harness extends ApiServices {
   db: TestDatabase;
-  /** Calls a procedure over HTTP; `as` is a session cookie or an agent token. */
+  /** Calls a procedure over HTTP; `as` is a session cookie or an agent token, with extra headers. */
   call(
     path: string,
     input?: unknown,
-    as?: { cookie?: string; token?: string },
+    as?: { cookie?: string; token?: string; headers?: Record<string, string> },
     // biome-ignore lint/suspicious/noExplicitAny: tests read tRPC's JSON envelope as it comes.
-  ): Promise<{ status: number; body: any; setCookie: string | null }>;
+  ): Promise<{ status: number; body: any; setCookie: string | null; headers: Headers }>;
+  /** Sends a raw request to the endpoint, as the web server would receive it. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Creates a user with `role` and returns its session cookie. */
   signedIn(role: 'viewer' | 'editor' | 'admin'): Promise<string>;
   /** A server-side caller authenticated like an HTTP request with these credentials. */
@@ -43,7 +45,7 @@ export async function startHarness(options: { policy?: SecurityPolicy } = {}): P
   };
 
   const call: Harness['call'] = async (path, input, as = {}) => {
-    const headers = new Headers({ 'content-type': 'application/json' });
+    const headers = new Headers({ 'content-type': 'application/json', ...as.headers });
     if (as.cookie) headers.set('cookie', as.cookie);
     if (as.token) headers.set('authorization', `Bearer ${as.token}`);
     const query = isGet(path);
@@ -54,7 +56,12 @@ export async function startHarness(options: { policy?: SecurityPolicy } = {}): P
       body: query ? undefined : JSON.stringify(input ?? null),
     });
     const res = await handleApiRequest(services, req);
-    return { status: res.status, body: await res.json(), setCookie: res.headers.get('set-cookie') };
+    return {
+      status: res.status,
+      body: await res.json(),
+      setCookie: res.headers.get('set-cookie'),
+      headers: res.headers,
+    };
   };
 
   let users = 0;
@@ -76,5 +83,8 @@ export async function startHarness(options: { policy?: SecurityPolicy } = {}): P
     );
   };
 
-  return { ...services, db, call, signedIn, caller, close: () => db.drop() };
+  const fetch: Harness['fetch'] = (path, init) =>
+    handleApiRequest(services, new Request(`http://hubcap.test/api/trpc/${path}`, init));
+
+  return { ...services, db, call, fetch, signedIn, caller, close: () => db.drop() };
 }
