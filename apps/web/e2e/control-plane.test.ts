@@ -28,6 +28,8 @@ let web: WebServer;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+/** What Chromium refused under the pages' Content-Security-Policy; the app must need nothing refused. */
+const cspViolations: string[] = [];
 
 beforeAll(async () => {
   [db, hubs, azurite] = await Promise.all([
@@ -55,6 +57,9 @@ beforeAll(async () => {
   });
   context = await browser.newContext({ baseURL: web.url, viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
+  page.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
@@ -390,5 +395,9 @@ describe('control plane in Chromium', () => {
       return res.status;
     });
     expect(status).toBe(403);
+  });
+
+  it('ran every page above under its Content-Security-Policy without a single violation', () => {
+    expect(cspViolations).toEqual([]);
   });
 });
