@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneSessions } from '../src/auth/sessions.ts';
 import { DEFAULT_POLICY } from '../src/context.ts';
 import { MAX_AGENT_BODY_BYTES, MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../src/http.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
@@ -388,5 +389,49 @@ describe('cross-site requests', () => {
     expect(
       (await signOut({ ...json, 'sec-fetch-site': 'same-origin', origin: 'http://hubcap.test' })).status,
     ).toBe(200);
+  });
+});
+
+describe('unbounded growth', () => {
+  it('caps live topic streams per account', async () => {
+    await createTopic(api.prisma, api.secrets, topicConfig('live'), { actor: 'system' });
+    const caller = await api.caller({ cookie: await api.signedIn('viewer') });
+    const streams: AsyncIterator<unknown>[] = [];
+    for (let i = 0; i < 8; i++) {
+      const stream = (await caller.topic.watch({ name: 'live' }))[Symbol.asyncIterator]();
+      await stream.next();
+      streams.push(stream);
+    }
+    const ninth = (await caller.topic.watch({ name: 'live' }))[Symbol.asyncIterator]();
+    await expect(ninth.next()).rejects.toThrow(/at most 8 live topic pages/);
+    await streams.pop()!.return?.();
+    const again = (await caller.topic.watch({ name: 'live' }))[Symbol.asyncIterator]();
+    await expect(again.next()).resolves.toMatchObject({ done: false });
+    await Promise.all([...streams, again].map((s) => s.return?.()));
+  });
+
+  it('ends idle sessions and prunes them with expired ones', async () => {
+    const cookie = await api.signedIn('viewer');
+    expect((await api.call('auth.me', undefined, { cookie })).status).toBe(200);
+    await api.prisma.session.updateMany({ data: { updatedAt: new Date(Date.now() - 13 * 3_600_000) } });
+    expect((await api.call('auth.me', undefined, { cookie })).status).toBe(401);
+    expect(await pruneSessions(api.prisma)).toBeGreaterThan(0);
+    expect(await api.prisma.session.count()).toBe(0);
+  });
+
+  it('keeps at most 100 dead-letter reasons per topic, folding new ones into "other"', async () => {
+    const { id } = await createTopic(api.prisma, api.secrets, topicConfig('dlq'), { actor: 'system' });
+    const { token } = await issueAgentToken(api.prisma, id, 'dlq-0');
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    for (let run = 0; run < 5; run++) {
+      const reasons = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`reason-${run}-${i}`, 1]));
+      const report = agentReport('dlq', { deadLettered: 30, deadLetteredByReason: reasons, startedAt, agentId: `dlq-${run}` });
+      expect((await api.call('agent.report', report, { token })).status).toBe(200);
+    }
+    const rows = await api.prisma.topicDeadLetter.findMany({ where: { topicId: id } });
+    expect(rows.length).toBeLessThanOrEqual(101);
+    const total = rows.reduce((sum, r) => sum + Number(r.count), 0);
+    expect(total).toBe(150);
+    expect(rows.find((r) => r.reason === 'other')?.count).toBeGreaterThan(0);
   });
 });

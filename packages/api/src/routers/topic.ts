@@ -47,6 +47,34 @@ const Range = z.enum(CHART_RANGES, { error: `must be one of ${CHART_RANGES.join(
 
 const WATCH_INTERVAL_MS = 2_000;
 
+/** Each live topic page holds a stream and polls the database; a person needs a few, not hundreds. */
+const MAX_LIVE_STREAMS_PER_USER = 8;
+const liveStreams = new Map<string, number>();
+
+/** A fresh snapshot whenever a report, an edit, a deployment or an alert touches the topic. */
+async function* watchTopic(
+  prisma: ApiContext['prisma'],
+  topicId: string,
+  range: (typeof CHART_RANGES)[number],
+  signal: AbortSignal | undefined,
+) {
+  let last = '';
+  while (!signal?.aborted) {
+    const stamp = await topicVersionStamp(prisma, topicId);
+    if (stamp !== last) {
+      last = stamp;
+      yield await topicDetail(prisma, topicId, range);
+    }
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
+  }
+}
+
 export const topicRouter = router({
   list: viewerProcedure.query(({ ctx }) => fleetOverview(ctx.prisma)),
 
@@ -61,20 +89,20 @@ export const topicRouter = router({
     .input(z.strictObject({ name: TopicName, range: Range }))
     .subscription(async function* ({ ctx, input, signal }) {
       const topicId = await topicIdForSlug(ctx.prisma, input.name);
-      let last = '';
-      while (!signal?.aborted) {
-        const stamp = await topicVersionStamp(ctx.prisma, topicId);
-        if (stamp !== last) {
-          last = stamp;
-          yield await topicDetail(ctx.prisma, topicId, input.range);
-        }
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
-          signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve(undefined);
-          });
-        });
+      const open = liveStreams.get(ctx.user.id) ?? 0;
+      if (open >= MAX_LIVE_STREAMS_PER_USER) {
+        throw new AppError(
+          'TOO_MANY_REQUESTS',
+          `at most ${MAX_LIVE_STREAMS_PER_USER} live topic pages per account; close some tabs`,
+        );
+      }
+      liveStreams.set(ctx.user.id, open + 1);
+      try {
+        yield* watchTopic(ctx.prisma, topicId, input.range, signal);
+      } finally {
+        const left = (liveStreams.get(ctx.user.id) ?? 1) - 1;
+        if (left > 0) liveStreams.set(ctx.user.id, left);
+        else liveStreams.delete(ctx.user.id);
       }
     }),
 

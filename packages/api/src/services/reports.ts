@@ -95,7 +95,9 @@ async function storeReport(
       INSERT INTO "TopicDeadLetter" ("topicId", reason, count, "lastAt", "updatedAt")
       SELECT ${topicId}, folded.reason, sum(n), ${now}::timestamp, ${now}::timestamp FROM (
         -- A topic keeps at most MAX_TOPIC_DEAD_LETTER_REASONS reasons; new ones beyond count as "other".
-        SELECT CASE WHEN known.reason IS NOT NULL OR kept.n < ${MAX_TOPIC_DEAD_LETTER_REASONS} THEN dead.reason
+        SELECT CASE WHEN known.reason IS NOT NULL THEN dead.reason
+          WHEN kept.n + row_number() OVER (PARTITION BY known.reason IS NULL ORDER BY dead.reason)
+            <= ${MAX_TOPIC_DEAD_LETTER_REASONS} THEN dead.reason
           ELSE 'other' END AS reason, dead.n
         FROM dead
         LEFT JOIN "TopicDeadLetter" known ON known."topicId" = ${topicId} AND known.reason = dead.reason
