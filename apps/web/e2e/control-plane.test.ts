@@ -374,7 +374,18 @@ describe('control plane in Chromium', () => {
 
     await page.click('text=Sign out');
     await page.waitForURL(/\/sign-in$/);
-    await signIn('viewer@example.com', password);
+    // The admin-generated password works once: the viewer must choose their own before anything else.
+    await page.goto('/sign-in');
+    await page.fill('input[name=email]', 'viewer@example.com');
+    await page.fill('input[name=password]', password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/account$/);
+    await page.goto('/');
+    await page.waitForURL(/\/account$/);
+    await page.fill('input[name=currentPassword]', password);
+    await page.fill('input[name=newPassword]', 'viewer chose this one');
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${web.url}/`);
     await expect(page.locator('text=Onboard a topic').count()).resolves.toBe(0);
     await expect(page.locator('nav >> text=Users').count()).resolves.toBe(0);
     await page.goto('/topics/clicks');

@@ -55,10 +55,16 @@ export const publicProcedure = t.procedure.use(mapErrors);
 
 const RANK = { viewer: 0, editor: 1, admin: 2 } as const;
 
+/** All an account with an admin-generated password may do until it chooses its own. */
+const WHILE_CHANGING_PASSWORD = new Set(['auth.changePassword', 'auth.signOut', 'auth.me']);
+
 /** A signed-in person with at least `role`. */
 export function roleProcedure(role: SessionUser['role']) {
-  return publicProcedure.use(({ ctx, next }) => {
+  return publicProcedure.use(({ ctx, next, path }) => {
     if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
+    if (ctx.user.mustChangePassword && !WHILE_CHANGING_PASSWORD.has(path)) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'choose your own password first' });
+    }
     if (RANK[ctx.user.role] < RANK[role]) {
       throw new TRPCError({
         code: 'FORBIDDEN',

@@ -15,6 +15,7 @@ const MATRIX: Record<string, Required> = {
   'auth.signIn': 'public',
   'auth.signOut': 'viewer',
   'auth.me': 'viewer',
+  'auth.changePassword': 'viewer',
   'topic.list': 'viewer',
   'topic.get': 'viewer',
   'topic.watch': 'viewer',

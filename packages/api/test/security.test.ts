@@ -425,7 +425,12 @@ describe('unbounded growth', () => {
     const startedAt = new Date(Date.now() - 60_000).toISOString();
     for (let run = 0; run < 5; run++) {
       const reasons = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`reason-${run}-${i}`, 1]));
-      const report = agentReport('dlq', { deadLettered: 30, deadLetteredByReason: reasons, startedAt, agentId: `dlq-${run}` });
+      const report = agentReport('dlq', {
+        deadLettered: 30,
+        deadLetteredByReason: reasons,
+        startedAt,
+        agentId: `dlq-${run}`,
+      });
       expect((await api.call('agent.report', report, { token })).status).toBe(200);
     }
     const rows = await api.prisma.topicDeadLetter.findMany({ where: { topicId: id } });
@@ -433,5 +438,43 @@ describe('unbounded growth', () => {
     const total = rows.reduce((sum, r) => sum + Number(r.count), 0);
     expect(total).toBe(150);
     expect(rows.find((r) => r.reason === 'other')?.count).toBeGreaterThan(0);
+  });
+});
+
+describe('accounts', () => {
+  it('makes a user with an admin-generated password choose their own before anything else', async () => {
+    const admin = await api.signedIn('admin');
+    const created = await api.call(
+      'user.create',
+      { email: 'newbie@example.com', name: 'New', role: 'editor' },
+      { cookie: admin },
+    );
+    const { password } = created.body.result.data;
+    const signIn = await api.call('auth.signIn', { email: 'newbie@example.com', password });
+    expect(signIn.body.result.data.mustChangePassword).toBe(true);
+    const cookie = signIn.setCookie!.split(';')[0]!;
+    expect((await api.call('topic.list', undefined, { cookie })).status).toBe(403);
+    expect((await api.call('auth.me', undefined, { cookie })).status).toBe(200);
+
+    const wrong = await api.call(
+      'auth.changePassword',
+      { currentPassword: 'nope', newPassword: 'a long new password' },
+      { cookie },
+    );
+    expect(wrong.status).toBe(400);
+    const short = await api.call(
+      'auth.changePassword',
+      { currentPassword: password, newPassword: 'short' },
+      { cookie },
+    );
+    expect(short.status).toBe(400);
+    const changed = await api.call(
+      'auth.changePassword',
+      { currentPassword: password, newPassword: 'a long new password' },
+      { cookie },
+    );
+    expect(changed.status).toBe(200);
+    expect((await api.call('topic.list', undefined, { cookie })).status).toBe(200);
+    expect((await api.call('auth.signIn', { email: 'newbie@example.com', password })).status).toBe(401);
   });
 });

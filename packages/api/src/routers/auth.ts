@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { hashPassword, verifyPassword } from '../auth/password.ts';
 import { clearedSessionCookie, createSession, deleteSession, sessionCookie } from '../auth/sessions.ts';
 import { signInThrottle } from '../auth/throttle.ts';
+import { hashToken } from '../auth/tokens.ts';
 import { AppError } from '../errors.ts';
+import { audit, userActor } from '../services/audit.ts';
 import { publicProcedure, router, viewerProcedure } from '../trpc.ts';
 
 let decoy: Promise<string> | undefined;
@@ -11,6 +13,11 @@ const decoyHash = () => {
   decoy ??= hashPassword(randomBytes(16).toString('hex'));
   return decoy;
 };
+
+const ChangePassword = z.strictObject({
+  currentPassword: z.string().min(1, 'enter your current password').max(1024),
+  newPassword: z.string().min(12, 'use at least 12 characters').max(1024, 'must be at most 1024 characters'),
+});
 
 const SignIn = z.strictObject({
   email: z.email('enter an email address').max(320),
@@ -55,7 +62,42 @@ export const authRouter = router({
         targetId: user.id,
       },
     });
-    return { id: user.id, email: user.email, name: user.name, role: user.role };
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      mustChangePassword: user.mustChangePassword,
+    };
+  }),
+
+  /** Changes one's own password (required after an admin-generated one); other sessions end. */
+  changePassword: viewerProcedure.input(ChangePassword).mutation(async ({ ctx, input }) => {
+    const key = `change ${ctx.user.id}`;
+    const waitMs = throttle.pair.wait(key);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new AppError('TOO_MANY_REQUESTS', `too many wrong passwords; try again in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+      });
+    }
+    const user = await ctx.prisma.user.findUniqueOrThrow({ where: { id: ctx.user.id } });
+    if (!user.passwordHash || !(await verifyPassword(input.currentPassword, user.passwordHash))) {
+      throttle.pair.fail(key);
+      throw new AppError('BAD_REQUEST', 'the current password is wrong');
+    }
+    throttle.pair.succeed(key);
+    if (input.newPassword === input.currentPassword)
+      throw new AppError('BAD_REQUEST', 'choose a password different from the current one');
+    await ctx.prisma.user.update({
+      where: { id: user.id },
+      data: { passwordHash: await hashPassword(input.newPassword), mustChangePassword: false },
+    });
+    await ctx.prisma.session.deleteMany({
+      where: { userId: user.id, id: { not: ctx.sessionToken ? hashToken(ctx.sessionToken) : '' } },
+    });
+    await audit(ctx.prisma, userActor(ctx.user), 'user.changePassword', { type: 'user', id: user.id }, {});
+    return { ok: true };
   }),
 
   signOut: viewerProcedure.mutation(async ({ ctx }) => {
