@@ -6,6 +6,21 @@ const config: NextConfig = {
   transpilePackages: ['@hubcap/api', '@hubcap/db', '@hubcap/deployer', '@hubcap/shared'],
   serverExternalPackages: ['@kubernetes/client-node'],
   poweredByHeader: false,
+  // Pages also get a Content-Security-Policy with a per-request nonce (src/proxy.ts).
+  async headers() {
+    const common = [
+      { key: 'X-Frame-Options', value: 'DENY' },
+      { key: 'X-Content-Type-Options', value: 'nosniff' },
+      { key: 'Referrer-Policy', value: 'same-origin' },
+    ];
+    return [
+      { source: '/:path*', headers: common },
+      {
+        source: '/api/:path*',
+        headers: [{ key: 'Content-Security-Policy', value: "default-src 'none'; frame-ancestors 'none'" }],
+      },
+    ];
+  },
   typedRoutes: true,
 };
 

@@ -228,6 +228,7 @@ async function runAgent(
       HUBCAP_CONFIG: JSON.stringify(config),
       HUBCAP_HTTP_PORT: '0',
       HUBCAP_LB_UPDATE_INTERVAL_MS: '1000',
+      HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -28,6 +28,36 @@ describe('environment', () => {
 });
 
 describe('config loading', () => {
+  it('refuses endpoints outside Azure unless HUBCAP_ALLOWED_ENDPOINTS allows them', async () => {
+    const local = {
+      ...good,
+      source: {
+        fullyQualifiedNamespace: '127.0.0.1:5672',
+        eventHubName: 'orders',
+        auth: {
+          kind: 'connectionString' as const,
+          connectionString: 'Endpoint=sb://127.0.0.1:5672/;SharedAccessKey=k',
+        },
+      },
+    };
+    const env = (extra: Record<string, string> = {}) =>
+      readEnv({ HUBCAP_CONFIG: JSON.stringify(local), ...extra });
+    await expect(loadConfig(env(), none)).rejects.toThrow(
+      /HUBCAP_CONFIG is refused:\n {2}- source.fullyQualifiedNamespace: "127.0.0.1" is not an Event Hubs namespace in Azure/,
+    );
+    await expect(loadConfig(env({ HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1' }), none)).resolves.toMatchObject({
+      source: 'HUBCAP_CONFIG',
+    });
+    // Managed identity tokens never go elsewhere, whatever is allowed.
+    const identity = { ...good, source: { ...good.source, fullyQualifiedNamespace: 'metadata.internal' } };
+    await expect(
+      loadConfig(
+        readEnv({ HUBCAP_CONFIG: JSON.stringify(identity), HUBCAP_ALLOWED_ENDPOINTS: '*.internal' }),
+        none,
+      ),
+    ).rejects.toThrow(/managed identity tokens are only sent to Azure endpoints/);
+  });
+
   it('reads HUBCAP_CONFIG and fills defaults', async () => {
     const { config, source } = await loadConfig(readEnv({ HUBCAP_CONFIG: JSON.stringify(good) }), none);
     expect(source).toBe('HUBCAP_CONFIG');

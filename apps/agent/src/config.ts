@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseOrThrow, TopicConfig, ValidationError } from '@hubcap/shared';
+import { parseOrThrow, TopicConfig, topicEndpointProblems, ValidationError } from '@hubcap/shared';
 import type { Env } from './env.ts';
 import { createFileFormat, UnsupportedFormatError } from './pipeline/format.ts';
 import type { ControlPlaneClient } from './report/control-plane-client.ts';
@@ -57,6 +57,23 @@ export function validateConfig(input: unknown, subject: string): TopicConfig {
  * `agent.config` (HUBCAP_CONTROL_PLANE_URL + HUBCAP_AGENT_TOKEN).
  */
 export async function loadConfig(
+  env: Env,
+  controlPlane: () => ControlPlaneClient | undefined,
+): Promise<LoadedConfig> {
+  const loaded = await readConfig(env, controlPlane);
+  // The control plane's own rule: only Azure endpoints unless the operator allows more, and
+  // managed-identity tokens to Azure endpoints only.
+  const problems = topicEndpointProblems(loaded.config, env.HUBCAP_ALLOWED_ENDPOINTS);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `${loaded.source} is refused`,
+      problems.map((p) => `${p.field}: ${p.message}`),
+    );
+  }
+  return loaded;
+}
+
+async function readConfig(
   env: Env,
   controlPlane: () => ControlPlaneClient | undefined,
 ): Promise<LoadedConfig> {

@@ -1,5 +1,10 @@
 import { hostname, tmpdir } from 'node:os';
-import { describeIssues, ValidationError } from '@hubcap/shared';
+import {
+  allowedEndpointProblem,
+  describeIssues,
+  parseAllowedEndpoints,
+  ValidationError,
+} from '@hubcap/shared';
 import { z } from 'zod';
 import { DEFAULT_BLOCK_BYTES } from './sink/azure-blob-sink.ts';
 
@@ -21,6 +26,17 @@ export const Env = z.object({
   HUBCAP_CONTROL_PLANE_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
   HUBCAP_AGENT_TOKEN: optionalText,
   HUBCAP_AGENT_ID: optionalText,
+  /** Hosts beyond Azure's endpoints this agent may connect to (`host`, `host:port`, `*.suffix`, comma-separated). */
+  HUBCAP_ALLOWED_ENDPOINTS: z
+    .string()
+    .optional()
+    .transform(parseAllowedEndpoints)
+    .superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        const problem = allowedEndpointProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }
+    }),
   HUBCAP_HTTP_PORT: int(0, 65535).default(8080),
   HUBCAP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUBCAP_DRAIN_TIMEOUT_MS: int(0, 600_000).default(25_000),

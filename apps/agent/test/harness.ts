@@ -70,6 +70,8 @@ export function startAgent(config: TopicConfigInput, env: Record<string, string>
       HUBCAP_MAX_WAIT_SECONDS: '0.2',
       HUBCAP_LB_UPDATE_INTERVAL_MS: '500',
       HUBCAP_LB_OWNERSHIP_EXPIRY_MS: '3000',
+      // The local Event Hubs server, Azurite and fake control planes listen on this machine.
+      HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -46,6 +46,8 @@ export async function startWeb(databaseUrl: string, env: Record<string, string> 
         DATABASE_URL: databaseUrl,
         HUBCAP_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         HUBCAP_DEPLOYER: 'none',
+        // The local Event Hubs server and Azurite of the tests listen on this machine.
+        HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1',
         NODE_ENV: 'production',
         NEXT_TELEMETRY_DISABLED: '1',
         ...env,

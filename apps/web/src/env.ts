@@ -1,6 +1,7 @@
 import 'server-only';
+import { isAbsolute } from 'node:path';
 import { DeployerEnv } from '@hubcap/deployer/env';
-import { describeIssues } from '@hubcap/shared';
+import { allowedEndpointProblem, describeIssues, parseAllowedEndpoints } from '@hubcap/shared';
 import { z } from 'zod';
 
 const Env = z
@@ -18,6 +19,23 @@ const Env = z
   .extend({
     HUBCAP_ADMIN_EMAIL: z.email('must be an email address').optional(),
     HUBCAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  })
+  // What the server may reach beyond Azure's endpoints, and where local-folder destinations may write.
+  .extend({
+    HUBCAP_ALLOWED_ENDPOINTS: z
+      .string()
+      .optional()
+      .transform((v) => parseAllowedEndpoints(v))
+      .superRefine((entries, ctx) => {
+        for (const entry of entries) {
+          const problem = allowedEndpointProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }
+      }),
+    HUBCAP_LOCAL_FOLDER_ROOT: z
+      .string()
+      .refine((v) => isAbsolute(v), 'must be an absolute path')
+      .optional(),
   })
   // Optional single sign-on (OpenID Connect, e.g. Microsoft Entra ID); all four or none.
   .extend({

@@ -4,7 +4,7 @@
  * rollups, alert evaluation with webhook delivery, pruning beyond retention). Replicas share
  * maintenance through a lease row in the database.
  */
-import { ensureAdmin, startMaintenance } from '@hubcap/api';
+import { ensureAdmin, startMaintenance, webhookPoster } from '@hubcap/api';
 import { env } from './env.ts';
 import { startDeployments } from './server/deployments.ts';
 import { services } from './server/services.ts';
@@ -27,6 +27,7 @@ export async function registerNode() {
   const { prisma, secrets } = services();
   startMaintenance(prisma, secrets, {
     intervalMs: 30_000,
+    notify: webhookPoster(env().HUBCAP_ALLOWED_ENDPOINTS),
     log: (line) => console.error(JSON.stringify({ level: 'warn', service: 'hubcap-web', msg: line })),
   });
 }

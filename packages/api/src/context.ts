@@ -9,13 +9,30 @@ export interface SessionUser {
   email: string;
   name: string;
   role: Role;
+  /** After an admin-generated password: only changing it (or signing out) is allowed. */
+  mustChangePassword: boolean;
 }
 
 export interface AgentPrincipal {
   agentId: string;
   topicId: string;
   topicName: string;
+  /** Tokens the deployer issued may read the topic's config with its secrets; tokens people mint only report. */
+  configAccess: boolean;
 }
+
+/** What reporting needs to know of the agent. */
+export type ReportingAgent = Omit<AgentPrincipal, 'configAccess'>;
+
+/** What the operator allows beyond the safe defaults (environment variables of the web server). */
+export interface SecurityPolicy {
+  /** Hosts beyond Azure's that topics and the webhook may reach: `host`, `host:port`, `*.suffix`. */
+  allowedEndpoints: string[];
+  /** Folder local-folder destinations must stay inside; null refuses local-folder destinations. */
+  localFolderRoot: string | null;
+}
+
+export const DEFAULT_POLICY: SecurityPolicy = { allowedEndpoints: [], localFolderRoot: null };
 
 /** Long-lived dependencies the web server creates once and hands to every request. */
 export interface ApiServices {
@@ -25,15 +42,21 @@ export interface ApiServices {
   deployer?: Deployer | null;
   /** Namespace and image of exported manifests (`deployment.exportManifests`), whichever deployer runs. */
   manifestTarget?: KubernetesTarget;
+  /** Absent: only Azure endpoints, no local folders. */
+  policy?: SecurityPolicy;
 }
 
 export interface ApiContext extends ApiServices {
   user: SessionUser | null;
   agent: AgentPrincipal | null;
+  policy: SecurityPolicy;
   /** Whether the request came over HTTPS, so cookies can be marked Secure. */
   secure: boolean;
+  /** The client's address as the nearest proxy saw it (for sign-in throttling); null when unknown. */
+  clientAddress: string | null;
   sessionToken: string | null;
   setCookie(cookie: string): void;
+  setHeader(name: string, value: string): void;
 }
 
 export function readCookie(header: string | null, name: string): string | null {
@@ -53,10 +76,20 @@ function bearerToken(header: string | null): string | null {
 /** One indexed lookup per agent request (agents report every few seconds, so this is on the hot path). */
 async function agentForToken(prisma: PrismaClient, token: string): Promise<AgentPrincipal | null> {
   const [agent] = await prisma.$queryRaw<AgentPrincipal[]>`
-    SELECT a.id AS "agentId", t.id AS "topicId", t.slug AS "topicName"
+    SELECT a.id AS "agentId", t.id AS "topicId", t.slug AS "topicName", a."configAccess"
     FROM "AgentInstance" a JOIN "Topic" t ON t.id = a."topicId"
     WHERE a."tokenHash" = ${hashToken(token)} AND a."revokedAt" IS NULL`;
   return agent ?? null;
+}
+
+/**
+ * The last `X-Forwarded-For` entry: the address the nearest proxy (or Next.js itself, which fills the
+ * header from the socket when it is absent) saw. A client talking to Next.js directly can choose it,
+ * which is why sign-in is also throttled per account.
+ */
+function clientAddress(headers: Headers): string | null {
+  const last = headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
+  return last ? last.slice(0, 64) : null;
 }
 
 export async function createContext(
@@ -74,10 +107,13 @@ export async function createContext(
   const secure = new URL(request.url).protocol === 'https:' || headers.get('x-forwarded-proto') === 'https';
   return {
     ...services,
+    policy: services.policy ?? DEFAULT_POLICY,
     user,
     agent,
     secure,
+    clientAddress: clientAddress(headers),
     sessionToken,
     setCookie: (cookie) => resHeaders.append('set-cookie', cookie),
+    setHeader: (name, value) => resHeaders.set(name, value),
   };
 }

@@ -2,11 +2,20 @@ export { finishOidc, OIDC_COOKIE, type OidcConfig, startOidc } from './auth/oidc
 export { SecretBox } from './auth/secret-box.ts';
 export { SESSION_COOKIE, sessionCookie, userForSession } from './auth/sessions.ts';
 export { ensureAdmin } from './bootstrap.ts';
-export { type ApiContext, type ApiServices, createContext, readCookie, type SessionUser } from './context.ts';
+export {
+  type ApiContext,
+  type ApiServices,
+  createContext,
+  readCookie,
+  type SecurityPolicy,
+  type SessionUser,
+} from './context.ts';
 export { AppError } from './errors.ts';
+export { handleApiRequest, MAX_BATCH_SIZE } from './http.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export { evaluateAlerts } from './services/alerts.ts';
 export { type ReconcileResult, reconcileDeployments } from './services/deployments.ts';
 export { runMaintenance, startMaintenance } from './services/maintenance.ts';
 export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
 export { createTopic, issueAgentToken, updateTopic } from './services/topics.ts';
+export { webhookPoster } from './services/webhook.ts';

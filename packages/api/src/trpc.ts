@@ -22,6 +22,11 @@ const t = initTRPC.context<ApiContext>().create({
       }
       return { ...shape, message: problems.join('; '), data: { ...shape.data, problems, fieldErrors } };
     }
+    // Anything unexpected (a database error with its SQL, a stack overflow) stays in the server's log.
+    if (error.code === 'INTERNAL_SERVER_ERROR') {
+      const { stack: _, ...data } = shape.data;
+      return { ...shape, message: 'internal error; the server log has the details', data };
+    }
     return shape;
   },
 });
@@ -33,10 +38,11 @@ export const createCallerFactory = t.createCallerFactory;
  * Services throw AppError, or a ZodError when a document they assemble (a config merged with its
  * stored secrets) fails its schema; this is the one place either becomes a tRPC error.
  */
-const mapErrors = t.middleware(async ({ next }) => {
+const mapErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof AppError) {
     const cause = result.error.cause;
+    if (cause.retryAfterSeconds) ctx.setHeader('retry-after', String(cause.retryAfterSeconds));
     throw new TRPCError({ code: cause.code, message: cause.message, cause });
   }
   if (!result.ok && result.error.cause instanceof ZodError && result.error.code !== 'BAD_REQUEST') {
@@ -49,10 +55,16 @@ export const publicProcedure = t.procedure.use(mapErrors);
 
 const RANK = { viewer: 0, editor: 1, admin: 2 } as const;
 
+/** All an account with an admin-generated password may do until it chooses its own. */
+const WHILE_CHANGING_PASSWORD = new Set(['auth.changePassword', 'auth.signOut', 'auth.me']);
+
 /** A signed-in person with at least `role`. */
 export function roleProcedure(role: SessionUser['role']) {
-  return publicProcedure.use(({ ctx, next }) => {
+  return publicProcedure.use(({ ctx, next, path }) => {
     if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
+    if (ctx.user.mustChangePassword && !WHILE_CHANGING_PASSWORD.has(path)) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'choose your own password first' });
+    }
     if (RANK[ctx.user.role] < RANK[role]) {
       throw new TRPCError({
         code: 'FORBIDDEN',

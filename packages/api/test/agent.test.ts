@@ -39,7 +39,7 @@ let token: string;
 beforeEach(async () => {
   api = await startHarness();
   ({ id: topicId } = await createTopic(api.prisma, api.secrets, config('orders'), { actor: 'system' }));
-  ({ token } = await issueAgentToken(api.prisma, topicId, 'orders-0'));
+  ({ token } = await issueAgentToken(api.prisma, topicId, 'orders-0', { configAccess: true }));
 });
 afterEach(() => api.close());
 

@@ -15,6 +15,7 @@ const MATRIX: Record<string, Required> = {
   'auth.signIn': 'public',
   'auth.signOut': 'viewer',
   'auth.me': 'viewer',
+  'auth.changePassword': 'viewer',
   'topic.list': 'viewer',
   'topic.get': 'viewer',
   'topic.watch': 'viewer',
@@ -24,7 +25,7 @@ const MATRIX: Record<string, Required> = {
   'topic.update': 'editor',
   'topic.testConnection': 'editor',
   'topic.preview': 'editor',
-  'topic.createAgentToken': 'editor',
+  'topic.createAgentToken': 'admin',
   'topic.revokeAgentToken': 'editor',
   'schema.listVersions': 'viewer',
   'schema.getVersion': 'viewer',
@@ -82,7 +83,9 @@ const credentials: Record<Principal, { cookie?: string; token?: string }> = {
 beforeAll(async () => {
   api = await startHarness();
   const { id } = await createTopic(api.prisma, api.secrets, topicConfig('orders'), { actor: 'system' });
-  credentials.agent = { token: (await issueAgentToken(api.prisma, id, 'orders-0')).token };
+  credentials.agent = {
+    token: (await issueAgentToken(api.prisma, id, 'orders-0', { configAccess: true })).token,
+  };
   for (const role of ['viewer', 'editor', 'admin'] as const)
     credentials[role] = { cookie: await api.signedIn(role) };
 });

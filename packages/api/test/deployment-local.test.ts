@@ -42,6 +42,7 @@ beforeAll(async () => {
       HUBCAP_MAX_WAIT_SECONDS: '0.2',
       HUBCAP_LB_UPDATE_INTERVAL_MS: '500',
       HUBCAP_LOG_LEVEL: 'info',
+      HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1',
     },
     stopTimeoutMs: 20_000,
   });

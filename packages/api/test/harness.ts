@@ -1,21 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
-import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { hashPassword } from '../src/auth/password.ts';
 import { SecretBox } from '../src/auth/secret-box.ts';
-import { type ApiServices, createContext } from '../src/context.ts';
+import { type ApiServices, createContext, type SecurityPolicy } from '../src/context.ts';
+import { handleApiRequest } from '../src/http.ts';
 import { appRouter } from '../src/root.ts';
 
 /** The API exactly as the web server mounts it, over a fresh database. */
 export interface Harness extends ApiServices {
   db: TestDatabase;
-  /** Calls a procedure over HTTP; `as` is a session cookie or an agent token. */
+  /** Calls a procedure over HTTP; `as` is a session cookie or an agent token, with extra headers. */
   call(
     path: string,
     input?: unknown,
-    as?: { cookie?: string; token?: string },
+    as?: { cookie?: string; token?: string; headers?: Record<string, string> },
     // biome-ignore lint/suspicious/noExplicitAny: tests read tRPC's JSON envelope as it comes.
-  ): Promise<{ status: number; body: any; setCookie: string | null }>;
+  ): Promise<{ status: number; body: any; setCookie: string | null; headers: Headers }>;
+  /** Sends a raw request to the endpoint, as the web server would receive it. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Creates a user with `role` and returns its session cookie. */
   signedIn(role: 'viewer' | 'editor' | 'admin'): Promise<string>;
   /** A server-side caller authenticated like an HTTP request with these credentials. */
@@ -27,12 +30,22 @@ const procedures = appRouter._def.procedures as unknown as Record<string, { _def
 /** Queries and subscriptions go as GET, mutations as POST, as the tRPC client sends them. */
 const isGet = (path: string) => procedures[path]?._def.type !== 'mutation';
 
-export async function startHarness(): Promise<Harness> {
+/** What the local platform allows: its own services on this machine, local folders under the temp dir. */
+export const LOCAL_POLICY: SecurityPolicy = {
+  allowedEndpoints: ['127.0.0.1', 'localhost'],
+  localFolderRoot: tmpdir(),
+};
+
+export async function startHarness(options: { policy?: SecurityPolicy } = {}): Promise<Harness> {
   const db = await createTestDatabase();
-  const services: ApiServices = { prisma: db.prisma, secrets: new SecretBox(randomBytes(32)) };
+  const services: ApiServices = {
+    prisma: db.prisma,
+    secrets: new SecretBox(randomBytes(32)),
+    policy: options.policy ?? LOCAL_POLICY,
+  };
 
   const call: Harness['call'] = async (path, input, as = {}) => {
-    const headers = new Headers({ 'content-type': 'application/json' });
+    const headers = new Headers({ 'content-type': 'application/json', ...as.headers });
     if (as.cookie) headers.set('cookie', as.cookie);
     if (as.token) headers.set('authorization', `Bearer ${as.token}`);
     const query = isGet(path);
@@ -42,13 +55,13 @@ export async function startHarness(): Promise<Harness> {
       headers,
       body: query ? undefined : JSON.stringify(input ?? null),
     });
-    const res = await fetchRequestHandler({
-      endpoint: '/api/trpc',
-      req,
-      router: appRouter,
-      createContext: ({ resHeaders }) => createContext(services, req, resHeaders),
-    });
-    return { status: res.status, body: await res.json(), setCookie: res.headers.get('set-cookie') };
+    const res = await handleApiRequest(services, req);
+    return {
+      status: res.status,
+      body: await res.json(),
+      setCookie: res.headers.get('set-cookie'),
+      headers: res.headers,
+    };
   };
 
   let users = 0;
@@ -70,5 +83,8 @@ export async function startHarness(): Promise<Harness> {
     );
   };
 
-  return { ...services, db, call, signedIn, caller, close: () => db.drop() };
+  const fetch: Harness['fetch'] = (path, init) =>
+    handleApiRequest(services, new Request(`http://hubcap.test/api/trpc/${path}`, init));
+
+  return { ...services, db, call, fetch, signedIn, caller, close: () => db.drop() };
 }

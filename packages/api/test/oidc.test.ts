@@ -104,9 +104,22 @@ describe('OIDC sign-in', () => {
     expect(await api.prisma.user.count({ where: { email: 'lin@example.com' } })).toBe(1);
   });
 
-  it('links an existing local account by email, keeping its role', async () => {
+  it('links an existing local account only by a verified email, never by preferred_username', async () => {
+    await api.prisma.user.create({ data: { email: 'admin@example.com', name: 'Ad', role: 'admin' } });
+    await expect(signInVia({ sub: 'evil-1', email: 'admin@example.com' })).rejects.toThrow(/verifies/);
+    await expect(
+      signInVia({ sub: 'evil-2', email: 'admin@example.com', email_verified: false }),
+    ).rejects.toThrow(/verifies/);
+    await expect(
+      signInVia({ sub: 'evil-3', preferred_username: 'admin@example.com', email_verified: true }),
+    ).rejects.toThrow(/verifies/);
+    const admin = await api.prisma.user.findUniqueOrThrow({ where: { email: 'admin@example.com' } });
+    expect(admin.oidcSubject).toBeNull();
+  });
+
+  it('links an existing local account by verified email, keeping its role', async () => {
     await api.prisma.user.create({ data: { email: 'ed@example.com', name: 'Ed', role: 'editor' } });
-    const done = await signInVia({ sub: 'entra-2', email: 'ed@example.com' });
+    const done = await signInVia({ sub: 'entra-2', email: 'ed@example.com', email_verified: true });
     expect(await userForSession(api.prisma, done.sessionToken)).toMatchObject({
       email: 'ed@example.com',
       role: 'editor',

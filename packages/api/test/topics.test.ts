@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { issueAgentToken } from '../src/services/topics.ts';
 import { EH_SECRET, STORAGE_SECRET, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 
@@ -115,9 +116,9 @@ describe('onboarding: create and edit', () => {
     responses.push((await call('topic.get', { name: 'orders' })).body);
 
     for (const body of responses) expectNoSecret(body);
-    // The agent still gets the full config, with the kept Event Hubs secret and the new storage one.
-    const { token } = (await call('topic.createAgentToken', { name: 'orders', agentName: 'manual' })).body
-      .result.data;
+    // The deployed agent still gets the full config, with the kept Event Hubs secret and the new storage one.
+    const topicId = (await api.prisma.topic.findUniqueOrThrow({ where: { slug: 'orders' } })).id;
+    const { token } = await issueAgentToken(api.prisma, topicId, 'orders-local-v3', { configAccess: true });
     const agentConfig = (await api.call('agent.config', undefined, { token })).body.result.data;
     expect(agentConfig.version).toBe(3);
     expect(agentConfig.config.source.auth.connectionString).toBe(EH_SECRET);

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -68,13 +68,37 @@ describe('startDatabase (embedded)', () => {
     const db = await startDatabase({ dataDir: dir });
     try {
       expect(db.embedded).toBe(true);
-      expect(db.url).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/hubcap$/);
+      expect(db.url).toMatch(/^postgresql:\/\/postgres:[\w-]{32}@127\.0\.0\.1:\d+\/hubcap$/);
+      // The generated password is kept beside the data, readable by this user only, and required.
+      const passwordFile = join(dir, 'postgres.password');
+      expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
+      expect(db.url).toContain(`:${await readFile(passwordFile, 'utf8')}@`);
+      await expect(query(db.url.replace(/:[\w-]+@/, '@'), 'SELECT 1')).rejects.toThrow(/password/);
+      await expect(query(db.url.replace(/:[\w-]+@/, ':wrong@'), 'SELECT 1')).rejects.toThrow(
+        /password authentication failed/,
+      );
       const migrations = await query<{ migration_name: string }>(
         db.url,
         'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL',
       );
       expect(migrations.map((row) => row.migration_name)).toContainEqual(expect.stringMatching(/_init$/));
       expect((await stat(join(dir, 'postgres', 'PG_VERSION'))).isFile()).toBe(true);
+    } finally {
+      await db.stop();
+    }
+  });
+
+  it('requires a password on a cluster created when it trusted every local connection', async () => {
+    const dir = await dataDir();
+    await (await startDatabase({ dataDir: dir })).stop();
+    // What older versions left: trust rules and no password file.
+    const hba = join(dir, 'postgres', 'pg_hba.conf');
+    await writeFile(hba, (await readFile(hba, 'utf8')).replaceAll('scram-sha-256', 'trust'));
+    await rm(join(dir, 'postgres.password'));
+    const db = await startDatabase({ dataDir: dir });
+    try {
+      expect(await query(db.url, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      await expect(query(db.url.replace(/:[\w-]+@/, '@'), 'SELECT 1')).rejects.toThrow(/password/);
     } finally {
       await db.stop();
     }

@@ -5,8 +5,14 @@ import { LocalRunner } from './local/runner.ts';
 import type { KubernetesTarget } from './manifests.ts';
 import type { Deployer } from './types.ts';
 
-/** The deployer the settings ask for, plus where exported manifests point. */
-export function createDeployer(env: DeployerEnv): {
+/**
+ * The deployer the settings ask for, plus where exported manifests point. `agentEnv` goes to local
+ * agents (the hosts the control plane allows them, for instance).
+ */
+export function createDeployer(
+  env: DeployerEnv,
+  options: { agentEnv?: Record<string, string> } = {},
+): {
   deployer: Deployer | null;
   manifestTarget: KubernetesTarget;
 } {
@@ -39,6 +45,7 @@ export function createDeployer(env: DeployerEnv): {
           ? { controlPlaneUrl: env.HUBCAP_AGENT_CONTROL_PLANE_URL }
           : {}),
         ...(env.HUBCAP_AGENT_PID_FILE ? { pidFile: env.HUBCAP_AGENT_PID_FILE } : {}),
+        ...(options.agentEnv ? { env: options.agentEnv } : {}),
       });
       return { deployer: runner, manifestTarget };
     }

@@ -163,6 +163,15 @@ async function main() {
         HUBCAP_AGENT_ENTRY: join(root, 'apps/agent/src/main.ts'),
         HUBCAP_AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${webPort}`,
         HUBCAP_AGENT_PID_FILE: agentPids,
+        // Topics may use this run's local services, and local folders under the data directory.
+        HUBCAP_ALLOWED_ENDPOINTS: [
+          process.env.HUBCAP_ALLOWED_ENDPOINTS,
+          `127.0.0.1:${eventHubs.port}`,
+          `127.0.0.1:${blobPort}`,
+        ]
+          .filter(Boolean)
+          .join(','),
+        HUBCAP_LOCAL_FOLDER_ROOT: process.env.HUBCAP_LOCAL_FOLDER_ROOT || join(env.dataDir, 'folders'),
       },
       output: (line) => log(`web: ${line}`),
     },

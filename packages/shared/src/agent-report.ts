@@ -5,9 +5,21 @@ import { TopicName } from './topic-config.ts';
 
 export const MAX_REPORTED_ERRORS = 50;
 
-const SequenceNumber = z.number().int('must be a whole number').min(-1, 'must be -1 or more');
+// Bounded by what the database stores: BIGINT columns hold any safe integer, INTEGER ones 2^31 - 1.
+const MAX_BIG = Number.MAX_SAFE_INTEGER;
+const MAX_INT = 2 ** 31 - 1;
+const SequenceNumber = z
+  .number()
+  .int('must be a whole number')
+  .min(-1, 'must be -1 or more')
+  .max(MAX_BIG, `must be at most ${MAX_BIG}`);
 const Rate = z.number().finite('must be a finite number').min(0, 'must not be negative');
-const Count = z.number().int('must be a whole number').min(0, 'must not be negative');
+const Count = z
+  .number()
+  .int('must be a whole number')
+  .min(0, 'must not be negative')
+  .max(MAX_BIG, `must be at most ${MAX_BIG}`);
+const SmallCount = Count.max(MAX_INT, `must be at most ${MAX_INT}`);
 
 /** A position in a partition: the SDK reports offsets as strings. */
 export const EventPosition = z.strictObject({
@@ -43,7 +55,7 @@ export const MAX_REPORTED_FILES = 50;
 export const FileReport = z.strictObject({
   path: z.string().min(1, 'path is required').max(1024),
   partitionId: z.string().min(1, 'partitionId is required').max(64),
-  events: Count,
+  events: SmallCount,
   bytes: Count,
   firstSequenceNumber: SequenceNumber,
   lastSequenceNumber: SequenceNumber,
@@ -91,8 +103,8 @@ export const AgentReport = z.strictObject({
   /** Totals since the agent started; the control plane derives rates per window from them. */
   eventsWritten: Count,
   bytesWritten: Count,
-  filesWritten: Count,
-  deadLettered: Count,
+  filesWritten: SmallCount,
+  deadLettered: SmallCount,
   errors: z
     .array(AgentError)
     .max(MAX_REPORTED_ERRORS, `at most ${MAX_REPORTED_ERRORS} errors per report`)
@@ -105,7 +117,7 @@ export const AgentReport = z.strictObject({
       description: 'Files committed since the previous report (optional; newest kept beyond the limit).',
     }),
   deadLetteredByReason: z
-    .record(z.string().max(64), Count)
+    .record(z.string().max(64), SmallCount)
     .optional()
     .meta({ description: 'Dead letters since the agent started, by reason (not-json, too-large, …).' }),
   schemaVersions: z

@@ -38,6 +38,8 @@ export function templateProblems(template: string): string[] {
   const problems: string[] = [];
   if (template.startsWith('/') || template.endsWith('/')) problems.push('must not start or end with "/"');
   if (template.includes('//')) problems.push('must not contain empty path segments ("//")');
+  if (template.split('/').some((segment) => segment === '.' || segment === '..'))
+    problems.push('must not contain "." or ".." path segments');
   for (const [, name] of template.matchAll(VARIABLE)) {
     if (!(name! in PATH_VARIABLES)) {
       problems.push(
@@ -105,6 +107,22 @@ export function renderPath(template: string, ctx: PathContext): string {
     ss: pad(t.getUTCSeconds()),
   };
   return template.replace(VARIABLE, (_, name: string) => values[name as PathVariable]);
+}
+
+/**
+ * Why a blob or file name relative to a destination could escape it, or null when it cannot: no empty,
+ * "." or ".." segment, no leading "/" or "\\", no drive letter, no NUL. Schemas refuse such templates and
+ * prefixes; sinks check the final name again, since variables are filled in from event metadata.
+ */
+export function unsafePathProblem(path: string): string | null {
+  if (path === '') return 'is empty';
+  if (path.includes('\0')) return 'contains a NUL character';
+  if (/^[/\\]|^[A-Za-z]:/.test(path)) return 'is absolute';
+  const segments = path.split(/[/\\]/);
+  if (segments.some((segment) => segment === '')) return 'has an empty path segment';
+  if (segments.some((segment) => segment === '.' || segment === '..'))
+    return 'has a "." or ".." path segment';
+  return null;
 }
 
 /** `myns.servicebus.windows.net` → `myns`; `127.0.0.1:5672` → `127.0.0.1`. */

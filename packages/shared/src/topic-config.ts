@@ -8,11 +8,19 @@ import { PATH_PRESETS, templateProblems } from './path-template.ts';
 
 const MiB = 1024 * 1024;
 
-const text = (what: string) =>
+const text = (what: string, max = 1024) =>
   z
     .string({ error: `${what} is required` })
     .trim()
-    .min(1, `${what} is required`);
+    // A missing value is one problem, not also a malformed one.
+    .min(1, { error: `${what} is required`, abort: true })
+    .max(max, `must be at most ${max} characters`);
+
+/** A DNS host name (labels of letters, digits and dashes) with an optional port. */
+const HOST_NAME =
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/;
+const namespace = (what: string) =>
+  text(what, 260).regex(HOST_NAME, 'must be a host name such as myns.servicebus.windows.net');
 
 /** Lower-case letters, digits and dashes: safe as a blob path part and a Kubernetes object name. */
 export const TopicName = z
@@ -33,6 +41,7 @@ const ConnectionString = z
   .string({ error: 'connection string is required' })
   .trim()
   .min(1, 'connection string is required')
+  .max(2048, 'must be at most 2048 characters')
   .refine((s) => /(^|;)\s*(Endpoint|BlobEndpoint|AccountName|UseDevelopmentStorage)\s*=/i.test(s), {
     message: 'does not look like a connection string (expected "Endpoint=…" or "AccountName=…" parts)',
   });
@@ -77,6 +86,7 @@ export const StorageAuth = z
             protocol: /^https?$/,
             error: 'must be the account’s blob URL, e.g. https://acct.blob.core.windows.net',
           })
+          .max(2048, 'must be at most 2048 characters')
           .meta({ description: 'Blob endpoint of the storage account (ADLS Gen2 accounts work too).' }),
         clientId: z.string().uuid('must be a GUID').optional(),
       }),
@@ -93,11 +103,21 @@ const ContainerName = z
   );
 
 export const Source = z.strictObject({
-  fullyQualifiedNamespace: text('namespace')
-    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name such as myns.servicebus.windows.net')
-    .meta({ description: 'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net.' }),
-  eventHubName: text('event hub name').meta({ description: 'Event hub (topic) to consume.' }),
-  consumerGroup: text('consumer group')
+  fullyQualifiedNamespace: namespace('namespace').meta({
+    description: 'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net.',
+  }),
+  // Azure's own naming rules; they also keep {hub} from ever rendering as "." or "..".
+  eventHubName: text('event hub name', 256)
+    .regex(
+      /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/,
+      'use letters, digits, ".", "_" and "-", starting and ending with a letter or digit',
+    )
+    .meta({ description: 'Event hub (topic) to consume.' }),
+  consumerGroup: text('consumer group', 50)
+    .regex(
+      /^(\$Default|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)$/,
+      'use "$Default" or letters, digits, ".", "_" and "-"',
+    )
     .default('$Default')
     .meta({ description: 'Consumer group the agent reads with; give Hubcap its own.' }),
   auth: EventHubAuth,
@@ -117,9 +137,14 @@ export const Destination = z
         container: ContainerName.meta({ description: 'Container the files are written to.' }),
         prefix: z
           .string()
+          .max(512, 'must be at most 512 characters')
           .regex(
             /^([A-Za-z0-9=._-]+\/)*[A-Za-z0-9=._-]*$/,
             'use path segments separated by "/" (no leading "/")',
+          )
+          .refine(
+            (prefix) => !prefix.split('/').some((segment) => segment === '.' || segment === '..'),
+            'must not contain "." or ".." path segments',
           )
           .default('')
           .meta({ description: 'Folder inside the container, prepended to the path template.' }),
@@ -129,7 +154,9 @@ export const Destination = z
       }),
       z.strictObject({
         kind: z.literal('localFolder'),
-        path: text('folder path').meta({ description: 'Folder the files are written to (development).' }),
+        path: text('folder path', 1024).meta({
+          description: 'Folder the files are written to (development).',
+        }),
       }),
     ],
     { error: 'must be "azureBlob" or "localFolder"' },
@@ -138,6 +165,7 @@ export const Destination = z
 
 export const PathTemplate = z
   .string()
+  .max(512, 'must be at most 512 characters')
   .default(PATH_PRESETS.capture)
   .superRefine((template, ctx) => {
     for (const problem of templateProblems(template)) ctx.addIssue({ code: 'custom', message: problem });
@@ -151,14 +179,18 @@ export const PathTemplate = z
 
 export const SchemaRegistry = z
   .strictObject({
-    fullyQualifiedNamespace: text('schema registry namespace')
-      .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name such as myns.servicebus.windows.net')
-      .meta({
-        description: 'Event Hubs namespace that hosts the Schema Registry, e.g. myns.servicebus.windows.net.',
-      }),
-    groupName: z.string().trim().min(1, 'schema group is required when set').optional().meta({
-      description: 'Only accept schemas of this schema group; events with others become dead letters.',
+    fullyQualifiedNamespace: namespace('schema registry namespace').meta({
+      description: 'Event Hubs namespace that hosts the Schema Registry, e.g. myns.servicebus.windows.net.',
     }),
+    groupName: z
+      .string()
+      .trim()
+      .min(1, 'schema group is required when set')
+      .max(256, 'must be at most 256 characters')
+      .optional()
+      .meta({
+        description: 'Only accept schemas of this schema group; events with others become dead letters.',
+      }),
     clientId: z
       .string()
       .uuid('must be a GUID')
@@ -238,9 +270,11 @@ export const Batching = z
 /** Kubernetes resource quantities, e.g. 250m / 0.5 CPU and 256Mi / 1Gi memory. */
 const CpuQuantity = z
   .string()
+  .max(20, 'must be at most 20 characters')
   .regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as "250m" or "0.5"');
 const MemoryQuantity = z
   .string()
+  .max(20, 'must be at most 20 characters')
   .regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a memory quantity such as "256Mi" or "1Gi"');
 
 export const Scaling = z

@@ -12,7 +12,14 @@ import {
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
 import { retryStorage } from './retry.ts';
-import { type Sink, type SinkFile, type SinkObserver, STAGING_LEAF, silentObserver } from './sink.ts';
+import {
+  checkedPath,
+  type Sink,
+  type SinkFile,
+  type SinkObserver,
+  STAGING_LEAF,
+  silentObserver,
+} from './sink.ts';
 
 /** 4 MiB blocks: 64 requests for a 256 MiB file, and at most 12 MiB per partition in flight. */
 export const DEFAULT_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -146,7 +153,7 @@ class BlockBlobFile extends Writable implements SinkFile {
   }
 
   async publish(path: string): Promise<void> {
-    const target = this.#sink.container.getBlockBlobClient(path);
+    const target = this.#sink.container.getBlockBlobClient(checkedPath(path));
     const blobHTTPHeaders = { blobContentType: this.#contentType };
     if (this.#blockIds.length === 0) {
       const { body, length } = this.#take();

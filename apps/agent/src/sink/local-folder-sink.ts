@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { Writable } from 'node:stream';
-import { type Sink, type SinkFile, STAGING_LEAF } from './sink.ts';
+import { checkedPath, type Sink, type SinkFile, STAGING_LEAF } from './sink.ts';
 
 const STAGING_DIR = '.hubcap-staging';
 /** `<staging leaf>.tmp` for files, `probe-<8 hex>` for verify()'s probe. */
@@ -59,7 +59,7 @@ class LocalFile extends Writable implements SinkFile {
   }
 
   async publish(path: string): Promise<void> {
-    const target = join(this.#root, path);
+    const target = join(this.#root, checkedPath(path));
     await mkdir(dirname(target), { recursive: true });
     await rename(this.#temp, target);
   }

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { unsafePathProblem } from '@hubcap/shared';
 import type { StorageErrorInfo } from './errors.ts';
 
 /**
@@ -48,3 +49,14 @@ export const silentObserver: SinkObserver = { onError() {}, onSuccess() {} };
  * PartitionWriter and `openFile`). Sweeps match it exactly, so nothing else can ever be removed.
  */
 export const STAGING_LEAF = /^\d+-\d{20}(-deadletter)?\.[0-9a-f]{12}$/;
+
+/**
+ * `path` when it stays inside the destination; throws otherwise. The shared schema already refuses
+ * templates and prefixes with "..", empty or absolute segments; this checks the final name again,
+ * since variables are filled in from event metadata.
+ */
+export function checkedPath(path: string): string {
+  const problem = unsafePathProblem(path);
+  if (problem) throw new Error(`refusing to write "${path}" outside the destination: the name ${problem}`);
+  return path;
+}

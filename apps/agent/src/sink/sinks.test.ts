@@ -117,6 +117,15 @@ describe('AzureBlobSink', () => {
     expect((await readAllBlobs(container)).get('out/0-30-31.ndjson')?.byteLength).toBe(80_000);
   });
 
+  it('refuses to publish a name that could leave the container or prefix', async () => {
+    const { container, sink } = await azureSink();
+    const file = sink.openFile('0-1', 'application/x-ndjson', new AbortController().signal);
+    await pipeline(Readable.from(chunks(1, 10)), file.stream);
+    await expect(file.publish('prefix/../../victim/0-1-2.ndjson')).rejects.toThrow(/outside the destination/);
+    await file.discard();
+    expect(await readAllBlobs(container)).toEqual(new Map());
+  });
+
   it('reports a missing container as a fatal, retryable condition', async () => {
     const container = azurite.service.getContainerClient('does-not-exist');
     const sink = new AzureBlobSink({ container, stagingContainer: container, stagingPrefix: 's' });
@@ -126,6 +135,24 @@ describe('AzureBlobSink', () => {
 });
 
 describe('LocalFolderSink', () => {
+  it('refuses to publish a name that leaves its folder, and writes nothing outside it', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'hubcap-local-sink-'));
+    const root = join(parent, 'lake');
+    try {
+      const sink = new LocalFolderSink(root);
+      await sink.verify();
+      for (const name of ['../../x/0-1-2.ndjson', '../victim', '/abs/0-1-2.ndjson', 'a//0-1-2.ndjson']) {
+        const file = sink.openFile('0-1');
+        await pipeline(Readable.from(chunks(1, 10)), file.stream);
+        await expect(file.publish(name), name).rejects.toThrow(/outside the destination/);
+        await file.discard();
+      }
+      expect(await readdir(parent)).toEqual(['lake']);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
   it('writes to a staging file and renames it into place on publish', async () => {
     const root = await mkdtemp(join(tmpdir(), 'hubcap-local-sink-'));
     try {

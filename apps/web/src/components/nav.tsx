@@ -48,6 +48,9 @@ export function Nav({ email, role, openAlerts }: { email: string; role: string; 
           <span data-testid="whoami">
             {email} · {role}
           </span>
+          <Link href={'/account' as Route} className="text-slate-700 underline">
+            Password
+          </Link>
           <button type="button" onClick={() => signOut.mutate()} className="text-slate-700 underline">
             Sign out
           </button>

@@ -23,3 +23,21 @@ export function oidcConfig(): OidcConfig | null {
 }
 
 export const isSecure = (config: OidcConfig) => config.publicUrl.startsWith('https:');
+
+/**
+ * Why single sign-on failed, as a code in the sign-in page's `?error=`; the page shows only these
+ * fixed texts, never what the URL says.
+ */
+export const SSO_ERRORS = {
+  disabled: 'This account is disabled.',
+  unverified:
+    'An account with this email address exists. Single sign-on links to it only when the identity provider verifies the address; ask an admin.',
+  failed: 'Single sign-on failed; try again.',
+} as const;
+
+export function ssoErrorCode(error: unknown): keyof typeof SSO_ERRORS {
+  const message = error instanceof Error && error.name === 'AppError' ? error.message : '';
+  if (/disabled/.test(message)) return 'disabled';
+  if (/already exists/.test(message)) return 'unverified';
+  return 'failed';
+}

@@ -12,7 +12,14 @@ export function services(): ApiServices {
     // Ten connections: agent reports arrive concurrently from the whole fleet.
     prisma: createPrisma(env().DATABASE_URL, { max: 10 }),
     secrets: SecretBox.fromBase64(env().HUBCAP_ENCRYPTION_KEY),
-    ...createDeployer(env()),
+    // Local agents may reach what the control plane may (the local platform's own services).
+    ...createDeployer(env(), {
+      agentEnv: { HUBCAP_ALLOWED_ENDPOINTS: env().HUBCAP_ALLOWED_ENDPOINTS.join(',') },
+    }),
+    policy: {
+      allowedEndpoints: env().HUBCAP_ALLOWED_ENDPOINTS,
+      localFolderRoot: env().HUBCAP_LOCAL_FOLDER_ROOT ?? null,
+    },
   };
   return globalForServices.hubcapServices;
 }

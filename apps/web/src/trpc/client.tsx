@@ -18,7 +18,8 @@ export function Providers({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === 'subscription',
           true: httpSubscriptionLink({ url: '/api/trpc' }),
-          false: httpBatchLink({ url: '/api/trpc' }),
+          // At most the server's MAX_BATCH_SIZE (packages/api/src/http.ts) calls per request.
+          false: httpBatchLink({ url: '/api/trpc', maxItems: 10 }),
         }),
       ],
     }),

@@ -137,13 +137,22 @@ export async function finishOidc(
   if (payload.nonce !== nonce)
     throw new AppError('UNAUTHORIZED', 'the identity token does not match this sign-in');
   const subject = `${payload.iss}|${payload.sub}`;
+  // `preferred_username` is whatever the user or their tenant chose: it names a new account at most,
+  // and only an address the provider vouches for (`email_verified`) may link an existing one.
+  const verified = payload.email_verified === true || payload.email_verified === 'true';
   const email = String(payload.email ?? payload.preferred_username ?? '').toLowerCase();
   const name = String(payload.name ?? email);
 
   let user = await prisma.user.findUnique({ where: { oidcSubject: subject } });
   if (!user && email) {
     const byEmail = await prisma.user.findUnique({ where: { email } });
-    if (byEmail && !byEmail.oidcSubject) {
+    if (byEmail && (byEmail.oidcSubject || !verified || !payload.email)) {
+      throw new AppError(
+        'FORBIDDEN',
+        `an account for ${email} already exists; single sign-on links to it only when the identity provider verifies that email address (ask an admin)`,
+      );
+    }
+    if (byEmail) {
       user = await prisma.user.update({ where: { id: byEmail.id }, data: { oidcSubject: subject } });
       await audit(
         prisma,

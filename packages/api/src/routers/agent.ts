@@ -1,4 +1,5 @@
 import { AgentReport } from '@hubcap/shared';
+import { AppError } from '../errors.ts';
 import { ingestReport } from '../services/reports.ts';
 import { loadAgentConfig } from '../services/topic-configs.ts';
 import { agentProcedure, router } from '../trpc.ts';
@@ -8,5 +9,13 @@ export const agentRouter = router({
   report: agentProcedure
     .input(AgentReport)
     .mutation(({ ctx, input }) => ingestReport(ctx.prisma, ctx.agent, input)),
-  config: agentProcedure.query(({ ctx }) => loadAgentConfig(ctx.prisma, ctx.secrets, ctx.agent.topicId)),
+  config: agentProcedure.query(({ ctx }) => {
+    if (!ctx.agent.configAccess) {
+      throw new AppError(
+        'FORBIDDEN',
+        'this token was minted by a person for a hand-run agent: it may report, but only agents the control plane deploys receive the config with its secrets; give a hand-run agent its config file',
+      );
+    }
+    return loadAgentConfig(ctx.prisma, ctx.secrets, ctx.agent.topicId);
+  }),
 });

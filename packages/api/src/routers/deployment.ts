@@ -40,5 +40,5 @@ export const deploymentRouter = router({
   /** YAML for GitOps, secrets redacted. Also served at /api/topics/<topic>/manifests. */
   exportManifests: viewerProcedure
     .input(TopicInput)
-    .query(({ ctx, input }) => exportManifests(ctx, input.topic, who(ctx.user))),
+    .query(({ ctx, input }) => exportManifests(ctx, input.topic)),
 });

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { AppError } from '../errors.ts';
 import { listAlerts } from '../services/alerts.ts';
 import { listAuditEvents, userActor } from '../services/audit.ts';
 import { getSettingsView, SettingsUpdate, updateSettings } from '../services/settings.ts';
+import { webhookUrlProblem } from '../services/webhook.ts';
 import { adminProcedure, router, viewerProcedure } from '../trpc.ts';
 
 export const alertRouter = router({
@@ -17,9 +19,12 @@ export const alertRouter = router({
 
 export const settingsRouter = router({
   get: viewerProcedure.query(({ ctx }) => getSettingsView(ctx.prisma)),
-  update: adminProcedure
-    .input(SettingsUpdate)
-    .mutation(({ ctx, input }) => updateSettings(ctx.prisma, ctx.secrets, input, userActor(ctx.user))),
+  update: adminProcedure.input(SettingsUpdate).mutation(({ ctx, input }) => {
+    const problem =
+      input.webhook.action === 'set' && webhookUrlProblem(input.webhook.url, ctx.policy.allowedEndpoints);
+    if (problem) throw new AppError('BAD_REQUEST', `webhook URL ${problem}`);
+    return updateSettings(ctx.prisma, ctx.secrets, input, userActor(ctx.user));
+  }),
 });
 
 export const auditRouter = router({

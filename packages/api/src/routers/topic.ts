@@ -1,9 +1,11 @@
 import { TopicConfig, TopicName } from '@hubcap/shared';
 import { z } from 'zod';
+import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { userActor } from '../services/audit.ts';
-import { previewEvents, testConnection } from '../services/connection.ts';
+import { connectionFailure, previewEvents, testConnection } from '../services/connection.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/fleet.ts';
+import { assertPolicy } from '../services/policy.ts';
 import { fillKeptSecrets, openSecrets } from '../services/topic-configs.ts';
 import {
   createTopic,
@@ -14,14 +16,64 @@ import {
   topicIdForSlug,
   updateTopic,
 } from '../services/topics.ts';
-import { editorProcedure, router, viewerProcedure } from '../trpc.ts';
+import { adminProcedure, editorProcedure, router, viewerProcedure } from '../trpc.ts';
+
+/** A config is 4 levels deep; deeper drafts are refused before anything walks them recursively. */
+const MAX_CONFIG_DEPTH = 8;
+
+/** Nesting depth of a JSON value, without recursion (a hostile document may be 20,000 levels deep). */
+function depth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, level] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, level);
+    if (deepest > MAX_CONFIG_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, level + 1]);
+  }
+  return deepest;
+}
 
 /** A config document as a form sends it; validated against TopicConfig by the service (blank secrets = keep). */
-const ConfigDraft = z.record(z.string(), z.unknown(), { error: 'config must be an object' });
+const ConfigDraft = z
+  .record(z.string().max(100), z.unknown(), { error: 'config must be an object' })
+  .refine(
+    (doc) => depth(doc) <= MAX_CONFIG_DEPTH,
+    `must not be nested deeper than ${MAX_CONFIG_DEPTH} levels`,
+  );
 const ByName = z.strictObject({ name: TopicName });
 const Range = z.enum(CHART_RANGES, { error: `must be one of ${CHART_RANGES.join(', ')}` }).default('1h');
 
 const WATCH_INTERVAL_MS = 2_000;
+
+/** Each live topic page holds a stream and polls the database; a person needs a few, not hundreds. */
+const MAX_LIVE_STREAMS_PER_USER = 8;
+const liveStreams = new Map<string, number>();
+
+/** A fresh snapshot whenever a report, an edit, a deployment or an alert touches the topic. */
+async function* watchTopic(
+  prisma: ApiContext['prisma'],
+  topicId: string,
+  range: (typeof CHART_RANGES)[number],
+  signal: AbortSignal | undefined,
+) {
+  let last = '';
+  while (!signal?.aborted) {
+    const stamp = await topicVersionStamp(prisma, topicId);
+    if (stamp !== last) {
+      last = stamp;
+      yield await topicDetail(prisma, topicId, range);
+    }
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
+  }
+}
 
 export const topicRouter = router({
   list: viewerProcedure.query(({ ctx }) => fleetOverview(ctx.prisma)),
@@ -37,20 +89,20 @@ export const topicRouter = router({
     .input(z.strictObject({ name: TopicName, range: Range }))
     .subscription(async function* ({ ctx, input, signal }) {
       const topicId = await topicIdForSlug(ctx.prisma, input.name);
-      let last = '';
-      while (!signal?.aborted) {
-        const stamp = await topicVersionStamp(ctx.prisma, topicId);
-        if (stamp !== last) {
-          last = stamp;
-          yield await topicDetail(ctx.prisma, topicId, input.range);
-        }
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
-          signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve(undefined);
-          });
-        });
+      const open = liveStreams.get(ctx.user.id) ?? 0;
+      if (open >= MAX_LIVE_STREAMS_PER_USER) {
+        throw new AppError(
+          'TOO_MANY_REQUESTS',
+          `at most ${MAX_LIVE_STREAMS_PER_USER} live topic pages per account; close some tabs`,
+        );
+      }
+      liveStreams.set(ctx.user.id, open + 1);
+      try {
+        yield* watchTopic(ctx.prisma, topicId, input.range, signal);
+      } finally {
+        const left = (liveStreams.get(ctx.user.id) ?? 1) - 1;
+        if (left > 0) liveStreams.set(ctx.user.id, left);
+        else liveStreams.delete(ctx.user.id);
       }
     }),
 
@@ -68,7 +120,9 @@ export const topicRouter = router({
 
   create: editorProcedure
     .input(z.strictObject({ config: ConfigDraft }))
-    .mutation(({ ctx, input }) => createTopic(ctx.prisma, ctx.secrets, input.config, userActor(ctx.user))),
+    .mutation(({ ctx, input }) =>
+      createTopic(ctx.prisma, ctx.secrets, input.config, userActor(ctx.user), ctx.policy),
+    ),
 
   update: editorProcedure
     .input(z.strictObject({ name: TopicName, config: ConfigDraft }))
@@ -79,6 +133,7 @@ export const topicRouter = router({
         await topicIdForSlug(ctx.prisma, input.name),
         input.config,
         userActor(ctx.user),
+        ctx.policy,
       ),
     ),
 
@@ -97,15 +152,15 @@ export const topicRouter = router({
       try {
         return await previewEvents(config);
       } catch (error) {
-        throw new AppError(
-          'BAD_REQUEST',
-          `could not read events: ${(error as Error).message.split('\n')[0]}`,
-        );
+        throw new AppError('BAD_REQUEST', `could not read events: ${connectionFailure(error, config)}`);
       }
     }),
 
-  /** A bearer token for an agent run by hand; shown once, stored hashed. */
-  createAgentToken: editorProcedure
+  /**
+   * A bearer token for an agent run by hand; shown once, stored hashed. Admins only, and the token only
+   * reports: it cannot read the topic's config with its secrets (only the deployer's tokens can).
+   */
+  createAgentToken: adminProcedure
     .input(
       z.strictObject({
         name: TopicName,
@@ -140,12 +195,15 @@ export const topicRouter = router({
     ),
 });
 
+/** The draft with its kept secrets, refused before any connection when the policy forbids where it points. */
 async function draftConfig(
-  ctx: { prisma: Parameters<typeof openSecrets>[0]; secrets: Parameters<typeof openSecrets>[1] },
+  ctx: Pick<ApiContext, 'prisma' | 'secrets' | 'policy'>,
   input: { config: Record<string, unknown>; name?: string },
 ): Promise<TopicConfig> {
   const stored = input.name
     ? await openSecrets(ctx.prisma, ctx.secrets, await topicIdForSlug(ctx.prisma, input.name))
     : new Map<string, string>();
-  return TopicConfig.parse(fillKeptSecrets(input.config, stored));
+  const config = TopicConfig.parse(fillKeptSecrets(input.config, stored));
+  assertPolicy(config, ctx.policy);
+  return config;
 }

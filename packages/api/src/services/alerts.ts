@@ -1,6 +1,7 @@
 import type { AlertKind, PrismaClient } from '@hubcap/db';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { getSettings, getWebhookUrl, type Settings } from './settings.ts';
+import { type Notify, postJson } from './webhook.ts';
 
 interface Condition {
   topicId: string;
@@ -61,18 +62,6 @@ async function currentConditions(
     })),
   ];
 }
-
-export type Notify = (url: string, body: unknown) => Promise<void>;
-
-export const postJson: Notify = async (url, body) => {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!res.ok) throw new Error(`webhook answered ${res.status}`);
-};
 
 /**
  * Opens an alert for each new condition and resolves those that cleared; each change goes to the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { EventHubConsumerClient, type ReceivedEventData } from '@azure/event-hubs';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { TopicConfig } from '@hubcap/shared';
+import { storageHost, type TopicConfig } from '@hubcap/shared';
 
 export type CheckState = 'ok' | 'warn' | 'fail';
 export interface Check {
@@ -38,13 +38,41 @@ function consumerFor(config: TopicConfig): EventHubConsumerClient {
       );
 }
 
-/** An error as one line a person can act on; SDK messages can embed the endpoint but never the key. */
-function describe(error: unknown): string {
-  const e = error as { code?: string; message?: string };
-  const message = (e.message ?? String(error))
-    .split('\n')[0]!
-    .replace(/SharedAccessKey=[^;\s]+/gi, 'SharedAccessKey=…');
-  return e.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+/**
+ * What went wrong, as a category. Never the remote side's words: echoing what a host answered would
+ * let anyone who can test a connection read other services through the server.
+ */
+function category(error: unknown): string {
+  const e = error as { code?: unknown; name?: unknown; statusCode?: unknown; message?: unknown };
+  const text = `${String(e.code ?? '')} ${String(e.name ?? '')} ${String(e.message ?? '')}`;
+  if (/timed? ?out|did not answer|ETIMEDOUT/i.test(text)) return 'timed out';
+  if (/ECONNREFUSED/.test(text)) return 'connection refused';
+  if (/ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ECONNRESET|ServiceCommunication/i.test(text))
+    return 'unreachable';
+  if (/CERT|SSL|TLS|EPROTO/i.test(text)) return 'TLS error';
+  if (
+    e.statusCode === 401 ||
+    e.statusCode === 403 ||
+    /Unauthori[sz]ed|Authentication|Authorization|CredentialUnavailable/i.test(text)
+  )
+    return 'unauthorised';
+  if (e.statusCode === 404 || /NotFound|ENOENT/i.test(text)) return 'not found';
+  if (/EACCES|EPERM|EROFS/.test(text)) return 'permission denied';
+  return 'failed (an unexpected answer)';
+}
+
+/** One line a person can act on: the category and the endpoint they typed. */
+export function connectionFailure(error: unknown, config: TopicConfig, endpoint?: string): string {
+  return `${category(error)} (${endpoint ?? config.source.fullyQualifiedNamespace})`;
+}
+
+function destinationEndpoint(config: TopicConfig): string {
+  const { destination } = config;
+  if (destination.kind === 'localFolder') return destination.path;
+  const { account } = destination;
+  const host =
+    account.kind === 'connectionString' ? storageHost(account.connectionString)?.host : account.accountUrl;
+  return `${host ?? 'storage account'}, container ${destination.container}`;
 }
 
 async function withTimeout<T>(what: string, work: Promise<T>): Promise<T> {
@@ -149,7 +177,13 @@ async function checkDestination(config: TopicConfig): Promise<Check[]> {
         },
       ];
     } catch (error) {
-      return [{ name: 'Destination folder', state: 'fail', detail: describe(error) }];
+      return [
+        {
+          name: 'Destination folder',
+          state: 'fail',
+          detail: connectionFailure(error, config, destination.path),
+        },
+      ];
     }
   }
   const service =
@@ -181,7 +215,11 @@ async function checkDestination(config: TopicConfig): Promise<Check[]> {
       });
     }
   } catch (error) {
-    checks.push({ name: 'Destination container', state: 'fail', detail: describe(error) });
+    checks.push({
+      name: 'Destination container',
+      state: 'fail',
+      detail: connectionFailure(error, config, destinationEndpoint(config)),
+    });
     return checks;
   }
   try {
@@ -197,7 +235,11 @@ async function checkDestination(config: TopicConfig): Promise<Check[]> {
         : `container "${destination.checkpointContainer}" does not exist yet; the agent creates it when it starts`,
     });
   } catch (error) {
-    checks.push({ name: 'Checkpoint container', state: 'fail', detail: describe(error) });
+    checks.push({
+      name: 'Checkpoint container',
+      state: 'fail',
+      detail: connectionFailure(error, config, destinationEndpoint(config)),
+    });
   }
   return checks;
 }
@@ -233,7 +275,7 @@ export async function testConnection(config: TopicConfig) {
     checks.push({
       name: checks.length === 0 ? 'Event hub' : 'Consumer group',
       state: 'fail',
-      detail: describe(error),
+      detail: connectionFailure(error, config),
     });
   } finally {
     await client.close().catch(() => {});

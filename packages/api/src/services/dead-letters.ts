@@ -3,6 +3,8 @@ import { type AgentReport, splitTemplate } from '@hubcap/shared';
 
 /** Distinct reasons kept per report; more (which no agent sends) are counted under `other`. */
 export const MAX_DEAD_LETTER_REASONS = 32;
+/** Distinct reasons kept per topic, whatever its agents send over time; later new ones count as `other`. */
+export const MAX_TOPIC_DEAD_LETTER_REASONS = 100;
 const REASON = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
 /**

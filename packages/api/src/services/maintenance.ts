@@ -1,10 +1,12 @@
 import type { PrismaClient } from '@hubcap/db';
 import type { SecretBox } from '../auth/secret-box.ts';
+import { pruneSessions } from '../auth/sessions.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { pruneReplicas } from './dead-letters.ts';
 import { pruneMetrics, rollupMinutes } from './metrics.ts';
 import { notifySchemaChanges } from './schema-history.ts';
 import { getSettings } from './settings.ts';
+import type { Notify } from './webhook.ts';
 
 /**
  * One control-plane replica per interval runs maintenance: a lease row whose timestamp only moves
@@ -27,17 +29,19 @@ async function takeLease(prisma: PrismaClient, now: Date, leaseMs: number): Prom
 export async function runMaintenance(
   prisma: PrismaClient,
   box: SecretBox,
-  options: { now?: Date; log?: (line: string) => void; leaseMs?: number } = {},
+  options: { now?: Date; log?: (line: string) => void; leaseMs?: number; notify?: Notify } = {},
 ) {
   const now = options.now ?? new Date();
   if (!(await takeLease(prisma, now, options.leaseMs ?? 20_000))) return null;
   const settings = await getSettings(prisma);
   const rolled = await rollupMinutes(prisma, new Date(now.getTime() - 3 * 60_000), now);
-  const alerts = await evaluateAlerts(prisma, box, { now, log: options.log });
-  const schemaChanges = await notifySchemaChanges(prisma, box, { now, log: options.log });
+  const { log, notify } = options;
+  const alerts = await evaluateAlerts(prisma, box, { now, log, notify });
+  const schemaChanges = await notifySchemaChanges(prisma, box, { now, log, notify });
   const pruned = {
     ...(await pruneMetrics(prisma, settings.retention, now)),
     replicas: await pruneReplicas(prisma, now),
+    sessions: await pruneSessions(prisma, now),
   };
   return { rolled, alerts, schemaChanges, pruned };
 }
@@ -46,7 +50,7 @@ export async function runMaintenance(
 export function startMaintenance(
   prisma: PrismaClient,
   box: SecretBox,
-  options: { intervalMs?: number; log?: (line: string) => void } = {},
+  options: { intervalMs?: number; log?: (line: string) => void; notify?: Notify } = {},
 ): { stop(): void } {
   const log = options.log ?? ((line) => console.error(line));
   let running = false;
@@ -54,7 +58,7 @@ export function startMaintenance(
     if (running) return;
     running = true;
     try {
-      await runMaintenance(prisma, box, { log });
+      await runMaintenance(prisma, box, { log, notify: options.notify });
     } catch (error) {
       log(`maintenance failed: ${(error as Error).message}`);
     } finally {

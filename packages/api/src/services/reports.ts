@@ -1,8 +1,8 @@
 import { Prisma, type PrismaClient } from '@hubcap/db';
 import type { AgentReport, EventPosition } from '@hubcap/shared';
-import type { AgentPrincipal } from '../context.ts';
+import type { ReportingAgent } from '../context.ts';
 import { AppError } from '../errors.ts';
-import { deadLettersByReason } from './dead-letters.ts';
+import { deadLettersByReason, MAX_TOPIC_DEAD_LETTER_REASONS } from './dead-letters.ts';
 import { recordSchemaVersions } from './schema-history.ts';
 
 const seq = (p: EventPosition | null) => (p ? String(p.sequenceNumber) : null);
@@ -17,7 +17,7 @@ const seq = (p: EventPosition | null) => (p ? String(p.sequenceNumber) : null);
  */
 export async function ingestReport(
   prisma: PrismaClient,
-  agent: AgentPrincipal,
+  agent: ReportingAgent,
   report: AgentReport,
 ): Promise<{ configVersion: number }> {
   if (report.topic !== agent.topicName) {
@@ -40,7 +40,7 @@ export async function ingestReport(
 
 async function storeReport(
   db: PrismaClient | Prisma.TransactionClient,
-  agent: AgentPrincipal,
+  agent: ReportingAgent,
   report: AgentReport,
   now: Date,
 ): Promise<{ configVersion: number }> {
@@ -93,7 +93,16 @@ async function storeReport(
     ),
     dead_counts AS (
       INSERT INTO "TopicDeadLetter" ("topicId", reason, count, "lastAt", "updatedAt")
-      SELECT ${topicId}, reason, n, ${now}::timestamp, ${now}::timestamp FROM dead
+      SELECT ${topicId}, folded.reason, sum(n), ${now}::timestamp, ${now}::timestamp FROM (
+        -- A topic keeps at most MAX_TOPIC_DEAD_LETTER_REASONS reasons; new ones beyond count as "other".
+        SELECT CASE WHEN known.reason IS NOT NULL THEN dead.reason
+          WHEN kept.n + row_number() OVER (PARTITION BY known.reason IS NULL ORDER BY dead.reason)
+            <= ${MAX_TOPIC_DEAD_LETTER_REASONS} THEN dead.reason
+          ELSE 'other' END AS reason, dead.n
+        FROM dead
+        LEFT JOIN "TopicDeadLetter" known ON known."topicId" = ${topicId} AND known.reason = dead.reason
+        CROSS JOIN (SELECT count(*) AS n FROM "TopicDeadLetter" WHERE "topicId" = ${topicId}) kept
+      ) folded GROUP BY folded.reason
       ON CONFLICT ("topicId", reason) DO UPDATE SET count = "TopicDeadLetter".count + EXCLUDED.count,
         "lastAt" = EXCLUDED."lastAt", "updatedAt" = EXCLUDED."updatedAt"
     ),`

@@ -2,9 +2,8 @@ import type { Prisma, PrismaClient } from '@hubcap/db';
 import { SchemaField, type SchemaVersionReport } from '@hubcap/shared';
 import { z } from 'zod';
 import type { SecretBox } from '../auth/secret-box.ts';
-import type { AgentPrincipal } from '../context.ts';
+import type { ReportingAgent } from '../context.ts';
 import { AppError } from '../errors.ts';
-import { type Notify, postJson } from './alerts.ts';
 import { type Actor, audit } from './audit.ts';
 import {
   describeSchemaChange,
@@ -14,6 +13,7 @@ import {
   summarizeDiff,
 } from './schema-diff.ts';
 import { getWebhookUrl } from './settings.ts';
+import { type Notify, postJson } from './webhook.ts';
 
 /** Versions kept per topic. Agents only widen, so a topic reaching this has a runaway producer. */
 export const MAX_SCHEMA_VERSIONS = 1000;
@@ -47,7 +47,7 @@ const summaryOf = (json: unknown): SchemaChangeSummary | null => {
  */
 export async function recordSchemaVersions(
   tx: Prisma.TransactionClient,
-  agent: AgentPrincipal,
+  agent: ReportingAgent,
   replicaId: string,
   reported: readonly SchemaVersionReport[],
   now: Date,

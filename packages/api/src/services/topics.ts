@@ -3,9 +3,11 @@ import { TopicConfig } from '@hubcap/shared';
 import { type ZodError, z } from 'zod';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
+import type { SecurityPolicy } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { type Actor, audit } from './audit.ts';
 import { diffConfigs } from './config-diff.ts';
+import { assertPolicy } from './policy.ts';
 import {
   fillKeptSecrets,
   getPath,
@@ -27,8 +29,10 @@ export async function createTopic(
   box: SecretBox,
   input: unknown,
   who: Actor,
+  policy?: SecurityPolicy,
 ): Promise<{ id: string; name: string }> {
   const config = TopicConfig.parse(input);
+  if (policy) assertPolicy(config, policy);
   const { stored, secrets } = splitSecrets(config);
   const existing = await prisma.topic.findUnique({ where: { slug: config.topic }, select: { id: true } });
   if (existing) throw fieldError('topic', `a topic named "${config.topic}" already exists`, config.topic);
@@ -82,10 +86,12 @@ export async function updateTopic(
   topicId: string,
   input: Doc,
   who: Actor,
+  policy?: SecurityPolicy,
 ) {
   const { topic, current } = await currentConfig(prisma, topicId);
   const storedSecrets = await openSecrets(prisma, box, topicId);
   const config = TopicConfig.parse(fillKeptSecrets(input, storedSecrets));
+  if (policy) assertPolicy(config, policy);
   if (config.topic !== topic.slug) {
     throw fieldError('topic', 'a topic cannot be renamed; create a new topic instead', config.topic);
   }
@@ -167,14 +173,21 @@ export async function topicIdForSlug(prisma: PrismaClient, slug: string): Promis
   return topic.id;
 }
 
-/** A new bearer token for one agent of one topic. The token is returned once; only its hash is kept. */
+/**
+ * A new bearer token for one agent of one topic. The token is returned once; only its hash is kept.
+ * Only the deployer's tokens get `configAccess` (the config with its secrets): a token a person mints
+ * must never become a way for that person to read secrets.
+ */
 export async function issueAgentToken(
   prisma: PrismaClient,
   topicId: string,
   name: string,
+  options: { configAccess?: boolean } = {},
 ): Promise<{ agentId: string; token: string }> {
   const token = newToken('hca');
-  const agent = await prisma.agentInstance.create({ data: { topicId, name, tokenHash: hashToken(token) } });
+  const agent = await prisma.agentInstance.create({
+    data: { topicId, name, tokenHash: hashToken(token), configAccess: options.configAccess ?? false },
+  });
   return { agentId: agent.id, token };
 }
 

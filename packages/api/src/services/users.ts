@@ -55,7 +55,13 @@ export async function createUser(prisma: PrismaClient, input: NewUser, who: Acto
   }
   const password = generatePassword();
   const user = await prisma.user.create({
-    data: { email, name: input.name, role: input.role, passwordHash: await hashPassword(password) },
+    data: {
+      email,
+      name: input.name,
+      role: input.role,
+      passwordHash: await hashPassword(password),
+      mustChangePassword: true,
+    },
     select: publicUser,
   });
   await audit(prisma, who, 'user.create', { type: 'user', id: user.id }, { email, role: input.role });
@@ -109,7 +115,10 @@ export async function resetPassword(prisma: PrismaClient, userId: string, who: A
   const user = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, email: true } });
   if (!user) throw new AppError('NOT_FOUND', 'no such user');
   const password = generatePassword();
-  await prisma.user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(password) } });
+  await prisma.user.update({
+    where: { id: userId },
+    data: { passwordHash: await hashPassword(password), mustChangePassword: true },
+  });
   await prisma.session.deleteMany({ where: { userId } });
   await audit(prisma, who, 'user.resetPassword', { type: 'user', id: userId }, { email: user.email });
   return { password };

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, parse } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 const run = promisify(execFile);
 
@@ -22,7 +24,7 @@ const EPHEMERAL_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_
 
 export interface EmbeddedServer {
   port: number;
-  /** A URL for `database` on this server (user postgres, trust auth on 127.0.0.1). */
+  /** A URL for `database` on this server (user postgres with its generated password, 127.0.0.1 only). */
   url(database: string): string;
   /** Stops the server (fast shutdown) and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
@@ -57,13 +59,16 @@ export async function startEmbeddedServer(
   const bin = await binaries();
   const user = await runAs();
   const ephemeral = options.ephemeral ?? false;
-  await initCluster(pgdata, bin, user, ephemeral ? ['--no-sync'] : []);
+  const password = await readOrCreatePassword(pgdata);
+  await initCluster(pgdata, bin, user, password, ephemeral ? ['--no-sync'] : []);
   const lastPort = await recoverOrphan(pgdata, bin, user);
   const port = await startCluster(pgdata, bin, user, lastPort, ephemeral ? EPHEMERAL_SETTINGS : {});
+  await requirePassword(pgdata, bin, user, port, password);
   let stopped: Promise<void> | undefined;
   return {
     port,
-    url: (database) => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    url: (database) =>
+      `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
     stop: () => {
       stopped ??= stopCluster(pgdata, bin, user, port);
       return stopped;
@@ -116,7 +121,13 @@ async function pgRun(file: string, args: string[], user: RunAs): Promise<string>
 }
 
 /** Runs initdb into a temporary directory and renames it, so a crash mid-init never leaves a half cluster. */
-async function initCluster(pgdata: string, bin: Binaries, user: RunAs, flags: string[]): Promise<void> {
+async function initCluster(
+  pgdata: string,
+  bin: Binaries,
+  user: RunAs,
+  password: string,
+  flags: string[],
+): Promise<void> {
   if (await exists(join(pgdata, 'PG_VERSION'))) return;
   await mkdir(dirname(pgdata), { recursive: true });
   if (user.uid !== undefined) await assertReachable(dirname(pgdata));
@@ -124,11 +135,61 @@ async function initCluster(pgdata: string, bin: Binaries, user: RunAs, flags: st
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { mode: 0o700 });
   if (user.uid !== undefined) await chown(staging, user.uid, user.gid ?? user.uid);
-  // Trust auth is safe here because the server only listens on 127.0.0.1 and has no Unix socket.
-  const args = ['-D', staging, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', ...flags];
-  await pgRun(bin.initdb, args, user);
+  // initdb reads the password from a file it can open (it runs as the postgres user).
+  const pwfile = `${staging}.password`;
+  await writeFile(pwfile, password, { mode: 0o600 });
+  if (user.uid !== undefined) await chown(pwfile, user.uid, user.gid ?? user.uid);
+  const args = [
+    ...['-D', staging, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256'],
+    ...['--encoding=UTF8', '--locale=C', ...flags],
+  ];
+  try {
+    await pgRun(bin.initdb, args, user);
+  } finally {
+    await rm(pwfile, { force: true });
+  }
   await rm(pgdata, { recursive: true, force: true });
   await rename(staging, pgdata);
+}
+
+/**
+ * Any local process could otherwise connect as superuser: the server requires a generated password,
+ * kept beside the data directory (`<pgdata>.password`, mode 600, readable by this user only).
+ */
+async function readOrCreatePassword(pgdata: string): Promise<string> {
+  const file = `${pgdata}.password`;
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing?.trim()) return existing.trim();
+  const password = randomBytes(24).toString('base64url');
+  await mkdir(dirname(pgdata), { recursive: true });
+  await writeFile(file, password, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return password;
+}
+
+/**
+ * Clusters created before passwords were required trust every local connection: give the postgres
+ * role the password and switch authentication to scram-sha-256 (reloaded, no restart).
+ */
+async function requirePassword(
+  pgdata: string,
+  bin: Binaries,
+  user: RunAs,
+  port: number,
+  password: string,
+): Promise<void> {
+  const hba = join(pgdata, 'pg_hba.conf');
+  const rules = await readFile(hba, 'utf8');
+  if (!/^\s*host\S*\s.*\btrust\s*$/m.test(rules)) return;
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query(`ALTER ROLE postgres PASSWORD '${password}'`);
+  } finally {
+    await client.end();
+  }
+  await writeFile(hba, rules.replace(/\btrust(\s*)$/gm, 'scram-sha-256$1'));
+  await pgRun(bin.pg_ctl, ['reload', '-D', pgdata], user);
 }
 
 /** The postgres user must be able to walk down to the data directory. */

@@ -1,3 +1,5 @@
+import type { Route } from 'next';
+import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
 import { Nav } from '@/components/nav.tsx';
 import { requireUser } from '@/server/caller.ts';
@@ -7,6 +9,7 @@ export const dynamic = 'force-dynamic';
 /** Every page inside needs a signed-in user; pages that need more check their role themselves. */
 export default async function AppLayout({ children }: { children: ReactNode }) {
   const { user, api } = await requireUser();
+  if (user.mustChangePassword) redirect('/account' as Route);
   const alerts = await api.alert.list({ state: 'open', limit: 500 });
   return (
     <>

@@ -1,10 +1,14 @@
-import { oidcConfig } from '@/server/oidc.ts';
+import { oidcConfig, SSO_ERRORS } from '@/server/oidc.ts';
 import { SignInForm } from './sign-in-form.tsx';
 
 export const dynamic = 'force-dynamic';
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
-  const { error } = await searchParams;
+  const { error: code } = await searchParams;
+  // Only the fixed texts: a link to this page must not be able to put its own words on it.
+  const error = code
+    ? SSO_ERRORS[Object.hasOwn(SSO_ERRORS, code) ? (code as keyof typeof SSO_ERRORS) : 'failed']
+    : null;
   const sso = oidcConfig();
   return (
     <main className="mx-auto mt-24 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm">
@@ -12,7 +16,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
       <p className="mt-1 text-sm text-slate-500">Event Hubs to your data lake, exactly once.</p>
       {error && (
         <p role="alert" className="mt-4 text-sm text-red-700">
-          {error.slice(0, 200)}
+          {error}
         </p>
       )}
       {sso && (

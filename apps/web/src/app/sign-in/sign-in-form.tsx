@@ -1,13 +1,18 @@
 'use client';
 
 import { useMutation } from '@tanstack/react-query';
+import type { Route } from 'next';
 import { useRouter } from 'next/navigation';
 import { useTRPC } from '@/trpc/client.tsx';
 
 export function SignInForm() {
   const trpc = useTRPC();
   const router = useRouter();
-  const signIn = useMutation(trpc.auth.signIn.mutationOptions({ onSuccess: () => router.replace('/') }));
+  const signIn = useMutation(
+    trpc.auth.signIn.mutationOptions({
+      onSuccess: (user) => router.replace(user.mustChangePassword ? ('/account' as Route) : '/'),
+    }),
+  );
 
   return (
     <form

@@ -1,8 +1,8 @@
 import { finishOidc, OIDC_COOKIE, readCookie, sessionCookie } from '@hubcap/api';
-import { isSecure, oidcConfig } from '@/server/oidc.ts';
+import { isSecure, oidcConfig, ssoErrorCode } from '@/server/oidc.ts';
 import { services } from '@/server/services.ts';
 
-/** The identity provider's redirect back: a session on success, the sign-in page with the reason otherwise. */
+/** The identity provider's redirect back: a session on success, the sign-in page with a reason code otherwise. */
 export async function GET(request: Request) {
   const config = oidcConfig();
   if (!config) return new Response('single sign-on is not configured', { status: 404 });
@@ -21,9 +21,7 @@ export async function GET(request: Request) {
     headers.append('set-cookie', sessionCookie(session.sessionToken, session.expiresAt, secure));
     headers.set('location', `${config.publicUrl}/`);
   } catch (error) {
-    const message =
-      error instanceof Error && error.name === 'AppError' ? error.message : 'single sign-on failed';
-    headers.set('location', `${config.publicUrl}/sign-in?error=${encodeURIComponent(message)}`);
+    headers.set('location', `${config.publicUrl}/sign-in?error=${ssoErrorCode(error)}`);
   }
   return new Response(null, { status: 302, headers });
 }
