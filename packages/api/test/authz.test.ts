@@ -24,6 +24,7 @@ const MATRIX: Record<string, Required> = {
   'topic.update': 'editor',
   'topic.testConnection': 'editor',
   'topic.preview': 'editor',
+  'topic.sourceInUse': 'editor',
   'topic.createAgentToken': 'editor',
   'topic.revokeAgentToken': 'editor',
   'schema.listVersions': 'viewer',
@@ -47,6 +48,7 @@ const MATRIX: Record<string, Required> = {
   'alert.list': 'viewer',
   'settings.get': 'viewer',
   'settings.update': 'admin',
+  'settings.setThroughputUnits': 'admin',
   'audit.list': 'admin',
 };
 
