@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { listAlerts } from '../services/alerts.ts';
 import { listAuditEvents, userActor } from '../services/audit.ts';
-import { getSettingsView, SettingsUpdate, updateSettings } from '../services/settings.ts';
+import {
+  getSettingsView,
+  SettingsUpdate,
+  setThroughputUnits,
+  ThroughputUnitsUpdate,
+  updateSettings,
+} from '../services/settings.ts';
 import { adminProcedure, router, viewerProcedure } from '../trpc.ts';
 
 export const alertRouter = router({
@@ -20,6 +26,10 @@ export const settingsRouter = router({
   update: adminProcedure
     .input(SettingsUpdate)
     .mutation(({ ctx, input }) => updateSettings(ctx.prisma, ctx.secrets, input, userActor(ctx.user))),
+  /** The TUs a namespace's Capture estimate uses (null: from its measured ingress). */
+  setThroughputUnits: adminProcedure
+    .input(ThroughputUnitsUpdate)
+    .mutation(({ ctx, input }) => setThroughputUnits(ctx.prisma, input, userActor(ctx.user))),
 });
 
 export const auditRouter = router({

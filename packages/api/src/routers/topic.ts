@@ -61,10 +61,13 @@ export const topicRouter = router({
       getTopicConfig(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name)),
     ),
 
-  /** Which other topic already reads the draft's (namespace, event hub, consumer group), if any. */
+  /**
+   * Which other topic already reads the draft's (namespace, event hub, consumer group), if any. A
+   * mutation only so that a draft's connection string travels in a POST body, never in a URL.
+   */
   sourceInUse: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
-    .query(async ({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
       const stored = topicId
         ? await openSecrets(ctx.prisma, ctx.secrets, topicId)

@@ -2,6 +2,7 @@ import type { PrismaClient } from '@hubcap/db';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { pruneReplicas } from './dead-letters.ts';
+import { probeLag } from './lag-probe.ts';
 import { pruneMetrics, rollupMinutes } from './metrics.ts';
 import { notifySchemaChanges } from './schema-history.ts';
 import { getSettings } from './settings.ts';
@@ -21,8 +22,9 @@ async function takeLease(prisma: PrismaClient, now: Date, leaseMs: number): Prom
 }
 
 /**
- * One pass: roll up the last minutes, evaluate alerts, send schema changes to the webhook, prune beyond
- * retention. Skipped if another replica runs it.
+ * One pass: read every deployed topic's lag from Event Hubs and its checkpoint store, roll up the last
+ * minutes, evaluate alerts, send schema changes to the webhook, prune beyond retention. Skipped if
+ * another replica runs it.
  */
 export async function runMaintenance(
   prisma: PrismaClient,
@@ -32,6 +34,7 @@ export async function runMaintenance(
   const now = options.now ?? new Date();
   if (!(await takeLease(prisma, now, options.leaseMs ?? 20_000))) return null;
   const settings = await getSettings(prisma);
+  const lag = await probeLag(prisma, box, { now, log: options.log });
   const rolled = await rollupMinutes(prisma, new Date(now.getTime() - 3 * 60_000), now);
   const alerts = await evaluateAlerts(prisma, box, { now, log: options.log });
   const schemaChanges = await notifySchemaChanges(prisma, box, { now, log: options.log });
@@ -39,7 +42,7 @@ export async function runMaintenance(
     ...(await pruneMetrics(prisma, settings.retention, now)),
     replicas: await pruneReplicas(prisma, now),
   };
-  return { rolled, alerts, schemaChanges, pruned };
+  return { lag, rolled, alerts, schemaChanges, pruned };
 }
 
 /** Runs maintenance every `intervalMs` until `stop()` is called; errors are logged, never thrown. */
