@@ -62,7 +62,7 @@ export function NamespaceCosts({ cost, isAdmin }: { cost: Cost; isAdmin: boolean
         </div>
       )}
       <p className="mt-3 text-xs text-slate-500" data-testid="cost-assumptions">
-        Assumes Capture at {formatMoney(a.captureTuHour)}/TU-hour ({a.hoursPerMonth} h a month), a TU carrying{' '}
+        Assumes Capture at ${a.captureTuHour.toFixed(2)}/TU-hour ({a.hoursPerMonth} h a month), a TU carrying{' '}
         {formatNumber(a.tuEventsPerSecond)} events/s or {formatNumber(a.tuMegabytesPerSecond, 3)} MB/s of
         ingress (at least 1 TU, unless an admin set the namespace's TUs); ingress = {a.ingress}. Agents at $
         {a.vcpuHour}/vCPU-hour and ${a.gibHour}/GiB-hour of requested capacity, paused topics 0. Prices are
