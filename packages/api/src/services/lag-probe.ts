@@ -34,17 +34,13 @@ export async function readCheckpoints(
   const found = new Map<string, StoredCheckpoint>();
   if (destination.kind === 'localFolder') {
     // FileCheckpointStore: <folder>/.hubcap/checkpoints/<namespace>/<hub>/<group>/checkpoint/<partition>.json
+    const root = join(destination.path, '.hubcap', 'checkpoints');
+    // A folder this server cannot see (the agent runs elsewhere) says nothing about the checkpoints.
+    if (!(await stat(root).catch(() => null))?.isDirectory())
+      throw new Error(`the checkpoint folder ${root} is not readable from the control plane`);
     const safe = (part: string) => encodeURIComponent(part.toLowerCase());
     for (const ns of [checkpointNamespace(config.topic, namespace), namespace]) {
-      const dir = join(
-        destination.path,
-        '.hubcap',
-        'checkpoints',
-        safe(ns),
-        safe(eventHubName),
-        safe(source.consumerGroup),
-        'checkpoint',
-      );
+      const dir = join(root, safe(ns), safe(eventHubName), safe(source.consumerGroup), 'checkpoint');
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const name of names.filter((n) => n.endsWith('.json'))) {
         const partitionId = decodeURIComponent(name.slice(0, -5));
