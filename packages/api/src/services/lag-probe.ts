@@ -233,19 +233,27 @@ export async function probeLag(
   const now = options.now ?? new Date();
   const topics = await prisma.topic.findMany({
     where: { deployment: { phase: { not: 'deleted' } } },
-    select: { id: true, slug: true, agents: { select: { lastSeenAt: true }, where: { revokedAt: null } } },
+    select: {
+      id: true,
+      slug: true,
+      desiredState: true,
+      deployment: { select: { phase: true } },
+      agents: { select: { lastSeenAt: true }, where: { revokedAt: null } },
+    },
   });
   let probed = 0;
   let failed = 0;
   const queue = [...topics];
   const worker = async () => {
     for (let topic = queue.shift(); topic; topic = queue.shift()) {
-      const agentFresh = topic.agents.some(
-        (a) => a.lastSeenAt && now.getTime() - a.lastSeenAt.getTime() < AGENT_FRESH_MS,
-      );
+      // A running agent holds its partitions (and reports the age itself); a paused one holds nothing.
+      const agentRunning =
+        topic.desiredState === 'running' &&
+        topic.deployment?.phase !== 'paused' &&
+        topic.agents.some((a) => a.lastSeenAt && now.getTime() - a.lastSeenAt.getTime() < AGENT_FRESH_MS);
       try {
         const { config } = await loadAgentConfig(prisma, box, topic.id);
-        const reading = await readTopicLag(config, { readEvents: !agentFresh, now });
+        const reading = await readTopicLag(config, { readEvents: !agentRunning, now });
         await storeReading(prisma, topic.id, reading, now);
         probed++;
       } catch (error) {
