@@ -10,6 +10,7 @@ import {
   FileSchemaStateStore,
   type SchemaStateStore,
 } from './checkpoint/schema-store.ts';
+import { TopicCheckpointStore } from './checkpoint/topic-checkpoint-store.ts';
 import { ConfigError, type LoadedConfig, loadConfig } from './config.ts';
 import { ConfigWatcher } from './config-watcher.ts';
 import { defaultAgentId, type Env, readEnv } from './env.ts';
@@ -86,7 +87,10 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
     const sink = new LocalFolderSink(d.path);
     return {
       sink,
-      checkpointStore: new FileCheckpointStore(join(d.path, '.hubcap', 'checkpoints')),
+      checkpointStore: new TopicCheckpointStore(
+        new FileCheckpointStore(join(d.path, '.hubcap', 'checkpoints')),
+        config.topic,
+      ),
       schemaStore: new FileSchemaStateStore(join(d.path, '.hubcap'), schemaKey),
       prepare: () => sink.verify(),
     };
@@ -110,7 +114,7 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
   });
   return {
     sink,
-    checkpointStore: blobCheckpointStore(checkpoints),
+    checkpointStore: new TopicCheckpointStore(blobCheckpointStore(checkpoints), config.topic),
     schemaStore: new BlobSchemaStateStore(checkpoints, schemaKey),
     async prepare(signal) {
       if (env.HUBCAP_CREATE_CONTAINERS) {

@@ -169,12 +169,21 @@ describe('control plane in Chromium', () => {
     expect(html).not.toContain('AccountKey=');
   });
 
-  it('shows the server’s field errors too: a second topic with the same name', async () => {
+  it('shows the server’s field errors too: a second topic with the same name, on the same consumer group', async () => {
     await page.goto('/topics/new');
     await page.fill(field('topic'), 'clicks');
     await page.fill(field('source.fullyQualifiedNamespace'), `127.0.0.1:${hubs.port}`);
     await page.fill(field('source.eventHubName'), 'clicks');
     await page.fill(field('source.auth.connectionString'), hubs.connectionString());
+    // Before anything is submitted, the form says the consumer group is another topic's.
+    await errorFor('source.consumerGroup').waitFor();
+    await expect(errorFor('source.consumerGroup').textContent()).resolves.toMatch(
+      /^topic "clicks" already reads event hub "clicks" with consumer group "\$Default"/,
+    );
+    await page.fill(field('source.consumerGroup'), 'hubcap-clicks-2');
+    await errorFor('source.consumerGroup').waitFor({ state: 'detached' });
+    await page.fill(field('source.consumerGroup'), '$Default');
+    await errorFor('source.consumerGroup').waitFor();
     await page.fill(field('destination.account.connectionString'), azurite.connectionString);
     await page.fill(field('destination.container'), 'lake');
     await page.click('button:has-text("Create topic")');
@@ -284,9 +293,18 @@ describe('control plane in Chromium', () => {
     );
     await shot('topic');
 
+    // Why it is not healthy, and how the lag moves, in words.
+    await expect(page.locator('[data-testid=status-reason]').textContent()).resolves.toMatch(
+      /^lagging: the oldest unwritten event is 800 s old \(threshold 360 s\)$/,
+    );
+
     await page.goto('/');
     await page.locator('[data-topic=clicks]').waitFor();
     await expect(page.locator('[data-topic=clicks]').textContent()).resolves.toContain('lagging');
+    // Not deployed (its agent runs by hand): no Capture or agent cost is counted for it.
+    await expect(page.locator('[data-testid=cost-assumptions]').textContent()).resolves.toMatch(
+      /Assumes Capture at \$0\.10\/TU-hour/,
+    );
     await shot('fleet');
   });
 

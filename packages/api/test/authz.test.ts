@@ -25,6 +25,7 @@ const MATRIX: Record<string, Required> = {
   'topic.update': 'editor',
   'topic.testConnection': 'editor',
   'topic.preview': 'editor',
+  'topic.sourceInUse': 'editor',
   'topic.createAgentToken': 'admin',
   'topic.revokeAgentToken': 'editor',
   'schema.listVersions': 'viewer',
@@ -48,6 +49,7 @@ const MATRIX: Record<string, Required> = {
   'alert.list': 'viewer',
   'settings.get': 'viewer',
   'settings.update': 'admin',
+  'settings.setThroughputUnits': 'admin',
   'audit.list': 'admin',
 };
 

@@ -15,6 +15,7 @@ import {
   deploymentLogs,
   deploymentStatus,
   deployTopic,
+  refreshDeployments,
   removeTopicDeployment,
 } from '../src/services/deployments.ts';
 import { createTopic } from '../src/services/topics.ts';
@@ -109,6 +110,17 @@ describe('local runner with the real agent, deployed from the service layer', ()
     expect(files, `no file landed; agent logs:\n${logs}`).not.toEqual([]);
     expect(logs).toContain('ingesting');
     expect(logs).not.toContain(eventHubs.connectionString().split('SharedAccessKey=')[1]!.split(';')[0]);
+
+    // Nobody watched the deployment: the background refresh replaces the rollout's "starting" record.
+    expect((await db.prisma.deployment.findUnique({ where: { topicId: id } }))?.message).toBe(
+      '0/1 ready; starting.',
+    );
+    expect(await refreshDeployments(services)).toBe(1);
+    expect(await db.prisma.deployment.findUnique({ where: { topicId: id } })).toMatchObject({
+      phase: 'running',
+      readyReplicas: 1,
+      message: '1/1 ready.',
+    });
 
     const view = await deploymentStatus(services, 'orders');
     expect(view.live).toMatchObject({

@@ -268,7 +268,7 @@ describe('reconcile on start', () => {
     const { id: otherId } = await createTopic(
       api.prisma,
       api.secrets,
-      { ...config, topic: 'clicks' },
+      { ...config, topic: 'clicks', source: { ...config.source, eventHubName: 'clicks' } },
       { actor: 'system' },
     );
     await api.prisma.deployment.create({

@@ -2,6 +2,20 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { createTopic, type SecretBox, updateTopic } from '@hubcap/api';
 import type { PrismaClient } from '@hubcap/db';
 
+/**
+ * The local Event Hubs: the demo topic reads "demo" with a consumer group of its own, and "trial" (with
+ * its own group) is there to try onboarding on, so a newcomer's first topic never lands in the demo
+ * topic's group and takes its partitions.
+ */
+export const DEMO_HUB = 'demo';
+export const DEMO_CONSUMER_GROUP = 'hubcap-demo';
+export const TRIAL_HUB = 'trial';
+export const TRIAL_CONSUMER_GROUP = 'hubcap-trial';
+export const LOCAL_HUBS = [
+  { name: DEMO_HUB, partitionCount: 4, consumerGroups: [DEMO_CONSUMER_GROUP] },
+  { name: TRIAL_HUB, partitionCount: 2, consumerGroups: [TRIAL_CONSUMER_GROUP] },
+];
+
 /** Marks the topic the launcher owns: it keeps it pointed at this run's local services. */
 const DESCRIPTION = 'Sample traffic from the local Event Hubs server (created by npm start).';
 const system = { actor: 'system' };
@@ -13,9 +27,10 @@ export interface DemoServices {
 }
 
 /**
- * The `demo` topic, reading the local Event Hubs hub "demo" into the Azurite container "demo". Created
- * (with a pending local deployment, which the web server's reconcile starts) when missing; kept in
- * step with this run's ports when the launcher created it. A topic a user made or removed is left alone.
+ * The `demo` topic, reading the local Event Hubs hub "demo" (consumer group "hubcap-demo") into the
+ * Azurite container "demo". Created (with a pending local deployment, which the web server's reconcile
+ * starts) when missing; kept in step with this run's ports and settings when the launcher created it.
+ * A topic a user made or removed is left alone.
  */
 export async function ensureDemoTopic(
   prisma: PrismaClient,
@@ -27,7 +42,8 @@ export async function ensureDemoTopic(
     topic: 'demo',
     source: {
       fullyQualifiedNamespace: `127.0.0.1:${services.eventHubsPort}`,
-      eventHubName: 'demo',
+      eventHubName: DEMO_HUB,
+      consumerGroup: DEMO_CONSUMER_GROUP,
       auth: { kind: 'connectionString', connectionString: services.eventHubsConnectionString },
     },
     destination: {

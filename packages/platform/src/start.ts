@@ -15,7 +15,14 @@ import { waitForRecordedAgents } from '@hubcap/deployer/local';
 import { azuriteCommand, devConnectionString } from '@hubcap/local-azurite';
 import { startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
 import { ChildRegistry } from './children.ts';
-import { ensureDemoTopic } from './demo-topic.ts';
+import {
+  DEMO_CONSUMER_GROUP,
+  DEMO_HUB,
+  ensureDemoTopic,
+  LOCAL_HUBS,
+  TRIAL_CONSUMER_GROUP,
+  TRIAL_HUB,
+} from './demo-topic.ts';
 import { loadEnv } from './env.ts';
 import { freePort } from './ports.ts';
 
@@ -102,19 +109,25 @@ async function main() {
   const eventHubs = await startLocalEventHubs({
     host: '127.0.0.1',
     port: await freePort(env.HUBCAP_EVENTHUBS_PORT),
-    hubs: [{ name: 'demo', partitionCount: 4 }],
+    hubs: LOCAL_HUBS,
     persistDir: join(env.dataDir, 'eventhubs'),
   });
   stops.push({ name: 'local Event Hubs', stop: () => eventHubs.close() });
-  log(`local Event Hubs on 127.0.0.1:${eventHubs.port} (hub "demo", 4 partitions)`);
+  log(
+    `local Event Hubs on 127.0.0.1:${eventHubs.port} (hub "${DEMO_HUB}", read by the demo topic with consumer group "${DEMO_CONSUMER_GROUP}"; hub "${TRIAL_HUB}" with consumer group "${TRIAL_CONSUMER_GROUP}" to try onboarding on)`,
+  );
   if (env.HUBCAP_DEMO_EVENTS_PER_SECOND > 0) {
-    const traffic = startSampleTraffic({
-      connectionString: eventHubs.connectionString(),
-      hub: 'demo',
-      eventsPerSecond: env.HUBCAP_DEMO_EVENTS_PER_SECOND,
-    });
-    stops.push({ name: 'sample traffic', stop: () => traffic.stop() });
-    log(`sample traffic: ${env.HUBCAP_DEMO_EVENTS_PER_SECOND} events/s into "demo"`);
+    for (const hub of [DEMO_HUB, TRIAL_HUB]) {
+      const traffic = startSampleTraffic({
+        connectionString: eventHubs.connectionString(),
+        hub,
+        eventsPerSecond: env.HUBCAP_DEMO_EVENTS_PER_SECOND,
+      });
+      stops.push({ name: `sample traffic into ${hub}`, stop: () => traffic.stop() });
+    }
+    log(
+      `sample traffic: ${env.HUBCAP_DEMO_EVENTS_PER_SECOND} events/s into "${DEMO_HUB}" and "${TRIAL_HUB}"`,
+    );
   }
 
   const encryptionKey =

@@ -44,6 +44,10 @@ describe('npm start with the local deployer', () => {
       const deadline = Date.now() + 90_000;
       while (!/Dashboard/.test(output) && Date.now() < deadline) await sleep(200);
       expect(output).toMatch(/created the "demo" topic/);
+      // The demo topic has a consumer group of its own; onboarding trials get another hub and group.
+      expect(output).toMatch(
+        /hub "demo", read by the demo topic with consumer group "hubcap-demo"; hub "trial" with consumer group "hubcap-trial"/,
+      );
       const blobPort = /Azurite \(blob\) on 127\.0\.0\.1:(\d+)/.exec(output)![1];
       const container = BlobServiceClient.fromConnectionString(
         devConnectionString(`http://127.0.0.1:${blobPort}`),

@@ -8,6 +8,7 @@ import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
 import { formatAgo, formatMoney, formatNumber, formatSeconds } from './format.ts';
+import { NamespaceCosts } from './namespace-costs.tsx';
 import { Badge, Stat } from './ui.tsx';
 
 type Fleet = inferRouterOutputs<AppRouter>['topic']['list'];
@@ -16,9 +17,9 @@ type Topic = Fleet['topics'][number];
 /** Rows per page: a fleet of hundreds stays quick to render and to scan. */
 const PAGE_SIZE = 50;
 
-const STATUSES = ['healthy', 'lagging', 'silent', 'failing', 'paused', 'not deployed'];
+const STATUSES = ['starting', 'healthy', 'lagging', 'stale', 'failing', 'paused', 'not deployed'];
 const STATUS_ORDER = Object.fromEntries(
-  ['failing', 'silent', 'lagging', 'healthy', 'paused', 'not deployed'].map((s, i) => [s, i]),
+  ['failing', 'stale', 'lagging', 'starting', 'healthy', 'paused', 'not deployed'].map((s, i) => [s, i]),
 );
 
 const COLUMNS: { key: string; label: string; value: (t: Topic) => number | string; numeric?: boolean }[] = [
@@ -30,11 +31,10 @@ const COLUMNS: { key: string; label: string; value: (t: Topic) => number | strin
   { key: 'megabytesPerSecond', label: 'MB/s', value: (t) => t.megabytesPerSecond, numeric: true },
   { key: 'lastCheckpointAt', label: 'Last checkpoint', value: (t) => t.lastCheckpointAt ?? '' },
   { key: 'filesPerHour', label: 'Files/h', value: (t) => t.filesPerHour, numeric: true },
-  { key: 'capture', label: 'Capture $/mo', value: (t) => t.cost.captureMonthly, numeric: true },
-  { key: 'agents', label: 'Agents $/mo', value: (t) => t.cost.agentsMonthly, numeric: true },
+  { key: 'agents', label: 'Agents $/mo', value: (t) => t.agentsMonthly, numeric: true },
 ];
 
-export function FleetTable({ initial }: { initial: Fleet }) {
+export function FleetTable({ initial, isAdmin }: { initial: Fleet; isAdmin: boolean }) {
   const trpc = useTRPC();
   const { data = initial } = useQuery(
     trpc.topic.list.queryOptions(undefined, { initialData: initial, refetchInterval: 5_000 }),
@@ -70,7 +70,7 @@ export function FleetTable({ initial }: { initial: Fleet }) {
         <Stat
           label="Event Hubs Capture"
           value={formatMoney(totals.captureMonthly)}
-          hint="estimated per month"
+          hint="estimated per month, deployed topics"
         />
         <Stat
           label="Hubcap agents"
@@ -140,7 +140,7 @@ export function FleetTable({ initial }: { initial: Fleet }) {
                       {t.name}
                     </Link>
                   </td>
-                  <td className="p-3">
+                  <td className="p-3" title={t.statusReason || undefined}>
                     <Badge tone={t.status} />
                     {t.openAlerts > 0 && (
                       <span className="ml-1">
@@ -171,8 +171,7 @@ export function FleetTable({ initial }: { initial: Fleet }) {
                     {formatAgo(t.lastCheckpointAt)}
                   </td>
                   <td className="p-3 text-right tabular-nums">{formatNumber(t.filesPerHour)}</td>
-                  <td className="p-3 text-right tabular-nums">{formatMoney(t.cost.captureMonthly)}</td>
-                  <td className="p-3 text-right tabular-nums">{formatMoney(t.cost.agentsMonthly)}</td>
+                  <td className="p-3 text-right tabular-nums">{formatMoney(t.agentsMonthly)}</td>
                 </tr>
               ))}
             </tbody>
@@ -202,6 +201,7 @@ export function FleetTable({ initial }: { initial: Fleet }) {
           )}
         </div>
       )}
+      <NamespaceCosts cost={data.cost} isAdmin={isAdmin} />
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
 import { Badge, Button, Card } from './ui.tsx';
+import { useSourceConflict } from './use-source-conflict.ts';
 
 type Doc = Record<string, unknown>;
 type Outputs = inferRouterOutputs<AppRouter>['topic'];
@@ -197,6 +198,7 @@ export function TopicForm({
   const [preview, setPreview] = useState<PreviewResult | null>(null);
   const [saved, setSaved] = useState<Outputs['update'] | null>(null);
   const name = mode === 'edit' ? String(initial.topic) : undefined;
+  const sourceTaken = useSourceConflict(draft.source, name);
 
   const onChange = (path: string, value: unknown) => {
     setDraft((d) => setPath(d, path, value));
@@ -257,7 +259,11 @@ export function TopicForm({
     else update.mutate({ name: name!, config: draft });
   };
 
-  const f = { draft, errors, onChange };
+  const f = {
+    draft,
+    errors: sourceTaken ? { 'source.consumerGroup': sourceTaken, ...errors } : errors,
+    onChange,
+  };
   const sourceAuth = String(getPath(draft, 'source.auth.kind'));
   const destKind = String(getPath(draft, 'destination.kind'));
   const accountKind = String(getPath(draft, 'destination.account.kind'));

@@ -9,6 +9,7 @@ import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
 import { DeployPanel } from './deploy-panel.tsx';
 import { formatAgo, formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
+import { LagHint, NamespaceCostHint, StatusReason } from './health.tsx';
 import { LineChart } from './line-chart.tsx';
 import { ConfigChanges } from './topic-form.tsx';
 import { DeadLetters, SchemaHistory, SchemaNotice } from './topic-schema.tsx';
@@ -80,6 +81,8 @@ export function TopicLive({
         )}
       </div>
 
+      <StatusReason status={d.status} reason={d.statusReason} />
+
       {d.schema.notice && (
         <SchemaNotice
           topic={d.name}
@@ -96,7 +99,7 @@ export function TopicLive({
         <Stat
           label="Lag"
           value={formatNumber(d.lagEvents)}
-          hint={`events · ${formatSeconds(d.lagSeconds)}`}
+          hint={<LagHint lagSeconds={d.lagSeconds} trend={d.lagTrend} />}
         />
         <Stat label="Events/s" value={formatNumber(d.eventsPerSecond, 1)} />
         <Stat label="MB/s" value={formatNumber(d.megabytesPerSecond, 2)} />
@@ -113,8 +116,8 @@ export function TopicLive({
         />
         <Stat
           label="Cost / month"
-          value={formatMoney(d.cost.agentsMonthly)}
-          hint={`Capture would be ${formatMoney(d.cost.captureMonthly)} (${d.cost.throughputUnits} TU)`}
+          value={formatMoney(d.agentsMonthly)}
+          hint={<NamespaceCostHint cost={d.namespaceCost} />}
         />
       </div>
 

@@ -25,7 +25,8 @@ export function Card({
 const STATUS_COLORS: Record<string, string> = {
   healthy: 'bg-emerald-100 text-emerald-800',
   lagging: 'bg-amber-100 text-amber-800',
-  silent: 'bg-orange-100 text-orange-800',
+  starting: 'bg-sky-100 text-sky-800',
+  stale: 'bg-orange-100 text-orange-800',
   failing: 'bg-red-100 text-red-800',
   paused: 'bg-slate-200 text-slate-700',
   'not deployed': 'bg-slate-100 text-slate-500',
@@ -68,7 +69,7 @@ export function Button({
   );
 }
 
-export function Stat({ label, value, hint }: { label: string; value: ReactNode; hint?: string }) {
+export function Stat({ label, value, hint }: { label: string; value: ReactNode; hint?: ReactNode }) {
   return (
     <div className="rounded-lg border border-slate-200 bg-white px-4 py-3">
       <div className="text-xs uppercase tracking-wide text-slate-500">{label}</div>

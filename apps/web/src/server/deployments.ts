@@ -1,5 +1,5 @@
 import 'server-only';
-import { reconcileDeployments } from '@hubcap/api';
+import { reconcileDeployments, refreshDeployments } from '@hubcap/api';
 import { LocalRunner } from '@hubcap/deployer/local';
 import { env } from '../env.ts';
 import { services } from './services.ts';
@@ -20,6 +20,7 @@ export async function startDeployments(): Promise<void> {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => deployer.signalAll());
     process.on('exit', () => deployer.signalAll());
   }
+  followDeployments();
   if (!env().HUBCAP_RECONCILE_ON_START) return;
   try {
     const results = await reconcileDeployments(services(), log);
@@ -30,4 +31,24 @@ export async function startDeployments(): Promise<void> {
   } catch (error) {
     log(`reconcile failed: ${(error as Error).message}`);
   }
+}
+
+/** How often the recorded status of every deployment is read again from the deployer. */
+const FOLLOW_INTERVAL_MS = 10_000;
+
+/** Keeps recorded deployment status current (see refreshDeployments); errors are logged, never thrown. */
+function followDeployments(): void {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      await refreshDeployments(services());
+    } catch (error) {
+      log(`deployment status refresh failed: ${(error as Error).message}`);
+    } finally {
+      running = false;
+    }
+  }, FOLLOW_INTERVAL_MS);
+  timer.unref();
 }

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { listAlerts } from '../services/alerts.ts';
 import { listAuditEvents, userActor } from '../services/audit.ts';
-import { getSettingsView, SettingsUpdate, updateSettings } from '../services/settings.ts';
+import {
+  getSettingsView,
+  SettingsUpdate,
+  setThroughputUnits,
+  ThroughputUnitsUpdate,
+  updateSettings,
+} from '../services/settings.ts';
 import { webhookUrlProblem } from '../services/webhook.ts';
 import { adminProcedure, router, viewerProcedure } from '../trpc.ts';
 
@@ -25,6 +31,10 @@ export const settingsRouter = router({
     if (problem) throw new AppError('BAD_REQUEST', `webhook URL ${problem}`);
     return updateSettings(ctx.prisma, ctx.secrets, input, userActor(ctx.user));
   }),
+  /** The TUs a namespace's Capture estimate uses (null: from its measured ingress). */
+  setThroughputUnits: adminProcedure
+    .input(ThroughputUnitsUpdate)
+    .mutation(({ ctx, input }) => setThroughputUnits(ctx.prisma, input, userActor(ctx.user))),
 });
 
 export const auditRouter = router({

@@ -13,6 +13,7 @@ import {
   issueAgentToken,
   listConfigVersions,
   revokeAgentToken,
+  sourceInUse,
   topicIdForSlug,
   updateTopic,
 } from '../services/topics.ts';
@@ -112,6 +113,20 @@ export const topicRouter = router({
       getTopicConfig(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name)),
     ),
 
+  /**
+   * Which other topic already reads the draft's (namespace, event hub, consumer group), if any. A
+   * mutation only so that a draft's connection string travels in a POST body, never in a URL.
+   */
+  sourceInUse: editorProcedure
+    .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
+      const stored = topicId
+        ? await openSecrets(ctx.prisma, ctx.secrets, topicId)
+        : new Map<string, string>();
+      return sourceInUse(ctx.prisma, fillKeptSecrets(input.config, stored), topicId);
+    }),
+
   listVersions: viewerProcedure
     .input(ByName)
     .query(async ({ ctx, input }) =>
@@ -142,7 +157,14 @@ export const topicRouter = router({
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
     .mutation(async ({ ctx, input }) => {
       const config = await draftConfig(ctx, input);
-      return testConnection(config);
+      const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
+      const [result, taken] = await Promise.all([
+        testConnection(config),
+        sourceInUse(ctx.prisma, config, topicId),
+      ]);
+      if (!taken) return result;
+      const shared = { name: 'Consumer group', state: 'fail' as const, detail: taken.message };
+      return { ...result, ok: false, checks: [shared, ...result.checks] };
     }),
 
   preview: editorProcedure

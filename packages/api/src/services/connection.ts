@@ -15,11 +15,11 @@ export interface Check {
 
 const TIMEOUT_MS = 10_000;
 
-function credential(clientId: string | undefined): TokenCredential {
+export function credential(clientId: string | undefined): TokenCredential {
   return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
 }
 
-function consumerFor(config: TopicConfig): EventHubConsumerClient {
+export function consumerFor(config: TopicConfig): EventHubConsumerClient {
   const { source } = config;
   const options = { retryOptions: { maxRetries: 0, timeoutInMs: TIMEOUT_MS } };
   return source.auth.kind === 'connectionString'
@@ -75,7 +75,16 @@ function destinationEndpoint(config: TopicConfig): string {
   return `${host ?? 'storage account'}, container ${destination.container}`;
 }
 
-async function withTimeout<T>(what: string, work: Promise<T>): Promise<T> {
+/** An error as one line for the server's own log (never shown to people: see connectionFailure). */
+export function describe(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  const message = (e.message ?? String(error))
+    .split('\n')[0]!
+    .replace(/SharedAccessKey=[^;\s]+/gi, 'SharedAccessKey=…');
+  return e.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+}
+
+export async function withTimeout<T>(what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -98,7 +107,7 @@ export interface PartitionInfo {
   isEmpty: boolean;
 }
 
-async function readPartitions(client: EventHubConsumerClient): Promise<PartitionInfo[]> {
+export async function readPartitions(client: EventHubConsumerClient): Promise<PartitionInfo[]> {
   const ids = await withTimeout('the event hub', client.getPartitionIds());
   return Promise.all(
     ids.map(async (partitionId) => {
@@ -118,7 +127,7 @@ async function readPartitions(client: EventHubConsumerClient): Promise<Partition
  * Receives up to `count` events of one partition from `fromSequence` on, or what arrives within the
  * wait. Opening the receiver also proves the consumer group exists and may be read.
  */
-async function receive(
+export async function receive(
   client: EventHubConsumerClient,
   partitionId: string,
   fromSequence: number,

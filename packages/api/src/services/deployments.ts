@@ -390,6 +390,38 @@ export async function deploymentStatus(
   };
 }
 
+/**
+ * Follows every deployment in this server's deployer without anyone watching its page: the recorded
+ * phase, ready replicas and message are read again from the deployer, so a rollout's "0/1 ready;
+ * starting." gives way to what runs once it ends, and a replica that stops being ready shows.
+ */
+export async function refreshDeployments(
+  services: DeploymentServices,
+  options: { settledEveryMs?: number; now?: Date } = {},
+): Promise<number> {
+  const deployer = services.deployer;
+  if (!deployer) return 0;
+  // Rollouts in flight on every call; settled deployments once a minute, to spare the deployer's API.
+  const settledBefore = new Date((options.now ?? new Date()).getTime() - (options.settledEveryMs ?? 60_000));
+  const rows = await services.prisma.deployment.findMany({
+    where: {
+      target: deployer.target,
+      OR: [
+        { phase: { in: ['pending', 'applying'] } },
+        { phase: { in: ['running', 'failed'] }, updatedAt: { lt: settledBefore } },
+      ],
+    },
+    select: { topic: { select: { slug: true } } },
+  });
+  let refreshed = 0;
+  for (const row of rows) {
+    // A topic deleted meanwhile has nothing left to refresh.
+    const view = await deploymentStatus(services, row.topic.slug).catch(() => null);
+    if (view?.live) refreshed++;
+  }
+  return refreshed;
+}
+
 export async function deploymentLogs(
   services: DeploymentServices,
   name: string,

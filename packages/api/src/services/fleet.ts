@@ -1,10 +1,11 @@
 import type { PrismaClient } from '@hubcap/db';
 import { AppError } from '../errors.ts';
-import { type CostEstimate, estimateCost } from './cost.ts';
+import { agentMonthly, type CostOverview, type CostTopic, costOverview } from './cost.ts';
 import { deadLetterLocation } from './dead-letters.ts';
+import { type LagTrend, lagTrend } from './lag-trend.ts';
 import { schemaOverview } from './schema-history.ts';
-import { getSettings, type Settings } from './settings.ts';
-import { type TopicStatus, topicStatus } from './status.ts';
+import { getSettings, getThroughputUnits, type Settings } from './settings.ts';
+import { staleAfterMs, type TopicStatus, topicStatus } from './status.ts';
 
 interface FleetRow {
   id: string;
@@ -14,7 +15,15 @@ interface FleetRow {
   phase: string | null;
   readyReplicas: number | null;
   desiredReplicas: number | null;
+  deploymentMessage: string | null;
+  deployedSince: Date | null;
   scaling: { replicas: number; cpu: string; memory: string } | null;
+  namespace: string | null;
+  eventHub: string | null;
+  maxAgeSeconds: number | null;
+  reportIntervalSeconds: number | null;
+  sourceSharedWith: string | null;
+  waitingWithoutCheckpoint: bigint | null;
   partitions: bigint | null;
   lagEvents: bigint | null;
   lagSeconds: number | null;
@@ -36,12 +45,18 @@ export interface TopicSummary {
   id: string;
   name: string;
   status: TopicStatus;
+  /** Why the status is what it is (empty when healthy). */
+  statusReason: string;
+  /** Another topic reading the same namespace, event hub and consumer group (an error on both). */
+  sourceSharedWith: string | null;
+  namespace: string | null;
   desiredState: 'running' | 'paused';
   configVersion: number;
   deployment: { phase: string; readyReplicas: number; desiredReplicas: number } | null;
   partitions: number;
   lagEvents: number;
   lagSeconds: number;
+  /** What the agents write now; 0 while no agent reports (paused, stale, not deployed). */
   eventsPerSecond: number;
   megabytesPerSecond: number;
   lastCheckpointAt: string | null;
@@ -57,7 +72,8 @@ export interface TopicSummary {
   deadLetteredLastHour: number;
   /** Schema versions after the first that nobody acknowledged yet. */
   schemaChanges: number;
-  cost: CostEstimate;
+  /** Its agents' reserved capacity per month (0 when not deployed or paused). */
+  agentsMonthly: number;
 }
 
 /**
@@ -68,15 +84,22 @@ async function summaries(
   prisma: PrismaClient,
   settings: Settings,
   topicId: string | null,
-): Promise<TopicSummary[]> {
+): Promise<(TopicSummary & { costInput: CostTopic | null })[]> {
   const now = new Date();
   const errorSince = new Date(now.getTime() - settings.alerts.errorMinutes * 60_000);
   const hourAgo = new Date(now.getTime() - 3_600_000);
   const rows = await prisma.$queryRaw<FleetRow[]>`
     SELECT t.id, t.slug, t."desiredState"::text AS "desiredState", t."configVersion",
-      d.phase::text AS phase, d."readyReplicas", d."desiredReplicas",
-      v.config->'scaling' AS scaling,
+      d.phase::text AS phase, d."readyReplicas", d."desiredReplicas", d.message AS "deploymentMessage",
+      coalesce(d."lastAppliedAt", d."createdAt") AS "deployedSince",
+      v.config->'scaling' AS scaling, lower(v.config->'source'->>'fullyQualifiedNamespace') AS namespace,
+      lower(v.config->'source'->>'eventHubName') AS "eventHub",
+      (v.config->'batching'->>'maxAgeSeconds')::int AS "maxAgeSeconds",
+      (v.config->'reporting'->>'intervalSeconds')::int AS "reportIntervalSeconds",
+      (SELECT min(o.slug) FROM "Topic" o
+        WHERE o."sourceKey" = t."sourceKey" AND o.id <> t.id AND t."sourceKey" <> '') AS "sourceSharedWith",
       p.partitions, p."lagEvents", p."lagSeconds", p."eventsPerSecond", p."bytesPerSecond", p."lastCheckpointTime",
+      p."waitingWithoutCheckpoint",
       a."lastSeenAt", f.files AS "filesLastHour",
       f.events AS "eventsLastHour", f.bytes AS "bytesLastHour", e.errors AS "recentErrors", al.alerts AS "openAlerts",
       dl.dead AS "deadLettered", f.dead AS "deadLetteredLastHour", sv.changes AS "schemaChanges"
@@ -86,7 +109,8 @@ async function summaries(
     LEFT JOIN (
       SELECT "topicId", count(*) AS partitions, sum("lagEvents") AS "lagEvents", max("lagSeconds") AS "lagSeconds",
         sum("eventsPerSecond") AS "eventsPerSecond", sum("bytesPerSecond") AS "bytesPerSecond",
-        max("lastCheckpointTime") AS "lastCheckpointTime"
+        max(greatest("checkpointedAt", "lastCheckpointTime")) AS "lastCheckpointTime",
+        count(*) FILTER (WHERE "lagEvents" > 0 AND "lastCheckpointSequenceNumber" IS NULL) AS "waitingWithoutCheckpoint"
       FROM "PartitionState" GROUP BY "topicId"
     ) p ON p."topicId" = t.id
     LEFT JOIN (
@@ -113,31 +137,56 @@ async function summaries(
     WHERE (${topicId}::text IS NULL OR t.id = ${topicId}::text)
     ORDER BY t.slug`;
   return rows.map((r) => {
-    const eventsPerSecond = r.eventsPerSecond ?? 0;
-    const bytesPerSecond = r.bytesPerSecond ?? 0;
     const recentErrors = Number(r.recentErrors ?? 0);
     const lagSeconds = r.lagSeconds ?? 0;
+    const lagEvents = Number(r.lagEvents ?? 0);
+    const reportIntervalSeconds = r.reportIntervalSeconds ?? 10;
+    const health = topicStatus(
+      {
+        desiredState: r.desiredState,
+        deployment:
+          r.phase && r.deployedSince
+            ? {
+                phase: r.phase,
+                readyReplicas: r.readyReplicas ?? 0,
+                desiredReplicas: r.desiredReplicas ?? 0,
+                since: r.deployedSince,
+                message: r.deploymentMessage ?? '',
+              }
+            : null,
+        lastSeenAt: r.lastSeenAt,
+        reportIntervalSeconds,
+        maxAgeSeconds: r.maxAgeSeconds ?? 300,
+        lagEvents,
+        lagSeconds,
+        waitingWithoutCheckpoint: Number(r.waitingWithoutCheckpoint ?? 0),
+        recentErrors,
+        sourceSharedWith: r.sourceSharedWith,
+        now,
+      },
+      settings.alerts,
+    );
+    // Rates are what agents last reported: only true while they report and run.
+    const reporting =
+      r.lastSeenAt !== null &&
+      now.getTime() - r.lastSeenAt.getTime() <= staleAfterMs(reportIntervalSeconds) &&
+      !['paused', 'not deployed', 'stale'].includes(health.status);
+    const eventsPerSecond = reporting ? (r.eventsPerSecond ?? 0) : 0;
+    const bytesPerSecond = reporting ? (r.bytesPerSecond ?? 0) : 0;
     return {
       id: r.id,
       name: r.slug,
-      status: topicStatus(
-        {
-          desiredState: r.desiredState,
-          deploymentPhase: r.phase,
-          lastSeenAt: r.lastSeenAt,
-          lagSeconds,
-          recentErrors,
-          now,
-        },
-        settings.alerts,
-      ),
+      status: health.status,
+      statusReason: health.reason,
+      sourceSharedWith: r.sourceSharedWith,
+      namespace: r.namespace,
       desiredState: r.desiredState,
       configVersion: r.configVersion,
       deployment: r.phase
         ? { phase: r.phase, readyReplicas: r.readyReplicas ?? 0, desiredReplicas: r.desiredReplicas ?? 0 }
         : null,
       partitions: Number(r.partitions ?? 0),
-      lagEvents: Number(r.lagEvents ?? 0),
+      lagEvents,
       lagSeconds,
       eventsPerSecond,
       megabytesPerSecond: bytesPerSecond / 1e6,
@@ -151,14 +200,45 @@ async function summaries(
       deadLettered: Number(r.deadLettered ?? 0),
       deadLetteredLastHour: Number(r.deadLetteredLastHour ?? 0),
       schemaChanges: Number(r.schemaChanges ?? 0),
-      cost: estimateCost({ eventsPerSecond, bytesPerSecond }, r.scaling, settings.prices),
+      agentsMonthly: Math.round(agentMonthly(runningScaling(r), settings.prices) * 100) / 100,
+      costInput: costInput(r),
     };
   });
 }
 
+/** What the topic's agents reserve now: nothing unless deployed and running. */
+function runningScaling(r: FleetRow): CostTopic['scaling'] {
+  const scaling = r.scaling ?? { replicas: 0, cpu: '0', memory: '0' };
+  const running =
+    r.phase !== null && r.phase !== 'deleted' && r.phase !== 'paused' && r.desiredState === 'running';
+  return running ? scaling : { ...scaling, replicas: 0 };
+}
+
+/** A deployed topic's share of its namespace's Capture estimate; null when not deployed. */
+function costInput(r: FleetRow): CostTopic | null {
+  if (!r.phase || r.phase === 'deleted' || !r.namespace || !r.eventHub) return null;
+  return {
+    name: r.slug,
+    namespace: r.namespace,
+    eventHub: r.eventHub,
+    eventsPerSecond: Number(r.eventsLastHour ?? 0) / 3600,
+    bytesPerSecond: Number(r.bytesLastHour ?? 0) / 3600,
+    scaling: runningScaling(r),
+  };
+}
+
 export async function fleetOverview(prisma: PrismaClient) {
   const settings = await getSettings(prisma);
-  const topics = await summaries(prisma, settings, null);
+  const [rows, throughputUnits] = await Promise.all([
+    summaries(prisma, settings, null),
+    getThroughputUnits(prisma),
+  ]);
+  const topics: TopicSummary[] = rows.map(({ costInput: _, ...t }) => t);
+  const cost: CostOverview = costOverview(
+    rows.flatMap((r) => (r.costInput ? [r.costInput] : [])),
+    settings.prices,
+    throughputUnits,
+  );
   const sum = (f: (t: TopicSummary) => number) =>
     Math.round(topics.reduce((a, t) => a + f(t), 0) * 100) / 100;
   return {
@@ -167,10 +247,11 @@ export async function fleetOverview(prisma: PrismaClient) {
       topics: topics.length,
       eventsPerSecond: sum((t) => t.eventsPerSecond),
       megabytesPerSecond: sum((t) => t.megabytesPerSecond),
-      captureMonthly: sum((t) => t.cost.captureMonthly),
-      agentsMonthly: sum((t) => t.cost.agentsMonthly),
-      savingMonthly: sum((t) => t.cost.savingMonthly),
+      captureMonthly: cost.captureMonthly,
+      agentsMonthly: cost.agentsMonthly,
+      savingMonthly: cost.savingMonthly,
     },
+    cost,
     generatedAt: new Date().toISOString(),
   };
 }
@@ -214,13 +295,50 @@ async function series(prisma: PrismaClient, topicId: string, range: ChartRange) 
           max("lagEvents")::float8 AS "lagEvents", max("lagSeconds")::float8 AS "lagSeconds"
         FROM "MetricMinute" WHERE "topicId" = ${topicId} AND minute >= ${since}
         GROUP BY 1 ORDER BY 1`;
-  return rows.map((row) => ({
-    t: row.t.toISOString(),
-    eventsPerSecond: row.eventsPerSecond,
-    bytesPerSecond: row.bytesPerSecond,
-    lagEvents: row.lagEvents,
-    lagSeconds: row.lagSeconds,
-  }));
+  // The control plane's own lag readings cover the times no agent reported (paused, crashed).
+  const probed = await prisma.$queryRaw<{ t: Date; lagEvents: number; lagSeconds: number }[]>`
+    SELECT date_bin(${r.bin}::interval, at, TIMESTAMP '2000-01-01') AS t,
+      max("lagEvents")::float8 AS "lagEvents", max("lagSeconds")::float8 AS "lagSeconds"
+    FROM "LagSample" WHERE "topicId" = ${topicId} AND at >= ${since}
+    GROUP BY 1 ORDER BY 1`;
+  const points = new Map(
+    rows.map((row) => [
+      row.t.getTime(),
+      {
+        t: row.t.toISOString(),
+        eventsPerSecond: row.eventsPerSecond,
+        bytesPerSecond: row.bytesPerSecond,
+        lagEvents: row.lagEvents,
+        lagSeconds: row.lagSeconds,
+      },
+    ]),
+  );
+  for (const p of probed) {
+    if (points.has(p.t.getTime())) continue;
+    points.set(p.t.getTime(), { t: p.t.toISOString(), eventsPerSecond: 0, bytesPerSecond: 0, ...pick(p) });
+  }
+  return [...points.values()].sort((a, b) => a.t.localeCompare(b.t));
+}
+
+const pick = (p: { lagEvents: number; lagSeconds: number }) => ({
+  lagEvents: p.lagEvents,
+  lagSeconds: p.lagSeconds,
+});
+
+/** The trend of the last ten minutes of the control plane's lag readings. */
+async function recentTrend(prisma: PrismaClient, topicId: string): Promise<LagTrend | null> {
+  const samples = await prisma.lagSample.findMany({
+    where: { topicId, at: { gte: new Date(Date.now() - 10 * 60_000) } },
+    orderBy: { at: 'asc' },
+  });
+  return lagTrend(
+    samples.map((s) => ({
+      at: s.at,
+      lagEvents: Number(s.lagEvents),
+      enqueued: Number(s.enqueued),
+      checkpointed: Number(s.checkpointed),
+    })),
+  );
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -229,9 +347,19 @@ const seq = (n: bigint | null) => (n === null ? null : Number(n));
 /** Everything the topic page shows. */
 export async function topicDetail(prisma: PrismaClient, topicId: string, range: ChartRange) {
   const settings = await getSettings(prisma);
-  const [summary] = await summaries(prisma, settings, topicId);
-  if (!summary) throw new AppError('NOT_FOUND', 'no such topic');
-  const [partitions, points, files, errors, agents, alerts, deployment, deadLetters, config, schema] =
+  const [rows, throughputUnits] = await Promise.all([
+    summaries(prisma, settings, null),
+    getThroughputUnits(prisma),
+  ]);
+  const row = rows.find((r) => r.id === topicId);
+  if (!row) throw new AppError('NOT_FOUND', 'no such topic');
+  const { costInput, ...summary } = row;
+  const cost = costOverview(
+    rows.flatMap((r) => (r.costInput ? [r.costInput] : [])),
+    settings.prices,
+    throughputUnits,
+  );
+  const [partitions, points, files, errors, agents, alerts, deployment, deadLetters, config, schema, trend] =
     await Promise.all([
       prisma.partitionState.findMany({ where: { topicId } }),
       series(prisma, topicId, range),
@@ -253,6 +381,7 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
         select: { config: true },
       }),
       schemaOverview(prisma, topicId),
+      recentTrend(prisma, topicId),
     ]);
   partitions.sort(
     (a, b) => Number(a.partitionId) - Number(b.partitionId) || a.partitionId.localeCompare(b.partitionId),
@@ -260,6 +389,10 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
   return {
     ...summary,
     range,
+    lagTrend: trend,
+    /** Capture for the topic's namespace (shared by its deployed topics), beside what its agents cost. */
+    namespaceCost: cost.namespaces.find((n) => n.namespace === costInput?.namespace) ?? null,
+    costAssumptions: cost.assumptions,
     partitions: partitions.map((p) => ({
       partitionId: p.partitionId,
       lastEnqueuedSequenceNumber: seq(p.lastEnqueuedSequenceNumber),
@@ -268,9 +401,12 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
       lastReceivedAt: iso(p.lastReceivedTime),
       lastCheckpointSequenceNumber: seq(p.lastCheckpointSequenceNumber),
       lastCheckpointAt: iso(p.lastCheckpointTime),
+      /** When the checkpoint was written, as the control plane read it from the checkpoint store. */
+      checkpointedAt: iso(p.checkpointedAt),
+      probedAt: iso(p.probedAt),
       lagEvents: Number(p.lagEvents),
       lagSeconds: p.lagSeconds,
-      eventsPerSecond: p.eventsPerSecond,
+      eventsPerSecond: summary.eventsPerSecond === 0 ? 0 : p.eventsPerSecond,
       updatedAt: p.updatedAt.toISOString(),
     })),
     series: points,
@@ -338,7 +474,8 @@ export async function topicVersionStamp(prisma: PrismaClient, topicId: string): 
       (SELECT "updatedAt" FROM "Topic" WHERE id = ${topicId})::text,
       (SELECT "updatedAt" FROM "Deployment" WHERE "topicId" = ${topicId})::text,
       (SELECT count(*) FROM "Alert" WHERE "topicId" = ${topicId} AND "resolvedAt" IS NULL)::text,
-      (SELECT max("updatedAt") FROM "TopicSchemaVersion" WHERE "topicId" = ${topicId})::text
+      (SELECT max("updatedAt") FROM "TopicSchemaVersion" WHERE "topicId" = ${topicId})::text,
+      (SELECT max(at) FROM "LagSample" WHERE "topicId" = ${topicId})::text
     ) AS stamp`;
   return row?.stamp ?? '';
 }

@@ -3,6 +3,7 @@ import type { SecretBox } from '../auth/secret-box.ts';
 import { pruneSessions } from '../auth/sessions.ts';
 import { evaluateAlerts } from './alerts.ts';
 import { pruneReplicas } from './dead-letters.ts';
+import { probeLag } from './lag-probe.ts';
 import { pruneMetrics, rollupMinutes } from './metrics.ts';
 import { notifySchemaChanges } from './schema-history.ts';
 import { getSettings } from './settings.ts';
@@ -23,8 +24,9 @@ async function takeLease(prisma: PrismaClient, now: Date, leaseMs: number): Prom
 }
 
 /**
- * One pass: roll up the last minutes, evaluate alerts, send schema changes to the webhook, prune beyond
- * retention. Skipped if another replica runs it.
+ * One pass: read every deployed topic's lag from Event Hubs and its checkpoint store, roll up the last
+ * minutes, evaluate alerts, send schema changes to the webhook, prune beyond retention. Skipped if
+ * another replica runs it.
  */
 export async function runMaintenance(
   prisma: PrismaClient,
@@ -34,6 +36,7 @@ export async function runMaintenance(
   const now = options.now ?? new Date();
   if (!(await takeLease(prisma, now, options.leaseMs ?? 20_000))) return null;
   const settings = await getSettings(prisma);
+  const lag = await probeLag(prisma, box, { now, log: options.log });
   const rolled = await rollupMinutes(prisma, new Date(now.getTime() - 3 * 60_000), now);
   const { log, notify } = options;
   const alerts = await evaluateAlerts(prisma, box, { now, log, notify });
@@ -43,7 +46,7 @@ export async function runMaintenance(
     replicas: await pruneReplicas(prisma, now),
     sessions: await pruneSessions(prisma, now),
   };
-  return { rolled, alerts, schemaChanges, pruned };
+  return { lag, rolled, alerts, schemaChanges, pruned };
 }
 
 /** Runs maintenance every `intervalMs` until `stop()` is called; errors are logged, never thrown. */

@@ -32,7 +32,7 @@ export async function rollupMinutes(
       errors = EXCLUDED.errors, "deadLettered" = EXCLUDED."deadLettered", samples = EXCLUDED.samples, "updatedAt" = EXCLUDED."updatedAt"`;
 }
 
-/** Deletes what is older than the retention: raw samples, rollups, agent errors and files, resolved alerts. */
+/** Deletes what is older than the retention: raw samples and lag readings, rollups, agent errors and files, resolved alerts. */
 export async function pruneMetrics(
   prisma: PrismaClient,
   retention: Settings['retention'],
@@ -40,12 +40,13 @@ export async function pruneMetrics(
 ) {
   const rawBefore = new Date(now.getTime() - retention.rawHours * 3_600_000);
   const minuteBefore = new Date(now.getTime() - retention.minuteDays * 86_400_000);
-  const [samples, minutes, errors, files, alerts] = await prisma.$transaction([
+  const [samples, minutes, errors, files, alerts, lagSamples] = await prisma.$transaction([
     prisma.metricSample.deleteMany({ where: { at: { lt: rawBefore } } }),
     prisma.metricMinute.deleteMany({ where: { minute: { lt: minuteBefore } } }),
     prisma.topicError.deleteMany({ where: { at: { lt: minuteBefore } } }),
     prisma.topicFile.deleteMany({ where: { committedAt: { lt: rawBefore } } }),
     prisma.alert.deleteMany({ where: { resolvedAt: { lt: minuteBefore } } }),
+    prisma.lagSample.deleteMany({ where: { at: { lt: rawBefore } } }),
   ]);
   return {
     samples: samples.count,
@@ -53,5 +54,6 @@ export async function pruneMetrics(
     errors: errors.count,
     files: files.count,
     alerts: alerts.count,
+    lagSamples: lagSamples.count,
   };
 }

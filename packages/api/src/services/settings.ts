@@ -129,3 +129,42 @@ export async function updateSettings(
   await audit(prisma, who, 'settings.update', { type: 'settings' }, { ...value, webhook: webhook.action });
   return getSettingsView(prisma);
 }
+
+/** TUs an admin set per namespace: Capture's bill follows them rather than the measured ingress. */
+const THROUGHPUT_UNITS_KEY = 'cost.throughputUnits';
+
+export const ThroughputUnitsUpdate = z.strictObject({
+  namespace: z
+    .string({ error: 'namespace is required' })
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'must be a host name such as myns.servicebus.windows.net')
+    .max(255, 'must be at most 255 characters'),
+  /** null: size from the measured ingress again. */
+  throughputUnits: int(1, 1000).nullable(),
+});
+export type ThroughputUnitsUpdate = z.output<typeof ThroughputUnitsUpdate>;
+
+export async function getThroughputUnits(prisma: PrismaClient): Promise<Record<string, number>> {
+  const row = await prisma.setting.findUnique({ where: { key: THROUGHPUT_UNITS_KEY } });
+  const parsed = z.record(z.string(), z.number()).safeParse(row?.value ?? {});
+  return parsed.success ? parsed.data : {};
+}
+
+/** Sets (or, with null, clears) the TUs of one namespace. */
+export async function setThroughputUnits(prisma: PrismaClient, input: ThroughputUnitsUpdate, who: Actor) {
+  const namespace = input.namespace.toLowerCase();
+  const { [namespace]: _, ...rest } = await getThroughputUnits(prisma);
+  const value = input.throughputUnits === null ? rest : { ...rest, [namespace]: input.throughputUnits };
+  await prisma.setting.upsert({
+    where: { key: THROUGHPUT_UNITS_KEY },
+    create: { key: THROUGHPUT_UNITS_KEY, value },
+    update: { value },
+  });
+  await audit(
+    prisma,
+    who,
+    'settings.throughputUnits',
+    { type: 'settings' },
+    { namespace, throughputUnits: input.throughputUnits },
+  );
+  return value;
+}

@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
-import { TopicConfig } from '@hubcap/shared';
+import { Source, sourceKey, TopicConfig } from '@hubcap/shared';
 import { type ZodError, z } from 'zod';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
@@ -36,11 +36,14 @@ export async function createTopic(
   const { stored, secrets } = splitSecrets(config);
   const existing = await prisma.topic.findUnique({ where: { slug: config.topic }, select: { id: true } });
   if (existing) throw fieldError('topic', `a topic named "${config.topic}" already exists`, config.topic);
+  const key = sourceKeyOf(config.source);
   return prisma.$transaction(async (tx) => {
+    await claimSource(tx, key, null, config.source);
     const topic = await tx.topic.create({
       data: {
         slug: config.topic,
         displayName: config.topic,
+        sourceKey: key,
         configVersions: { create: { version: 1, config: stored as object, createdById: who.userId ?? null } },
       },
     });
@@ -60,6 +63,56 @@ function fieldError(path: string, message: string, input: unknown): ZodError {
   return result.error!;
 }
 
+/** The (namespace, event hub, consumer group) a source reads, as stored in `Topic.sourceKey`. */
+export function sourceKeyOf(source: TopicConfig['source']): string {
+  const key = sourceKey(source);
+  return `${key.namespace}/${key.eventHubName}/${key.consumerGroup}`;
+}
+
+/** The other topic that reads this source already, if any. */
+async function sourceOwner(db: Prisma.TransactionClient | PrismaClient, key: string, topicId: string | null) {
+  return db.topic.findFirst({
+    where: { sourceKey: key, ...(topicId ? { id: { not: topicId } } : {}) },
+    select: { slug: true },
+    orderBy: { createdAt: 'asc' },
+  });
+}
+
+function sourceTakenMessage(owner: string, source: TopicConfig['source']): string {
+  return `topic "${owner}" already reads event hub "${source.eventHubName}" with consumer group "${source.consumerGroup}"; two topics in one group take each other's partitions, so give this topic its own consumer group`;
+}
+
+/**
+ * Refuses a source another topic reads: two readers in one consumer group split the partitions
+ * between them and each topic's files get holes. A transaction lock on the key serialises concurrent
+ * saves of the same source, so two of them cannot both pass the check.
+ */
+async function claimSource(
+  tx: Prisma.TransactionClient,
+  key: string,
+  topicId: string | null,
+  source: TopicConfig['source'],
+): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+  const owner = await sourceOwner(tx, key, topicId);
+  if (owner) throw fieldError('source.consumerGroup', sourceTakenMessage(owner.slug, source), source);
+}
+
+/**
+ * For the form, before anything is saved: the topic that already reads the draft's source (blank
+ * secrets are filled from the topic being edited), or null when it is free or the draft is incomplete.
+ */
+export async function sourceInUse(
+  prisma: PrismaClient,
+  draft: Doc,
+  topicId: string | null,
+): Promise<{ topic: string; message: string } | null> {
+  const parsed = Source.safeParse(draft.source);
+  if (!parsed.success) return null;
+  const owner = await sourceOwner(prisma, sourceKeyOf(parsed.data), topicId);
+  return owner ? { topic: owner.slug, message: sourceTakenMessage(owner.slug, parsed.data) } : null;
+}
+
 /** A topic with its newest config version; NOT_FOUND when either is missing. */
 async function currentConfig(prisma: PrismaClient, topicId: string) {
   const topic = await prisma.topic.findUnique({
@@ -68,6 +121,7 @@ async function currentConfig(prisma: PrismaClient, topicId: string) {
       id: true,
       slug: true,
       configVersion: true,
+      sourceKey: true,
       configVersions: { orderBy: { version: 'desc' }, take: 1 },
     },
   });
@@ -98,15 +152,25 @@ export async function updateTopic(
   const { stored, secrets } = splitSecrets(config);
   const changes = diffConfigs(current.config, stored);
   const secretsChanged = SECRET_FIELDS.filter((f) => secrets.get(f) !== storedSecrets.get(f));
+  const key = sourceKeyOf(config.source);
   if (changes.length === 0 && secretsChanged.length === 0) {
+    // A key stored from the fields alone (before the endpoint was known) is corrected on any save.
+    if (key !== topic.sourceKey) {
+      await prisma.$transaction(async (tx) => {
+        await claimSource(tx, key, topicId, config.source);
+        await tx.topic.update({ where: { id: topicId }, data: { sourceKey: key } });
+      });
+    }
     return { version: current.version, changes: [], secretsChanged: [] as string[], unchanged: true };
   }
   const version = current.version + 1;
   await prisma.$transaction(async (tx) => {
+    // A row that already shares its source (saved before this check) may still be edited otherwise.
+    if (key !== topic.sourceKey) await claimSource(tx, key, topicId, config.source);
     await tx.topicConfigVersion.create({
       data: { topicId, version, config: stored as Prisma.InputJsonValue, createdById: who.userId ?? null },
     });
-    await tx.topic.update({ where: { id: topicId }, data: { configVersion: version } });
+    await tx.topic.update({ where: { id: topicId }, data: { configVersion: version, sourceKey: key } });
     await sealSecrets(tx, box, topicId, secrets);
     await audit(
       tx,

@@ -19,7 +19,7 @@ export default async function FleetPage() {
           </Link>
         )}
       </PageHeader>
-      <FleetTable initial={fleet} />
+      <FleetTable initial={fleet} isAdmin={user.role === 'admin'} />
     </>
   );
 }
