@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { userActor } from '../services/audit.ts';
 import { previewEvents, testConnection } from '../services/connection.ts';
+import { applySavedConfig } from '../services/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/fleet.ts';
 import { fillKeptSecrets, openSecrets } from '../services/topic-configs.ts';
 import {
@@ -70,17 +71,21 @@ export const topicRouter = router({
     .input(z.strictObject({ config: ConfigDraft }))
     .mutation(({ ctx, input }) => createTopic(ctx.prisma, ctx.secrets, input.config, userActor(ctx.user))),
 
+  /** Saves a new version and, on a deployed topic, applies it (saved means applied, or says why not). */
   update: editorProcedure
     .input(z.strictObject({ name: TopicName, config: ConfigDraft }))
-    .mutation(async ({ ctx, input }) =>
-      updateTopic(
+    .mutation(async ({ ctx, input }) => {
+      const saved = await updateTopic(
         ctx.prisma,
         ctx.secrets,
         await topicIdForSlug(ctx.prisma, input.name),
         input.config,
         userActor(ctx.user),
-      ),
-    ),
+      );
+      if (saved.unchanged) return { ...saved, rollout: null };
+      const who = { actor: `user:${ctx.user.id}`, userId: ctx.user.id };
+      return { ...saved, rollout: await applySavedConfig(ctx, input.name, who) };
+    }),
 
   /** Checks a draft config server-side; `name` lets an edit reuse the stored secrets. */
   testConnection: editorProcedure
