@@ -6,7 +6,13 @@ export { type ApiContext, type ApiServices, createContext, readCookie, type Sess
 export { AppError } from './errors.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export { evaluateAlerts } from './services/alerts.ts';
-export { type ReconcileResult, reconcileDeployments } from './services/deployments.ts';
+export {
+  type ReconcileProgress,
+  type ReconcileResult,
+  reconcileDeployments,
+  reconcileProgress,
+  startReconcile,
+} from './services/deployments.ts';
 export { runMaintenance, startMaintenance } from './services/maintenance.ts';
 export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
 export { createTopic, issueAgentToken, updateTopic } from './services/topics.ts';

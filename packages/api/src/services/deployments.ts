@@ -568,6 +568,75 @@ export interface ReconcileResult {
   message: string;
 }
 
+/** How the re-apply after a server start is going; shown on the fleet page. */
+export interface ReconcileProgress {
+  state: 'idle' | 'running' | 'done';
+  total: number;
+  done: number;
+  failed: number;
+  drifted: number;
+  /** The topic being applied now. */
+  current: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+// Per server process, on globalThis: Next loads this module in more than one bundle of one process.
+const progressStore = globalThis as unknown as { hubcapReconcile?: ReconcileProgress };
+
+export function reconcileProgress(): ReconcileProgress {
+  return (
+    progressStore.hubcapReconcile ?? {
+      state: 'idle',
+      total: 0,
+      done: 0,
+      failed: 0,
+      drifted: 0,
+      current: null,
+      startedAt: null,
+      finishedAt: null,
+    }
+  );
+}
+
+/**
+ * Starts `reconcileDeployments` in the background and returns at once: the server answers (and its
+ * probes pass) while an unreachable API server makes each topic wait for its timeout. Progress is in
+ * `reconcileProgress()`.
+ */
+export function startReconcile(
+  services: DeploymentServices,
+  log: (line: string) => void = () => {},
+): Promise<ReconcileResult[]> {
+  const progress: ReconcileProgress = {
+    ...reconcileProgress(),
+    state: 'running',
+    total: 0,
+    done: 0,
+    failed: 0,
+    drifted: 0,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  };
+  progressStore.hubcapReconcile = progress;
+  const finish = () => {
+    progress.state = 'done';
+    progress.current = null;
+    progress.finishedAt = new Date().toISOString();
+  };
+  return reconcileDeployments(services, log, progress).then(
+    (results) => {
+      finish();
+      return results;
+    },
+    (error: unknown) => {
+      finish();
+      log(`reconcile failed: ${(error as Error).message}`);
+      return [];
+    },
+  );
+}
+
 /**
  * Re-applies every deployment the database records (not deleted) with the deployer this server runs,
  * keeping deployed agent tokens where the deployer still has them. Reports drift per topic; records
@@ -576,6 +645,7 @@ export interface ReconcileResult {
 export async function reconcileDeployments(
   services: DeploymentServices,
   log: (line: string) => void = () => {},
+  progress?: ReconcileProgress,
 ): Promise<ReconcileResult[]> {
   const deployer = services.deployer;
   if (!deployer) return [];
@@ -590,8 +660,10 @@ export async function reconcileDeployments(
     orderBy: { createdAt: 'asc' },
   });
   const results: ReconcileResult[] = [];
+  if (progress) progress.total = rows.length;
   for (const row of rows) {
     const topic = row.topic;
+    if (progress) Object.assign(progress, tally(results), { current: topic.slug });
     if (row.target !== deployer.target) {
       const message = `deployed with the ${row.target} deployer; this server runs the ${deployer.target} one: left alone`;
       log(`reconcile ${topic.slug}: ${message}`);
@@ -661,5 +733,12 @@ export async function reconcileDeployments(
       });
     }
   }
+  if (progress) Object.assign(progress, tally(results));
   return results;
 }
+
+const tally = (results: ReconcileResult[]) => ({
+  done: results.length,
+  failed: results.filter((r) => r.outcome === 'failed').length,
+  drifted: results.filter((r) => r.drift.length > 0).length,
+});
