@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@hubcap/db';
+import type { AgentReport } from '@hubcap/shared';
 import { AppError } from '../errors.ts';
 import { type CostEstimate, estimateCost } from './cost.ts';
 import { deadLetterLocation } from './dead-letters.ts';
@@ -226,34 +227,53 @@ async function series(prisma: PrismaClient, topicId: string, range: ChartRange) 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 const seq = (n: bigint | null) => (n === null ? null : Number(n));
 
+/** Replicas whose last report is older than this are gone (stopped, replaced): not listed. */
+const REPLICA_SEEN_MS = 5 * 60_000;
+
 /** Everything the topic page shows. */
 export async function topicDetail(prisma: PrismaClient, topicId: string, range: ChartRange) {
   const settings = await getSettings(prisma);
   const [summary] = await summaries(prisma, settings, topicId);
   if (!summary) throw new AppError('NOT_FOUND', 'no such topic');
-  const [partitions, points, files, errors, agents, alerts, deployment, deadLetters, config, schema] =
-    await Promise.all([
-      prisma.partitionState.findMany({ where: { topicId } }),
-      series(prisma, topicId, range),
-      prisma.topicFile.findMany({ where: { topicId }, orderBy: { committedAt: 'desc' }, take: 20 }),
-      prisma.topicError.findMany({ where: { topicId }, orderBy: { at: 'desc' }, take: 20 }),
-      prisma.agentInstance.findMany({
-        where: { topicId, revokedAt: null },
-        select: { id: true, name: true, lastSeenAt: true, agentVersion: true, createdAt: true },
-        orderBy: { createdAt: 'asc' },
-      }),
-      prisma.alert.findMany({ where: { topicId }, orderBy: { openedAt: 'desc' }, take: 20 }),
-      prisma.deployment.findUnique({ where: { topicId } }),
-      prisma.topicDeadLetter.findMany({
-        where: { topicId },
-        orderBy: [{ count: 'desc' }, { reason: 'asc' }],
-      }),
-      prisma.topicConfigVersion.findFirst({
-        where: { topicId, version: summary.configVersion },
-        select: { config: true },
-      }),
-      schemaOverview(prisma, topicId),
-    ]);
+  const [
+    partitions,
+    points,
+    files,
+    errors,
+    agents,
+    alerts,
+    deployment,
+    deadLetters,
+    config,
+    schema,
+    replicas,
+  ] = await Promise.all([
+    prisma.partitionState.findMany({ where: { topicId } }),
+    series(prisma, topicId, range),
+    prisma.topicFile.findMany({ where: { topicId }, orderBy: { committedAt: 'desc' }, take: 20 }),
+    prisma.topicError.findMany({ where: { topicId }, orderBy: { at: 'desc' }, take: 20 }),
+    prisma.agentInstance.findMany({
+      where: { topicId, revokedAt: null },
+      select: { id: true, name: true, lastSeenAt: true, agentVersion: true, createdAt: true },
+      orderBy: { createdAt: 'asc' },
+    }),
+    prisma.alert.findMany({ where: { topicId }, orderBy: { openedAt: 'desc' }, take: 20 }),
+    prisma.deployment.findUnique({ where: { topicId } }),
+    prisma.topicDeadLetter.findMany({
+      where: { topicId },
+      orderBy: [{ count: 'desc' }, { reason: 'asc' }],
+    }),
+    prisma.topicConfigVersion.findFirst({
+      where: { topicId, version: summary.configVersion },
+      select: { config: true },
+    }),
+    schemaOverview(prisma, topicId),
+    prisma.agentReplica.findMany({
+      where: { topicId, lastSeenAt: { gte: new Date(Date.now() - REPLICA_SEEN_MS) } },
+      select: { replicaId: true, startedAt: true, lastSeenAt: true, configVersion: true, configIssue: true },
+      orderBy: { replicaId: 'asc' },
+    }),
+  ]);
   partitions.sort(
     (a, b) => Number(a.partitionId) - Number(b.partitionId) || a.partitionId.localeCompare(b.partitionId),
   );
@@ -291,6 +311,14 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
       message: e.message,
       partitionId: e.partitionId,
       retryable: e.retryable,
+    })),
+    /** Replicas that reported lately, each with the config version it runs and what it has not applied. */
+    replicas: replicas.map((r) => ({
+      replicaId: r.replicaId,
+      startedAt: r.startedAt.toISOString(),
+      lastSeenAt: r.lastSeenAt.toISOString(),
+      configVersion: r.configVersion,
+      configIssue: r.configIssue as AgentReport['configIssue'] | null,
     })),
     agents: agents.map((a) => ({
       ...a,
