@@ -27,9 +27,10 @@ const procedures = appRouter._def.procedures as unknown as Record<string, { _def
 /** Queries and subscriptions go as GET, mutations as POST, as the tRPC client sends them. */
 const isGet = (path: string) => procedures[path]?._def.type !== 'mutation';
 
-export async function startHarness(): Promise<Harness> {
+/** `extra`: services beyond the database and the secret box, e.g. a deployer. */
+export async function startHarness(extra: Partial<ApiServices> = {}): Promise<Harness> {
   const db = await createTestDatabase();
-  const services: ApiServices = { prisma: db.prisma, secrets: new SecretBox(randomBytes(32)) };
+  const services: ApiServices = { prisma: db.prisma, secrets: new SecretBox(randomBytes(32)), ...extra };
 
   const call: Harness['call'] = async (path, input, as = {}) => {
     const headers = new Headers({ 'content-type': 'application/json' });
