@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # End to end on a kind cluster, for users with Docker, kind, kubectl and helm:
 #   deploy/kind/e2e.sh            (from the repository root; KEEP=1 keeps the cluster)
-# Builds both images, installs PostgreSQL and the Helm chart, signs in, creates a topic, deploys its
-# agent through the control plane, checks the Deployment the deployer applied (server-side apply,
-# RBAC), pauses, resumes and removes it. The agent itself cannot reach Event Hubs here: the check is
-# that the control plane drives the cluster, not that events land.
+# Builds both images, installs PostgreSQL and the Helm chart, signs in as the first admin the chart
+# created, creates a topic, deploys its agent through the control plane, checks the Deployment the
+# deployer applied (server-side apply, RBAC), redeploys it unchanged (no rollout), saves a new version
+# (applied without a rollout), pauses, resumes and removes it. The agent itself cannot reach Event Hubs
+# here: the check is that the control plane drives the cluster, not that events land.
+# Every `call` line's procedure and input also run in `npm test` against the API and a recording fake
+# of the Kubernetes API (packages/api/test/kind-e2e-sequence.test.ts): keep them one per line.
 set -euo pipefail
 CLUSTER=${CLUSTER:-hubcap-e2e}
 NS=hubcap
@@ -32,13 +35,12 @@ kubectl -n $NS expose deployment postgres --port=5432
 kubectl -n $NS rollout status deployment/postgres --timeout=180s
 kubectl -n $NS create secret generic hubcap-database --from-literal=url=postgresql://hubcap:hubcap@postgres:5432/hubcap
 kubectl -n $NS create secret generic hubcap-encryption --from-literal=key="$(openssl rand -base64 32)"
-EMAIL=e2e-admin@hubcap.local
-PASSWORD=$(openssl rand -base64 18)
-kubectl -n $NS create secret generic hubcap-first-admin --from-literal=email=$EMAIL --from-literal=password="$PASSWORD"
-
 helm install hubcap deploy/helm/hubcap -n $NS --wait --timeout 5m \
   --set image.tag=$TAG --set agents.namespace=$AGENTS --set agents.image=hubcap-agent:$TAG \
-  --set agents.podDisruptionBudget=true --set replicaCount=1 --set firstAdmin.existingSecret=hubcap-first-admin
+  --set agents.podDisruptionBudget=true --set replicaCount=1
+# The first admin, as the chart's NOTES say: its Secret holds the generated password.
+EMAIL=$(kubectl -n $NS get secret hubcap-web-first-admin -o jsonpath='{.data.email}' | base64 -d)
+PASSWORD=$(kubectl -n $NS get secret hubcap-web-first-admin -o jsonpath='{.data.password}' | base64 -d)
 
 kubectl -n $NS port-forward svc/hubcap-web 3300:3000 >/dev/null &
 PF=$!
@@ -49,12 +51,19 @@ JAR=$(mktemp)
 call() { # call <procedure> <json input>
   curl -fsS -b "$JAR" -c "$JAR" -H 'content-type: application/json' -X POST "$URL/api/trpc/$1" -d "$2"
 }
+generation() { kubectl -n $AGENTS get deployment hubcap-agent-e2e -o jsonpath='{.metadata.generation}'; }
 call auth.signIn "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" >/dev/null
-call topic.create '{"topic":"e2e","source":{"fullyQualifiedNamespace":"example.servicebus.windows.net","eventHubName":"e2e","auth":{"kind":"workloadIdentity"}},"destination":{"kind":"azureBlob","account":{"kind":"workloadIdentity","accountUrl":"https://example.blob.core.windows.net"},"container":"lake"}}' >/dev/null
+call topic.create '{"config":{"topic":"e2e","source":{"fullyQualifiedNamespace":"example.servicebus.windows.net","eventHubName":"e2e","consumerGroup":"e2e","auth":{"kind":"workloadIdentity"}},"destination":{"kind":"azureBlob","account":{"kind":"workloadIdentity","accountUrl":"https://example.blob.core.windows.net"},"container":"lake"}}}' >/dev/null
 call deployment.deploy '{"topic":"e2e"}'
 echo
-kubectl -n $AGENTS get deployment,configmap,secret,serviceaccount,poddisruptionbudget -l hubcap.io/topic=e2e
+kubectl -n $AGENTS get deployment,secret,serviceaccount,poddisruptionbudget -l hubcap.io/topic=e2e
 kubectl -n $AGENTS get deployment hubcap-agent-e2e -o jsonpath='{.metadata.managedFields[*].manager}' | grep -q hubcap
+BEFORE=$(generation)
+call deployment.redeploy '{"topic":"e2e"}' >/dev/null
+call topic.update '{"name":"e2e","config":{"topic":"e2e","source":{"fullyQualifiedNamespace":"example.servicebus.windows.net","eventHubName":"e2e","consumerGroup":"e2e","auth":{"kind":"workloadIdentity"}},"destination":{"kind":"azureBlob","account":{"kind":"workloadIdentity","accountUrl":"https://example.blob.core.windows.net"},"container":"lake"},"batching":{"maxEvents":5000}}}' | grep -q '"outcome":"applied"'
+# Neither an unchanged redeploy nor a version the agents take in place changes the pod template.
+[ "$(generation)" = "$BEFORE" ]
+[ "$(kubectl -n $AGENTS get deployment hubcap-agent-e2e -o jsonpath='{.metadata.annotations.hubcap\.io/config-version}')" = 2 ]
 call deployment.pause '{"topic":"e2e"}' >/dev/null
 [ "$(kubectl -n $AGENTS get deployment hubcap-agent-e2e -o jsonpath='{.spec.replicas}')" = 0 ]
 call deployment.resume '{"topic":"e2e"}' >/dev/null
@@ -62,5 +71,5 @@ call deployment.resume '{"topic":"e2e"}' >/dev/null
 curl -fsS -b "$JAR" "$URL/api/topics/e2e/manifests" | grep -q 'kind: Deployment'
 call deployment.remove '{"topic":"e2e"}' >/dev/null
 sleep 2
-[ -z "$(kubectl -n $AGENTS get all,configmap,secret,serviceaccount -l hubcap.io/topic=e2e -o name | grep -v '^pod/')" ]
+[ -z "$(kubectl -n $AGENTS get all,configmap,secret,serviceaccount,poddisruptionbudget -l hubcap.io/topic=e2e -o name | grep -v '^pod/')" ]
 echo "e2e: passed"

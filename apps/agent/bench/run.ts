@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { agentNodeOptions } from '@hubcap/shared';
+import { agentNodeOptions, type Format } from '@hubcap/shared';
 import { AGENT_MAIN } from '../test/harness.ts';
 import { measureCompression } from './compression.ts';
 import { jsonEvent } from './events.ts';
@@ -223,7 +223,7 @@ async function runAgent(
     env: {
       PATH: process.env.PATH ?? '',
       // What the deployer sets; BENCH_NODE_OPTIONS adds e.g. --cpu-prof.
-      NODE_OPTIONS: `${agentNodeOptions(memory)} ${process.env.BENCH_NODE_OPTIONS ?? ''}`,
+      NODE_OPTIONS: `${agentNodeOptions(memory, format.type as Format['type'])} ${process.env.BENCH_NODE_OPTIONS ?? ''}`,
       ...(process.env.BENCH_AGENT_ENV ? JSON.parse(process.env.BENCH_AGENT_ENV) : {}),
       HUBCAP_CONFIG: JSON.stringify(config),
       HUBCAP_HTTP_PORT: '0',

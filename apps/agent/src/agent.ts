@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import type { CheckpointStore } from '@azure/event-hubs';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { namespaceName, type TopicConfig, timeBoundary, ValidationError } from '@hubcap/shared';
+import {
+  agentMemoryBudget,
+  namespaceName,
+  type TopicConfig,
+  timeBoundary,
+  ValidationError,
+} from '@hubcap/shared';
 import { Counter } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
 import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
@@ -212,7 +218,11 @@ class TopicPipeline {
       engine = await DuckDbEngine.create({
         spillDir: env.HUBCAP_SPILL_DIR,
         threads: env.HUBCAP_DUCKDB_THREADS,
-        memoryLimit: env.HUBCAP_DUCKDB_MEMORY_LIMIT,
+        // The same budget that sized the heap (NODE_OPTIONS), unless set explicitly.
+        memoryLimit:
+          env.HUBCAP_DUCKDB_MEMORY_LIMIT ??
+          agentMemoryBudget(config.scaling.memory, 'parquet').duckdbMemoryLimit ??
+          undefined,
       });
       const created = engine;
       this.#closers.push(() => created.close());
@@ -498,19 +508,33 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
   const port = await http.listen(env.HUBCAP_HTTP_PORT);
   agentLog.info({ port }, 'http server listening (/healthz, /readyz, /metrics)');
 
+  const identity: ReportIdentity = {
+    agentId,
+    topic: loaded.config.topic,
+    agentVersion: pkg.version,
+    configVersion: loaded.version,
+  };
   const running = loaded.version;
   const watcher =
     controlPlane && running !== undefined
       ? new ConfigWatcher({
           fetch: () => controlPlane.fetchConfig(),
-          running: { version: running, topic: loaded.config.topic },
+          running: { version: running, config: loaded.config },
           subject: loaded.source,
           onRejected(version, error) {
             metrics.configReloads.inc({ outcome: 'rejected' });
             status.recordError('config', error.message, false);
+            identity.configIssue = { version, kind: 'rejected', reason: error.message.slice(0, 2000) };
             agentLog.error(
               { configVersion: version, problems: error.problems, running: watcher?.runningVersion },
               'new config version is invalid; the running config keeps going',
+            );
+          },
+          onDeferred(version, reason) {
+            identity.configIssue = { version, kind: 'awaitingRestart', reason };
+            agentLog.info(
+              { configVersion: version, running: watcher?.runningVersion, reason },
+              'new config version needs a new process; it applies when the control plane restarts this replica',
             );
           },
           onFetchFailed(error) {
@@ -521,12 +545,6 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
           },
         })
       : undefined;
-  const identity: ReportIdentity = {
-    agentId,
-    topic: loaded.config.topic,
-    agentVersion: pkg.version,
-    configVersion: loaded.version,
-  };
   const reporter = controlPlane
     ? new Reporter({
         client: controlPlane,
@@ -540,11 +558,6 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
         },
       })
     : undefined;
-  if (loaded.version === undefined && controlPlane)
-    agentLog.info(
-      { configSource: loaded.source },
-      'the config comes from a file or the environment: a new version applies when the process restarts',
-    );
   reporter?.start();
 
   let current: TopicPipeline | null = null;
@@ -576,6 +589,7 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
     const version = next.version as number;
     watcher?.applied({ ...next, version });
     identity.configVersion = version;
+    delete identity.configIssue;
     reporter?.setIntervalMs(next.config.reporting.intervalSeconds * 1000);
     metrics.configReloads.inc({ outcome: 'applied' });
     agentLog.info({ configVersion: version, drained }, 'config applied; restarting ingestion');

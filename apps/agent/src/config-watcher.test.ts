@@ -1,3 +1,4 @@
+import { TopicConfig } from '@hubcap/shared';
 import { describe, expect, it } from 'vitest';
 import type { ConfigError } from './config.ts';
 import { ConfigWatcher } from './config-watcher.ts';
@@ -16,6 +17,7 @@ const config = (topic = 'orders', maxAgeSeconds = 60) => ({
 function watcher(answers: { version: number; config: unknown }[]) {
   const rejected: { version: number; error: ConfigError }[] = [];
   const failed: Error[] = [];
+  const deferred: { version: number; reason: string }[] = [];
   let fetches = 0;
   const w = new ConfigWatcher({
     fetch: async () => {
@@ -24,12 +26,13 @@ function watcher(answers: { version: number; config: unknown }[]) {
       if (!answer) throw new Error('control plane down');
       return answer;
     },
-    running: { version: 3, topic: 'orders' },
+    running: { version: 3, config: TopicConfig.parse(config()) },
     subject: 'config from cp',
     onRejected: (version, error) => rejected.push({ version, error }),
+    onDeferred: (version, reason) => deferred.push({ version, reason }),
     onFetchFailed: (error) => failed.push(error),
   });
-  return { w, rejected, failed, fetches: () => fetches };
+  return { w, rejected, failed, deferred, fetches: () => fetches };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
@@ -62,6 +65,25 @@ describe('ConfigWatcher', () => {
     expect(rejected).toHaveLength(1);
     expect(rejected[0]!.version).toBe(5);
     expect(rejected[0]!.error.problems.join('\n')).toMatch(/batching\.maxAgeSeconds/);
+    w.offer(6);
+    expect((await w.next()).version).toBe(6);
+  });
+
+  it('defers, once, a version this process cannot take in place (new file layout or limits)', async () => {
+    const { w, deferred, fetches } = watcher([
+      { version: 4, config: { ...config(), format: { type: 'avro' } } },
+      { version: 5, config: { ...config(), scaling: { memory: '1Gi' } } },
+      { version: 6, config: config('orders', 30) },
+    ]);
+    w.offer(4);
+    await settle();
+    w.offer(4);
+    await settle();
+    expect(fetches()).toBe(1);
+    expect(deferred).toEqual([{ version: 4, reason: expect.stringMatching(/file layout changed/) }]);
+    w.offer(5);
+    await settle();
+    expect(deferred[1]).toEqual({ version: 5, reason: expect.stringMatching(/memory limit changed/) });
     w.offer(6);
     expect((await w.next()).version).toBe(6);
   });

@@ -89,7 +89,9 @@ describe('config loading', () => {
     await expect(loadConfig(readEnv({ HUBCAP_CONFIG: '{nope' }), none)).rejects.toThrow(
       /HUBCAP_CONFIG is not valid JSON/,
     );
-    await expect(loadConfig(readEnv({}), none)).rejects.toThrow(/no configuration: set HUBCAP_CONFIG_FILE/);
+    await expect(loadConfig(readEnv({}), none)).rejects.toThrow(
+      /no configuration: set HUBCAP_CONTROL_PLANE_URL and HUBCAP_AGENT_TOKEN \(the control plane\), or HUBCAP_CONFIG_FILE/,
+    );
   });
 
   it('fetches the config from the control plane', async () => {
@@ -103,5 +105,23 @@ describe('config loading', () => {
     );
     expect(loaded.version).toBe(3);
     expect(loaded.config.topic).toBe('orders');
+  });
+
+  it('takes the control plane’s config over a file or HUBCAP_CONFIG: one delivery path when there is one', async () => {
+    const client = {
+      report: async () => ({ configVersion: 7 }),
+      fetchConfig: async () => ({ version: 7, config: { ...good, batching: { maxEvents: 10 } } }),
+    };
+    const loaded = await loadConfig(
+      readEnv({
+        HUBCAP_CONTROL_PLANE_URL: 'http://cp:3000',
+        HUBCAP_AGENT_TOKEN: 't',
+        HUBCAP_CONFIG: JSON.stringify(good),
+        HUBCAP_CONFIG_FILE: '/nonexistent/config.json',
+      }),
+      () => client,
+    );
+    expect(loaded).toMatchObject({ version: 7, source: 'config from http://cp:3000' });
+    expect(loaded.config.batching.maxEvents).toBe(10);
   });
 });

@@ -53,8 +53,10 @@ export function validateConfig(input: unknown, subject: string): TopicConfig {
 }
 
 /**
- * The TopicConfig, from the first of: HUBCAP_CONFIG_FILE, HUBCAP_CONFIG (JSON), the control plane's
- * `agent.config` (HUBCAP_CONTROL_PLANE_URL + HUBCAP_AGENT_TOKEN).
+ * The TopicConfig. An agent with a control plane (HUBCAP_CONTROL_PLANE_URL + HUBCAP_AGENT_TOKEN, as
+ * every deployed agent has) gets it from `agent.config`, and later versions the same way; without
+ * one, or when run by hand with an admin's report-only token, from HUBCAP_CONFIG_FILE or
+ * HUBCAP_CONFIG (JSON), read once.
  */
 export async function loadConfig(
   env: Env,
@@ -77,6 +79,18 @@ async function readConfig(
   env: Env,
   controlPlane: () => ControlPlaneClient | undefined,
 ): Promise<LoadedConfig> {
+  const client = controlPlane();
+  // A hand-run agent's token (minted by an admin) only reports: its config comes from a file.
+  if (client && !env.HUBCAP_CONFIG_FILE && !env.HUBCAP_CONFIG) {
+    const subject = `config from ${env.HUBCAP_CONTROL_PLANE_URL}`;
+    let response: { version: number; config: unknown };
+    try {
+      response = await client.fetchConfig();
+    } catch (error) {
+      throw new ConfigError(`cannot fetch the config from the control plane: ${(error as Error).message}`);
+    }
+    return { config: validateConfig(response.config, subject), version: response.version, source: subject };
+  }
   if (env.HUBCAP_CONFIG_FILE) {
     const subject = `config file ${env.HUBCAP_CONFIG_FILE}`;
     let text: string;
@@ -97,18 +111,7 @@ async function readConfig(
       source: subject,
     };
   }
-  const client = controlPlane();
-  if (client) {
-    const subject = `config from ${env.HUBCAP_CONTROL_PLANE_URL}`;
-    let response: { version: number; config: unknown };
-    try {
-      response = await client.fetchConfig();
-    } catch (error) {
-      throw new ConfigError(`cannot fetch the config from the control plane: ${(error as Error).message}`);
-    }
-    return { config: validateConfig(response.config, subject), version: response.version, source: subject };
-  }
   throw new ConfigError(
-    'no configuration: set HUBCAP_CONFIG_FILE (a JSON file), HUBCAP_CONFIG (JSON), or HUBCAP_CONTROL_PLANE_URL and HUBCAP_AGENT_TOKEN',
+    'no configuration: set HUBCAP_CONTROL_PLANE_URL and HUBCAP_AGENT_TOKEN (the control plane), or HUBCAP_CONFIG_FILE (a JSON file) or HUBCAP_CONFIG (JSON) to run without one',
   );
 }

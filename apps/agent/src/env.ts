@@ -54,10 +54,11 @@ export const Env = z.object({
   /** Parquet: bodies larger than this are dead letters (Event Hubs events are at most 1 MB). */
   HUBCAP_MAX_BODY_BYTES: int(1024, 256 * 1024 * 1024).default(1024 * 1024),
   HUBCAP_DUCKDB_THREADS: int(1, 64).default(1),
+  /** Parquet: DuckDB's memory limit; default: a quarter of the topic's `scaling.memory` (agentMemoryBudget). */
   HUBCAP_DUCKDB_MEMORY_LIMIT: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'must be a size such as "256MB"')
-    .default('256MB'),
+    .optional(),
   /**
    * Staging data (blobs or temp files) left by a killed agent is removed once untouched this long;
    * unset: max(1 hour, 10 × the topic's segment max age), which a live file's whole life stays within.

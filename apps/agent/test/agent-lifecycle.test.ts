@@ -83,8 +83,8 @@ describe('agent process: signals during start-up', () => {
 });
 
 describe('agent process: a new config version from the control plane', () => {
-  it('drains and switches to a valid new version in process, refuses an invalid one, every event once', {
-    timeout: 120_000,
+  it('switches in process to a version it can take in place, refuses an invalid one, waits for a restart for a new file layout; every event once', {
+    timeout: 150_000,
   }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hubcap-reload-'));
     const v1: TopicConfigInput = {
@@ -98,10 +98,13 @@ describe('agent process: a new config version from the control plane', () => {
       reporting: { intervalSeconds: 1 },
     };
     const cp = await startFakeControlPlane({ token: 'agent-token', version: 1, config: v1 });
-    const agent = startAgent(
-      { topic: 'unused', source: source(), destination: { kind: 'localFolder', path: dir } },
-      { HUBCAP_CONFIG: '', HUBCAP_CONTROL_PLANE_URL: cp.url, HUBCAP_AGENT_TOKEN: 'agent-token' },
-    );
+    const env = { HUBCAP_CONFIG: '', HUBCAP_CONTROL_PLANE_URL: cp.url, HUBCAP_AGENT_TOKEN: 'agent-token' };
+    const unused = {
+      topic: 'unused',
+      source: source(),
+      destination: { kind: 'localFolder', path: dir },
+    } as const;
+    let agent = startAgent(unused, env);
     try {
       await agent.waitForLine((l) => l.msg === 'ingesting', 30_000);
       await produce(eh.connectionString('life'), 'life', ['0', '1'], 30, { from: 0 });
@@ -110,12 +113,7 @@ describe('agent process: a new config version from the control plane', () => {
         'both partitions received',
       );
       // Every received event sits in an open segment now; the switch must publish and checkpoint them.
-      const v2: TopicConfigInput = {
-        ...v1,
-        pathTemplate: 'v2/{partition}',
-        format: { type: 'ndjson', compression: 'zstd' },
-        batching: { maxAgeSeconds: 1 },
-      };
+      const v2: TopicConfigInput = { ...v1, batching: { maxAgeSeconds: 1 } };
       cp.state.config = v2;
       cp.state.version = 2;
       const applied = await agent.waitForLine((l) => l.msg === 'config applied; restarting ingestion');
@@ -132,33 +130,58 @@ describe('agent process: a new config version from the control plane', () => {
       );
       expect(refused).toMatchObject({ configVersion: 3, running: 2 });
       await waitUntil(
-        () =>
-          cp.reports.some((r) => r.errors.some((e) => e.kind === 'config' && /version 3/.test(e.message))),
-        'the config error in a report',
+        () => cp.reports.some((r) => r.configIssue?.version === 3 && r.configIssue.kind === 'rejected'),
+        'the rejected version in a report',
       );
-      await produce(eh.connectionString('life'), 'life', ['0', '1'], 30, { from: 200 });
+
+      // A new file layout is never taken in place: with several replicas, old and new would overlap.
+      const v4: TopicConfigInput = {
+        ...v2,
+        pathTemplate: 'v2/{partition}',
+        format: { type: 'ndjson', compression: 'zstd' },
+      };
+      cp.state.config = v4;
+      cp.state.version = 4;
+      const deferred = await agent.waitForLine((l) =>
+        String(l.msg).startsWith('new config version needs a new process'),
+      );
+      expect(deferred).toMatchObject({ configVersion: 4, running: 2 });
       await waitUntil(
         () =>
-          cp.reports.reduce((n, r) => n + r.eventsWritten, 0) > 0 && cp.reports.at(-1)!.eventsWritten >= 180,
-        'all events written',
+          cp.reports.some((r) => r.configIssue?.version === 4 && r.configIssue.kind === 'awaitingRestart'),
+        'the version awaiting a restart in a report',
       );
+      await produce(eh.connectionString('life'), 'life', ['0', '1'], 30, { from: 200 });
+      await waitUntil(() => cp.reports.at(-1)!.eventsWritten >= 180, 'all events written with layout 1');
       expect(cp.reports.at(-1)!.configVersion).toBe(2);
+
+      // What the control plane does for it (Recreate): the old process drains and stops, then the new starts.
+      agent.kill('SIGTERM');
+      expect(await agent.exited).toBe(0);
+      agent = startAgent(unused, env);
+      await agent.waitForLine((l) => l.msg === 'ingesting', 30_000);
+      await produce(eh.connectionString('life'), 'life', ['0', '1'], 30, { from: 300 });
+      await waitUntil(
+        () => cp.reports.at(-1)!.configVersion === 4 && cp.reports.at(-1)!.eventsWritten >= 60,
+        'the new layout written',
+      );
+      expect(cp.reports.at(-1)!.configIssue).toBeUndefined();
       agent.kill('SIGTERM');
       expect(await agent.exited).toBe(0);
 
       const { ids, files } = await readIds(dir);
       const expected = ['0', '1'].flatMap((p) =>
-        [0, 100, 200].flatMap((from) => Array.from({ length: 30 }, (_, i) => `${p}-${from + i}`)),
+        [0, 100, 200, 300].flatMap((from) => Array.from({ length: 30 }, (_, i) => `${p}-${from + i}`)),
       );
       expect(ids.sort()).toEqual(expected.sort());
       const v1Files = files.filter((f) => f.includes(`${dir}/v1/`));
       const v2Files = files.filter((f) => f.includes(`${dir}/v2/`));
-      expect(v1Files.length).toBeGreaterThan(0);
       expect(v1Files.every((f) => f.endsWith('.ndjson.gz'))).toBe(true);
+      expect(v2Files.length).toBeGreaterThan(0);
       expect(v2Files.every((f) => f.endsWith('.ndjson.zst'))).toBe(true);
-      const v1Ids = (await readIds(join(dir, 'v1'))).ids;
-      expect(v1Ids.sort()).toEqual(
-        ['0', '1'].flatMap((p) => Array.from({ length: 30 }, (_, i) => `${p}-${i}`)).sort(),
+      const v2Ids = (await readIds(join(dir, 'v2'))).ids;
+      expect(v2Ids.sort()).toEqual(
+        ['0', '1'].flatMap((p) => Array.from({ length: 30 }, (_, i) => `${p}-${300 + i}`)).sort(),
       );
     } finally {
       agent.kill();

@@ -222,13 +222,13 @@ async function main() {
       await Promise.all(
         Array.from({ length: INGEST_CONCURRENCY }, async () => {
           while (Date.now() < pingEnd) {
-            await (await fetch(`${web.url}/api/healthz`)).text();
+            await (await fetch(`${web.url}/api/readyz`)).text();
             pings++;
           }
         }),
       );
       const pingRate = pings / 10;
-      log(`GET /api/healthz ${pingRate.toFixed(0)} requests/s`);
+      log(`GET /api/readyz ${pingRate.toFixed(0)} requests/s`);
       const { ingestReport } = await import('../../../packages/api/src/services/reports.ts');
       const { createPrisma } = await import('@hubcap/db');
       const direct = createPrisma(db.url, { max: 10 });
@@ -295,7 +295,7 @@ async function main() {
 | Topic page (\`GET /topics/<random>\`, 32 partitions, 1 h chart), p50 / p95 over ${PAGE_RUNS} requests | p95 ≤ 300 ms | ${percentile(topic, 50).toFixed(0)} ms / **${percentile(topic, 95).toFixed(0)} ms** |
 | Report ingestion (\`agent.report\` over HTTP, ${PARTITIONS} partitions each, ${INGEST_CONCURRENCY} concurrent agents, ${INGEST_SECONDS} s) | ≥ 200 reports/s | **${rate.toFixed(0)} reports/s** (${failed} failed; p95 latency ${percentile(latencies, 95).toFixed(0)} ms) |
 
-For context, measured in the same run: \`GET /api/healthz\` (one \`SELECT 1\`) under the same ${INGEST_CONCURRENCY} concurrent
+For context, measured in the same run: \`GET /api/readyz\` (one \`SELECT 1\`) under the same ${INGEST_CONCURRENCY} concurrent
 clients answered **${pingRate.toFixed(0)} requests/s**, and the storage path alone (the ingest service called in-process
 with a pool of ten, no HTTP) stored **${directRate.toFixed(0)} reports/s**. Load average at the end of the run: ${load}
 (other work shares the two cores).

@@ -53,12 +53,12 @@ const Env = z
     HUBCAP_OIDC_LABEL: z.string().min(1).max(40).default('single sign-on'),
   })
   .superRefine((e, ctx) => {
-    if (Boolean(e.HUBCAP_ADMIN_EMAIL) !== Boolean(e.HUBCAP_ADMIN_PASSWORD)) {
-      const missing = e.HUBCAP_ADMIN_EMAIL ? 'HUBCAP_ADMIN_PASSWORD' : 'HUBCAP_ADMIN_EMAIL';
+    // An email alone is fine: the first admin then gets a generated password, printed once.
+    if (e.HUBCAP_ADMIN_PASSWORD && !e.HUBCAP_ADMIN_EMAIL) {
       ctx.addIssue({
         code: 'custom',
-        path: [missing],
-        message: 'is required with its pair (email and password)',
+        path: ['HUBCAP_ADMIN_EMAIL'],
+        message: 'is required with HUBCAP_ADMIN_PASSWORD',
       });
     }
     if (!e.HUBCAP_OIDC_ISSUER) return;

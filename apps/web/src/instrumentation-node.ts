@@ -9,15 +9,20 @@ import { env } from './env.ts';
 import { startDeployments } from './server/deployments.ts';
 import { services } from './server/services.ts';
 
-/** Creates the first admin from HUBCAP_ADMIN_EMAIL / HUBCAP_ADMIN_PASSWORD on an empty database. */
+/**
+ * Creates the first admin from HUBCAP_ADMIN_EMAIL (and HUBCAP_ADMIN_PASSWORD) on a database without
+ * users. Without a password one is generated and printed here, once: the only place it ever appears
+ * (Docker Compose promises it in `docker compose logs web`).
+ */
 async function bootstrapAdmin() {
   const { HUBCAP_ADMIN_EMAIL: email, HUBCAP_ADMIN_PASSWORD: password } = env();
-  if (!email || !password) return;
-  if (await ensureAdmin(services().prisma, email, password)) {
-    console.error(
-      JSON.stringify({ level: 'info', service: 'hubcap-web', msg: `created the first admin, ${email}` }),
-    );
-  }
+  if (!email) return;
+  const created = await ensureAdmin(services().prisma, email, password);
+  if (!created) return;
+  const msg = password
+    ? `created the first admin, ${email}`
+    : `created the first admin, ${email}, with the password ${created.password} (shown once: sign in and change it)`;
+  console.error(JSON.stringify({ level: 'info', service: 'hubcap-web', msg }));
 }
 
 export async function registerNode() {

@@ -78,7 +78,7 @@ async function agentForToken(prisma: PrismaClient, token: string): Promise<Agent
   const [agent] = await prisma.$queryRaw<AgentPrincipal[]>`
     SELECT a.id AS "agentId", t.id AS "topicId", t.slug AS "topicName", a."configAccess"
     FROM "AgentInstance" a JOIN "Topic" t ON t.id = a."topicId"
-    WHERE a."tokenHash" = ${hashToken(token)} AND a."revokedAt" IS NULL`;
+    WHERE a."tokenHash" = ${hashToken(token)} AND (a."revokedAt" IS NULL OR a."revokedAt" > ${new Date()}::timestamp)`;
   return agent ?? null;
 }
 

@@ -14,7 +14,14 @@ export { AppError } from './errors.ts';
 export { handleApiRequest, MAX_BATCH_SIZE } from './http.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export { evaluateAlerts } from './services/alerts.ts';
-export { type ReconcileResult, reconcileDeployments, refreshDeployments } from './services/deployments.ts';
+export {
+  type ReconcileProgress,
+  type ReconcileResult,
+  reconcileDeployments,
+  reconcileProgress,
+  refreshDeployments,
+  startReconcile,
+} from './services/deployments.ts';
 export { runMaintenance, startMaintenance } from './services/maintenance.ts';
 export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
 export { createTopic, issueAgentToken, updateTopic } from './services/topics.ts';

@@ -38,6 +38,7 @@ const MATRIX: Record<string, Required> = {
   'deployment.resume': 'editor',
   'deployment.remove': 'editor',
   'deployment.status': 'viewer',
+  'deployment.reconcileProgress': 'viewer',
   'deployment.logs': 'viewer',
   'deployment.exportManifests': 'viewer',
   'agent.report': 'agent',

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type ApiServices, createContext } from '../src/context.ts';
 import { appRouter } from '../src/root.ts';
-import { reconcileDeployments } from '../src/services/deployments.ts';
+import { reconcileDeployments, TOKEN_GRACE_MS } from '../src/services/deployments.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
 import { type Harness, startHarness } from './harness.ts';
 
@@ -42,10 +42,14 @@ const ok = (phase: DeploymentStatus['phase'], extra: Partial<DeploymentStatus> =
   ...extra,
 });
 
-/** A deployer that does what each test scripts, and records what it was asked. */
+/**
+ * A deployer that does what each test scripts, and records what it was asked. Like the real ones it
+ * keeps the token it was last given, and needs a new one when it has none.
+ */
 class ScriptedDeployer implements Deployer {
   readonly target = 'kubernetes' as const;
   calls: { op: string; spec?: AgentDeploymentSpec; topic?: TopicRef }[] = [];
+  deployedToken: string | null = null;
   next: Partial<Record<'apply' | 'pause' | 'resume' | 'remove' | 'status', (() => DeploymentStatus)[]>> = {};
 
   #run(op: keyof ScriptedDeployer['next'], fallback: DeploymentStatus): DeploymentStatus {
@@ -54,7 +58,11 @@ class ScriptedDeployer implements Deployer {
   }
   async apply(spec: AgentDeploymentSpec) {
     this.calls.push({ op: 'apply', spec });
-    return this.#run('apply', ok('applying'));
+    if (spec.agentToken === null && this.deployedToken === null)
+      throw new DeployerError('missingToken', 'Secret/hubcap-agent-orders holds no agent token');
+    const status = this.#run('apply', ok('applying'));
+    if (spec.agentToken !== null) this.deployedToken = spec.agentToken;
+    return status;
   }
   async pause(topic: TopicRef) {
     this.calls.push({ op: 'pause', topic });
@@ -105,19 +113,24 @@ beforeEach(async () => {
     prisma: api.prisma,
     secrets: api.secrets,
     deployer,
-    manifestTarget: { namespace: 'agents', image: 'registry.example/hubcap-agent:1.2.3' },
+    manifestTarget: {
+      namespace: 'agents',
+      image: 'registry.example/hubcap-agent:1.2.3',
+      controlPlaneUrl: 'http://hubcap-web.hubcap.svc:3000',
+    },
   };
   ({ id: topicId } = await createTopic(api.prisma, api.secrets, config, { actor: 'system' }));
 });
 afterEach(() => api.close());
 
 describe('deployment router', () => {
-  it('lets editors deploy: a fresh token, the config with secrets to the deployer, older tokens revoked, recorded and audited', async () => {
+  it('lets editors deploy: a fresh token, the config with secrets to the deployer, older tokens retired, recorded and audited', async () => {
     const { agentId: oldAgent } = await issueAgentToken(api.prisma, topicId, 'old');
     const editor = await caller(await api.signedIn('editor'));
     const status = await editor.deployment.deploy({ topic: 'orders' });
     expect(status.phase).toBe('applying');
-    const spec = deployer.calls[0]!.spec!;
+    expect(deployer.calls.map((c) => c.spec?.agentToken === null)).toEqual([true, false]);
+    const spec = deployer.calls[1]!.spec!;
     expect(spec.topic).toEqual({ id: topicId, name: 'orders' });
     expect(spec.config.source.auth).toEqual({ kind: 'connectionString', connectionString: EH_SECRET });
     expect(spec.agentToken).toMatch(/^hca_/);
@@ -156,6 +169,7 @@ describe('deployment router', () => {
     ['unavailable', 503, 'SERVICE_UNAVAILABLE'],
     ['timeout', undefined, 'GATEWAY_TIMEOUT'],
   ];
+  // (the first apply keeps the deployed token; this deployer has none, so the second brings a new one)
   for (const [kind, status, code] of errorCases) {
     it(`turns a deployer "${kind}" error into ${code} with its message, a failed row and an audit event`, async () => {
       const message = `The cluster said ${kind}. Nothing was applied.`;
@@ -179,15 +193,56 @@ describe('deployment router', () => {
     });
   }
 
+  it('redeploys an unchanged topic with the token already deployed: no new token, nothing for the pods to roll', async () => {
+    const editor = await caller(await api.signedIn('editor'));
+    await editor.deployment.deploy({ topic: 'orders' });
+    const tokens = await api.prisma.agentInstance.findMany({ where: { topicId } });
+    deployer.calls = [];
+    await editor.deployment.redeploy({ topic: 'orders' });
+    await editor.deployment.deploy({ topic: 'orders' });
+    expect(deployer.calls.map((c) => c.spec?.agentToken)).toEqual([null, null]);
+    expect(await api.prisma.agentInstance.findMany({ where: { topicId } })).toEqual(tokens);
+  });
+
+  it('keeps a replaced token valid until the rollout that replaces it is done, then revokes it', async () => {
+    const editor = await caller(await api.signedIn('editor'));
+    await editor.deployment.deploy({ topic: 'orders' });
+    const oldToken = deployer.deployedToken!;
+    deployer.deployedToken = null; // the Secret was deleted: the next deploy needs a new token
+    deployer.next.status = [() => ok('applying')];
+    await editor.deployment.deploy({ topic: 'orders' });
+    const report = (token: string) =>
+      createContext(
+        services,
+        { url: 'http://hubcap.test/', headers: new Headers({ authorization: `Bearer ${token}` }) },
+        new Headers(),
+      ).then((ctx) => appRouter.createCaller(ctx).agent.config());
+    // Pods of the old ReplicaSet still run with the old token while the new ones start.
+    expect((await report(oldToken)).version).toBe(1);
+    const viewer = await caller(await api.signedIn('viewer'));
+    expect((await viewer.deployment.status({ topic: 'orders' })).live?.phase).toBe('applying');
+    expect((await report(oldToken)).version).toBe(1);
+    // The rollout finished: the old token stops working; the new one works.
+    expect((await viewer.deployment.status({ topic: 'orders' })).live?.phase).toBe('running');
+    expect((await trpcError(report(oldToken))).code).toBe('UNAUTHORIZED');
+    expect((await report(deployer.deployedToken!)).version).toBe(1);
+    // Without a finished rollout, the grace period bounds it.
+    const replaced = await api.prisma.agentInstance.findMany({
+      where: { topicId, revokedAt: { not: null } },
+    });
+    for (const agent of replaced) expect(agent.revokedAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(TOKEN_GRACE_MS).toBeLessThanOrEqual(30 * 60_000);
+  });
+
   it('keeps the new token when a failed apply had already applied the Secret, and says what was not applied', async () => {
     const message =
-      'Kubernetes rejected the object as invalid (422). Applied before the failure: ServiceAccount/hubcap-agent-orders, Secret/hubcap-agent-orders. Not applied: ConfigMap/hubcap-agent-orders, Deployment/hubcap-agent-orders.';
+      'Kubernetes rejected the object as invalid (422). Applied before the failure: ServiceAccount/hubcap-agent-orders, Secret/hubcap-agent-orders. Not applied: Deployment/hubcap-agent-orders.';
     deployer.next.apply = [
       () => {
         throw new DeployerError('invalid', message, {
           status: 422,
           applied: ['ServiceAccount/hubcap-agent-orders', 'Secret/hubcap-agent-orders'],
-          notApplied: ['ConfigMap/hubcap-agent-orders', 'Deployment/hubcap-agent-orders'],
+          notApplied: ['Deployment/hubcap-agent-orders'],
         });
       },
     ];
@@ -195,9 +250,7 @@ describe('deployment router', () => {
     await trpcError(editor.deployment.deploy({ topic: 'orders' }));
     expect(await api.prisma.agentInstance.count({ where: { topicId, revokedAt: null } })).toBe(1);
     const [event] = await api.prisma.auditEvent.findMany({ where: { action: 'deployment.deploy' } });
-    expect(event?.details).toMatchObject({
-      notApplied: ['ConfigMap/hubcap-agent-orders', 'Deployment/hubcap-agent-orders'],
-    });
+    expect(event?.details).toMatchObject({ notApplied: ['Deployment/hubcap-agent-orders'] });
   });
 
   it('pauses and resumes a deployed topic, recording the desired state', async () => {
@@ -210,7 +263,7 @@ describe('deployment router', () => {
     expect((await api.prisma.topic.findUnique({ where: { id: topicId } }))?.desiredState).toBe('paused');
     await editor.deployment.resume({ topic: 'orders' });
     expect((await api.prisma.topic.findUnique({ where: { id: topicId } }))?.desiredState).toBe('running');
-    expect(deployer.calls.map((c) => c.op)).toEqual(['apply', 'pause', 'resume']);
+    expect(deployer.calls.map((c) => c.op)).toEqual(['apply', 'apply', 'pause', 'resume']);
   });
 
   it('removes a deployment: every object, every token revoked', async () => {
@@ -252,10 +305,9 @@ describe('deployment router', () => {
     expect(docs.map((d) => `${d.kind}/${d.metadata.namespace}`)).toEqual([
       'ServiceAccount/agents',
       'Secret/agents',
-      'ConfigMap/agents',
       'Deployment/agents',
     ]);
-    expect(docs[3].spec.template.spec.containers[0].image).toBe('registry.example/hubcap-agent:1.2.3');
+    expect(docs[2].spec.template.spec.containers[0].image).toBe('registry.example/hubcap-agent:1.2.3');
     expect(deployer.calls).toEqual([]);
   });
 });
@@ -275,10 +327,8 @@ describe('reconcile on start', () => {
       data: { topicId: otherId, target: 'local', configVersion: 1, desiredReplicas: 1, phase: 'running' },
     });
     deployer.calls = [];
+    deployer.deployedToken = null;
     deployer.next.apply = [
-      () => {
-        throw new DeployerError('missingToken', 'Secret/hubcap-agent-orders holds no agent token');
-      },
       () => ok('paused', { desiredReplicas: 0, drift: ['Deployment/hubcap-agent-orders was missing'] }),
     ];
     const lines: string[] = [];
@@ -303,5 +353,61 @@ describe('reconcile on start', () => {
     expect(event?.details).toMatchObject({ drift: ['Deployment/hubcap-agent-orders was missing'] });
     expect(event?.actor).toBe('system');
     expect(lines[0]).toMatch(/reconcile orders: paused; drift: Deployment\/hubcap-agent-orders was missing/);
+  });
+});
+
+describe('saved means applied', () => {
+  const edited = { ...config, batching: { maxEvents: 5000 } };
+  const save = async (draft: TopicConfigInput) =>
+    (await caller(await api.signedIn('editor'))).topic.update({
+      name: 'orders',
+      config: draft as Record<string, unknown>,
+    });
+
+  it('applies a saved version to a deployed topic at once, keeping its token', async () => {
+    const editor = await caller(await api.signedIn('editor'));
+    await editor.deployment.deploy({ topic: 'orders' });
+    deployer.calls = [];
+    const saved = await save(edited);
+    expect(saved.version).toBe(2);
+    expect(saved.rollout).toMatchObject({
+      outcome: 'applied',
+      message: expect.stringMatching(/^Version 2 is applied/),
+    });
+    expect(deployer.calls).toHaveLength(1);
+    expect(deployer.calls[0]!.spec).toMatchObject({ configVersion: 2, agentToken: null, paused: false });
+    expect(deployer.calls[0]!.spec!.config.batching.maxEvents).toBe(5000);
+    expect((await api.prisma.deployment.findUnique({ where: { topicId } }))?.configVersion).toBe(2);
+  });
+
+  it('says why a saved version could not be applied, and records it on the deployment', async () => {
+    const editor = await caller(await api.signedIn('editor'));
+    await editor.deployment.deploy({ topic: 'orders' });
+    deployer.next.apply = [
+      () => {
+        throw new DeployerError(
+          'forbidden',
+          'Deployment/hubcap-agent-orders was refused: exceeded quota: agents. Nothing was applied.',
+        );
+      },
+    ];
+    const saved = await save(edited);
+    expect(saved.version).toBe(2);
+    expect(saved.rollout).toEqual({
+      outcome: 'failed',
+      phase: 'failed',
+      message:
+        'Version 2 is saved but not applied: Deployment/hubcap-agent-orders was refused: exceeded quota: agents. Nothing was applied.',
+    });
+    expect(await api.prisma.deployment.findUnique({ where: { topicId } })).toMatchObject({
+      phase: 'failed',
+      message: expect.stringMatching(/exceeded quota/),
+    });
+  });
+
+  it('leaves a topic that is not deployed alone, and saves nothing new for an unchanged draft', async () => {
+    expect((await save(edited)).rollout).toMatchObject({ outcome: 'notDeployed' });
+    expect((await save(edited)).rollout).toBeNull();
+    expect(deployer.calls).toEqual([]);
   });
 });

@@ -36,12 +36,14 @@ export const LOCAL_POLICY: SecurityPolicy = {
   localFolderRoot: tmpdir(),
 };
 
-export async function startHarness(options: { policy?: SecurityPolicy } = {}): Promise<Harness> {
+/** `extra`: services beyond the database and the secret box, e.g. a deployer or another policy. */
+export async function startHarness(extra: Partial<ApiServices> = {}): Promise<Harness> {
   const db = await createTestDatabase();
   const services: ApiServices = {
     prisma: db.prisma,
     secrets: new SecretBox(randomBytes(32)),
-    policy: options.policy ?? LOCAL_POLICY,
+    policy: LOCAL_POLICY,
+    ...extra,
   };
 
   const call: Harness['call'] = async (path, input, as = {}) => {

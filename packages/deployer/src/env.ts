@@ -31,8 +31,33 @@ export const DeployerEnv = z.object({
   HUBCAP_AGENT_IMAGE_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
   /** Adds a PodDisruptionBudget per topic. */
   HUBCAP_AGENT_PDB: bool(false),
-  /** URL agents report to, e.g. http://hubcap-web.hubcap.svc:3000 (Kubernetes) or http://127.0.0.1:3000 (local). */
+  /**
+   * URL agents fetch their config from and report to, e.g. http://hubcap-web.hubcap.svc:3000
+   * (Kubernetes; required there) or http://127.0.0.1:3000 (local).
+   */
   HUBCAP_AGENT_CONTROL_PLANE_URL: optional.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  /**
+   * Annotations for every agent's ServiceAccount, as a JSON object, e.g.
+   * {"azure.workload.identity/client-id":"<guid>"}: the identity of topics that name none.
+   */
+  HUBCAP_AGENT_SERVICE_ACCOUNT_ANNOTATIONS: optional.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object of strings' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.record(z.string().min(1).max(253), z.string().max(4096), {
+          error: 'must be a JSON object of strings',
+        }),
+      )
+      .optional(),
+  ),
   /** Kubeconfig file; default: the pod's service account inside a cluster, else KUBECONFIG / ~/.kube/config. */
   HUBCAP_KUBECONFIG: optional,
   /** Set by Kubernetes in every pod; its presence selects the in-cluster config. */

@@ -2,7 +2,7 @@ import type { DeployerEnv } from './env.ts';
 import { KubernetesDeployer } from './kubernetes/deployer.ts';
 import { loadKubeConfig } from './kubernetes/kubeconfig.ts';
 import { LocalRunner } from './local/runner.ts';
-import type { KubernetesTarget } from './manifests.ts';
+import { EXPORT_CONTROL_PLANE_URL, type KubernetesTarget } from './manifests.ts';
 import type { Deployer } from './types.ts';
 
 /**
@@ -21,12 +21,21 @@ export function createDeployer(
     image: env.HUBCAP_AGENT_IMAGE,
     podDisruptionBudget: env.HUBCAP_AGENT_PDB,
     ...(env.HUBCAP_AGENT_IMAGE_PULL_POLICY ? { imagePullPolicy: env.HUBCAP_AGENT_IMAGE_PULL_POLICY } : {}),
-    ...(env.HUBCAP_AGENT_CONTROL_PLANE_URL ? { controlPlaneUrl: env.HUBCAP_AGENT_CONTROL_PLANE_URL } : {}),
+    // Exports without a configured URL name the chart's default Service; edit it to yours.
+    controlPlaneUrl: env.HUBCAP_AGENT_CONTROL_PLANE_URL ?? EXPORT_CONTROL_PLANE_URL,
+    ...(env.HUBCAP_AGENT_SERVICE_ACCOUNT_ANNOTATIONS
+      ? { serviceAccountAnnotations: env.HUBCAP_AGENT_SERVICE_ACCOUNT_ANNOTATIONS }
+      : {}),
   };
   switch (env.HUBCAP_DEPLOYER) {
     case 'none':
       return { deployer: null, manifestTarget };
     case 'kubernetes': {
+      if (!env.HUBCAP_AGENT_CONTROL_PLANE_URL) {
+        throw new Error(
+          'HUBCAP_DEPLOYER=kubernetes needs HUBCAP_AGENT_CONTROL_PLANE_URL: agents fetch their config from the control plane',
+        );
+      }
       const kubeConfig = loadKubeConfig({
         kubeconfig: env.HUBCAP_KUBECONFIG,
         inCluster: !env.HUBCAP_KUBECONFIG && Boolean(env.KUBERNETES_SERVICE_HOST),

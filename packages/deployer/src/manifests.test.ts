@@ -1,8 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { TopicConfig } from '@hubcap/shared';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -15,7 +11,7 @@ import {
   workloadIdentityConfig,
 } from '../test/fixtures.ts';
 import { manifestProblems } from '../test/validate.ts';
-import { manifests, RENDER_CONFIG_SCRIPT, SECRET_KEYS, toYaml } from './manifests.ts';
+import { manifests, SECRET_KEYS, toYaml } from './manifests.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are inspected as plain JSON.
 type Json = any;
@@ -53,18 +49,19 @@ describe('manifests', () => {
     expect(avro.spec.template.spec.volumes.map((v: Json) => v.name)).not.toContain('spill');
   });
 
-  it('keep connection strings out of the ConfigMap and the export, and in the Secret', () => {
+  it('hold no connection string at all: the agent fetches its config from the control plane with its token', () => {
     const objects: Json[] = manifests(spec(), target);
-    const configMap = JSON.stringify(byKind(objects, 'ConfigMap'));
-    expect(configMap).not.toContain('EH-KEY-123');
-    expect(configMap).not.toContain('STORAGE-KEY-456');
+    const text = JSON.stringify(objects);
+    for (const secretText of [EH_SECRET, STORAGE_SECRET, 'EH-KEY-123', 'STORAGE-KEY-456'])
+      expect(text).not.toContain(secretText);
     const secret = byKind(objects, 'Secret');
-    const decoded = (key: string) => Buffer.from(secret.data[key], 'base64').toString('utf8');
-    expect(decoded(SECRET_KEYS.eventHubs)).toBe(EH_SECRET);
-    expect(decoded(SECRET_KEYS.storage)).toBe(STORAGE_SECRET);
-    expect(decoded(SECRET_KEYS.agentToken)).toBe(TOKEN);
+    expect(Object.keys(secret.data)).toEqual([SECRET_KEYS.agentToken]);
+    expect(Buffer.from(secret.data[SECRET_KEYS.agentToken], 'base64').toString('utf8')).toBe(TOKEN);
+    const env = byKind(objects, 'Deployment').spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'HUBCAP_CONTROL_PLANE_URL', value: target.controlPlaneUrl });
+    expect(env.map((e: Json) => e.name)).not.toContain('HUBCAP_CONFIG_FILE');
     const exported = toYaml(objects);
-    for (const secretText of ['EH-KEY-123', 'STORAGE-KEY-456', TOKEN, secret.data[SECRET_KEYS.agentToken]])
+    for (const secretText of [TOKEN, secret.data[SECRET_KEYS.agentToken]])
       expect(exported).not.toContain(secretText);
     expect(exported).toContain('REDACTED');
     expect(exported).toMatch(/# Secret values are REDACTED/);
@@ -72,7 +69,6 @@ describe('manifests', () => {
     expect(docs.map((d) => d.kind)).toEqual([
       'ServiceAccount',
       'Secret',
-      'ConfigMap',
       'PodDisruptionBudget',
       'Deployment',
     ]);
@@ -88,6 +84,24 @@ describe('manifests', () => {
     expect(pod.metadata.labels['azure.workload.identity/use']).toBe('true');
   });
 
+  it('use the identity the control plane gives every agent when a topic names no client id', () => {
+    const config = workloadIdentityConfig();
+    if (config.source.auth.kind === 'workloadIdentity') delete config.source.auth.clientId;
+    if (config.destination.kind === 'azureBlob' && config.destination.account.kind === 'workloadIdentity')
+      delete config.destination.account.clientId;
+    const annotations = { 'azure.workload.identity/client-id': '11111111-2222-3333-4444-555555555555' };
+    const objects: Json[] = manifests(spec(config), { ...target, serviceAccountAnnotations: annotations });
+    expect(byKind(objects, 'ServiceAccount').metadata.annotations).toEqual(annotations);
+    expect(byKind(objects, 'Deployment').spec.template.metadata.labels['azure.workload.identity/use']).toBe(
+      'true',
+    );
+    // With connection strings and no identity anywhere, the webhook is not asked to inject one.
+    const plain: Json[] = manifests(spec(), target);
+    expect(byKind(plain, 'Deployment').spec.template.metadata.labels).not.toHaveProperty(
+      'azure.workload.identity/use',
+    );
+  });
+
   it('set replicas, resources, probes, a restricted security context and a grace period beyond the drain deadline', () => {
     const deployment: Json = byKind(manifests(spec(), { ...target, drainTimeoutMs: 25_000 }), 'Deployment');
     expect(deployment.spec.replicas).toBe(2);
@@ -99,7 +113,8 @@ describe('manifests', () => {
     });
     expect(agent.livenessProbe.httpGet.path).toBe('/healthz');
     expect(agent.readinessProbe.httpGet.path).toBe('/readyz');
-    for (const c of [...pod.initContainers, ...pod.containers]) {
+    expect(pod.initContainers).toBeUndefined();
+    for (const c of pod.containers) {
       expect(c.securityContext).toMatchObject({
         runAsNonRoot: true,
         readOnlyRootFilesystem: true,
@@ -121,44 +136,53 @@ describe('manifests', () => {
     });
   });
 
-  it('change the config-hash annotation when the config or a secret changes, and only then', () => {
-    const hash = (objects: Json[]) =>
-      byKind(objects, 'Deployment').spec.template.metadata.annotations['hubcap.io/config-hash'];
-    const base = hash(manifests(spec(), target));
-    expect(hash(manifests(spec(), target))).toBe(base);
+  it('change the pod template only for what a process starts with: a new batching setting rolls no pod', () => {
+    const template = (objects: Json[]) => JSON.stringify(byKind(objects, 'Deployment').spec.template);
+    const base = template(manifests(spec(), target));
+    expect(template(manifests(spec(), target))).toBe(base);
     const bigger = ordersConfig({ batching: { maxEvents: 5000 } });
-    expect(hash(manifests(spec(bigger), target))).not.toBe(base);
-    expect(hash(manifests(spec(ordersConfig(), { agentToken: 'hca_other' }), target))).not.toBe(base);
+    expect(template(manifests(spec(bigger, { configVersion: 4 }), target))).toBe(base);
+    expect(template(manifests(spec(ordersConfig(), { agentToken: 'hca_other' }), target))).not.toBe(base);
+    expect(
+      template(
+        manifests(
+          spec(ordersConfig({ pathTemplate: 'topic={topic}/partition={partition}/{yyyy}{MM}{dd}' })),
+          target,
+        ),
+      ),
+    ).not.toBe(base);
+    expect(template(manifests(spec(ordersConfig({ scaling: { memory: '1Gi' } })), target))).not.toBe(base);
+    const deployment = byKind(manifests(spec(bigger, { configVersion: 4 }), target), 'Deployment');
+    expect(deployment.metadata.annotations['hubcap.io/config-version']).toBe('4');
+  });
+
+  it('replace pods with Recreate when asked (a new file layout), with a rolling update otherwise', () => {
+    const rolling = byKind(manifests(spec(), target), 'Deployment');
+    expect(rolling.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    const objects = manifests(spec(), target, { recreate: true });
+    expect(byKind(objects, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
+    expect(manifestProblems(objects)).toEqual([]);
+  });
+
+  it('size the heap and, for Parquet, DuckDB from the memory limit', () => {
+    const env = (config: Json) =>
+      byKind(manifests(spec(config), target), 'Deployment').spec.template.spec.containers[0].env;
+    expect(env(ordersConfig({ scaling: { memory: '512Mi' } }))).toContainEqual({
+      name: 'NODE_OPTIONS',
+      value: '--max-semi-space-size=8 --max-old-space-size=320',
+    });
+    expect(
+      env(ordersConfig({ scaling: { memory: '512Mi' }, format: { type: 'parquet', compression: 'zstd' } })),
+    ).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=8 --max-old-space-size=192' });
   });
 
   it('scale to zero when paused but remember the replicas to resume to', () => {
     const deployment: Json = byKind(manifests(spec(ordersConfig(), { paused: true }), target), 'Deployment');
     expect(deployment.spec.replicas).toBe(0);
     expect(deployment.metadata.annotations['hubcap.io/replicas']).toBe('2');
-  });
-
-  it("render, in the init container's script, the exact config the agent needs (run here with Node)", () => {
-    const objects: Json[] = manifests(spec(), target);
-    const dir = mkdtempSync(join(tmpdir(), 'hubcap-render-'));
-    try {
-      writeFileSync(join(dir, 'template.json'), byKind(objects, 'ConfigMap').data['config.json']);
-      const secret = byKind(objects, 'Secret').data;
-      const init = byKind(objects, 'Deployment').spec.template.spec.initContainers[0];
-      expect(init.command.slice(0, 2)).toEqual(['node', '-e']);
-      execFileSync(process.execPath, ['-e', init.command[2]], {
-        env: {
-          HUBCAP_CONFIG_TEMPLATE: join(dir, 'template.json'),
-          HUBCAP_CONFIG_FILE: join(dir, 'config.json'),
-          HUBCAP_EVENTHUBS_CONNECTION_STRING: Buffer.from(secret[SECRET_KEYS.eventHubs], 'base64').toString(),
-          HUBCAP_STORAGE_CONNECTION_STRING: Buffer.from(secret[SECRET_KEYS.storage], 'base64').toString(),
-        },
-      });
-      const rendered = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-      expect(TopicConfig.parse(rendered)).toEqual(ordersConfig());
-      expect(init.command[2]).toBe(RENDER_CONFIG_SCRIPT);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('yield names that stay valid for the longest topic name', () => {

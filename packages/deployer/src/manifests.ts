@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { agentNodeOptions, type TopicConfig } from '@hubcap/shared';
+import { agentNodeOptions, fileLayout, type TopicConfig } from '@hubcap/shared';
 import type {
   KubernetesObject,
-  V1ConfigMap,
   V1Deployment,
   V1EnvVar,
   V1PodDisruptionBudget,
@@ -12,13 +11,14 @@ import type {
 } from '@kubernetes/client-node';
 import { Document, isMap, isScalar, stringify } from 'yaml';
 import {
-  CONFIG_HASH_ANNOTATION,
   CONFIG_VERSION_ANNOTATION,
+  FILE_LAYOUT_ANNOTATION,
   imageTag,
   labelValue,
   objectName,
   REPLICAS_ANNOTATION,
   selectorLabels,
+  TOKEN_HASH_ANNOTATION,
   TOPIC_LABEL,
 } from './names.ts';
 import type { AgentDeploymentSpec } from './types.ts';
@@ -29,61 +29,48 @@ export interface KubernetesTarget {
   /** Agent image, e.g. ghcr.io/acme/hubcap-agent:0.1.0. */
   image: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-  /** URL agents report to (the control plane's Service); without it agents run without reporting. */
-  controlPlaneUrl?: string;
+  /** URL agents fetch their config from and report to (the control plane's Service). */
+  controlPlaneUrl: string;
   /** Adds a PodDisruptionBudget (maxUnavailable 1) per topic. */
   podDisruptionBudget?: boolean;
-  /** Extra ServiceAccount annotations for every agent, e.g. azure.workload.identity/tenant-id. */
+  /**
+   * Extra ServiceAccount annotations for every agent, e.g. azure.workload.identity/client-id of the
+   * identity agents use when a topic names none ("the pod's identity").
+   */
   serviceAccountAnnotations?: Record<string, string>;
   /** The agent's HUBCAP_DRAIN_TIMEOUT_MS; the termination grace period is 15 s longer. Default 25 000. */
   drainTimeoutMs?: number;
 }
 
-export type AgentObject = V1ServiceAccount | V1Secret | V1ConfigMap | V1Deployment | V1PodDisruptionBudget;
+/** The control plane's address in exported manifests when none is configured (the chart's default Service). */
+export const EXPORT_CONTROL_PLANE_URL = 'http://hubcap-web.hubcap.svc:3000';
+
+export type AgentObject = V1ServiceAccount | V1Secret | V1Deployment | V1PodDisruptionBudget;
+
+/** Every kind of object Hubcap has ever made for a topic (older versions also made a ConfigMap). */
+export const AGENT_KINDS = [
+  'Deployment',
+  'PodDisruptionBudget',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+] as const;
+export type AgentKind = (typeof AGENT_KINDS)[number];
 
 /** Keys of the topic's Secret. */
-export const SECRET_KEYS = {
-  agentToken: 'agent-token',
-  eventHubs: 'eventhubs-connection-string',
-  storage: 'storage-connection-string',
-} as const;
+export const SECRET_KEYS = { agentToken: 'agent-token' } as const;
 
 export const AGENT_PORT = 8080;
 const UID = 1000;
-const CONFIG_TEMPLATE_PATH = '/etc/hubcap/config/config.json';
-const CONFIG_PATH = '/run/hubcap/config.json';
 const SPILL_PATH = '/spill';
 
-/**
- * Run by the init container (same image, plain Node): the ConfigMap's config with the connection
- * strings from the Secret filled in, written to a memory-backed volume the agent reads. Connection
- * strings thus never sit in a ConfigMap, and the agent needs no Kubernetes-specific code.
- */
-export const RENDER_CONFIG_SCRIPT = [
-  "const fs = require('node:fs');",
-  'const env = process.env;',
-  "const config = JSON.parse(fs.readFileSync(env.HUBCAP_CONFIG_TEMPLATE, 'utf8'));",
-  'if (env.HUBCAP_EVENTHUBS_CONNECTION_STRING) config.source.auth.connectionString = env.HUBCAP_EVENTHUBS_CONNECTION_STRING;',
-  'if (env.HUBCAP_STORAGE_CONNECTION_STRING) config.destination.account.connectionString = env.HUBCAP_STORAGE_CONNECTION_STRING;',
-  'fs.writeFileSync(env.HUBCAP_CONFIG_FILE, JSON.stringify(config), { mode: 0o600 });',
-].join('\n');
-
-const placeholder = (topic: string, key: string) =>
-  `<from Secret ${objectName({ name: topic })}, key ${key}>`;
-
-/** The config as the ConfigMap holds it (connection strings replaced by a pointer to the Secret), plus the secrets. */
-export function splitConfig(config: TopicConfig): { document: TopicConfig; secrets: Record<string, string> } {
-  const document = structuredClone(config);
-  const secrets: Record<string, string> = {};
-  if (document.source.auth.kind === 'connectionString') {
-    secrets[SECRET_KEYS.eventHubs] = document.source.auth.connectionString;
-    document.source.auth.connectionString = placeholder(config.topic, SECRET_KEYS.eventHubs);
-  }
-  if (document.destination.kind === 'azureBlob' && document.destination.account.kind === 'connectionString') {
-    secrets[SECRET_KEYS.storage] = document.destination.account.connectionString;
-    document.destination.account.connectionString = placeholder(config.topic, SECRET_KEYS.storage);
-  }
-  return { document, secrets };
+/** How the pods of a rollout replace each other. */
+export interface RolloutOptions {
+  /**
+   * Stop every old pod before starting a new one (`Recreate`), for a new file layout (see
+   * `fileLayout` in @hubcap/shared). Otherwise a new pod starts before an old one stops.
+   */
+  recreate?: boolean;
 }
 
 /** Client ids of the managed identities the topic uses (Event Hubs and storage may differ). */
@@ -98,7 +85,7 @@ function workloadIdentity(config: TopicConfig): { used: boolean; clientId?: stri
 
 const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64');
 
-function hashOf(value: unknown): string {
+export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 }
 
@@ -113,10 +100,19 @@ const restricted: V1SecurityContext = {
 };
 
 /**
- * The objects of one topic's agent, in apply order: ServiceAccount, Secret, ConfigMap, [PDB],
- * Deployment. Pure: the same spec gives the same objects (golden files rely on it).
+ * The objects of one topic's agent, in apply order: ServiceAccount, Secret, [PDB], Deployment. Pure:
+ * the same spec gives the same objects (golden files rely on it).
+ *
+ * The agent gets its config from the control plane (`agent.config`, with its token), like every
+ * agent, and takes a new version in place when it can. So the pod template holds only what a process
+ * is started with (image, limits, identity, token, file layout): a save that changes nothing of it
+ * rolls no pod, and one that does rolls them.
  */
-export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): AgentObject[] {
+export function manifests(
+  spec: AgentDeploymentSpec,
+  target: KubernetesTarget,
+  rollout: RolloutOptions = {},
+): AgentObject[] {
   if (spec.agentToken === null) throw new Error('manifests need the agent token');
   const { topic, config } = spec;
   const name = objectName(topic);
@@ -134,9 +130,6 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
   };
   const metadata = { name, namespace, labels };
   const identity = workloadIdentity(config);
-  const { document, secrets } = splitConfig(config);
-  const secretData: Record<string, string> = { [SECRET_KEYS.agentToken]: spec.agentToken, ...secrets };
-  const configData = { 'config.json': `${JSON.stringify(document, null, 2)}\n` };
   const drainMs = target.drainTimeoutMs ?? 25_000;
   const replicas = spec.paused ? 0 : config.scaling.replicas;
 
@@ -144,6 +137,8 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
     ...target.serviceAccountAnnotations,
     ...(identity.clientId ? { 'azure.workload.identity/client-id': identity.clientId } : {}),
   };
+  // The pod's identity: a topic that names no client id uses the one the ServiceAccount annotations give.
+  const usesIdentity = identity.used || 'azure.workload.identity/client-id' in saAnnotations;
   const serviceAccount: V1ServiceAccount = {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
@@ -155,42 +150,25 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
     kind: 'Secret',
     metadata,
     type: 'Opaque',
-    data: Object.fromEntries(Object.entries(secretData).map(([k, v]) => [k, b64(v)])),
+    data: { [SECRET_KEYS.agentToken]: b64(spec.agentToken) },
   };
-  const configMap: V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: configData };
-
-  const secretEnv = (envName: string, key: string): V1EnvVar => ({
-    name: envName,
-    valueFrom: { secretKeyRef: { name, key } },
-  });
-  const initEnv: V1EnvVar[] = [
-    { name: 'HUBCAP_CONFIG_TEMPLATE', value: CONFIG_TEMPLATE_PATH },
-    { name: 'HUBCAP_CONFIG_FILE', value: CONFIG_PATH },
-  ];
-  if (secrets[SECRET_KEYS.eventHubs] !== undefined)
-    initEnv.push(secretEnv('HUBCAP_EVENTHUBS_CONNECTION_STRING', SECRET_KEYS.eventHubs));
-  if (secrets[SECRET_KEYS.storage] !== undefined)
-    initEnv.push(secretEnv('HUBCAP_STORAGE_CONNECTION_STRING', SECRET_KEYS.storage));
 
   const agentEnv: V1EnvVar[] = [
-    { name: 'HUBCAP_CONFIG_FILE', value: CONFIG_PATH },
+    { name: 'HUBCAP_CONTROL_PLANE_URL', value: target.controlPlaneUrl },
+    { name: 'HUBCAP_AGENT_TOKEN', valueFrom: { secretKeyRef: { name, key: SECRET_KEYS.agentToken } } },
     { name: 'HUBCAP_HTTP_PORT', value: String(AGENT_PORT) },
     { name: 'HUBCAP_DRAIN_TIMEOUT_MS', value: String(drainMs) },
     { name: 'HUBCAP_AGENT_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    // V8's heap sized to the container's memory limit, so garbage cannot outgrow it.
-    { name: 'NODE_OPTIONS', value: agentNodeOptions(config.scaling.memory) },
+    // V8's heap (and, for Parquet, DuckDB's memory) sized to the container's memory limit.
+    { name: 'NODE_OPTIONS', value: agentNodeOptions(config.scaling.memory, config.format.type) },
   ];
   // Parquet files need their whole segment before the footer is written: the agent spills it to disk.
   // Up to two segments' worth per owned partition, so the volume is bounded by the node's ephemeral
   // storage rather than a fixed size that a large segment would overflow.
   const spills = config.format.type === 'parquet';
   if (spills) agentEnv.push({ name: 'HUBCAP_SPILL_DIR', value: SPILL_PATH });
-  if (target.controlPlaneUrl) {
-    agentEnv.push({ name: 'HUBCAP_CONTROL_PLANE_URL', value: target.controlPlaneUrl });
-    agentEnv.push(secretEnv('HUBCAP_AGENT_TOKEN', SECRET_KEYS.agentToken));
-  }
 
-  const podLabels = { ...labels, ...(identity.used ? { 'azure.workload.identity/use': 'true' } : {}) };
+  const podLabels = { ...labels, ...(usesIdentity ? { 'azure.workload.identity/use': 'true' } : {}) };
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -198,6 +176,7 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
       ...metadata,
       annotations: {
         [REPLICAS_ANNOTATION]: String(config.scaling.replicas),
+        // On the Deployment, not its pods: a new version alone rolls nothing (agents take it in place).
         [CONFIG_VERSION_ANNOTATION]: String(spec.configVersion),
       },
     },
@@ -205,15 +184,18 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
       replicas,
       revisionHistoryLimit: 3,
       selector: { matchLabels: selectorLabels(topic) },
-      // Replicas share partitions through blob leases: start the new pod before stopping an old one.
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      // Replicas share partitions through blob leases: a new pod starts before an old one stops, unless
+      // the file layout changes (then old and new pods must never run together).
+      strategy: rollout.recreate
+        ? { type: 'Recreate' }
+        : { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       template: {
         metadata: {
           labels: podLabels,
           annotations: {
-            // A new config (or a rotated secret) changes the pod template, so the pods roll.
-            [CONFIG_HASH_ANNOTATION]: hashOf({ configData, secretData }),
-            [CONFIG_VERSION_ANNOTATION]: String(spec.configVersion),
+            // The token is read at start (an environment variable) and so is the file layout.
+            [TOKEN_HASH_ANNOTATION]: hashOf(spec.agentToken),
+            [FILE_LAYOUT_ANNOTATION]: hashOf(fileLayout(config)),
           },
         },
         spec: {
@@ -229,24 +211,6 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
             fsGroup: UID,
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          initContainers: [
-            {
-              name: 'render-config',
-              image: target.image,
-              imagePullPolicy: target.imagePullPolicy ?? 'IfNotPresent',
-              command: ['node', '-e', RENDER_CONFIG_SCRIPT],
-              env: initEnv,
-              resources: {
-                requests: { cpu: '50m', memory: '64Mi' },
-                limits: { cpu: '200m', memory: '128Mi' },
-              },
-              securityContext: restricted,
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/hubcap/config', readOnly: true },
-                { name: 'runtime', mountPath: '/run/hubcap' },
-              ],
-            },
-          ],
           containers: [
             {
               name: 'agent',
@@ -273,16 +237,12 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
               },
               securityContext: restricted,
               volumeMounts: [
-                { name: 'runtime', mountPath: '/run/hubcap', readOnly: true },
                 { name: 'tmp', mountPath: '/tmp' },
                 ...(spills ? [{ name: 'spill', mountPath: SPILL_PATH }] : []),
               ],
             },
           ],
           volumes: [
-            { name: 'config', configMap: { name, defaultMode: 0o440 } },
-            // Memory-backed: the rendered config holds connection strings.
-            { name: 'runtime', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
             ...(spills ? [{ name: 'spill', emptyDir: {} }] : []),
           ],
@@ -290,7 +250,7 @@ export function manifests(spec: AgentDeploymentSpec, target: KubernetesTarget): 
       },
     },
   };
-  const objects: AgentObject[] = [serviceAccount, secret, configMap];
+  const objects: AgentObject[] = [serviceAccount, secret];
   if (target.podDisruptionBudget) {
     objects.push({
       apiVersion: 'policy/v1',
@@ -329,7 +289,8 @@ export function toYaml(objects: KubernetesObject[], options: { redactSecrets?: b
       doc.commentBefore = [
         ' Secret values are REDACTED: they are not exported. Create this Secret yourself with the same',
         ' name and keys (for example with Sealed Secrets, External Secrets or SOPS), then leave this',
-        ' document out of what you apply. agent-token: issue one per deployment in the Hubcap UI.',
+        ' document out of what you apply. agent-token: issue one in the Hubcap UI (topic page, Agent',
+        ' tokens); the agent fetches its config, connection strings included, from the control plane.',
       ].join('\n');
     }
     return doc.toString({ lineWidth: 0 });

@@ -3,8 +3,11 @@ import type { TopicRef } from './types.ts';
 export const FIELD_MANAGER = 'hubcap';
 export const TOPIC_ID_LABEL = 'hubcap.io/topic-id';
 export const TOPIC_LABEL = 'hubcap.io/topic';
-export const CONFIG_HASH_ANNOTATION = 'hubcap.io/config-hash';
+/** Config version last applied (on the Deployment; each agent reports the version it runs). */
 export const CONFIG_VERSION_ANNOTATION = 'hubcap.io/config-version';
+/** On the pod template: what the pods were started with, so a change rolls them. */
+export const TOKEN_HASH_ANNOTATION = 'hubcap.io/token-hash';
+export const FILE_LAYOUT_ANNOTATION = 'hubcap.io/file-layout';
 /** Replicas the topic runs with when not paused; `resume` scales back to it. */
 export const REPLICAS_ANNOTATION = 'hubcap.io/replicas';
 

@@ -46,6 +46,8 @@ export interface AgentReplicaStatus {
   restarts: number;
   /** Why the container is waiting, e.g. CrashLoopBackOff, ImagePullBackOff. */
   waitingReason?: string;
+  /** The cluster's words for it (image pull error, why no node fits). */
+  waitingMessage?: string;
   lastTermination?: AgentTermination;
 }
 

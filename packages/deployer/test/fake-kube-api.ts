@@ -1,9 +1,15 @@
 // A recording fake of the few Kubernetes API endpoints the deployer calls, on 127.0.0.1. It proves
 // the HTTP contract (paths, verbs, content types, query parameters, bodies, error handling), not
-// Kubernetes semantics: apply simply stores the object it receives.
+// Kubernetes semantics: apply stores the object it receives. It refuses what a real API server is
+// known to refuse: apply without a field manager, an unknown dryRun value, a body whose kind, name or
+// namespace does not match the URL, objects that fail schema validation (kubernetes-models plus the
+// checks in validate.ts: unknown fields, selectors, names, Recreate with rollingUpdate) and a changed
+// Deployment selector (immutable). It records managedFields per field manager and bumps a
+// Deployment's generation when its spec changes, as the API server does. A dry run stores nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import { manifestProblems } from './validate.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the fake stores plain JSON.
 type Json = any;
@@ -20,6 +26,10 @@ export interface RecordedRequest {
 interface Fault {
   method?: string;
   pathIncludes?: string;
+  /** Only requests with these query parameters (e.g. `{ dryRun: 'All' }`). */
+  query?: Record<string, string>;
+  /** Only requests without a dryRun parameter. */
+  real?: boolean;
   status?: number;
   body?: Json;
   /** Never answer (the client must time out). */
@@ -81,6 +91,29 @@ function mergePatch(target: Json, patch: Json): Json {
   return out;
 }
 
+/** What the API server answers to an apply body that does not fit its URL; null when it fits. */
+function applyProblems(body: Json, kind: string, namespace: string, name: string): Json | null {
+  if (body?.kind !== kind)
+    return status(
+      400,
+      'BadRequest',
+      `the kind of the object (${body?.kind}) does not match the URL (${kind})`,
+    );
+  if (body.metadata?.name !== name)
+    return status(
+      400,
+      'BadRequest',
+      `the name of the object (${body.metadata?.name}) does not match the name on the URL (${name})`,
+    );
+  if (body.metadata?.namespace !== undefined && body.metadata.namespace !== namespace)
+    return status(
+      400,
+      'BadRequest',
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
+  return null;
+}
+
 export interface FakeKubeApi {
   url: string;
   requests: RecordedRequest[];
@@ -129,7 +162,9 @@ export async function startFakeKubeApi(options: { namespaces?: string[] } = {}):
       (f) =>
         f.times > 0 &&
         (!f.method || f.method === record.method) &&
-        (!f.pathIncludes || url.pathname.includes(f.pathIncludes)),
+        (!f.pathIncludes || url.pathname.includes(f.pathIncludes)) &&
+        Object.entries(f.query ?? {}).every(([k, v]) => url.searchParams.get(k) === v) &&
+        (!f.real || !url.searchParams.has('dryRun')),
     );
     if (fault) {
       fault.times--;
@@ -204,18 +239,77 @@ export async function startFakeKubeApi(options: { namespaces?: string[] } = {}):
       if (!existing) return send(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`));
       return send(res, 200, existing);
     }
+    if (req.method === 'DELETE') {
+      if (!existing) return send(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`));
+      store.delete(key);
+      return send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success', metadata: {} });
+    }
     if (req.method === 'PATCH') {
+      const dryRun = url.searchParams.get('dryRun');
+      if (dryRun !== null && dryRun !== 'All')
+        return send(
+          res,
+          400,
+          status(400, 'BadRequest', `Unsupported value: "${dryRun}": supported values: "All"`),
+        );
+      const manager = url.searchParams.get('fieldManager');
       let next: Json;
+      let operation: 'Apply' | 'Update';
       if (contentType === 'application/apply-patch+yaml') {
+        if (!manager)
+          return send(
+            res,
+            400,
+            status(400, 'BadRequest', 'PATCH, application/apply-patch+yaml: fieldManager is required'),
+          );
+        const refused = applyProblems(body, info.kind, namespace, name!);
+        if (refused) return send(res, refused.code, refused);
         next = { ...body, status: existing?.status };
+        operation = 'Apply';
       } else if (contentType === 'application/merge-patch+json') {
         if (!existing) return send(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`));
         next = mergePatch(existing, body);
+        operation = 'Update';
       } else {
         return send(res, 415, status(415, 'UnsupportedMediaType', `unsupported content type ${contentType}`));
       }
-      next.metadata = { ...next.metadata, resourceVersion: String(++version) };
-      store.set(key, next);
+      const { status: _status, ...object } = next;
+      const invalid = manifestProblems([object], { alone: true });
+      if (invalid.length)
+        return send(
+          res,
+          422,
+          status(422, 'Invalid', `${info.kind} "${name}" is invalid: ${invalid.join('; ')}`),
+        );
+      if (
+        info.kind === 'Deployment' &&
+        existing &&
+        JSON.stringify(existing.spec?.selector) !== JSON.stringify(next.spec?.selector)
+      )
+        return send(
+          res,
+          422,
+          status(
+            422,
+            'Invalid',
+            `Deployment.apps "${name}" is invalid: spec.selector: Invalid value: field is immutable`,
+          ),
+        );
+      const generation = existing?.metadata?.generation ?? 0;
+      const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(next.spec);
+      const managedFields = [
+        ...(existing?.metadata?.managedFields ?? []).filter(
+          (f: Json) => f.manager !== (manager ?? 'unknown'),
+        ),
+        { manager: manager ?? 'unknown', operation, apiVersion: next.apiVersion, fieldsType: 'FieldsV1' },
+      ];
+      next.metadata = {
+        ...next.metadata,
+        managedFields,
+        generation: specChanged ? generation + 1 : generation,
+        resourceVersion: dryRun ? existing?.metadata?.resourceVersion : String(++version),
+      };
+      if (!dryRun) store.set(key, next);
       return send(res, existing ? 200 : 201, next);
     }
     return send(res, 405, status(405, 'MethodNotAllowed', `${req.method} not handled by the fake`));

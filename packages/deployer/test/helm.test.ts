@@ -79,6 +79,20 @@ describe('Helm chart (static checks; no renderer available here)', () => {
       const topic = spec().topic;
       await deployer.apply(spec());
       await deployer.apply(spec(undefined, { agentToken: null }));
+      const secretLabels = api.store.get(`${target.namespace}/secrets/hubcap-agent-orders`).metadata.labels;
+      api.put(target.namespace, 'configmaps', {
+        metadata: {
+          name: 'hubcap-agent-orders',
+          labels: secretLabels,
+          managedFields: [{ manager: 'hubcap' }],
+        },
+      });
+      // The PodDisruptionBudget turned off: the deployer removes it (and the older ConfigMap).
+      await new KubernetesDeployer({
+        ...target,
+        podDisruptionBudget: false,
+        kubeConfig: api.kubeConfig(),
+      }).apply(spec(undefined, { agentToken: null }));
       const labels = api.store.get(`${target.namespace}/deployments/hubcap-agent-orders`).spec.template
         .metadata.labels;
       api.put(target.namespace, 'pods', { metadata: { name: 'p1', labels }, status: { phase: 'Running' } });

@@ -6,7 +6,7 @@ import { KubernetesDeployer } from '../src/kubernetes/deployer.ts';
 import { manifests } from '../src/manifests.ts';
 import { DeployerError } from '../src/types.ts';
 import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.ts';
-import { EH_SECRET, STORAGE_SECRET, spec, TOKEN, target } from './fixtures.ts';
+import { EH_SECRET, ordersConfig, STORAGE_SECRET, spec, TOKEN, target } from './fixtures.ts';
 
 let api: FakeKubeApi;
 let deployer: KubernetesDeployer;
@@ -34,16 +34,20 @@ async function failure(promise: Promise<unknown>): Promise<DeployerError> {
 }
 
 describe('Kubernetes deployer HTTP contract (fake API server, not a cluster)', () => {
-  it('applies every object with server-side apply, field manager hubcap, force; twice gives identical requests', async () => {
+  it('checks every object with a server-side dry run, then applies them (field manager hubcap, force); twice changes nothing', async () => {
     const first = await deployer.apply(spec());
     expect(first.drift).toEqual(['Deployment/hubcap-agent-orders was missing']);
     const firstWrites = writes();
-    expect(kinds(firstWrites)).toEqual([
-      `PATCH /api/v1/namespaces/${NS}/serviceaccounts/hubcap-agent-orders`,
-      `PATCH /api/v1/namespaces/${NS}/secrets/hubcap-agent-orders`,
-      `PATCH /api/v1/namespaces/${NS}/configmaps/hubcap-agent-orders`,
-      `PATCH /apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/hubcap-agent-orders`,
-      `PATCH /apis/apps/v1/namespaces/${NS}/deployments/hubcap-agent-orders`,
+    const objects = [
+      `/api/v1/namespaces/${NS}/serviceaccounts/hubcap-agent-orders`,
+      `/api/v1/namespaces/${NS}/secrets/hubcap-agent-orders`,
+      `/apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/hubcap-agent-orders`,
+      `/apis/apps/v1/namespaces/${NS}/deployments/hubcap-agent-orders`,
+    ];
+    expect(kinds(firstWrites)).toEqual([...objects, ...objects].map((path) => `PATCH ${path}`));
+    expect(firstWrites.map((r) => r.query.dryRun)).toEqual([
+      ...objects.map(() => 'All'),
+      ...objects.map(() => undefined),
     ]);
     for (const request of firstWrites) {
       expect(request.contentType).toBe('application/apply-patch+yaml');
@@ -51,25 +55,127 @@ describe('Kubernetes deployer HTTP contract (fake API server, not a cluster)', (
       expect(request.authorization).toBe('Bearer fake-bearer-token');
     }
     // What reaches the server is exactly the generated objects: the client dropped nothing.
-    expect(firstWrites.map((r) => r.body)).toEqual(JSON.parse(JSON.stringify(manifests(spec(), target))));
+    expect(firstWrites.slice(4).map((r) => r.body)).toEqual(
+      JSON.parse(JSON.stringify(manifests(spec(), target))),
+    );
 
+    const stored = api.store.get(`${NS}/deployments/hubcap-agent-orders`);
     api.requests.length = 0;
     const second = await deployer.apply(spec());
-    // The fake reports no status, so the replicas are not ready; the drift check sees the same objects.
+    // An unchanged redeploy: same objects, no drift, and the pod template (so the pods) untouched.
     expect(second.drift).toEqual([]);
     expect(writes().map((r) => r.body)).toEqual(firstWrites.map((r) => r.body));
-    expect(api.store.size).toBe(5);
+    const again = api.store.get(`${NS}/deployments/hubcap-agent-orders`);
+    expect(again.spec.template).toEqual(stored.spec.template);
+    expect(again.metadata.generation).toBe(stored.metadata.generation);
+    expect(api.store.size).toBe(4);
+  });
+
+  it('a new config version that agents take in place changes the Deployment but not its pods', async () => {
+    await deployer.apply(spec());
+    const before = api.store.get(`${NS}/deployments/hubcap-agent-orders`);
+    const next = ordersConfig({ batching: { maxEvents: 5000 } });
+    const status = await deployer.apply(spec(next, { configVersion: 4, agentToken: null }));
+    const after = api.store.get(`${NS}/deployments/hubcap-agent-orders`);
+    expect(after.spec.template).toEqual(before.spec.template);
+    expect(after.metadata.annotations['hubcap.io/config-version']).toBe('4');
+    expect(status.configVersion).toBe(4);
+  });
+
+  it('rolls out a new file layout with Recreate, and keeps Recreate until that rollout is done', async () => {
+    await deployer.apply(spec());
+    const key = `${NS}/deployments/hubcap-agent-orders`;
+    expect(api.store.get(key).spec.strategy.type).toBe('RollingUpdate');
+    const avro = ordersConfig({ format: { type: 'avro', codec: 'deflate' } });
+    await deployer.apply(spec(avro, { configVersion: 4 }));
+    const live = api.store.get(key);
+    expect(live.spec.strategy).toEqual({ type: 'Recreate' });
+    // Applied again while old pods still stop: not switched back to a rolling update mid-way.
+    live.status = { observedGeneration: live.metadata.generation, replicas: 2, updatedReplicas: 0 };
+    await deployer.apply(spec(avro, { configVersion: 4 }));
+    expect(api.store.get(key).spec.strategy).toEqual({ type: 'Recreate' });
+    const done = api.store.get(key);
+    done.status = {
+      observedGeneration: done.metadata.generation,
+      replicas: 2,
+      updatedReplicas: 2,
+      readyReplicas: 2,
+      availableReplicas: 2,
+    };
+    await deployer.apply(spec(avro, { configVersion: 5 }));
+    expect(api.store.get(key).spec.strategy.type).toBe('RollingUpdate');
+  });
+
+  it('refuses the whole set when the dry run rejects one object: nothing applied, the cluster’s reason named', async () => {
+    api.fail({
+      method: 'PATCH',
+      pathIncludes: '/deployments/',
+      query: { dryRun: 'All' },
+      status: 403,
+      body: {
+        kind: 'Status',
+        code: 403,
+        reason: 'Forbidden',
+        message:
+          'pods "hubcap-agent-orders" is forbidden: violates PodSecurity "restricted:latest": seccompProfile',
+      },
+    });
+    const error = await failure(deployer.apply(spec()));
+    expect(error.kind).toBe('forbidden');
+    expect(error.message).toMatch(
+      /^Deployment\/hubcap-agent-orders was refused: .*violates PodSecurity "restricted:latest".* Nothing was applied\.$/,
+    );
+    expect(error.applied).toEqual([]);
+    expect(writes().filter((r) => !r.query.dryRun)).toEqual([]);
+    expect(api.store.size).toBe(0);
+  });
+
+  it('removes what Hubcap no longer wants (a PDB turned off, an older ConfigMap), never what others made', async () => {
+    await deployer.apply(spec());
+    expect(api.store.has(`${NS}/poddisruptionbudgets/hubcap-agent-orders`)).toBe(true);
+    const labels = api.store.get(`${NS}/secrets/hubcap-agent-orders`).metadata.labels;
+    api.put(NS, 'configmaps', {
+      metadata: {
+        name: 'hubcap-agent-orders',
+        labels,
+        managedFields: [{ manager: 'hubcap', operation: 'Apply' }],
+      },
+    });
+    api.put(NS, 'configmaps', {
+      metadata: {
+        name: 'someone-elses',
+        labels,
+        managedFields: [{ manager: 'kubectl', operation: 'Apply' }],
+      },
+    });
+    const withoutPdb = new KubernetesDeployer({
+      ...target,
+      podDisruptionBudget: false,
+      kubeConfig: api.kubeConfig(),
+      requestTimeoutMs: 1000,
+    });
+    api.requests.length = 0;
+    await withoutPdb.apply(spec(undefined, { agentToken: null }));
+    expect(kinds(writes().filter((r) => r.method === 'DELETE'))).toEqual([
+      `DELETE /apis/policy/v1/namespaces/${NS}/poddisruptionbudgets/hubcap-agent-orders`,
+      `DELETE /api/v1/namespaces/${NS}/configmaps/hubcap-agent-orders`,
+    ]);
+    expect([...api.store.keys()].sort()).toEqual([
+      `${NS}/configmaps/someone-elses`,
+      `${NS}/deployments/hubcap-agent-orders`,
+      `${NS}/secrets/hubcap-agent-orders`,
+      `${NS}/serviceaccounts/hubcap-agent-orders`,
+    ]);
   });
 
   it('reports drift when the live Deployment was changed by someone else, and re-applies', async () => {
     await deployer.apply(spec());
     const live = api.store.get(`${NS}/deployments/hubcap-agent-orders`);
     live.spec.replicas = 5;
-    live.spec.template.metadata.annotations['hubcap.io/config-hash'] = 'edited';
+    live.spec.template.metadata.annotations['hubcap.io/token-hash'] = 'edited';
     const again = await deployer.apply(spec());
     expect(again.drift).toEqual([
-      'Deployment/hubcap-agent-orders ran another configuration (config hash edited, expected ' +
-        `${JSON.parse(JSON.stringify(manifests(spec(), target)))[4].spec.template.metadata.annotations['hubcap.io/config-hash']})`,
+      'Deployment/hubcap-agent-orders ran pods with another agent token',
       'Deployment/hubcap-agent-orders had 5 replicas, expected 2',
     ]);
     expect(api.store.get(`${NS}/deployments/hubcap-agent-orders`).spec.replicas).toBe(2);
@@ -146,9 +252,102 @@ describe('Kubernetes deployer HTTP contract (fake API server, not a cluster)', (
         lastTermination: { reason: 'OOMKilled', exitCode: 137, finishedAt: '2026-11-24T10:00:00.000Z' },
       },
     ]);
-    live.status = { replicas: 2, readyReplicas: 2, updatedReplicas: 2 };
+    live.status = {
+      observedGeneration: live.metadata.generation,
+      replicas: 2,
+      readyReplicas: 2,
+      updatedReplicas: 2,
+      availableReplicas: 2,
+    };
     api.store.delete(`${NS}/pods/hubcap-agent-orders-def`);
     expect((await deployer.status(topic)).phase).toBe('running');
+  });
+
+  it('shows as failing, with the cluster’s reason, what will not fix itself (one status read)', async () => {
+    await deployer.apply(spec());
+    const live = api.store.get(`${NS}/deployments/hubcap-agent-orders`);
+    const labels = live.spec.template.metadata.labels;
+    const statusWith = async (pods: object[], conditions: object[] = []) => {
+      live.status = {
+        observedGeneration: live.metadata.generation,
+        replicas: 2,
+        updatedReplicas: 2,
+        conditions,
+      };
+      for (const key of [...api.store.keys()]) if (key.includes('/pods/')) api.store.delete(key);
+      for (const [i, status] of pods.entries())
+        api.put(NS, 'pods', { metadata: { name: `hubcap-agent-orders-${i}`, labels }, status });
+      return deployer.status(topic);
+    };
+    const quota = await statusWith(
+      [],
+      [
+        {
+          type: 'ReplicaFailure',
+          status: 'True',
+          reason: 'FailedCreate',
+          message:
+            'pods "hubcap-agent-orders-x" is forbidden: exceeded quota: agents, requested: memory=768Mi',
+        },
+      ],
+    );
+    expect(quota).toMatchObject({ phase: 'failed' });
+    expect(quota.message).toBe(
+      '0/2 ready; pods cannot be created (FailedCreate): pods "hubcap-agent-orders-x" is forbidden: exceeded quota: agents, requested: memory=768Mi.',
+    );
+    const pending = await statusWith([
+      {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available: 3 Insufficient memory.',
+          },
+        ],
+      },
+    ]);
+    expect(pending.phase).toBe('failed');
+    expect(pending.message).toMatch(
+      /pod hubcap-agent-orders-0 is in Unschedulable: 0\/3 nodes are available: 3 Insufficient memory\./,
+    );
+    const pull = await statusWith([
+      {
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'agent',
+            restartCount: 0,
+            state: { waiting: { reason: 'ErrImagePull', message: 'manifest for acme/agent:0.9 not found' } },
+          },
+        ],
+      },
+    ]);
+    expect(pull.message).toMatch(/is in ErrImagePull: manifest for acme\/agent:0.9 not found/);
+    // Between two crashes the container runs for a moment: still a crash loop.
+    const crashing = await statusWith([
+      {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [
+          {
+            name: 'agent',
+            restartCount: 5,
+            state: { running: {} },
+            lastState: { terminated: { reason: 'Error', exitCode: 2, message: 'no configuration' } },
+          },
+        ],
+      },
+    ]);
+    expect(crashing.phase).toBe('failed');
+    expect(crashing.message).toMatch(
+      /keeps crashing \(5 restarts; last exit: Error, code 2: no configuration\)/,
+    );
+    const starting = await statusWith([
+      { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
+    ]);
+    expect(starting.phase).toBe('applying');
   });
 
   it('says "deleted" when the topic has no Deployment', async () => {
@@ -216,10 +415,10 @@ describe('Kubernetes deployer error contract (fake API server, not a cluster)', 
     [
       403,
       'forbidden',
-      /not allowed to apply ServiceAccount\/hubcap-agent-orders in namespace "hubcap-agents" \(403 Forbidden\): secrets is forbidden.*RBAC/,
+      /not allowed to check ServiceAccount\/hubcap-agent-orders \(server-side dry run\) in namespace "hubcap-agents" \(403 Forbidden\): secrets is forbidden.*RBAC/,
     ],
-    [409, 'conflict', /Conflict while trying to apply .* \(409\): Apply failed with 1 conflict/],
-    [500, 'unavailable', /failed while trying to apply .* \(500\).*try again/],
+    [409, 'conflict', /Conflict while trying to check .* \(409\): Apply failed with 1 conflict/],
+    [500, 'unavailable', /failed while trying to check .* \(500\).*try again/],
     [503, 'unavailable', /\(503\)/],
   ];
   for (const [code, kind, message] of cases) {
@@ -253,34 +452,32 @@ describe('Kubernetes deployer error contract (fake API server, not a cluster)', 
     expect(error.message).toMatch(/namespaces "hubcap-agents" not found/);
   });
 
-  it('turns 422 into an "invalid" error listing the fields, and says what was and was not applied', async () => {
+  it('turns 422 into an "invalid" error listing the fields; a failure after the dry run says what was and was not applied', async () => {
     api.fail({
       method: 'PATCH',
-      pathIncludes: '/configmaps/',
+      pathIncludes: '/poddisruptionbudgets/',
+      real: true,
       status: 422,
       body: {
         kind: 'Status',
         code: 422,
         reason: 'Invalid',
-        message: 'ConfigMap "hubcap-agent-orders" is invalid',
-        details: {
-          causes: [{ field: 'data[config.json]', message: 'Too long: must have at most 1048576 bytes' }],
-        },
+        message: 'PodDisruptionBudget.policy "hubcap-agent-orders" is invalid',
+        details: { causes: [{ field: 'spec.maxUnavailable', message: 'Invalid value' }] },
       },
     });
     const error = await failure(deployer.apply(spec()));
     expect(error.kind).toBe('invalid');
     expect(error.message).toMatch(
-      /ConfigMap "hubcap-agent-orders" is invalid; data\[config.json\]: Too long/,
+      /PodDisruptionBudget.policy "hubcap-agent-orders" is invalid; spec.maxUnavailable: Invalid value/,
     );
     expect(error.applied).toEqual(['ServiceAccount/hubcap-agent-orders', 'Secret/hubcap-agent-orders']);
     expect(error.notApplied).toEqual([
-      'ConfigMap/hubcap-agent-orders',
       'PodDisruptionBudget/hubcap-agent-orders',
       'Deployment/hubcap-agent-orders',
     ]);
     expect(error.message).toMatch(
-      /Applied before the failure: ServiceAccount\/hubcap-agent-orders, Secret\/hubcap-agent-orders\. Not applied: ConfigMap/,
+      /Applied before the failure: ServiceAccount\/hubcap-agent-orders, Secret\/hubcap-agent-orders\. Not applied: PodDisruptionBudget/,
     );
   });
 

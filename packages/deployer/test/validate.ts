@@ -116,8 +116,11 @@ function selects(selector: Json, labels: Record<string, string>): boolean {
   return Object.entries(match).every(([k, v]) => labels[k] === v);
 }
 
-/** Every problem found, as "Kind/name: …" lines; empty when the manifests look valid. */
-export function manifestProblems(objects: Json[]): string[] {
+/**
+ * Every problem found, as "Kind/name: …" lines; empty when the manifests look valid. `alone`: the
+ * object is checked by itself, as an API server does (no references to the other objects).
+ */
+export function manifestProblems(objects: Json[], options: { alone?: boolean } = {}): string[] {
   const out: string[] = [];
   for (const object of objects) {
     const id = `${object.kind}/${object.metadata?.name}`;
@@ -151,8 +154,10 @@ export function manifestProblems(objects: Json[]): string[] {
       podSpecProblems(id, pod.spec ?? {}, objects, out);
       if (object.kind === 'Deployment' && !selects(object.spec.selector, pod.metadata?.labels ?? {}))
         out.push(`${id}: spec.selector does not match the pod template's labels`);
+      if (object.spec?.strategy?.type === 'Recreate' && object.spec.strategy.rollingUpdate)
+        out.push(`${id}: spec.strategy.rollingUpdate: may not be specified when strategy type is 'Recreate'`);
     }
-    if (object.kind === 'PodDisruptionBudget') {
+    if (object.kind === 'PodDisruptionBudget' && !options.alone) {
       const targets = objects.filter(
         (o) =>
           o.kind === 'Deployment' && selects(object.spec?.selector, o.spec?.template?.metadata?.labels ?? {}),

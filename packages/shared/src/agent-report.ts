@@ -96,7 +96,18 @@ export const AgentReport = z.strictObject({
   sentAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
   startedAt: z.iso.datetime({ error: 'must be an ISO 8601 UTC time' }),
   ready: z.boolean(),
-  configVersion: Count.optional(),
+  configVersion: Count.optional().meta({ description: 'The config version this replica runs.' }),
+  configIssue: z
+    .strictObject({
+      version: Count,
+      kind: z.enum(['rejected', 'awaitingRestart']),
+      reason: z.string().max(2000),
+    })
+    .optional()
+    .meta({
+      description:
+        'The newest version this replica has not applied: rejected (invalid for this agent) or awaiting a restart by the control plane.',
+    }),
   partitions: z.array(PartitionReport).max(1024, 'at most 1024 partitions'),
   eventsPerSecond: Rate,
   bytesPerSecond: Rate,

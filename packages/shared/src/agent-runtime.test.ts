@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentNodeOptions, memoryBytes } from './agent-runtime.ts';
+import { agentMemoryBudget, agentNodeOptions, memoryBytes } from './agent-runtime.ts';
 
 describe('agent runtime', () => {
   it('reads Kubernetes memory quantities', () => {
@@ -14,5 +14,15 @@ describe('agent runtime', () => {
     expect(agentNodeOptions('256Mi')).toBe('--max-semi-space-size=8 --max-old-space-size=160');
     expect(agentNodeOptions('1Gi')).toBe('--max-semi-space-size=8 --max-old-space-size=640');
     expect(agentNodeOptions('64Mi')).toBe('--max-semi-space-size=8 --max-old-space-size=64');
+    expect(agentMemoryBudget('512Mi', 'avro').duckdbMemoryLimit).toBeNull();
+  });
+
+  it('gives a Parquet agent’s DuckDB a quarter of the limit and its heap 3/8, so both fit', () => {
+    expect(agentMemoryBudget('512Mi', 'parquet')).toEqual({
+      nodeOptions: '--max-semi-space-size=8 --max-old-space-size=192',
+      duckdbMemoryLimit: '128MiB',
+    });
+    expect(agentMemoryBudget('2Gi', 'parquet').duckdbMemoryLimit).toBe('512MiB');
+    expect(agentMemoryBudget('128Mi', 'parquet').duckdbMemoryLimit).toBe('64MiB');
   });
 });

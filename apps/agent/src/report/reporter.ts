@@ -10,6 +10,8 @@ export interface ReportIdentity {
   topic: string;
   agentVersion: string;
   configVersion: number | undefined;
+  /** The newest version this agent has not applied, and why (invalid, or waiting for a restart). */
+  configIssue?: AgentReport['configIssue'];
 }
 
 /** Builds reports from the agent's status; rates are per second since the previous report. */
@@ -65,6 +67,7 @@ export class ReportBuilder {
       startedAt: this.#status.startedAt.toISOString(),
       ready: this.#status.ready,
       ...(this.#identity.configVersion !== undefined ? { configVersion: this.#identity.configVersion } : {}),
+      ...(this.#identity.configIssue ? { configIssue: this.#identity.configIssue } : {}),
       partitions,
       eventsPerSecond,
       bytesPerSecond,

@@ -638,6 +638,14 @@ export function TopicForm({
             <>
               Saved as version {saved.version}.
               <ConfigChanges changes={saved.changes} secretsChanged={saved.secretsChanged} />
+              {saved.rollout && (
+                <p
+                  data-testid="rollout"
+                  className={saved.rollout.outcome === 'failed' ? 'mt-1 text-red-700' : 'mt-1'}
+                >
+                  {saved.rollout.message}
+                </p>
+              )}
             </>
           )}
         </div>

@@ -224,7 +224,32 @@ export function TopicLive({
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Deployment">
           <DeployPanel topic={d.name} canEdit={canEdit} />
-          <h3 className="mt-4 text-sm font-semibold">Agents</h3>
+          <h3 className="mt-4 text-sm font-semibold">Replicas</h3>
+          <ul className="mt-1 text-sm" data-testid="replica-versions">
+            {d.replicas.length === 0 && <li className="text-slate-500">none reporting</li>}
+            {d.replicas.map((r) => (
+              <li key={r.replicaId}>
+                {r.replicaId}{' '}
+                <span className="text-slate-500">
+                  · runs config {r.configVersion === null ? 'from a file' : `v${r.configVersion}`}
+                  {r.configVersion !== null && r.configVersion < d.configVersion
+                    ? ` (v${d.configVersion} is the newest)`
+                    : ''}{' '}
+                  · last report {formatAgo(r.lastSeenAt)}
+                </span>
+                {r.configIssue && r.configIssue.version > (r.configVersion ?? 0) && (
+                  <span
+                    className={`block text-xs ${r.configIssue.kind === 'rejected' ? 'text-red-700' : 'text-amber-700'}`}
+                  >
+                    v{r.configIssue.version}{' '}
+                    {r.configIssue.kind === 'rejected' ? 'refused' : 'applies when this replica restarts'}:{' '}
+                    {r.configIssue.reason}
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+          <h3 className="mt-4 text-sm font-semibold">Agent tokens</h3>
           <ul className="mt-1 text-sm">
             {d.agents.length === 0 && <li className="text-slate-500">none</li>}
             {d.agents.map((a) => (

@@ -1,5 +1,5 @@
 import 'server-only';
-import { reconcileDeployments, refreshDeployments } from '@hubcap/api';
+import { refreshDeployments, startReconcile } from '@hubcap/api';
 import { LocalRunner } from '@hubcap/deployer/local';
 import { env } from '../env.ts';
 import { services } from './services.ts';
@@ -8,7 +8,8 @@ const log = (line: string) => console.log(`hubcap web: ${line}`);
 
 /**
  * Runs once when the server starts: stops agents a killed predecessor left behind, stops local
- * agents with the server, and re-applies every recorded deployment (reporting drift).
+ * agents with the server, and starts re-applying every recorded deployment (reporting drift) in the
+ * background: the server answers at once, however slow the cluster is; the fleet page shows progress.
  */
 export async function startDeployments(): Promise<void> {
   const { deployer } = services();
@@ -22,15 +23,12 @@ export async function startDeployments(): Promise<void> {
   }
   followDeployments();
   if (!env().HUBCAP_RECONCILE_ON_START) return;
-  try {
-    const results = await reconcileDeployments(services(), log);
+  void startReconcile(services(), log).then((results) => {
     const drifted = results.filter((r) => r.drift.length).length;
     const failed = results.filter((r) => r.outcome === 'failed').length;
     if (results.length)
       log(`reconciled ${results.length} deployment(s): ${drifted} drifted, ${failed} failed`);
-  } catch (error) {
-    log(`reconcile failed: ${(error as Error).message}`);
-  }
+  });
 }
 
 /** How often the recorded status of every deployment is read again from the deployer. */

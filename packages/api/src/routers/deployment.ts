@@ -7,6 +7,7 @@ import {
   deployTopic,
   exportManifests,
   pauseTopic,
+  reconcileProgress,
   removeTopicDeployment,
   resumeTopic,
   type Who,
@@ -34,6 +35,8 @@ export const deploymentRouter = router({
     .input(TopicInput)
     .mutation(({ ctx, input }) => removeTopicDeployment(ctx, input.topic, who(ctx.user))),
   status: viewerProcedure.input(TopicInput).query(({ ctx, input }) => deploymentStatus(ctx, input.topic)),
+  /** The re-apply of every deployment after this server started (fleet page). */
+  reconcileProgress: viewerProcedure.query(() => reconcileProgress()),
   logs: viewerProcedure
     .input(TopicInput.extend({ limit: z.number().int().min(1).max(1000).default(200) }))
     .query(({ ctx, input }) => deploymentLogs(ctx, input.topic, input.limit)),

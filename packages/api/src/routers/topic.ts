@@ -4,6 +4,7 @@ import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { userActor } from '../services/audit.ts';
 import { connectionFailure, previewEvents, testConnection } from '../services/connection.ts';
+import { applySavedConfig } from '../services/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/fleet.ts';
 import { assertPolicy } from '../services/policy.ts';
 import { fillKeptSecrets, openSecrets } from '../services/topic-configs.ts';
@@ -139,18 +140,22 @@ export const topicRouter = router({
       createTopic(ctx.prisma, ctx.secrets, input.config, userActor(ctx.user), ctx.policy),
     ),
 
+  /** Saves a new version and, on a deployed topic, applies it (saved means applied, or says why not). */
   update: editorProcedure
     .input(z.strictObject({ name: TopicName, config: ConfigDraft }))
-    .mutation(async ({ ctx, input }) =>
-      updateTopic(
+    .mutation(async ({ ctx, input }) => {
+      const saved = await updateTopic(
         ctx.prisma,
         ctx.secrets,
         await topicIdForSlug(ctx.prisma, input.name),
         input.config,
         userActor(ctx.user),
         ctx.policy,
-      ),
-    ),
+      );
+      if (saved.unchanged) return { ...saved, rollout: null };
+      const who = { actor: `user:${ctx.user.id}`, userId: ctx.user.id };
+      return { ...saved, rollout: await applySavedConfig(ctx, input.name, who) };
+    }),
 
   /** Checks a draft config server-side; `name` lets an edit reuse the stored secrets. */
   testConnection: editorProcedure

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventHubConsumerClient, type ReceivedEventData } from '@azure/event-hubs';
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { storageHost, type TopicConfig } from '@hubcap/shared';
 
@@ -15,8 +15,14 @@ export interface Check {
 
 const TIMEOUT_MS = 10_000;
 
+/**
+ * The identity named by the topic (or the server's own), found as the agent finds it: workload
+ * identity on Kubernetes (the web pod's federated ServiceAccount), else a managed identity.
+ */
 export function credential(clientId: string | undefined): TokenCredential {
-  return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
+  return new DefaultAzureCredential(
+    clientId ? { managedIdentityClientId: clientId, workloadIdentityClientId: clientId } : {},
+  );
 }
 
 export function consumerFor(config: TopicConfig): EventHubConsumerClient {

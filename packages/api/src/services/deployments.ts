@@ -4,6 +4,7 @@ import {
   type Deployer,
   DeployerError,
   type DeploymentStatus,
+  EXPORT_CONTROL_PLANE_URL,
   type KubernetesTarget,
   manifests,
   objectName,
@@ -35,6 +36,7 @@ export interface Who {
 export const DEFAULT_MANIFEST_TARGET: KubernetesTarget = {
   namespace: 'hubcap-agents',
   image: 'hubcap-agent:latest',
+  controlPlaneUrl: EXPORT_CONTROL_PLANE_URL,
 };
 
 const CODES: Record<DeployerError['kind'], AppErrorCode> = {
@@ -134,16 +136,34 @@ const failure = (error: unknown) =>
       }
     : { outcome: 'failed', error: 'failed', message: (error as Error)?.message ?? String(error) };
 
-async function revokeOtherTokens(prisma: PrismaClient, topicId: string, keep: string): Promise<void> {
+/**
+ * How long a replaced agent token stays valid at most. Pods of the rollout that replaces it keep
+ * reporting with it until they stop; the first status poll that sees the rollout finished revokes it
+ * sooner (`retireReplacedTokens`).
+ */
+export const TOKEN_GRACE_MS = 15 * 60_000;
+
+/** The other tokens of the topic stop working once the rollout finished, or after the grace period. */
+async function retireOtherTokens(prisma: PrismaClient, topicId: string, keep: string): Promise<void> {
   await prisma.agentInstance.updateMany({
     where: { topicId, revokedAt: null, id: { not: keep } },
-    data: { revokedAt: new Date() },
+    data: { revokedAt: new Date(Date.now() + TOKEN_GRACE_MS) },
+  });
+}
+
+/** Revokes now the tokens still in their grace period: the pods that used them are gone. */
+async function retireReplacedTokens(prisma: PrismaClient, topicId: string): Promise<void> {
+  const now = new Date();
+  await prisma.agentInstance.updateMany({
+    where: { topicId, revokedAt: { gt: now } },
+    data: { revokedAt: now },
   });
 }
 
 /**
- * Applies the topic's current config with a fresh agent token. Older tokens of the topic are revoked
- * once the apply succeeded; after a failure the new token is revoked unless its Secret was applied.
+ * Applies the topic's current config with a fresh agent token. Older tokens of the topic keep working
+ * until the rollout that replaces them finished (at most TOKEN_GRACE_MS); after a failure the new
+ * token is revoked unless its Secret was applied.
  */
 async function applyWithNewToken(
   services: DeploymentServices,
@@ -166,7 +186,7 @@ async function applyWithNewToken(
       agentToken: token,
       paused,
     });
-    await revokeOtherTokens(services.prisma, topic.id, agentId);
+    await retireOtherTokens(services.prisma, topic.id, agentId);
     return status;
   } catch (error) {
     const secretApplied =
@@ -175,6 +195,31 @@ async function applyWithNewToken(
       await services.prisma.agentInstance.update({ where: { id: agentId }, data: { revokedAt: new Date() } });
     }
     throw error;
+  }
+}
+
+/**
+ * Applies the topic's current config, keeping the agent token already deployed: an unchanged topic
+ * changes nothing (no new token, no restarted pod). A new token only when the deployer has none.
+ */
+async function applyConfig(
+  services: DeploymentServices,
+  deployer: Deployer,
+  topic: { id: string; slug: string },
+  loaded: { version: number; config: TopicConfig },
+  paused: boolean,
+): Promise<DeploymentStatus> {
+  try {
+    return await deployer.apply({
+      topic: refOf(topic),
+      config: loaded.config,
+      configVersion: loaded.version,
+      agentToken: null,
+      paused,
+    });
+  } catch (error) {
+    if (!(error instanceof DeployerError && error.kind === 'missingToken')) throw error;
+    return applyWithNewToken(services, deployer, topic, loaded, paused);
   }
 }
 
@@ -197,7 +242,7 @@ export async function deployTopic(
     message: `${action === 'deploy' ? 'Deploying' : 'Redeploying'} config version ${loaded.version}…`,
   });
   try {
-    const status = await applyWithNewToken(services, deployer, topic, loaded, false);
+    const status = await applyConfig(services, deployer, topic, loaded, false);
     await record(services.prisma, topic.id, deployer.target, {
       ...status,
       configVersion: loaded.version,
@@ -229,6 +274,80 @@ export async function deployTopic(
       ...details,
     });
     throw toAppError(error);
+  }
+}
+
+/** What happened to a saved version on a deployed topic, for the page that saved it. */
+export interface SavedConfigRollout {
+  /** applied: the deployer has it (agents switch in place, or the pods roll); failed: it does not. */
+  outcome: 'applied' | 'failed' | 'notDeployed';
+  message: string;
+  phase: DeploymentStatus['phase'] | null;
+}
+
+/**
+ * After a save: a deployed topic gets the new version at once (agents take it in place when they can;
+ * otherwise the deployer rolls them, stopping every old replica first for a new file layout). A
+ * failure is recorded on the deployment and returned, so the page says why; the save itself stands.
+ */
+export async function applySavedConfig(
+  services: DeploymentServices,
+  name: string,
+  who: Who,
+): Promise<SavedConfigRollout> {
+  const deployer = services.deployer;
+  const topic = await findTopic(services.prisma, name);
+  const row = await services.prisma.deployment.findUnique({ where: { topicId: topic.id } });
+  if (!deployer || !row || row.phase === 'deleted' || row.target !== deployer.target) {
+    return {
+      outcome: 'notDeployed',
+      phase: null,
+      message: 'Not deployed: the new version runs when you deploy.',
+    };
+  }
+  const loaded = await loadAgentConfig(services.prisma, services.secrets, topic.id);
+  const paused = topic.desiredState === 'paused';
+  try {
+    const status = await applyConfig(services, deployer, topic, loaded, paused);
+    await record(services.prisma, topic.id, deployer.target, {
+      ...status,
+      configVersion: loaded.version,
+      status,
+      applied: true,
+    });
+    await auditEvent(services.prisma, who, 'deployment.applyConfig', topic.id, {
+      name: topic.slug,
+      target: deployer.target,
+      configVersion: loaded.version,
+      outcome: 'ok',
+      phase: status.phase,
+    });
+    return {
+      outcome: 'applied',
+      phase: status.phase,
+      message: paused
+        ? `Version ${loaded.version} is applied; the paused agents run it when resumed.`
+        : `Version ${loaded.version} is applied: the agents switch to it in place, or restart with it when they must (new file layout, limits or identity). Each replica's version is on the topic page.`,
+    };
+  } catch (error) {
+    const details = failure(error);
+    await record(services.prisma, topic.id, deployer.target, {
+      phase: 'failed',
+      configVersion: loaded.version,
+      desiredReplicas: paused ? 0 : loaded.config.scaling.replicas,
+      message: details.message,
+      status: details,
+    });
+    await auditEvent(services.prisma, who, 'deployment.applyConfig', topic.id, {
+      name: topic.slug,
+      configVersion: loaded.version,
+      ...details,
+    });
+    return {
+      outcome: 'failed',
+      phase: 'failed',
+      message: `Version ${loaded.version} is saved but not applied: ${toAppError(error).message}`,
+    };
   }
 }
 
@@ -308,9 +427,10 @@ export async function removeTopicDeployment(
     await auditEvent(services.prisma, who, 'deployment.remove', topic.id, { name: topic.slug, ...details });
     throw toAppError(error);
   }
+  const now = new Date();
   await services.prisma.agentInstance.updateMany({
-    where: { topicId: topic.id, revokedAt: null },
-    data: { revokedAt: new Date() },
+    where: { topicId: topic.id, OR: [{ revokedAt: null }, { revokedAt: { gt: now } }] },
+    data: { revokedAt: now },
   });
   await record(services.prisma, topic.id, deployer.target, {
     phase: 'deleted',
@@ -356,6 +476,7 @@ export async function deploymentStatus(
   if (deployer && row && row.target === deployer.target) {
     try {
       live = await deployer.status(refOf(topic));
+      if (live.phase === 'running') await retireReplacedTokens(services.prisma, topic.id);
       if (!(live.phase === 'deleted' && row.phase === 'deleted')) {
         row = await services.prisma.deployment.update({
           where: { topicId: topic.id },
@@ -477,6 +598,75 @@ export interface ReconcileResult {
   message: string;
 }
 
+/** How the re-apply after a server start is going; shown on the fleet page. */
+export interface ReconcileProgress {
+  state: 'idle' | 'running' | 'done';
+  total: number;
+  done: number;
+  failed: number;
+  drifted: number;
+  /** The topic being applied now. */
+  current: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+// Per server process, on globalThis: Next loads this module in more than one bundle of one process.
+const progressStore = globalThis as unknown as { hubcapReconcile?: ReconcileProgress };
+
+export function reconcileProgress(): ReconcileProgress {
+  return (
+    progressStore.hubcapReconcile ?? {
+      state: 'idle',
+      total: 0,
+      done: 0,
+      failed: 0,
+      drifted: 0,
+      current: null,
+      startedAt: null,
+      finishedAt: null,
+    }
+  );
+}
+
+/**
+ * Starts `reconcileDeployments` in the background and returns at once: the server answers (and its
+ * probes pass) while an unreachable API server makes each topic wait for its timeout. Progress is in
+ * `reconcileProgress()`.
+ */
+export function startReconcile(
+  services: DeploymentServices,
+  log: (line: string) => void = () => {},
+): Promise<ReconcileResult[]> {
+  const progress: ReconcileProgress = {
+    ...reconcileProgress(),
+    state: 'running',
+    total: 0,
+    done: 0,
+    failed: 0,
+    drifted: 0,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  };
+  progressStore.hubcapReconcile = progress;
+  const finish = () => {
+    progress.state = 'done';
+    progress.current = null;
+    progress.finishedAt = new Date().toISOString();
+  };
+  return reconcileDeployments(services, log, progress).then(
+    (results) => {
+      finish();
+      return results;
+    },
+    (error: unknown) => {
+      finish();
+      log(`reconcile failed: ${(error as Error).message}`);
+      return [];
+    },
+  );
+}
+
 /**
  * Re-applies every deployment the database records (not deleted) with the deployer this server runs,
  * keeping deployed agent tokens where the deployer still has them. Reports drift per topic; records
@@ -485,6 +675,7 @@ export interface ReconcileResult {
 export async function reconcileDeployments(
   services: DeploymentServices,
   log: (line: string) => void = () => {},
+  progress?: ReconcileProgress,
 ): Promise<ReconcileResult[]> {
   const deployer = services.deployer;
   if (!deployer) return [];
@@ -499,8 +690,10 @@ export async function reconcileDeployments(
     orderBy: { createdAt: 'asc' },
   });
   const results: ReconcileResult[] = [];
+  if (progress) progress.total = rows.length;
   for (const row of rows) {
     const topic = row.topic;
+    if (progress) Object.assign(progress, tally(results), { current: topic.slug });
     if (row.target !== deployer.target) {
       const message = `deployed with the ${row.target} deployer; this server runs the ${deployer.target} one: left alone`;
       log(`reconcile ${topic.slug}: ${message}`);
@@ -522,19 +715,7 @@ export async function reconcileDeployments(
     }
     const paused = topic.desiredState === 'paused';
     try {
-      let status: DeploymentStatus;
-      try {
-        status = await deployer.apply({
-          topic: refOf(topic),
-          config: loaded.config,
-          configVersion: loaded.version,
-          agentToken: null,
-          paused,
-        });
-      } catch (error) {
-        if (!(error instanceof DeployerError && error.kind === 'missingToken')) throw error;
-        status = await applyWithNewToken(services, deployer, topic, loaded, paused);
-      }
+      const status = await applyConfig(services, deployer, topic, loaded, paused);
       await record(services.prisma, topic.id, deployer.target, {
         ...status,
         configVersion: loaded.version,
@@ -582,5 +763,12 @@ export async function reconcileDeployments(
       });
     }
   }
+  if (progress) Object.assign(progress, tally(results));
   return results;
 }
+
+const tally = (results: ReconcileResult[]) => ({
+  done: results.length,
+  failed: results.filter((r) => r.outcome === 'failed').length,
+  drifted: results.filter((r) => r.drift.length > 0).length,
+});

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@hubcap/db';
+import type { AgentReport } from '@hubcap/shared';
 import { AppError } from '../errors.ts';
 import { agentMonthly, type CostOverview, type CostTopic, costOverview } from './cost.ts';
 import { deadLetterLocation } from './dead-letters.ts';
@@ -344,6 +345,9 @@ async function recentTrend(prisma: PrismaClient, topicId: string): Promise<LagTr
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 const seq = (n: bigint | null) => (n === null ? null : Number(n));
 
+/** Replicas whose last report is older than this are gone (stopped, replaced): not listed. */
+const REPLICA_SEEN_MS = 5 * 60_000;
+
 /** Everything the topic page shows. */
 export async function topicDetail(prisma: PrismaClient, topicId: string, range: ChartRange) {
   const settings = await getSettings(prisma);
@@ -359,7 +363,20 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
     settings.prices,
     throughputUnits,
   );
-  const [partitions, points, files, errors, agents, alerts, deployment, deadLetters, config, schema, trend] =
+  const [
+    partitions,
+    points,
+    files,
+    errors,
+    agents,
+    alerts,
+    deployment,
+    deadLetters,
+    config,
+    schema,
+    trend,
+    replicas,
+  ] =
     await Promise.all([
       prisma.partitionState.findMany({ where: { topicId } }),
       series(prisma, topicId, range),
@@ -382,6 +399,11 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
       }),
       schemaOverview(prisma, topicId),
       recentTrend(prisma, topicId),
+      prisma.agentReplica.findMany({
+        where: { topicId, lastSeenAt: { gte: new Date(Date.now() - REPLICA_SEEN_MS) } },
+        select: { replicaId: true, startedAt: true, lastSeenAt: true, configVersion: true, configIssue: true },
+        orderBy: { replicaId: 'asc' },
+      }),
     ]);
   partitions.sort(
     (a, b) => Number(a.partitionId) - Number(b.partitionId) || a.partitionId.localeCompare(b.partitionId),
@@ -427,6 +449,14 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
       message: e.message,
       partitionId: e.partitionId,
       retryable: e.retryable,
+    })),
+    /** Replicas that reported lately, each with the config version it runs and what it has not applied. */
+    replicas: replicas.map((r) => ({
+      replicaId: r.replicaId,
+      startedAt: r.startedAt.toISOString(),
+      lastSeenAt: r.lastSeenAt.toISOString(),
+      configVersion: r.configVersion,
+      configIssue: r.configIssue as AgentReport['configIssue'] | null,
     })),
     agents: agents.map((a) => ({
       ...a,

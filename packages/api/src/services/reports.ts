@@ -67,6 +67,7 @@ async function storeReport(
     })),
   );
   const errors = JSON.stringify(report.errors);
+  const configIssue = report.configIssue ? JSON.stringify(report.configIssue) : null;
   const files = JSON.stringify(report.recentFiles ?? []);
   const deadLettered = JSON.stringify(report.deadLettered > 0 ? deadLettersByReason(report) : {});
   // Most reports carry no dead letters: their statement skips the per-reason arithmetic (a run
@@ -152,11 +153,12 @@ async function storeReport(
     replica AS (
       INSERT INTO "AgentReplica" AS r ("topicId", "replicaId", "startedAt", "eventsWritten", "bytesWritten",
         "filesWritten", "deadLetteredByReason", "eventsDelta", "bytesDelta", "filesDelta", "deadLetteredDelta",
-        "lastSeenAt", "updatedAt")
+        "configVersion", "configIssue", "lastSeenAt", "updatedAt")
       VALUES (${topicId}, ${report.agentId}, ${report.startedAt}::timestamp, ${report.eventsWritten}::bigint,
         ${report.bytesWritten}::bigint, ${report.filesWritten}::bigint, ${deadLettered}::jsonb,
         ${report.eventsWritten}::bigint, ${report.bytesWritten}::bigint, ${report.filesWritten}::bigint,
-        ${deadLettered}::jsonb, ${now}::timestamp, ${now}::timestamp)
+        ${deadLettered}::jsonb, ${report.configVersion ?? null}::int, ${configIssue}::jsonb, ${now}::timestamp,
+        ${now}::timestamp)
       ON CONFLICT ("topicId", "replicaId") DO UPDATE SET
         "startedAt" = greatest(r."startedAt", EXCLUDED."startedAt"),
         "eventsWritten" = CASE WHEN EXCLUDED."startedAt" > r."startedAt" THEN EXCLUDED."eventsWritten"
@@ -178,6 +180,10 @@ async function storeReport(
           WHEN EXCLUDED."startedAt" = r."startedAt" THEN greatest(EXCLUDED."filesWritten" - r."filesWritten", 0)
           ELSE 0 END,
         ${deadLetterSet},
+        "configVersion" = CASE WHEN EXCLUDED."startedAt" >= r."startedAt" THEN EXCLUDED."configVersion"
+          ELSE r."configVersion" END,
+        "configIssue" = CASE WHEN EXCLUDED."startedAt" >= r."startedAt" THEN EXCLUDED."configIssue"
+          ELSE r."configIssue" END,
         "lastSeenAt" = EXCLUDED."lastSeenAt", "updatedAt" = EXCLUDED."updatedAt"
       RETURNING "eventsDelta", "bytesDelta", "filesDelta", "deadLetteredDelta"
     ),

@@ -256,9 +256,10 @@ export async function issueAgentToken(
 }
 
 export async function revokeAgentToken(prisma: PrismaClient, topicId: string, agentId: string, who: Actor) {
+  const now = new Date();
   const { count } = await prisma.agentInstance.updateMany({
-    where: { id: agentId, topicId, revokedAt: null },
-    data: { revokedAt: new Date() },
+    where: { id: agentId, topicId, OR: [{ revokedAt: null }, { revokedAt: { gt: now } }] },
+    data: { revokedAt: now },
   });
   if (count === 0) throw new AppError('NOT_FOUND', 'no such active agent token for this topic');
   await audit(prisma, who, 'agent.revokeToken', { type: 'topic', id: topicId }, { agentId });

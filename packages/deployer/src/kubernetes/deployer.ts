@@ -1,3 +1,4 @@
+import { fileLayout } from '@hubcap/shared';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -13,18 +14,22 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import {
+  AGENT_KINDS,
+  type AgentKind,
   type AgentObject,
   describeObject,
+  hashOf,
   type KubernetesTarget,
   manifests,
   SECRET_KEYS,
 } from '../manifests.ts';
 import {
-  CONFIG_HASH_ANNOTATION,
   CONFIG_VERSION_ANNOTATION,
   FIELD_MANAGER,
+  FILE_LAYOUT_ANNOTATION,
   objectName,
   REPLICAS_ANNOTATION,
+  TOKEN_HASH_ANNOTATION,
   topicLabelSelector,
 } from '../names.ts';
 import {
@@ -44,17 +49,6 @@ export interface KubernetesDeployerOptions extends KubernetesTarget {
   /** Per request. Default 15 s. */
   requestTimeoutMs?: number;
 }
-
-/** Container states that will not fix themselves. */
-const STUCK = new Set([
-  'CrashLoopBackOff',
-  'ImagePullBackOff',
-  'ErrImagePull',
-  'InvalidImageName',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'RunContainerError',
-]);
 
 /**
  * One Deployment (plus ServiceAccount, Secret, ConfigMap, optional PDB) per topic, in one namespace,
@@ -124,48 +118,77 @@ export class KubernetesDeployer implements Deployer {
     );
   }
 
+  /** The agent token in the topic's Secret: a redeploy keeps it, so the pods need not restart. */
+  async #deployedToken(name: string): Promise<string> {
+    const secret = await this.#readOrNull<V1Secret>(`read Secret/${name}`, () =>
+      this.#core.readNamespacedSecret({ name, namespace: this.namespace }),
+    );
+    const deployed = secret?.data?.[SECRET_KEYS.agentToken];
+    if (!deployed) {
+      throw new DeployerError(
+        'missingToken',
+        `Secret/${name} holds no agent token in namespace "${this.namespace}"; a new token is needed.`,
+      );
+    }
+    return Buffer.from(deployed, 'base64').toString('utf8');
+  }
+
+  #patch(object: AgentObject, dryRun?: 'All') {
+    return this.#objects.patch<AgentObject>(
+      object,
+      undefined,
+      dryRun,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+
+  /**
+   * Validates every object with a server-side dry run (admission, quotas, schemas, immutable fields),
+   * then applies them in order, then deletes objects of the topic Hubcap made earlier but no longer
+   * wants. A rejected object leaves the cluster as it was.
+   */
   async apply(spec: AgentDeploymentSpec): Promise<DeploymentStatus> {
     const name = objectName(spec.topic);
-    const drift: string[] = [];
-    let agentToken = spec.agentToken;
-    if (agentToken === null) {
-      const secret = await this.#readOrNull<V1Secret>(`read Secret/${name}`, () =>
-        this.#core.readNamespacedSecret({ name, namespace: this.namespace }),
-      );
-      const deployed = secret?.data?.[SECRET_KEYS.agentToken];
-      if (!deployed) {
+    const agentToken = spec.agentToken ?? (await this.#deployedToken(name));
+    const live = await this.#readDeployment(spec.topic);
+    const layout = hashOf(fileLayout(spec.config));
+    const objects = manifests({ ...spec, agentToken }, this.#options, {
+      recreate: live !== null && needsRecreate(live, layout),
+    });
+    const wanted = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+    const drift = live ? deploymentDrift(live, wanted) : [`Deployment/${name} was missing`];
+
+    for (const object of objects) {
+      try {
+        await this.#call(`check ${describeObject(object)} (server-side dry run)`, () =>
+          this.#patch(object, 'All'),
+        );
+      } catch (error) {
+        const cause = error as DeployerError;
         throw new DeployerError(
-          'missingToken',
-          `Secret/${name} holds no agent token in namespace "${this.namespace}"; a new token is needed.`,
+          cause.kind,
+          `${describeObject(object)} was refused: ${cause.message} Nothing was applied.`,
+          {
+            ...(cause.status === undefined ? {} : { status: cause.status }),
+            notApplied: objects.map(describeObject),
+            cause,
+          },
         );
       }
-      agentToken = Buffer.from(deployed, 'base64').toString('utf8');
     }
-    const objects = manifests({ ...spec, agentToken }, this.#options);
-    const live = await this.#readDeployment(spec.topic);
-    const wanted = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
-    if (!live) drift.push(`Deployment/${name} was missing`);
-    else drift.push(...deploymentDrift(live, wanted));
-
     const applied: string[] = [];
     for (const [i, object] of objects.entries()) {
       try {
-        await this.#call(`apply ${describeObject(object)}`, () =>
-          this.#objects.patch<AgentObject>(
-            object,
-            undefined,
-            undefined,
-            FIELD_MANAGER,
-            true,
-            PatchStrategy.ServerSideApply,
-          ),
-        );
+        await this.#call(`apply ${describeObject(object)}`, () => this.#patch(object));
         applied.push(describeObject(object));
       } catch (error) {
+        // Passed the dry run, so something changed in between or the API failed: say what is where.
         const cause = error as DeployerError;
         const notApplied = objects.slice(i).map(describeObject);
         const partial = applied.length
-          ? ` Applied before the failure: ${applied.join(', ')}. Not applied: ${notApplied.join(', ')}; the agent may run an older configuration until a redeploy succeeds.`
+          ? ` Applied before the failure: ${applied.join(', ')}. Not applied: ${notApplied.join(', ')}; the running pods keep their previous Deployment until a redeploy succeeds.`
           : ' Nothing was applied.';
         throw new DeployerError(cause.kind, `${cause.message}${partial}`, {
           ...(cause.status === undefined ? {} : { status: cause.status }),
@@ -175,7 +198,60 @@ export class KubernetesDeployer implements Deployer {
         });
       }
     }
+    await this.#prune(spec.topic, new Set(objects.map((o) => o.kind)));
     return { ...(await this.status(spec.topic)), drift };
+  }
+
+  /** List and delete of one kind of the topic's objects. */
+  #kindApi(kind: AgentKind, namespace: string, labelSelector: string) {
+    const byName = (name: string) => ({ name, namespace });
+    const apis: Record<
+      AgentKind,
+      { list(): Promise<{ items: KubernetesObject[] }>; delete(name: string): Promise<unknown> }
+    > = {
+      Deployment: {
+        list: () => this.#apps.listNamespacedDeployment({ namespace, labelSelector }),
+        delete: (n) => this.#apps.deleteNamespacedDeployment(byName(n)),
+      },
+      PodDisruptionBudget: {
+        list: () => this.#policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector }),
+        delete: (n) => this.#policy.deleteNamespacedPodDisruptionBudget(byName(n)),
+      },
+      ConfigMap: {
+        list: () => this.#core.listNamespacedConfigMap({ namespace, labelSelector }),
+        delete: (n) => this.#core.deleteNamespacedConfigMap(byName(n)),
+      },
+      Secret: {
+        list: () => this.#core.listNamespacedSecret({ namespace, labelSelector }),
+        delete: (n) => this.#core.deleteNamespacedSecret(byName(n)),
+      },
+      ServiceAccount: {
+        list: () => this.#core.listNamespacedServiceAccount({ namespace, labelSelector }),
+        delete: (n) => this.#core.deleteNamespacedServiceAccount(byName(n)),
+      },
+    };
+    return apis[kind];
+  }
+
+  /**
+   * Deletes the topic's objects of kinds no longer wanted (a PodDisruptionBudget turned off, the
+   * ConfigMap older versions made), but only those Hubcap's field manager applied: an object someone
+   * else made with the same labels stays.
+   */
+  async #prune(topic: TopicRef, wanted: Set<string | undefined>): Promise<void> {
+    const labelSelector = topicLabelSelector(topic);
+    for (const kind of AGENT_KINDS.filter((k) => !wanted.has(k))) {
+      const api = this.#kindApi(kind, this.namespace, labelSelector);
+      const { items } = await this.#call(`list the ${kind}s labelled ${labelSelector}`, () => api.list());
+      for (const item of items.filter(appliedByHubcap)) {
+        const name = item.metadata?.name ?? '';
+        await this.#call(`delete ${kind}/${name}, which Hubcap no longer uses`, () => api.delete(name)).catch(
+          (error: DeployerError) => {
+            if (error.kind !== 'notFound') throw error;
+          },
+        );
+      }
+    }
   }
 
   async #scale(topic: TopicRef, replicas: (live: V1Deployment) => number): Promise<DeploymentStatus> {
@@ -290,17 +366,46 @@ export class KubernetesDeployer implements Deployer {
   }
 }
 
+const templateAnnotation = (deployment: V1Deployment, key: string) =>
+  deployment.spec?.template?.metadata?.annotations?.[key];
+
+/** Whether Hubcap's field manager applied (part of) this object. */
+function appliedByHubcap(object: KubernetesObject): boolean {
+  return object.metadata?.managedFields?.some((f) => f.manager === FIELD_MANAGER) ?? false;
+}
+
+/** The Deployment's newest pods all run and no old pod is left. */
+function rolledOut(live: V1Deployment): boolean {
+  const desired = live.spec?.replicas ?? 0;
+  const s = live.status ?? {};
+  return (
+    (s.observedGeneration ?? 0) >= (live.metadata?.generation ?? 0) &&
+    (s.updatedReplicas ?? 0) >= desired &&
+    (s.replicas ?? 0) <= (s.updatedReplicas ?? 0) &&
+    (s.availableReplicas ?? 0) >= desired
+  );
+}
+
+/**
+ * `Recreate` when the pods are to start on another file layout than the live ones, and for as long as
+ * such a rollout is not finished (switching back to a rolling update mid-way would start new pods
+ * beside old ones).
+ */
+export function needsRecreate(live: V1Deployment, wantedLayout: string): boolean {
+  const liveLayout = templateAnnotation(live, FILE_LAYOUT_ANNOTATION);
+  if (liveLayout !== undefined && liveLayout !== wantedLayout) return true;
+  return live.spec?.strategy?.type === 'Recreate' && !rolledOut(live);
+}
+
 /** How the live Deployment differs from the one the database says should run. */
 export function deploymentDrift(live: V1Deployment, wanted: V1Deployment): string[] {
   const drift: string[] = [];
   const name = wanted.metadata?.name;
-  const liveHash = live.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
-  const wantedHash = wanted.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
-  if (liveHash !== wantedHash) {
-    drift.push(
-      `Deployment/${name} ran another configuration (config hash ${liveHash ?? 'none'}, expected ${wantedHash})`,
-    );
-  }
+  if (templateAnnotation(live, TOKEN_HASH_ANNOTATION) !== templateAnnotation(wanted, TOKEN_HASH_ANNOTATION))
+    drift.push(`Deployment/${name} ran pods with another agent token`);
+  const liveLayout = templateAnnotation(live, FILE_LAYOUT_ANNOTATION);
+  if (liveLayout !== templateAnnotation(wanted, FILE_LAYOUT_ANNOTATION))
+    drift.push(`Deployment/${name} ran another file layout (${liveLayout ?? 'none recorded'})`);
   if (live.spec?.replicas !== wanted.spec?.replicas) {
     drift.push(
       `Deployment/${name} had ${live.spec?.replicas ?? 'no'} replicas, expected ${wanted.spec?.replicas}`,
@@ -313,6 +418,17 @@ export function deploymentDrift(live: V1Deployment, wanted: V1Deployment): strin
   return drift;
 }
 
+/** Container states that will not fix themselves. */
+const STUCK = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
 function podStatus(pod: V1Pod): AgentReplicaStatus {
   const containers = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const replica: AgentReplicaStatus = {
@@ -321,8 +437,16 @@ function podStatus(pod: V1Pod): AgentReplicaStatus {
     ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     restarts: containers.reduce((n, c) => n + (c.restartCount ?? 0), 0),
   };
-  const waiting = containers.find((c) => c.state?.waiting?.reason)?.state?.waiting?.reason;
-  if (waiting) replica.waitingReason = waiting;
+  const waiting = containers.find((c) => c.state?.waiting?.reason)?.state?.waiting;
+  if (waiting?.reason) replica.waitingReason = waiting.reason;
+  if (waiting?.message) replica.waitingMessage = waiting.message.slice(0, 300);
+  const unschedulable = pod.status?.conditions?.find(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
+  if (unschedulable) {
+    replica.waitingReason = 'Unschedulable';
+    replica.waitingMessage = (unschedulable.message ?? 'no node can run it').slice(0, 300);
+  }
   for (const c of containers) {
     const t = c.lastState?.terminated ?? c.state?.terminated;
     if (!t) continue;
@@ -339,29 +463,56 @@ function podStatus(pod: V1Pod): AgentReplicaStatus {
   return replica;
 }
 
+/** Restarts that, with the container not ready, count as a crash loop even while it briefly runs. */
+const CRASH_LOOP_RESTARTS = 3;
+
+/** Why the Deployment cannot reach its desired state by itself, in one line; null when nothing says so. */
+function failureOf(live: V1Deployment, replicas: AgentReplicaStatus[]): string | null {
+  const conditions = live.status?.conditions ?? [];
+  const replicaFailure = conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  // Quota, Pod Security admission, a missing ServiceAccount: the ReplicaSet cannot even create pods.
+  if (replicaFailure)
+    return `pods cannot be created (${replicaFailure.reason ?? 'ReplicaFailure'}): ${replicaFailure.message ?? ''}`.trim();
+  const stuck = replicas.find(
+    (r) => r.waitingReason && (STUCK.has(r.waitingReason) || r.waitingReason === 'Unschedulable'),
+  );
+  if (stuck) {
+    const last = stuck.lastTermination;
+    return [
+      `pod ${stuck.name} is in ${stuck.waitingReason}`,
+      stuck.waitingMessage ? `: ${stuck.waitingMessage}` : '',
+      last ? ` (last exit: ${last.reason}, code ${last.exitCode})` : '',
+    ].join('');
+  }
+  const looping = replicas.find((r) => !r.ready && r.restarts >= CRASH_LOOP_RESTARTS && r.lastTermination);
+  if (looping) {
+    const last = looping.lastTermination!;
+    return `pod ${looping.name} keeps crashing (${looping.restarts} restarts; last exit: ${last.reason}, code ${last.exitCode}${last.message ? `: ${last.message}` : ''})`;
+  }
+  const deadline = conditions.find(
+    (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
+  );
+  if (deadline) return 'the rollout exceeded its progress deadline';
+  return null;
+}
+
 /** The UI's view of a Deployment and its pods. */
 export function deploymentStatus(live: V1Deployment, pods: V1Pod[]): DeploymentStatus {
   const desired = live.spec?.replicas ?? 0;
   const ready = live.status?.readyReplicas ?? 0;
   const updated = live.status?.updatedReplicas ?? 0;
   const replicas = pods.map(podStatus);
-  const version = Number(live.spec?.template?.metadata?.annotations?.[CONFIG_VERSION_ANNOTATION]);
-  const stuck = replicas.find((r) => r.waitingReason && STUCK.has(r.waitingReason));
-  const deadline = live.status?.conditions?.find(
-    (c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded',
-  );
+  const version = Number(live.metadata?.annotations?.[CONFIG_VERSION_ANNOTATION]);
+  const failure = desired === 0 ? null : failureOf(live, replicas);
   let phase: DeploymentStatus['phase'];
   let message: string;
   if (desired === 0) {
     phase = 'paused';
     message = replicas.length ? `Paused; ${replicas.length} pod(s) still stopping.` : 'Paused (0 replicas).';
-  } else if (stuck || deadline) {
+  } else if (failure) {
     phase = 'failed';
-    const last = stuck?.lastTermination;
-    message = stuck
-      ? `${ready}/${desired} ready; pod ${stuck.name} is in ${stuck.waitingReason}${last ? ` (last exit: ${last.reason}, code ${last.exitCode})` : ''}.`
-      : `${ready}/${desired} ready; the rollout exceeded its progress deadline.`;
-  } else if (ready >= desired && updated >= desired) {
+    message = `${ready}/${desired} ready; ${failure}.`;
+  } else if (ready >= desired && rolledOut(live)) {
     phase = 'running';
     message = `${ready}/${desired} ready.`;
   } else {

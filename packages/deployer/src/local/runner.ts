@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { agentNodeOptions } from '@hubcap/shared';
+import { agentNodeOptions, restartReason } from '@hubcap/shared';
 import {
   type AgentDeploymentSpec,
   type AgentLogLine,
@@ -59,16 +59,12 @@ interface Replica {
 interface Run {
   topic: TopicRef;
   spec: AgentDeploymentSpec & { agentToken: string };
-  hash: string;
   desired: number;
   replicas: Replica[];
   logs: AgentLogLine[];
 }
 
-const configHash = (spec: AgentDeploymentSpec) =>
-  createHash('sha256')
-    .update(JSON.stringify([spec.config, spec.agentToken]))
-    .digest('hex');
+const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
  * Agents as supervised child processes: the embedded default behind `npm start`. Restarts a crashed
@@ -100,24 +96,39 @@ export class LocalRunner implements Deployer {
       );
     }
     const full = { ...spec, agentToken };
-    const hash = configHash(full);
     const desired = spec.paused ? 0 : spec.config.scaling.replicas;
     const drift: string[] = [];
     if (!existing) {
       if (desired > 0) drift.push('no local agent was running');
-    } else if (existing.hash === hash && existing.desired === desired) {
-      return this.status(spec.topic);
-    } else if (existing.hash !== hash) {
+    } else {
+      const restart = this.#restartReason(existing.spec, full);
+      if (!restart) {
+        // The agents fetch the new version from the control plane and switch in place.
+        existing.spec = full;
+        existing.desired = desired;
+        this.#scaleTo(existing, desired);
+        return this.status(spec.topic);
+      }
       drift.push(
-        `the local agent ran config version ${existing.spec.configVersion}; restarted with ${spec.configVersion}`,
+        `the local agent ran config version ${existing.spec.configVersion}; restarted with ${spec.configVersion} (${restart})`,
       );
     }
     const logs = existing?.logs ?? [];
+    // Every replica stops (draining) before any starts: never two file layouts at once.
     if (existing) await this.#stopRun(existing);
-    const run: Run = { topic: spec.topic, spec: full, hash, desired, replicas: [], logs };
+    const run: Run = { topic: spec.topic, spec: full, desired, replicas: [], logs };
     this.#runs.set(spec.topic.id, run);
     this.#scaleTo(run, desired);
     return { ...(await this.status(spec.topic)), drift };
+  }
+
+  /** Why the running agents must restart for `next`; null when they take it in place. */
+  #restartReason(running: Run['spec'], next: Run['spec']): string | null {
+    if (tokenHash(running.agentToken) !== tokenHash(next.agentToken)) return 'a new agent token';
+    // Without a control plane the config is in the environment: only a restart delivers a new one.
+    if (!this.#options.controlPlaneUrl)
+      return JSON.stringify(running.config) === JSON.stringify(next.config) ? null : 'a new config';
+    return restartReason(running.config, next.config);
   }
 
   async pause(topic: TopicRef): Promise<DeploymentStatus> {
@@ -252,6 +263,7 @@ export class LocalRunner implements Deployer {
     }
     for (const replica of run.replicas.slice(0, count))
       if (!replica.child && !replica.restartTimer) this.#start(run, replica);
+    for (const replica of run.replicas.splice(count)) void this.#stop(replica);
   }
 
   async #stopRun(run: Run): Promise<void> {
@@ -293,15 +305,17 @@ export class LocalRunner implements Deployer {
       ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
       ...(process.env.TZ ? { TZ: process.env.TZ } : {}),
       ...this.#options.env,
-      // The config holds connection strings: it goes to this child only, never to a log.
-      HUBCAP_CONFIG: JSON.stringify(spec.config),
       HUBCAP_AGENT_ID: replica.name,
       HUBCAP_HTTP_PORT: '0',
-      NODE_OPTIONS: agentNodeOptions(spec.config.scaling.memory),
+      NODE_OPTIONS: agentNodeOptions(spec.config.scaling.memory, spec.config.format.type),
     };
     if (this.#options.controlPlaneUrl) {
+      // Like every agent: the config (and any new version) comes from the control plane.
       env.HUBCAP_CONTROL_PLANE_URL = this.#options.controlPlaneUrl;
       env.HUBCAP_AGENT_TOKEN = spec.agentToken;
+    } else {
+      // Without a control plane: the config, connection strings included, to this child only.
+      env.HUBCAP_CONFIG = JSON.stringify(spec.config);
     }
     const child = spawn(
       this.#options.nodePath ?? process.execPath,

@@ -1,12 +1,13 @@
 import type { Route } from 'next';
 import Link from 'next/link';
 import { FleetTable } from '@/components/fleet-table.tsx';
+import { ReconcileProgress } from '@/components/reconcile-progress.tsx';
 import { PageHeader } from '@/components/ui.tsx';
 import { requireUser } from '@/server/caller.ts';
 
 export default async function FleetPage() {
   const { user, api } = await requireUser();
-  const fleet = await api.topic.list();
+  const [fleet, reconcile] = await Promise.all([api.topic.list(), api.deployment.reconcileProgress()]);
   return (
     <>
       <PageHeader title="Fleet">
@@ -19,6 +20,7 @@ export default async function FleetPage() {
           </Link>
         )}
       </PageHeader>
+      <ReconcileProgress initial={reconcile} />
       <FleetTable initial={fleet} isAdmin={user.role === 'admin'} />
     </>
   );

@@ -16,8 +16,9 @@ export default async function EditTopicPage({ params }: { params: Promise<{ name
         </Link>
       </PageHeader>
       <p className="-mt-4 mb-6 text-sm text-slate-600">
-        Currently version {current.version}. Saving makes a new version; the agent picks it up on its next
-        config read.
+        Currently version {current.version}. Saving makes a new version and applies it to a deployed topic at
+        once: the agents switch in place, or restart when they must; the topic page shows the version each
+        replica runs.
       </p>
       <TopicForm mode="edit" initial={current.config} storedSecrets={current.storedSecrets} />
     </>

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "AgentReplica" ADD COLUMN     "configIssue" JSONB,
+ADD COLUMN     "configVersion" INTEGER;
