@@ -133,6 +133,8 @@ export class PartitionWriter {
   #segment: OpenSegment | null = null;
   #chain: Promise<void> = Promise.resolve();
   #probing = true;
+  /** Whether this partition has opened a segment since the agent started (its first file is flushed early). */
+  #opened = false;
   #draining = false;
   #closed = false;
 
@@ -197,7 +199,7 @@ export class PartitionWriter {
   /** Flushes the open segment if it is too old (called on every batch, including empty ones). */
   async tick(): Promise<void> {
     const segment = this.#segment;
-    if (segment && !this.#draining && isExpired(this.#o.limits, segment.state, this.#now())) {
+    if (segment && !this.#draining && isExpired(segment.state, this.#now())) {
       await this.#flush('age');
     }
   }
@@ -246,7 +248,8 @@ export class PartitionWriter {
         this.#probing = false;
       }
     }
-    const state = openSegment(this.#o.limits, first, this.#now(), forced);
+    const state = openSegment(this.#o.limits, first, this.#now(), forced, !this.#opened);
+    this.#opened = true;
     const stagingName = `${partitionId}-${String(first.sequenceNumber).padStart(20, '0')}`;
     const file = sink.openFile(stagingName, this.#o.format.contentType, signal);
     const deadLetters = new DeadLetterFile(() =>

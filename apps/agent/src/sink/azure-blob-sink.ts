@@ -11,6 +11,7 @@ import {
   StorageRetryPolicyType,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
+import { classifyStorageError } from './errors.ts';
 import { retryStorage } from './retry.ts';
 import { type Sink, type SinkFile, type SinkObserver, STAGING_LEAF, silentObserver } from './sink.ts';
 
@@ -42,6 +43,34 @@ export function blobServiceClient(credentials: StorageCredentials): BlobServiceC
   return credentials.kind === 'connectionString'
     ? BlobServiceClient.fromConnectionString(credentials.connectionString, STORAGE_PIPELINE_OPTIONS)
     : new BlobServiceClient(credentials.accountUrl, credentials.credential, STORAGE_PIPELINE_OPTIONS);
+}
+
+/**
+ * Makes sure a container the agent needs exists: it creates a missing one when `create` allows (the
+ * default), otherwise, or when its identity may not create containers, it fails with a message that
+ * names the container and says what to do.
+ */
+export async function ensureContainer(
+  container: ContainerClient,
+  role: 'destination' | 'checkpoint',
+  create: boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (await container.exists({ abortSignal: signal })) return;
+  const missing = `${role} container "${container.containerName}" does not exist in storage account "${container.accountName}"`;
+  if (!create) {
+    throw new Error(`${missing}: create it, or let the agent create it (HUBCAP_CREATE_CONTAINERS=true)`);
+  }
+  try {
+    await container.createIfNotExists({ abortSignal: signal });
+  } catch (error) {
+    const info = classifyStorageError(error);
+    if (info.kind !== 'auth') throw error;
+    throw new Error(
+      `${missing} and the agent may not create it (${info.message}): create the container, ` +
+        "or give the agent's identity the right to create containers (e.g. the Storage Blob Data Contributor role)",
+    );
+  }
 }
 
 export interface AzureBlobSinkOptions {
