@@ -26,6 +26,7 @@ const MATRIX: Record<string, Required> = {
   'topic.preview': 'editor',
   'topic.createAgentToken': 'editor',
   'topic.revokeAgentToken': 'editor',
+  'topic.delete': 'editor',
   'schema.listVersions': 'viewer',
   'schema.getVersion': 'viewer',
   'schema.compareVersions': 'viewer',

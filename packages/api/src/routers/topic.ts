@@ -6,7 +6,9 @@ import { previewEvents, testConnection } from '../services/connection.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/fleet.ts';
 import { fillKeptSecrets, openSecrets } from '../services/topic-configs.ts';
 import {
+  agentReading,
   createTopic,
+  deleteTopic,
   getTopicConfig,
   issueAgentToken,
   listConfigVersions,
@@ -82,12 +84,23 @@ export const topicRouter = router({
       ),
     ),
 
+  /** Deletes the topic and its history; files already written stay. Its agent must be removed first. */
+  delete: editorProcedure
+    .input(ByName)
+    .mutation(async ({ ctx, input }) =>
+      deleteTopic(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), userActor(ctx.user)),
+    ),
+
   /** Checks a draft config server-side; `name` lets an edit reuse the stored secrets. */
   testConnection: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
     .mutation(async ({ ctx, input }) => {
       const config = await draftConfig(ctx, input);
-      return testConnection(config);
+      // On an edit page, the topic's own running agent holds the partitions: that is no failure.
+      const ownAgentReading = input.name
+        ? await agentReading(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name))
+        : false;
+      return testConnection(config, { ownAgentReading });
     }),
 
   preview: editorProcedure
