@@ -17,6 +17,7 @@ import { startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs
 import { ChildRegistry } from './children.ts';
 import { ensureDemoTopic } from './demo-topic.ts';
 import { loadEnv } from './env.ts';
+import { localServices, TRY_HUB } from './local-services.ts';
 import { freePort } from './ports.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,6 +34,7 @@ function shutdown(code: number): Promise<void> {
     for (const { name, stop } of stops.reverse()) {
       try {
         await stop();
+        log(`stopped ${name}`);
       } catch (error) {
         console.error(`hubcap: could not stop ${name} cleanly: ${(error as Error).message}`);
       }
@@ -98,24 +100,36 @@ async function main() {
   // Azurite refuses anonymous requests: any HTTP answer means it is up.
   await waitForHttp(`http://127.0.0.1:${blobPort}/devstoreaccount1`, 30_000, azurite.exited, () => true);
   log(`Azurite (blob) on 127.0.0.1:${blobPort}`);
+  void azurite.exited.then(() => log('Azurite exited'));
 
   const eventHubs = await startLocalEventHubs({
     host: '127.0.0.1',
     port: await freePort(env.HUBCAP_EVENTHUBS_PORT),
-    hubs: [{ name: 'demo', partitionCount: 4 }],
+    hubs: [
+      { name: 'demo', partitionCount: 4 },
+      { name: TRY_HUB.name, partitionCount: 4, consumerGroups: [TRY_HUB.consumerGroup] },
+    ],
     persistDir: join(env.dataDir, 'eventhubs'),
   });
   stops.push({ name: 'local Event Hubs', stop: () => eventHubs.close() });
-  log(`local Event Hubs on 127.0.0.1:${eventHubs.port} (hub "demo", 4 partitions)`);
+  log(
+    `local Event Hubs on 127.0.0.1:${eventHubs.port} (hubs "demo" and "${TRY_HUB.name}", 4 partitions each)`,
+  );
   if (env.HUBCAP_DEMO_EVENTS_PER_SECOND > 0) {
-    const traffic = startSampleTraffic({
-      connectionString: eventHubs.connectionString(),
-      hub: 'demo',
-      eventsPerSecond: env.HUBCAP_DEMO_EVENTS_PER_SECOND,
-    });
-    stops.push({ name: 'sample traffic', stop: () => traffic.stop() });
-    log(`sample traffic: ${env.HUBCAP_DEMO_EVENTS_PER_SECOND} events/s into "demo"`);
+    for (const hub of ['demo', TRY_HUB.name]) {
+      const traffic = startSampleTraffic({
+        connectionString: eventHubs.connectionString(),
+        hub,
+        eventsPerSecond: env.HUBCAP_DEMO_EVENTS_PER_SECOND,
+      });
+      stops.push({ name: `sample traffic into "${hub}"`, stop: () => traffic.stop() });
+    }
+    log(`sample traffic: ${env.HUBCAP_DEMO_EVENTS_PER_SECOND} events/s into each hub`);
   }
+  const local = localServices(
+    eventHubs.connectionString(),
+    devConnectionString(`http://127.0.0.1:${blobPort}`),
+  );
 
   const encryptionKey =
     process.env.HUBCAP_ENCRYPTION_KEY ??
@@ -131,8 +145,8 @@ async function main() {
     SecretBox.fromBase64(encryptionKey),
     {
       eventHubsPort: eventHubs.port,
-      eventHubsConnectionString: eventHubs.connectionString(),
-      blobConnectionString: devConnectionString(`http://127.0.0.1:${blobPort}`),
+      eventHubsConnectionString: local.HUBCAP_LOCAL_EVENTHUBS_CONNECTION_STRING,
+      blobConnectionString: local.HUBCAP_LOCAL_STORAGE_CONNECTION_STRING,
     },
     log,
   );
@@ -163,6 +177,8 @@ async function main() {
         HUBCAP_AGENT_ENTRY: join(root, 'apps/agent/src/main.ts'),
         HUBCAP_AGENT_CONTROL_PLANE_URL: `http://127.0.0.1:${webPort}`,
         HUBCAP_AGENT_PID_FILE: agentPids,
+        // The onboarding form's "Use the local services".
+        ...local,
       },
       output: (line) => log(`web: ${line}`),
     },
@@ -197,6 +213,11 @@ async function main() {
   Dashboard   http://127.0.0.1:${webPort}
   Sign in     ${signIn}
   Stop        Ctrl-C
+
+  To onboard a topic, the form's "Use the local services" fills these in:
+  Event Hubs  ${local.HUBCAP_LOCAL_EVENTHUBS_CONNECTION_STRING}
+              (hub "${TRY_HUB.name}", consumer group "${TRY_HUB.consumerGroup}"; the demo topic reads "demo")
+  Storage     ${local.HUBCAP_LOCAL_STORAGE_CONNECTION_STRING}
 `);
 }
 
