@@ -436,7 +436,14 @@ describe('control plane in Chromium', () => {
       viewport: { width: 390, height: 844 },
       storageState: await context.storageState(),
     });
+    // The phone's clock is ten minutes ahead of the server's: every relative time ("12 s ago") the
+    // server rendered differs from what the browser computes while hydrating.
+    await phone.clock.setFixedTime(Date.now() + 10 * 60_000);
     const mobile = await phone.newPage();
+    mobile.on('pageerror', (error) => pageErrors.push(`${mobile.url()} (phone): ${error.message}`));
+    mobile.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`${mobile.url()} (phone): ${message.text()}`);
+    });
     try {
       const overflowing: string[] = [];
       for (const path of [

@@ -124,6 +124,19 @@ describe('npm start (local platform)', () => {
     expect(fleet.status).toBe(200);
     expect(await fleet.text()).toContain('Fleet');
 
+    // The local connection strings are printed, and the onboarding form offers to fill them in.
+    expect(platform.output()).toMatch(
+      /Event Hubs {2}Endpoint=sb:\/\/127\.0\.0\.1:\d+;\S+UseDevelopmentEmulator=true\n/,
+    );
+    expect(platform.output()).toMatch(
+      /\(hub "orders", consumer group "hubcap"; the demo topic reads "demo"\)/,
+    );
+    expect(platform.output()).toMatch(
+      /Storage {5}DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;/,
+    );
+    const form = await fetch(`${platform.url}/topics/new`, { headers: { cookie: cookie!.split(';')[0]! } });
+    expect(await form.text()).toContain('Use the local services');
+
     const pids = platformPids();
     expect(pids.length).toBeGreaterThanOrEqual(3);
     // Ctrl-C: SIGINT to every process of the terminal's foreground group at once.
