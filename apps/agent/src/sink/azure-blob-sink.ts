@@ -11,7 +11,7 @@ import {
   StorageRetryPolicyType,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
-import { classifyStorageError } from './errors.ts';
+import { classifyStorageError, type StorageErrorInfo } from './errors.ts';
 import { retryStorage } from './retry.ts';
 import { type Sink, type SinkFile, type SinkObserver, STAGING_LEAF, silentObserver } from './sink.ts';
 
@@ -72,6 +72,9 @@ export async function ensureContainer(
     );
   }
 }
+
+/** Operations on staging blobs, which live in the checkpoint container. */
+const STAGING_OPERATIONS = new Set(['stageBlock', 'commitBlockList']);
 
 export interface AzureBlobSinkOptions {
   /** Container of the lake files. */
@@ -205,7 +208,7 @@ class BlockBlobFile extends Writable implements SinkFile {
         );
         ids.push(id);
       }
-      await this.#sink.retry('commitBlockList', this.#signal, (abortSignal) =>
+      await this.#sink.retry('commitCopy', this.#signal, (abortSignal) =>
         target.commitBlockList(ids, { abortSignal, blobHTTPHeaders }),
       );
     }
@@ -252,9 +255,19 @@ export class AzureBlobSink implements Sink {
   ) {
     return retryStorage(operation, fn, {
       signal,
-      onError: (info, attempt) => this.#observer.onError(operation, info, attempt),
+      onError: (info, attempt) => this.#observer.onError(operation, this.#explain(operation, info), attempt),
       onSuccess: () => this.#observer.onSuccess(operation),
     });
+  }
+
+  /** A container deleted while the agent runs: say which one, and what to do. */
+  #explain(operation: string, info: StorageErrorInfo): StorageErrorInfo {
+    if (info.kind !== 'not-found') return info;
+    const [role, container] = STAGING_OPERATIONS.has(operation)
+      ? ['checkpoint', this.#staging]
+      : ['destination', this.container];
+    const message = `${role} container "${container.containerName}" does not exist in storage account "${container.accountName}" (${info.message}): create it again, or restart the agent, which creates missing containers`;
+    return { ...info, message };
   }
 
   /** URL + authorization with which the service may read a staging blob for a server-side copy. */

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   AccountSASPermissions,
   AccountSASResourceTypes,
@@ -8,7 +10,7 @@ import {
 } from '@azure/storage-blob';
 import { type Azurite, DEV_ACCOUNT_KEY, startAzurite } from '@hubcap/local-azurite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureContainer } from './azure-blob-sink.ts';
+import { AzureBlobSink, ensureContainer } from './azure-blob-sink.ts';
 
 let azurite: Azurite;
 beforeAll(async () => {
@@ -63,5 +65,34 @@ describe('ensureContainer', () => {
       ),
     );
     expect(await azurite.service.getContainerClient(name).exists()).toBe(false);
+  });
+
+  it('names a container deleted while the agent runs, and what to do', async () => {
+    const lake = await azurite.container(unique());
+    const staging = await azurite.container(unique());
+    const errors: string[] = [];
+    const abort = new AbortController();
+    const sink = new AzureBlobSink({
+      container: lake,
+      stagingContainer: staging,
+      stagingPrefix: 'staging/t',
+      observer: {
+        onError: (operation, info) => {
+          errors.push(`${operation}: ${info.message}`);
+          abort.abort();
+        },
+        onSuccess: () => {},
+      },
+    });
+    await lake.delete();
+    const file = sink.openFile('0-1', 'application/x-ndjson', abort.signal);
+    await pipeline(Readable.from([Buffer.from('{"a":1}\n')]), file.stream);
+    await expect(file.publish('x/0-1.ndjson')).rejects.toThrow(/aborted/);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      new RegExp(
+        `^upload: destination container "${lake.containerName}" does not exist in storage account "devstoreaccount1" \\(404 ContainerNotFound: .*\\): create it again, or restart the agent, which creates missing containers$`,
+      ),
+    );
   });
 });
