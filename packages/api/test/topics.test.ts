@@ -129,7 +129,14 @@ describe('deleting a topic', () => {
   it('is refused while its agent is deployed; afterwards the topic and its history go, the audit log keeps its name', async () => {
     const call = (path: string, input: unknown) => api.call(path, input, { cookie: editor });
     expect((await call('topic.create', { config: topicConfig('orders') })).status).toBe(200);
-    expect((await call('topic.update', { name: 'orders', config: topicConfig('orders', { batching: { maxEvents: 10 } }) })).status).toBe(200);
+    expect(
+      (
+        await call('topic.update', {
+          name: 'orders',
+          config: topicConfig('orders', { batching: { maxEvents: 10 } }),
+        })
+      ).status,
+    ).toBe(200);
     const topic = await api.prisma.topic.findUniqueOrThrow({ where: { slug: 'orders' } });
     await call('topic.createAgentToken', { name: 'orders', agentName: 'manual' });
     const deployment = await api.prisma.deployment.create({
