@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureAdmin } from '@hubcap/api';
@@ -151,6 +151,7 @@ describe('onboarding on the local platform, in Chromium', () => {
     mark('events previewed');
     if (process.env.UPDATE_SCREENSHOTS === '1') {
       const shooting = Date.now();
+      await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(here, '../../../docs/screenshots/onboarding-local.png') });
       started += Date.now() - shooting; // not part of the user's path
     }
@@ -181,7 +182,8 @@ describe('onboarding on the local platform, in Chromium', () => {
         '',
         `\`UPDATE_BENCH=1 npx vitest run e2e/onboarding.test.ts\` (apps/web), ${new Date().toISOString().slice(0, 10)}: Chromium drives the form`,
         'with scripted input (no human reading or typing time), the local deployer runs the real agent, sample traffic',
-        `flows at the launcher's demo rate (${EVENTS_PER_SECOND} events/s); same machine as above.`,
+        `flows at the launcher's demo rate (${EVENTS_PER_SECOND} events/s); same machine as above, load average`,
+        `${loadavg()[0]!.toFixed(1)} at the end of the run (other work shares the two cores).`,
         '',
         '| What | Target | Result |',
         '| --- | --- | --- |',
