@@ -260,9 +260,10 @@ export const Batching = z
     maxEvents: wholeNumber(1, 50_000_000)
       .default(1_000_000)
       .meta({ description: 'Flush a file when it holds this many events.' }),
-    maxAgeSeconds: wholeNumber(1, 3600)
-      .default(300)
-      .meta({ description: 'Flush a file this many seconds after its first event arrived.' }),
+    maxAgeSeconds: wholeNumber(1, 3600).default(300).meta({
+      description:
+        'Flush a file this many seconds after its first event arrived (a partition’s first file after the agent starts: at most 10).',
+    }),
   })
   .prefault({})
   .meta({ description: 'When an open file is flushed; whichever limit is reached first.' });

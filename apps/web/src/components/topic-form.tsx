@@ -665,7 +665,7 @@ export function TopicForm({
             path="batching.maxAgeSeconds"
             label="Max file age (seconds)"
             type="number"
-            help="Flush this long after a file's first event; 1–3600. Default 300."
+            help="Flush this long after a file's first event; 1–3600. Default 300. The first file after the agent starts comes within 10 s."
           />
         </div>
       </Card>
