@@ -35,7 +35,7 @@ import { createLogger, type Logger, scrubSecrets } from './runtime/logger.ts';
 import { createMetrics, type Metrics } from './runtime/metrics.ts';
 import { AgentStatus } from './runtime/status.ts';
 import { processUsage } from './runtime/usage.ts';
-import { AzureBlobSink, blobServiceClient } from './sink/azure-blob-sink.ts';
+import { AzureBlobSink, blobServiceClient, ensureContainer } from './sink/azure-blob-sink.ts';
 import { classifyStorageError } from './sink/errors.ts';
 import { LocalFolderSink } from './sink/local-folder-sink.ts';
 import type { Sink, SinkObserver } from './sink/sink.ts';
@@ -123,10 +123,8 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
     checkpointStore: new TopicCheckpointStore(blobCheckpointStore(checkpoints), config.topic),
     schemaStore: new BlobSchemaStateStore(checkpoints, schemaKey),
     async prepare(signal) {
-      if (env.HUBCAP_CREATE_CONTAINERS) {
-        await container.createIfNotExists({ abortSignal: signal });
-        await checkpoints.createIfNotExists({ abortSignal: signal });
-      }
+      await ensureContainer(container, 'destination', env.HUBCAP_CREATE_CONTAINERS, signal);
+      await ensureContainer(checkpoints, 'checkpoint', env.HUBCAP_CREATE_CONTAINERS, signal);
       await sink.verify(signal);
     },
   };

@@ -73,7 +73,7 @@ describe('config loading', () => {
     expect((error as ConfigError).message).toBe(
       `config file ${file} is invalid:\n` +
         '  - topic: use lower-case letters, digits and dashes, starting and ending with a letter or digit\n' +
-        '  - batching.maxEvents: must be at least 1',
+        '  - batching.maxEvents: must be between 1 and 50000000',
     );
   });
 

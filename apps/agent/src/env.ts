@@ -48,7 +48,7 @@ export const Env = z.object({
   HUBCAP_LB_UPDATE_INTERVAL_MS: int(100, 600_000).default(10_000),
   HUBCAP_LB_OWNERSHIP_EXPIRY_MS: int(1000, 3_600_000).default(60_000),
   HUBCAP_BLOCK_BYTES: int(64 * 1024, 100 * 1024 * 1024).default(DEFAULT_BLOCK_BYTES),
-  HUBCAP_CREATE_CONTAINERS: bool.default(false),
+  HUBCAP_CREATE_CONTAINERS: bool.default(true),
   /** Parquet: local folder for spilled rows and files before upload (an emptyDir on Kubernetes). */
   HUBCAP_SPILL_DIR: optionalText.transform((v) => v ?? tmpdir()),
   /** Parquet: bodies larger than this are dead letters (Event Hubs events are at most 1 MB). */

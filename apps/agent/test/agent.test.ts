@@ -68,7 +68,8 @@ describe('agent process', () => {
         },
         batching: { maxAgeSeconds: 1 },
       },
-      { HUBCAP_STAGING_SWEEP_AFTER_SECONDS: '1' },
+      // Not allowed to create containers: it waits for someone to create them.
+      { HUBCAP_STAGING_SWEEP_AFTER_SECONDS: '1', HUBCAP_CREATE_CONTAINERS: 'false' },
     );
     try {
       const { port } = (await agent.waitForLine((l) => typeof l.port === 'number')) as { port: number };
@@ -77,7 +78,9 @@ describe('agent process', () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const notReady = await fetch(`${base}/readyz`);
       expect(notReady.status).toBe(503);
-      expect(JSON.stringify(await notReady.json())).toMatch(/ContainerNotFound/);
+      expect(JSON.stringify(await notReady.json())).toContain(
+        'destination container \\"late-lake\\" does not exist in storage account \\"devstoreaccount1\\": create it, or let the agent create it (HUBCAP_CREATE_CONTAINERS=true)',
+      );
 
       // A staging blob a killed agent left behind (committed, never published).
       const checkpoints = await azurite.container('late-checkpoints');

@@ -25,9 +25,16 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-/** `next start` of the built app on a free port, against `databaseUrl`. Needs `next build` first (turbo runs it). */
-export async function startWeb(databaseUrl: string, env: Record<string, string> = {}): Promise<WebServer> {
+/**
+ * `next start` of the built app on a free port, against `databaseUrl`. Needs `next build` first (turbo
+ * runs it). `env` may depend on the server's own URL (e.g. where local agents report).
+ */
+export async function startWeb(
+  databaseUrl: string,
+  env: Record<string, string> | ((url: string) => Record<string, string>) = {},
+): Promise<WebServer> {
   const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
   const output: string[] = [];
   const child: ChildProcess = spawn(
     process.execPath,
@@ -50,7 +57,7 @@ export async function startWeb(databaseUrl: string, env: Record<string, string> 
         HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1',
         NODE_ENV: 'production',
         NEXT_TELEMETRY_DISABLED: '1',
-        ...env,
+        ...(typeof env === 'function' ? env(url) : env),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -58,7 +65,6 @@ export async function startWeb(databaseUrl: string, env: Record<string, string> 
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   let gone = false;
   void exited.then(() => {

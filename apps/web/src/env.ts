@@ -52,6 +52,13 @@ const Env = z
       .default('viewer'),
     HUBCAP_OIDC_LABEL: z.string().min(1).max(40).default('single sign-on'),
   })
+  // Set by `npm start` only: its local emulators, for the onboarding form's "Use the local services".
+  .extend({
+    HUBCAP_LOCAL_EVENTHUBS_CONNECTION_STRING: z.string().min(1).optional(),
+    HUBCAP_LOCAL_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+    HUBCAP_LOCAL_EVENT_HUB: z.string().min(1).default('demo'),
+    HUBCAP_LOCAL_CONSUMER_GROUP: z.string().min(1).default('$Default'),
+  })
   .superRefine((e, ctx) => {
     // An email alone is fine: the first admin then gets a generated password, printed once.
     if (e.HUBCAP_ADMIN_PASSWORD && !e.HUBCAP_ADMIN_EMAIL) {

@@ -28,6 +28,7 @@ const MATRIX: Record<string, Required> = {
   'topic.sourceInUse': 'editor',
   'topic.createAgentToken': 'admin',
   'topic.revokeAgentToken': 'editor',
+  'topic.delete': 'editor',
   'schema.listVersions': 'viewer',
   'schema.getVersion': 'viewer',
   'schema.compareVersions': 'viewer',

@@ -1,3 +1,4 @@
+import { EventHubConsumerClient, latestEventPosition } from '@azure/event-hubs';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +83,55 @@ describe('test connection and preview (local Event Hubs + Azurite)', () => {
     const paths = fields.map((f: { path: string }) => f.path);
     expect(paths).toEqual(expect.arrayContaining(['method', 'status', 'service.name', 'user.id']));
     expect(fields.find((f: { path: string }) => f.path === 'status').types).toEqual(['integer']);
+  });
+
+  it("on a running topic's edit page, its own agent holding the partitions is no failure; anyone else's is", async () => {
+    // An owner-level receiver on partition 0, as an agent's load balancer opens.
+    const reader = new EventHubConsumerClient('$Default', hubs.connectionString(), 'clicks');
+    const subscription = reader.subscribe(
+      '0',
+      { processEvents: async () => {}, processError: async () => {} },
+      { ownerLevel: 1, startPosition: latestEventPosition },
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      const consumerGroupCheck = async (name?: string) => {
+        const res = await api.call('topic.testConnection', { config: config(), name }, { cookie: editor });
+        expect(res.status).toBe(200);
+        const { ok, checks } = res.body.result.data;
+        return { ok, check: checks.find((c: { name: string }) => c.name === 'Consumer group') };
+      };
+      expect(await consumerGroupCheck()).toEqual({
+        ok: false,
+        check: {
+          name: 'Consumer group',
+          state: 'fail',
+          detail:
+            'another reader holds partition 0 of "$Default" (an agent of another topic, or another application): give this topic a consumer group of its own',
+        },
+      });
+
+      const created = await api.call('topic.create', { config: config() }, { cookie: editor });
+      expect(created.status).toBe(200);
+      // Saved but not deployed: whoever reads, it is not this topic's agent.
+      expect((await consumerGroupCheck('clicks')).check.state).toBe('fail');
+      const topic = await api.prisma.topic.findUniqueOrThrow({ where: { slug: 'clicks' } });
+      await api.prisma.deployment.create({
+        data: { topicId: topic.id, target: 'local', phase: 'running', configVersion: 1, desiredReplicas: 1 },
+      });
+      expect(await consumerGroupCheck('clicks')).toEqual({
+        ok: true,
+        check: {
+          name: 'Consumer group',
+          state: 'ok',
+          detail: `"$Default" is being read by this topic's agent (it holds partition 0); the test left it undisturbed`,
+        },
+      });
+    } finally {
+      await subscription.close();
+      await reader.close();
+      await api.prisma.topic.deleteMany({ where: { slug: 'clicks' } });
+    }
   });
 
   it('validates the draft before connecting, naming the fields', async () => {

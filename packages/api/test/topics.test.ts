@@ -45,7 +45,7 @@ describe('onboarding: create and edit', () => {
       'source.fullyQualifiedNamespace': 'namespace is required',
       'source.auth.connectionString': expect.stringContaining('does not look like a connection string'),
       'destination.container': expect.stringContaining('3–63 lower-case'),
-      'batching.maxEvents': 'must be at least 1',
+      'batching.maxEvents': 'must be between 1 and 50000000',
     });
     expect(await api.prisma.topic.count()).toBe(0);
     expect(await api.prisma.auditEvent.count({ where: { action: 'topic.create' } })).toBe(0);
@@ -123,5 +123,60 @@ describe('onboarding: create and edit', () => {
     expect(agentConfig.version).toBe(3);
     expect(agentConfig.config.source.auth.connectionString).toBe(EH_SECRET);
     expect(agentConfig.config.destination.account.connectionString).toContain('NEW-KEY-789');
+  });
+});
+
+describe('deleting a topic', () => {
+  it('is refused while its agent is deployed; afterwards the topic and its history go, the audit log keeps its name', async () => {
+    const call = (path: string, input: unknown) => api.call(path, input, { cookie: editor });
+    expect((await call('topic.create', { config: topicConfig('orders') })).status).toBe(200);
+    expect(
+      (
+        await call('topic.update', {
+          name: 'orders',
+          config: topicConfig('orders', { batching: { maxEvents: 10 } }),
+        })
+      ).status,
+    ).toBe(200);
+    const topic = await api.prisma.topic.findUniqueOrThrow({ where: { slug: 'orders' } });
+    await call('topic.createAgentToken', { name: 'orders', agentName: 'manual' });
+    const deployment = await api.prisma.deployment.create({
+      data: { topicId: topic.id, target: 'local', phase: 'running', configVersion: 2, desiredReplicas: 1 },
+    });
+
+    const refused = await call('topic.delete', { name: 'orders' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(
+      'the agent of "orders" is deployed: remove it first (Remove in the Deployment panel)',
+    );
+    expect(await api.prisma.topic.count()).toBe(1);
+
+    // Removed agents leave a deleted deployment record behind.
+    await api.prisma.deployment.update({ where: { id: deployment.id }, data: { phase: 'deleted' } });
+    expect((await call('topic.delete', { name: 'orders' })).status).toBe(200);
+    expect(await api.prisma.topic.count()).toBe(0);
+    expect(await api.prisma.topicConfigVersion.count()).toBe(0);
+    expect(await api.prisma.secret.count()).toBe(0);
+    expect(await api.prisma.agentInstance.count()).toBe(0);
+    expect((await call('topic.get', { name: 'orders' })).status).toBe(404);
+    expect((await call('topic.delete', { name: 'orders' })).status).toBe(404);
+
+    // A new topic may take the name; the audit log tells both apart and filters by name.
+    expect((await call('topic.create', { config: topicConfig('orders') })).status).toBe(200);
+    expect((await call('topic.create', { config: topicConfig('payments') })).status).toBe(200);
+    const admin = await api.signedIn('admin');
+    const audit = await api.call('audit.list', { topic: 'orders' }, { cookie: admin });
+    expect(
+      audit.body.result.data.map((e: { action: string; topicName: string }) => `${e.action} ${e.topicName}`),
+    ).toEqual([
+      'topic.create orders',
+      'topic.delete orders',
+      'agent.createToken orders',
+      'topic.update orders',
+      'topic.create orders',
+    ]);
+    const everything = await api.call('audit.list', { targetType: 'topic' }, { cookie: admin });
+    expect(everything.body.result.data[0]).toMatchObject({ action: 'topic.create', topicName: 'payments' });
+    expect((await api.call('audit.list', { topic: 'Bad Name' }, { cookie: admin })).status).toBe(400);
   });
 });

@@ -51,10 +51,13 @@ export class ChildRegistry {
     args: string[],
     options: { cwd?: string; env?: NodeJS.ProcessEnv; output?: (line: string) => void },
   ): Child {
+    // Its own process group: Ctrl-C in a terminal signals the whole foreground group at once, which
+    // would stop storage while agents still drain into it. The launcher stops children in order instead.
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     const output = options.output ?? (() => {});
     for (const stream of [child.stdout, child.stderr]) {

@@ -24,6 +24,7 @@ import {
   TRIAL_HUB,
 } from './demo-topic.ts';
 import { loadEnv } from './env.ts';
+import { localServices, TRY_HUB } from './local-services.ts';
 import { freePort } from './ports.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -40,6 +41,7 @@ function shutdown(code: number): Promise<void> {
     for (const { name, stop } of stops.reverse()) {
       try {
         await stop();
+        log(`stopped ${name}`);
       } catch (error) {
         console.error(`hubcap: could not stop ${name} cleanly: ${(error as Error).message}`);
       }
@@ -105,6 +107,7 @@ async function main() {
   // Azurite refuses anonymous requests: any HTTP answer means it is up.
   await waitForHttp(`http://127.0.0.1:${blobPort}/devstoreaccount1`, 30_000, azurite.exited, () => true);
   log(`Azurite (blob) on 127.0.0.1:${blobPort}`);
+  void azurite.exited.then(() => log('Azurite exited'));
 
   const eventHubs = await startLocalEventHubs({
     host: '127.0.0.1',
@@ -129,6 +132,10 @@ async function main() {
       `sample traffic: ${env.HUBCAP_DEMO_EVENTS_PER_SECOND} events/s into "${DEMO_HUB}" and "${TRIAL_HUB}"`,
     );
   }
+  const local = localServices(
+    eventHubs.connectionString(),
+    devConnectionString(`http://127.0.0.1:${blobPort}`),
+  );
 
   const encryptionKey =
     process.env.HUBCAP_ENCRYPTION_KEY ??
@@ -144,8 +151,8 @@ async function main() {
     SecretBox.fromBase64(encryptionKey),
     {
       eventHubsPort: eventHubs.port,
-      eventHubsConnectionString: eventHubs.connectionString(),
-      blobConnectionString: devConnectionString(`http://127.0.0.1:${blobPort}`),
+      eventHubsConnectionString: local.HUBCAP_LOCAL_EVENTHUBS_CONNECTION_STRING,
+      blobConnectionString: local.HUBCAP_LOCAL_STORAGE_CONNECTION_STRING,
     },
     log,
   );
@@ -185,6 +192,8 @@ async function main() {
           .filter(Boolean)
           .join(','),
         HUBCAP_LOCAL_FOLDER_ROOT: process.env.HUBCAP_LOCAL_FOLDER_ROOT || join(env.dataDir, 'folders'),
+        // The onboarding form's "Use the local services".
+        ...local,
       },
       output: (line) => log(`web: ${line}`),
     },
@@ -219,6 +228,11 @@ async function main() {
   Dashboard   http://127.0.0.1:${webPort}
   Sign in     ${signIn}
   Stop        Ctrl-C
+
+  To onboard a topic, the form's "Use the local services" fills these in:
+  Event Hubs  ${local.HUBCAP_LOCAL_EVENTHUBS_CONNECTION_STRING}
+              (hub "${TRY_HUB.name}", consumer group "${TRY_HUB.consumerGroup}"; the demo topic reads "${DEMO_HUB}")
+  Storage     ${local.HUBCAP_LOCAL_STORAGE_CONNECTION_STRING}
 `);
 }
 

@@ -31,6 +31,8 @@ function start(): Promise<Started> {
       HUBCAP_DEMO_EVENTS_PER_SECOND: '20',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, as a terminal gives it: Ctrl-C signals the whole group.
+    detached: true,
   });
   launchers.push(child);
   let output = '';
@@ -106,7 +108,7 @@ afterAll(async () => {
 describe('npm start (local platform)', () => {
   let password = '';
 
-  it('serves the dashboard and prints how to sign in; Ctrl-C stops every process', async () => {
+  it('serves the dashboard and prints how to sign in; Ctrl-C stops agents before storage, then every process', async () => {
     const platform = await start();
     const credentials = /Sign in\s+(\S+) \/ (\S+)/.exec(platform.output());
     expect(credentials, platform.output()).not.toBeNull();
@@ -122,11 +124,32 @@ describe('npm start (local platform)', () => {
     expect(fleet.status).toBe(200);
     expect(await fleet.text()).toContain('Fleet');
 
+    // The local connection strings are printed, and the onboarding form offers to fill them in.
+    expect(platform.output()).toMatch(
+      /Event Hubs {2}Endpoint=sb:\/\/127\.0\.0\.1:\d+;\S+UseDevelopmentEmulator=true\n/,
+    );
+    expect(platform.output()).toMatch(
+      /\(hub "trial", consumer group "hubcap-trial"; the demo topic reads "demo"\)/,
+    );
+    expect(platform.output()).toMatch(
+      /Storage {5}DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;/,
+    );
+    const form = await fetch(`${platform.url}/topics/new`, { headers: { cookie: cookie!.split(';')[0]! } });
+    expect(await form.text()).toContain('Use the local services');
+
     const pids = platformPids();
     expect(pids.length).toBeGreaterThanOrEqual(3);
-    platform.process.kill('SIGINT');
+    // Ctrl-C: SIGINT to every process of the terminal's foreground group at once.
+    process.kill(-platform.process.pid!, 'SIGINT');
     expect(await exited(platform.process)).toBe(0);
     expect(await survivors(pids)).toEqual([]);
+    const order = ['stopped web server and agents', 'stopped local Event Hubs', 'Azurite exited'].map(
+      (line) => platform.output().indexOf(`hubcap: ${line}`),
+    );
+    expect(
+      order.every((i) => i >= 0) && order[0]! < order[1]! && order[1]! < order[2]!,
+      platform.output(),
+    ).toBe(true);
   }, 120_000);
 
   it('recovers after the launcher is killed with SIGKILL, keeping the data', async () => {

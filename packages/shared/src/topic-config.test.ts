@@ -56,9 +56,33 @@ describe('TopicConfig', () => {
       'source.auth.kind: must be "connectionString" or "workloadIdentity"',
       'destination.container: must be 3–63 lower-case letters, digits and single dashes (Azure container naming rules)',
       'pathTemplate: unknown variable {day}; use one of {namespace}, {hub}, {topic}, {partition}, {yyyy}, {MM}, {dd}, {HH}, {mm}, {ss}',
-      'batching.maxBytes: must be at least 1048576 (1 MiB)',
+      'batching.maxBytes: must be between 1048576 (1 MiB) and 4294967296 (4 GiB)',
       'batching.maxEvents: must be a whole number',
       'scaling.memory: must be a memory quantity such as "256Mi" or "1Gi"',
+    ]);
+  });
+
+  it('tells numbers past the range (20 digits, past 2^31 and 2^53) the range, not "whole number"', () => {
+    expect(
+      problems({
+        ...minimal,
+        batching: {
+          maxBytes: Number('12345678901234567890'),
+          maxEvents: 2 ** 31,
+          maxAgeSeconds: 2 ** 53 + 2,
+        },
+        scaling: { replicas: -1 },
+        reporting: { intervalSeconds: 1e300 },
+      }),
+    ).toEqual([
+      'batching.maxBytes: must be between 1048576 (1 MiB) and 4294967296 (4 GiB)',
+      'batching.maxEvents: must be between 1 and 50000000',
+      'batching.maxAgeSeconds: must be between 1 and 3600',
+      'scaling.replicas: must be between 0 and 32',
+      'reporting.intervalSeconds: must be between 1 and 300',
+    ]);
+    expect(problems({ ...minimal, batching: { maxAgeSeconds: 2.5 } })).toEqual([
+      'batching.maxAgeSeconds: must be a whole number',
     ]);
   });
 
@@ -105,6 +129,41 @@ describe('TopicConfig', () => {
     ).toEqual([
       'source.auth.connectionString: does not look like a connection string (expected "Endpoint=…" or "AccountName=…" parts)',
     ]);
+  });
+
+  it('takes the namespace from the connection string, whatever the namespace field says', () => {
+    const auth = (connectionString: string) => ({ kind: 'connectionString', connectionString });
+    const parse = (source: Record<string, unknown>) =>
+      TopicConfig.parse({ ...minimal, source: { eventHubName: 'orders', ...source } }).source;
+    expect(
+      parse({
+        auth: auth('Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=v'),
+      }).fullyQualifiedNamespace,
+    ).toBe('contoso.servicebus.windows.net');
+    expect(
+      parse({
+        fullyQualifiedNamespace: 'stale.servicebus.windows.net',
+        auth: auth(
+          'SharedAccessKeyName=k; Endpoint = sb://127.0.0.1:5673;SharedAccessKey=v;UseDevelopmentEmulator=true',
+        ),
+      }).fullyQualifiedNamespace,
+    ).toBe('127.0.0.1:5673');
+    // Workload identity has no connection string: the field is the only source.
+    expect(
+      parse({ fullyQualifiedNamespace: 'wi.servicebus.windows.net', auth: { kind: 'workloadIdentity' } }),
+    ).toMatchObject({ fullyQualifiedNamespace: 'wi.servicebus.windows.net' });
+    expect(
+      problems({ ...minimal, source: { eventHubName: 'orders', auth: { kind: 'workloadIdentity' } } }),
+    ).toEqual(['source.fullyQualifiedNamespace: namespace is required']);
+    for (const bad of [
+      'AccountName=x;AccountKey=y',
+      'Endpoint=https://x/;SharedAccessKey=v',
+      'Endpoint=sb://a b/',
+    ]) {
+      expect(problems({ ...minimal, source: { eventHubName: 'orders', auth: auth(bad) } })).toEqual([
+        'source.auth.connectionString: must name the namespace: Endpoint=sb://<namespace>/;…',
+      ]);
+    }
   });
 
   it('parseOrThrow lists every problem in its message', () => {

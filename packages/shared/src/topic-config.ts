@@ -102,10 +102,19 @@ const ContainerName = z
     'must be 3–63 lower-case letters, digits and single dashes (Azure container naming rules)',
   );
 
-export const Source = z.strictObject({
-  fullyQualifiedNamespace: namespace('namespace').meta({
-    description: 'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net.',
-  }),
+/** The namespace an Event Hubs connection string points at: the host of its `Endpoint=sb://<host>/`. */
+export function namespaceOfConnectionString(connectionString: string): string | undefined {
+  const host = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^/;]*)/i.exec(connectionString)?.[1]?.trim();
+  return host && host.length <= 260 && HOST_NAME.test(host) ? host : undefined;
+}
+
+const SourceFields = z.strictObject({
+  fullyQualifiedNamespace: namespace('namespace')
+    .optional()
+    .meta({
+      description:
+        'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net. With a connection string it is taken from its Endpoint; required with workload identity.',
+    }),
   // Azure's own naming rules; they also keep {hub} from ever rendering as "." or "..".
   eventHubName: text('event hub name', 256)
     .regex(
@@ -125,6 +134,25 @@ export const Source = z.strictObject({
     .enum(['earliest', 'latest'], { error: 'must be "earliest" or "latest"' })
     .default('earliest')
     .meta({ description: 'Where to start on partitions that have no checkpoint yet.' }),
+});
+
+/** With a connection string, the namespace is the one it points at: no second field to get wrong. */
+export const Source = SourceFields.transform((source, ctx) => {
+  const fullyQualifiedNamespace =
+    source.auth.kind === 'connectionString'
+      ? namespaceOfConnectionString(source.auth.connectionString)
+      : source.fullyQualifiedNamespace;
+  if (fullyQualifiedNamespace) return { ...source, fullyQualifiedNamespace };
+  ctx.addIssue(
+    source.auth.kind === 'connectionString'
+      ? {
+          code: 'custom',
+          path: ['auth', 'connectionString'],
+          message: 'must name the namespace: Endpoint=sb://<namespace>/;…',
+        }
+      : { code: 'custom', path: ['fullyQualifiedNamespace'], message: 'namespace is required' },
+  );
+  return z.NEVER;
 });
 
 export const Destination = z
@@ -244,25 +272,32 @@ export const Format = z
     description: 'File format: NDJSON (raw bodies, one per line), Avro in Capture’s schema, or Parquet.',
   });
 
-const positiveInt = (max: number) =>
-  z
+/**
+ * A whole number in [min, max]. The range is checked first and ends the checks, so a value past it (20
+ * digits, say, which is no safe integer either) is told the range rather than "must be a whole number".
+ */
+const wholeNumber = (min: number, max: number, show: (n: number) => string = String) => {
+  const range = `must be between ${show(min)} and ${show(max)}`;
+  return z
     .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(max, `must be at most ${max}`);
+    .min(min, { error: range, abort: true })
+    .max(max, { error: range, abort: true })
+    .int('must be a whole number');
+};
+const bytes = (n: number) => `${n} (${n >= 1024 * MiB ? `${n / (1024 * MiB)} GiB` : `${n / MiB} MiB`})`;
 
 export const Batching = z
   .strictObject({
-    maxBytes: positiveInt(4096 * MiB)
-      .min(MiB, 'must be at least 1048576 (1 MiB)')
+    maxBytes: wholeNumber(MiB, 4096 * MiB, bytes)
       .default(128 * MiB)
       .meta({ description: 'Flush a file when its uncompressed size reaches this many bytes.' }),
-    maxEvents: positiveInt(50_000_000)
+    maxEvents: wholeNumber(1, 50_000_000)
       .default(1_000_000)
       .meta({ description: 'Flush a file when it holds this many events.' }),
-    maxAgeSeconds: positiveInt(3600)
-      .default(300)
-      .meta({ description: 'Flush a file this many seconds after its first event arrived.' }),
+    maxAgeSeconds: wholeNumber(1, 3600).default(300).meta({
+      description:
+        'Flush a file this many seconds after its first event arrived (a partition’s first file after the agent starts: at most 10).',
+    }),
   })
   .prefault({})
   .meta({ description: 'When an open file is flushed; whichever limit is reached first.' });
@@ -279,11 +314,7 @@ const MemoryQuantity = z
 
 export const Scaling = z
   .strictObject({
-    replicas: z
-      .number({ error: 'must be a number' })
-      .int('must be a whole number')
-      .min(0, 'must be 0 or more')
-      .max(32, 'must be at most 32')
+    replicas: wholeNumber(0, 32)
       .default(1)
       .meta({ description: 'Agent replicas; they share the partitions between them.' }),
     cpu: CpuQuantity.default('250m').meta({ description: 'CPU request and limit per replica.' }),
@@ -294,11 +325,7 @@ export const Scaling = z
 
 export const Reporting = z
   .strictObject({
-    intervalSeconds: z
-      .number({ error: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(300, 'must be at most 300')
+    intervalSeconds: wholeNumber(1, 300)
       .default(10)
       .meta({ description: 'Seconds between two reports to the control plane.' }),
   })

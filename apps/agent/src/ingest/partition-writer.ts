@@ -172,6 +172,8 @@ export class PartitionWriter {
    * restarts the partition's reader from the checkpoint now rather than at the next flush.
    */
   #failure: Error | null = null;
+  /** Whether this partition has opened a segment since the agent started (its first file is flushed early). */
+  #opened = false;
   #draining = false;
   #closed = false;
 
@@ -238,7 +240,7 @@ export class PartitionWriter {
   async tick(): Promise<void> {
     if (this.#failure) throw this.#failure;
     const segment = this.#segment;
-    if (segment && !this.#draining && isExpired(this.#o.limits, segment.state, this.#now())) {
+    if (segment && !this.#draining && isExpired(segment.state, this.#now())) {
       await this.#flush('age');
     }
   }
@@ -278,7 +280,8 @@ export class PartitionWriter {
     const quarantine = this.#o.quarantine?.current ?? null;
     forced ??= quarantinedEnd(quarantine, first.sequenceNumber);
     const isolated = isIsolated(quarantine, first.sequenceNumber) ? quarantine : null;
-    const state = openSegment(this.#o.limits, first, this.#now(), forced);
+    const state = openSegment(this.#o.limits, first, this.#now(), forced, !this.#opened);
+    this.#opened = true;
     const stagingName = `${partitionId}-${String(first.sequenceNumber).padStart(20, '0')}`;
     const file = sink.openFile(stagingName, this.#o.format.contentType, signal);
     const deadLetters = new DeadLetterFile(() =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   append,
   canCommit,
+  FIRST_FILE_MAX_AGE_MS,
   fits,
   isExpired,
   isFull,
@@ -55,10 +56,26 @@ describe('segment policy', () => {
 
   it('expires by age measured from the first event', () => {
     const s = openSegment(limits, at('2026-03-07T09:00:00Z', 0), 1000, null);
-    expect(isExpired(limits, s, 500_000)).toBe(false);
+    expect(isExpired(s, 500_000)).toBe(false);
     append(s, at('2026-03-07T09:00:00Z', 0), 1);
-    expect(isExpired(limits, s, 60_999)).toBe(false);
-    expect(isExpired(limits, s, 61_000)).toBe(true);
+    expect(isExpired(s, 60_999)).toBe(false);
+    expect(isExpired(s, 61_000)).toBe(true);
+  });
+
+  it("expires a partition's first file after the agent starts early, so a new topic shows a file soon", () => {
+    const long = { ...limits, maxAgeMs: 300_000 };
+    const first = openSegment(long, at('2026-03-07T09:00:00Z', 0), 1000, null, true);
+    append(first, at('2026-03-07T09:00:00Z', 0), 1);
+    expect(isExpired(first, 1000 + FIRST_FILE_MAX_AGE_MS - 1)).toBe(false);
+    expect(isExpired(first, 1000 + FIRST_FILE_MAX_AGE_MS)).toBe(true);
+    const next = openSegment(long, at('2026-03-07T09:00:10Z', 1), 11_000, null);
+    append(next, at('2026-03-07T09:00:10Z', 1), 1);
+    expect(isExpired(next, 11_000 + FIRST_FILE_MAX_AGE_MS)).toBe(false);
+    expect(isExpired(next, 311_000)).toBe(true);
+    // A shorter limit stays the limit.
+    const short = openSegment({ ...limits, maxAgeMs: 2000 }, at('2026-03-07T09:00:00Z', 0), 0, null, true);
+    append(short, at('2026-03-07T09:00:00Z', 0), 1);
+    expect(isExpired(short, 2000)).toBe(true);
   });
 
   it('ends a forced (replayed) segment exactly at its boundary, ignoring every other limit', () => {
@@ -68,7 +85,7 @@ describe('segment policy', () => {
       expect(fits(limits, s, e, 900)).toBe(true);
       append(s, e, 900);
       expect(isFull(limits, s)).toBe(false);
-      expect(isExpired(limits, s, 10_000_000)).toBe(false);
+      expect(isExpired(s, 10_000_000)).toBe(false);
       expect(canCommit(s)).toBe(false);
     }
     append(s, at('2026-03-07T10:00:02Z', 107), 900);

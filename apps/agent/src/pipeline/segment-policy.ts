@@ -14,12 +14,20 @@ export interface SegmentLimits {
   boundary: TimeBoundary;
 }
 
+/**
+ * The first file a partition writes after the agent starts is flushed after at most this long, so a
+ * newly deployed topic shows a file within a minute of Deploy even with a long `maxAgeSeconds`.
+ */
+export const FIRST_FILE_MAX_AGE_MS = 10_000;
+
 export interface SegmentState {
   readonly firstSequence: number;
   readonly firstEnqueuedTime: Date;
   readonly bucket: number;
   /** Wall-clock time the first event arrived (ms). */
   readonly openedAtMs: number;
+  /** Age at which the segment expires: the limit, or less for a partition's first file. */
+  readonly maxAgeMs: number;
   /** Set when the segment must end exactly at this sequence number. */
   readonly forcedLastSequence: number | null;
   lastSequence: number;
@@ -40,12 +48,14 @@ export function openSegment(
   first: PolicyEvent,
   nowMs: number,
   forcedLastSequence: number | null,
+  firstOfRun = false,
 ): SegmentState {
   return {
     firstSequence: first.sequenceNumber,
     firstEnqueuedTime: first.enqueuedTimeUtc,
     bucket: timeBucket(limits.boundary, first.enqueuedTimeUtc),
     openedAtMs: nowMs,
+    maxAgeMs: firstOfRun ? Math.min(limits.maxAgeMs, FIRST_FILE_MAX_AGE_MS) : limits.maxAgeMs,
     forcedLastSequence,
     lastSequence: first.sequenceNumber - 1,
     lastOffset: '',
@@ -78,9 +88,9 @@ export function isFull(limits: SegmentLimits, state: SegmentState): boolean {
 }
 
 /** Whether the segment has been open too long. Forced segments never expire: they must end exactly. */
-export function isExpired(limits: SegmentLimits, state: SegmentState, nowMs: number): boolean {
+export function isExpired(state: SegmentState, nowMs: number): boolean {
   if (state.forcedLastSequence !== null || state.events === 0) return false;
-  return nowMs - state.openedAtMs >= limits.maxAgeMs;
+  return nowMs - state.openedAtMs >= state.maxAgeMs;
 }
 
 /** A forced segment that has not reached its end cannot be committed (it would differ from the file). */

@@ -11,6 +11,7 @@ import {
   StorageRetryPolicyType,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
+import { classifyStorageError, type StorageErrorInfo } from './errors.ts';
 import { retryStorage } from './retry.ts';
 import {
   checkedPath,
@@ -50,6 +51,37 @@ export function blobServiceClient(credentials: StorageCredentials): BlobServiceC
     ? BlobServiceClient.fromConnectionString(credentials.connectionString, STORAGE_PIPELINE_OPTIONS)
     : new BlobServiceClient(credentials.accountUrl, credentials.credential, STORAGE_PIPELINE_OPTIONS);
 }
+
+/**
+ * Makes sure a container the agent needs exists: it creates a missing one when `create` allows (the
+ * default), otherwise, or when its identity may not create containers, it fails with a message that
+ * names the container and says what to do.
+ */
+export async function ensureContainer(
+  container: ContainerClient,
+  role: 'destination' | 'checkpoint',
+  create: boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (await container.exists({ abortSignal: signal })) return;
+  const missing = `${role} container "${container.containerName}" does not exist in storage account "${container.accountName}"`;
+  if (!create) {
+    throw new Error(`${missing}: create it, or let the agent create it (HUBCAP_CREATE_CONTAINERS=true)`);
+  }
+  try {
+    await container.createIfNotExists({ abortSignal: signal });
+  } catch (error) {
+    const info = classifyStorageError(error);
+    if (info.kind !== 'auth') throw error;
+    throw new Error(
+      `${missing} and the agent may not create it (${info.message}): create the container, ` +
+        "or give the agent's identity the right to create containers (e.g. the Storage Blob Data Contributor role)",
+    );
+  }
+}
+
+/** Operations on staging blobs, which live in the checkpoint container. */
+const STAGING_OPERATIONS = new Set(['stageBlock', 'commitBlockList']);
 
 export interface AzureBlobSinkOptions {
   /** Container of the lake files. */
@@ -183,7 +215,7 @@ class BlockBlobFile extends Writable implements SinkFile {
         );
         ids.push(id);
       }
-      await this.#sink.retry('commitBlockList', this.#signal, (abortSignal) =>
+      await this.#sink.retry('commitCopy', this.#signal, (abortSignal) =>
         target.commitBlockList(ids, { abortSignal, blobHTTPHeaders }),
       );
     }
@@ -230,9 +262,19 @@ export class AzureBlobSink implements Sink {
   ) {
     return retryStorage(operation, fn, {
       signal,
-      onError: (info, attempt) => this.#observer.onError(operation, info, attempt),
+      onError: (info, attempt) => this.#observer.onError(operation, this.#explain(operation, info), attempt),
       onSuccess: () => this.#observer.onSuccess(operation),
     });
+  }
+
+  /** A container deleted while the agent runs: say which one, and what to do. */
+  #explain(operation: string, info: StorageErrorInfo): StorageErrorInfo {
+    if (info.kind !== 'not-found') return info;
+    const [role, container] = STAGING_OPERATIONS.has(operation)
+      ? ['checkpoint', this.#staging]
+      : ['destination', this.container];
+    const message = `${role} container "${container.containerName}" does not exist in storage account "${container.accountName}" (${info.message}): create it again, or restart the agent, which creates missing containers`;
+    return { ...info, message };
   }
 
   /** URL + authorization with which the service may read a staging blob for a server-side copy. */

@@ -7,7 +7,8 @@ import type { Route } from 'next';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { formatAgo, formatMoney, formatNumber, formatSeconds } from './format.ts';
+import { Ago } from './ago.tsx';
+import { formatMoney, formatNumber, formatSeconds } from './format.ts';
 import { NamespaceCosts } from './namespace-costs.tsx';
 import { Badge, Stat } from './ui.tsx';
 
@@ -168,7 +169,7 @@ export function FleetTable({ initial, isAdmin }: { initial: Fleet; isAdmin: bool
                   <td className="p-3 text-right tabular-nums">{formatNumber(t.eventsPerSecond, 1)}</td>
                   <td className="p-3 text-right tabular-nums">{formatNumber(t.megabytesPerSecond, 2)}</td>
                   <td className="p-3" title={t.lastCheckpointAt ?? ''}>
-                    {formatAgo(t.lastCheckpointAt)}
+                    <Ago iso={t.lastCheckpointAt} />
                   </td>
                   <td className="p-3 text-right tabular-nums">{formatNumber(t.filesPerHour)}</td>
                   <td className="p-3 text-right tabular-nums">{formatMoney(t.agentsMonthly)}</td>

@@ -1,12 +1,13 @@
 'use client';
 
 import type { AppRouter } from '@hubcap/api';
-import { fieldPath, PATH_PRESETS, TopicConfig } from '@hubcap/shared';
+import { fieldPath, namespaceOfConnectionString, PATH_PRESETS, TopicConfig } from '@hubcap/shared';
 import { useMutation } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { Route } from 'next';
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useState } from 'react';
+import type { LocalServices } from '@/server/local-services.ts';
 import { useTRPC } from '@/trpc/client.tsx';
 import { Badge, Button, Card } from './ui.tsx';
 import { useSourceConflict } from './use-source-conflict.ts';
@@ -32,11 +33,13 @@ function setPath(doc: Doc, path: string, value: unknown): Doc {
   return next;
 }
 
-/** A new topic's starting point: every default of the schema, visible in the form. */
+/**
+ * A new topic's starting point: every default of the schema, visible in the form. The namespace comes
+ * from the connection string; it is a field of its own only with workload identity.
+ */
 export const NEW_TOPIC: Doc = {
   topic: '',
   source: {
-    fullyQualifiedNamespace: '',
     eventHubName: '',
     consumerGroup: '$Default',
     auth: { kind: 'connectionString', connectionString: '' },
@@ -56,11 +59,14 @@ export const NEW_TOPIC: Doc = {
   reporting: { intervalSeconds: 10 },
 };
 
+/** Stands in for a stored secret left blank (the server fills the real one in): valid for either kind. */
+const STORED_SECRET = 'Endpoint=sb://stored.secret/;AccountName=stored-secret';
+
 /** Client-side check with the same schema the server uses; stored secrets left blank count as present. */
 function validate(draft: Doc, storedSecrets: string[]): Record<string, string> {
   let doc = draft;
   for (const field of storedSecrets) {
-    if (getPath(doc, field) === '') doc = setPath(doc, field, 'AccountName=stored-secret');
+    if (getPath(doc, field) === '') doc = setPath(doc, field, STORED_SECRET);
   }
   const result = TopicConfig.safeParse(doc);
   const errors: Record<string, string> = {};
@@ -184,10 +190,13 @@ export function TopicForm({
   mode,
   initial,
   storedSecrets = [],
+  localServices = null,
 }: {
   mode: 'create' | 'edit';
   initial: Doc;
   storedSecrets?: string[];
+  /** Only on the local platform: what "Use the local services" fills in. */
+  localServices?: LocalServices | null;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -204,6 +213,32 @@ export function TopicForm({
     setDraft((d) => setPath(d, path, value));
     setErrors(({ [path]: _, ...rest }) => rest);
   };
+
+  /** Several fields at once, e.g. an authentication kind with the fields that come with it. */
+  const onChangeAll = (values: Record<string, unknown>) => {
+    setDraft((d) => Object.entries(values).reduce((doc, [path, value]) => setPath(doc, path, value), d));
+    setErrors((errs) =>
+      Object.fromEntries(
+        Object.entries(errs).filter(
+          ([k]) => !Object.keys(values).some((p) => k === p || k.startsWith(`${p}.`)),
+        ),
+      ),
+    );
+  };
+
+  /** The local platform's emulators, a hub and consumer group of their own, and a container. */
+  const fillLocalServices = (local: LocalServices) =>
+    onChangeAll({
+      'source.auth': { kind: 'connectionString', connectionString: local.eventHubsConnectionString },
+      'source.fullyQualifiedNamespace': undefined,
+      'source.eventHubName': local.eventHub,
+      'source.consumerGroup': local.consumerGroup,
+      destination: {
+        ...structuredClone(NEW_TOPIC.destination as Doc),
+        account: { kind: 'connectionString', connectionString: local.storageConnectionString },
+        container: String(getPath(draft, 'destination.container') || 'lake'),
+      },
+    });
 
   /** Server errors: per field when the server names fields, otherwise one line above the buttons. */
   const onServerError = (error: { message: string; data?: unknown }) => {
@@ -269,6 +304,12 @@ export function TopicForm({
   const accountKind = String(getPath(draft, 'destination.account.kind'));
   const formatType = String(getPath(draft, 'format.type'));
   const registry = getPath(draft, 'format.schemaRegistry') !== undefined;
+  const sourceSecret = String(getPath(draft, 'source.auth.connectionString') ?? '');
+  const namespace =
+    namespaceOfConnectionString(sourceSecret) ??
+    (sourceSecret === '' && storedSecrets.includes('source.auth.connectionString')
+      ? String(getPath(initial, 'source.fullyQualifiedNamespace') ?? '')
+      : null);
   const secretHelp = (field: string, help: string) =>
     storedSecrets.includes(field)
       ? `A secret is stored (never shown). Leave empty to keep it, or type a new one. ${help}`
@@ -284,6 +325,22 @@ export function TopicForm({
         submit();
       }}
     >
+      {localServices && (
+        <div
+          className="flex flex-wrap items-center gap-3 rounded border border-sky-200 bg-sky-50 px-4 py-3 text-sm"
+          data-testid="local-services"
+        >
+          <span className="min-w-0 flex-1">
+            This server runs the local platform (<code>npm start</code>): fill in its Event Hubs and storage
+            emulators, the hub "{localServices.eventHub}" with consumer group "{localServices.consumerGroup}"
+            and a container.
+          </span>
+          <Button variant="secondary" onClick={() => fillLocalServices(localServices)}>
+            Use the local services
+          </Button>
+        </div>
+      )}
+
       <Card title="Topic">
         <div className="grid gap-4 md:grid-cols-2">
           <TextField
@@ -298,13 +355,23 @@ export function TopicForm({
 
       <Card title="Source: Event Hubs">
         <div className="grid gap-4 md:grid-cols-2">
-          <TextField
-            {...f}
-            path="source.fullyQualifiedNamespace"
-            label="Namespace"
-            placeholder="myns.servicebus.windows.net"
-            help="Fully-qualified Event Hubs namespace."
-          />
+          {sourceAuth === 'connectionString' ? (
+            <div className="space-y-1" data-field="source.fullyQualifiedNamespace">
+              <span className="block text-sm font-medium">Namespace</span>
+              <p className="py-1.5 text-sm break-all" data-testid="derived-namespace">
+                {namespace || '—'}
+              </p>
+              <p className="text-xs text-slate-500">Taken from the connection string (its Endpoint).</p>
+            </div>
+          ) : (
+            <TextField
+              {...f}
+              path="source.fullyQualifiedNamespace"
+              label="Namespace"
+              placeholder="myns.servicebus.windows.net"
+              help="Fully-qualified Event Hubs namespace."
+            />
+          )}
           <TextField
             {...f}
             path="source.eventHubName"
@@ -336,7 +403,19 @@ export function TopicForm({
               { value: 'workloadIdentity', label: 'Workload identity (managed identity)' },
             ]}
             onSelect={(kind) =>
-              onChange('source.auth', kind === 'connectionString' ? { kind, connectionString: '' } : { kind })
+              onChangeAll(
+                kind === 'connectionString'
+                  ? {
+                      'source.auth': { kind, connectionString: '' },
+                      'source.fullyQualifiedNamespace': undefined,
+                    }
+                  : {
+                      'source.auth': { kind },
+                      'source.fullyQualifiedNamespace': String(
+                        getPath(initial, 'source.fullyQualifiedNamespace') ?? '',
+                      ),
+                    },
+              )
             }
             help="How the agent signs in to Event Hubs."
           />
@@ -592,7 +671,7 @@ export function TopicForm({
             path="batching.maxAgeSeconds"
             label="Max file age (seconds)"
             type="number"
-            help="Flush this long after a file's first event; 1–3600. Default 300."
+            help="Flush this long after a file's first event; 1–3600. Default 300. The first file after the agent starts comes within 10 s."
           />
         </div>
       </Card>

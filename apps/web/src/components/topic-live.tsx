@@ -7,8 +7,10 @@ import type { Route } from 'next';
 import Link from 'next/link';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
+import { Ago } from './ago.tsx';
+import { DeleteTopic } from './delete-topic.tsx';
 import { DeployPanel } from './deploy-panel.tsx';
-import { formatAgo, formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
+import { formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
 import { LagHint, NamespaceCostHint, StatusReason } from './health.tsx';
 import { LineChart } from './line-chart.tsx';
 import { ConfigChanges } from './topic-form.tsx';
@@ -70,13 +72,14 @@ export function TopicLive({
           </span>
         </div>
         {canEdit && (
-          <div className="flex gap-2" data-testid="edit-controls">
+          <div className="flex flex-wrap gap-2" data-testid="edit-controls">
             <Link
               href={`/topics/${d.name}/edit` as Route}
               className="rounded bg-slate-900 px-3 py-1.5 text-sm font-medium text-white"
             >
               Edit configuration
             </Link>
+            <DeleteTopic topic={d.name} />
           </div>
         )}
       </div>
@@ -105,7 +108,7 @@ export function TopicLive({
         <Stat label="MB/s" value={formatNumber(d.megabytesPerSecond, 2)} />
         <Stat
           label="Last checkpoint"
-          value={formatAgo(d.lastCheckpointAt)}
+          value={<Ago iso={d.lastCheckpointAt} />}
           hint={formatTime(d.lastCheckpointAt)}
         />
         <Stat label="Files/hour" value={formatNumber(d.filesPerHour)} />
@@ -235,7 +238,7 @@ export function TopicLive({
                   {r.configVersion !== null && r.configVersion < d.configVersion
                     ? ` (v${d.configVersion} is the newest)`
                     : ''}{' '}
-                  · last report {formatAgo(r.lastSeenAt)}
+                  · last report <Ago iso={r.lastSeenAt} />
                 </span>
                 {r.configIssue && r.configIssue.version > (r.configVersion ?? 0) && (
                   <span
@@ -256,7 +259,7 @@ export function TopicLive({
               <li key={a.id}>
                 {a.name}{' '}
                 <span className="text-slate-500">
-                  · last report {formatAgo(a.lastSeenAt)}
+                  · last report <Ago iso={a.lastSeenAt} />
                   {a.agentVersion ? ` · v${a.agentVersion}` : ''}
                 </span>
               </li>
@@ -273,7 +276,9 @@ export function TopicLive({
                 <li key={a.id} className="flex gap-2">
                   <Badge tone={a.resolvedAt ? 'resolved' : 'open'}>{a.kind}</Badge>
                   <span>{a.message}</span>
-                  <span className="ml-auto text-slate-500">{formatAgo(a.openedAt)}</span>
+                  <span className="ml-auto text-slate-500">
+                    <Ago iso={a.openedAt} />
+                  </span>
                 </li>
               ))}
             </ul>
@@ -293,7 +298,9 @@ export function TopicLive({
                     <td className="py-1 font-mono break-all">{file.path}</td>
                     <td className="py-1 text-right tabular-nums">{formatNumber(file.events)} ev</td>
                     <td className="py-1 text-right tabular-nums">{formatBytes(file.bytes)}</td>
-                    <td className="py-1 text-right text-slate-500">{formatAgo(file.committedAt)}</td>
+                    <td className="py-1 text-right text-slate-500">
+                      <Ago iso={file.committedAt} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -310,7 +317,9 @@ export function TopicLive({
                 <li key={e.id}>
                   <Badge tone={e.retryable ? 'warn' : 'fail'}>{e.kind}</Badge> {e.message}
                   {e.partitionId ? ` (partition ${e.partitionId})` : ''}{' '}
-                  <span className="text-slate-500">{formatAgo(e.at)}</span>
+                  <span className="text-slate-500">
+                    <Ago iso={e.at} />
+                  </span>
                 </li>
               ))}
             </ul>

@@ -5,7 +5,8 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { formatAgo, formatNumber, formatTime } from './format.ts';
+import { Ago } from './ago.tsx';
+import { formatNumber, formatTime } from './format.ts';
 import { Badge, Button, Card } from './ui.tsx';
 
 type Detail = inferRouterOutputs<AppRouter>['topic']['get'];
@@ -240,7 +241,9 @@ export function DeadLetters({ deadLetters }: { deadLetters: Detail['deadLetters'
             {deadLetters.byReason.map((r) => (
               <li key={r.reason}>
                 <span className="font-mono">{r.reason}</span>: {formatNumber(r.count)}{' '}
-                <span className="text-slate-500">(last {formatAgo(r.lastAt)})</span>
+                <span className="text-slate-500">
+                  (last <Ago iso={r.lastAt} />)
+                </span>
               </li>
             ))}
           </ul>

@@ -10,7 +10,8 @@ export function Card({
   actions?: ReactNode;
 }) {
   return (
-    <section className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+    // A wide table scrolls inside its card rather than widening the page on a phone.
+    <section className="min-w-0 overflow-x-auto rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-5">
       {(title || actions) && (
         <header className="mb-3 flex items-center justify-between gap-4">
           {title && <h2 className="text-base font-semibold">{title}</h2>}

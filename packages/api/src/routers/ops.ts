@@ -1,3 +1,4 @@
+import { TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { listAlerts } from '../services/alerts.ts';
@@ -43,6 +44,7 @@ export const auditRouter = router({
       z.strictObject({
         targetType: z.string().max(50).optional(),
         targetId: z.string().max(100).optional(),
+        topic: TopicName.optional(),
         limit: z.number().int().min(1).max(500).default(100),
       }),
     )

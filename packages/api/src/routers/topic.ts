@@ -9,7 +9,9 @@ import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../
 import { assertPolicy } from '../services/policy.ts';
 import { fillKeptSecrets, openSecrets } from '../services/topic-configs.ts';
 import {
+  agentReading,
   createTopic,
+  deleteTopic,
   getTopicConfig,
   issueAgentToken,
   listConfigVersions,
@@ -157,14 +159,23 @@ export const topicRouter = router({
       return { ...saved, rollout: await applySavedConfig(ctx, input.name, who) };
     }),
 
+  /** Deletes the topic and its history; files already written stay. Its agent must be removed first. */
+  delete: editorProcedure
+    .input(ByName)
+    .mutation(async ({ ctx, input }) =>
+      deleteTopic(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), userActor(ctx.user)),
+    ),
+
   /** Checks a draft config server-side; `name` lets an edit reuse the stored secrets. */
   testConnection: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
     .mutation(async ({ ctx, input }) => {
       const config = await draftConfig(ctx, input);
       const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
+      // On an edit page, the topic's own running agent holds the partitions: that is no failure.
+      const ownAgentReading = topicId ? await agentReading(ctx.prisma, topicId) : false;
       const [result, taken] = await Promise.all([
-        testConnection(config),
+        testConnection(config, { ownAgentReading }),
         sourceInUse(ctx.prisma, config, topicId),
       ]);
       if (!taken) return result;

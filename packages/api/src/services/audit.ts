@@ -35,13 +35,52 @@ export async function audit(
   });
 }
 
+/**
+ * Topic ids that carried a name: the live topic's and those of deleted topics with that name (a
+ * deleted topic's row is gone; its `topic.delete` event keeps the name).
+ */
+async function topicIdsNamed(prisma: PrismaClient, name: string): Promise<string[]> {
+  const [live, deleted] = await Promise.all([
+    prisma.topic.findUnique({ where: { slug: name }, select: { id: true } }),
+    prisma.auditEvent.findMany({
+      where: { action: 'topic.delete', details: { path: ['name'], equals: name } },
+      select: { targetId: true },
+    }),
+  ]);
+  return [live?.id, ...deleted.map((e) => e.targetId)].filter((id): id is string => !!id);
+}
+
+/** Names of the topics these events are about, deleted ones included. */
+async function topicNames(prisma: PrismaClient, ids: string[]): Promise<Map<string, string>> {
+  const [live, deleted] = await Promise.all([
+    prisma.topic.findMany({ where: { id: { in: ids } }, select: { id: true, slug: true } }),
+    prisma.auditEvent.findMany({
+      where: { action: 'topic.delete', targetId: { in: ids } },
+      select: { targetId: true, details: true },
+    }),
+  ]);
+  const names = new Map<string, string>();
+  for (const e of deleted) {
+    const name = (e.details as { name?: unknown }).name;
+    if (e.targetId && typeof name === 'string') names.set(e.targetId, name);
+  }
+  for (const t of live) names.set(t.id, t.slug);
+  return names;
+}
+
+/** Newest first; `topic` narrows to one topic by name (its events under earlier, deleted incarnations too). */
 export async function listAuditEvents(
   prisma: PrismaClient,
-  filter: { targetType?: string; targetId?: string; limit: number },
+  filter: { targetType?: string; targetId?: string; topic?: string; limit: number },
 ) {
+  const where: Prisma.AuditEventWhereInput = { targetType: filter.targetType, targetId: filter.targetId };
+  if (filter.topic !== undefined) {
+    where.targetType = 'topic';
+    where.AND = { targetId: { in: await topicIdsNamed(prisma, filter.topic) } };
+  }
   const events = await prisma.auditEvent.findMany({
-    where: { targetType: filter.targetType, targetId: filter.targetId },
-    orderBy: { createdAt: 'desc' },
+    where,
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: filter.limit,
     select: {
       id: true,
@@ -54,9 +93,12 @@ export async function listAuditEvents(
       actorUser: { select: { email: true } },
     },
   });
+  const topicIds = events.filter((e) => e.targetType === 'topic' && e.targetId).map((e) => e.targetId!);
+  const names = await topicNames(prisma, [...new Set(topicIds)]);
   return events.map(({ actorUser, createdAt, ...event }) => ({
     ...event,
     actorEmail: actorUser?.email ?? null,
+    topicName: event.targetType === 'topic' && event.targetId ? (names.get(event.targetId) ?? null) : null,
     createdAt: createdAt.toISOString(),
   }));
 }

@@ -216,7 +216,7 @@ async function checkDestination(config: TopicConfig): Promise<Check[]> {
       checks.push({
         name: 'Destination container',
         state: 'warn',
-        detail: `container "${destination.container}" does not exist yet; the agent creates it when it starts`,
+        detail: `container "${destination.container}" does not exist yet: the agent creates it when it starts (its identity needs the right to create containers)`,
       });
     } else {
       const name = `${destination.prefix ? `${destination.prefix.replace(/\/$/, '')}/` : ''}.hubcap-probe-${randomBytes(6).toString('hex')}`;
@@ -247,7 +247,7 @@ async function checkDestination(config: TopicConfig): Promise<Check[]> {
       state: exists ? 'ok' : 'warn',
       detail: exists
         ? `container "${destination.checkpointContainer}" exists`
-        : `container "${destination.checkpointContainer}" does not exist yet; the agent creates it when it starts`,
+        : `container "${destination.checkpointContainer}" does not exist yet: the agent creates it when it starts (its identity needs the right to create containers)`,
     });
   } catch (error) {
     checks.push({
@@ -260,10 +260,53 @@ async function checkDestination(config: TopicConfig): Promise<Check[]> {
 }
 
 /**
+ * Event Hubs refuses a plain receiver while one with an owner level (an agent's) reads the partition
+ * in the same consumer group: the service closes the link as "stolen".
+ */
+function heldByOwner(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e.code === 'ReceiverDisconnectedError' || /\bepoch\b/i.test(e.message ?? '');
+}
+
+/** Opening a receiver proves the consumer group exists and may be read, unless an agent holds it. */
+async function checkConsumerGroup(
+  client: EventHubConsumerClient,
+  config: TopicConfig,
+  partition: PartitionInfo,
+  ownAgentReading: boolean,
+): Promise<Check> {
+  const group = config.source.consumerGroup;
+  const at = `partition ${partition.partitionId}`;
+  try {
+    await withTimeout(
+      'the consumer group',
+      receive(client, partition.partitionId, Math.max(partition.lastEnqueuedSequenceNumber, 0), 1, 1),
+    );
+    return { name: 'Consumer group', state: 'ok', detail: `"${group}" accepted a receiver on ${at}` };
+  } catch (error) {
+    if (!heldByOwner(error)) {
+      return { name: 'Consumer group', state: 'fail', detail: connectionFailure(error, config) };
+    }
+    return ownAgentReading
+      ? {
+          name: 'Consumer group',
+          state: 'ok',
+          detail: `"${group}" is being read by this topic's agent (it holds ${at}); the test left it undisturbed`,
+        }
+      : {
+          name: 'Consumer group',
+          state: 'fail',
+          detail: `another reader holds ${at} of "${group}" (an agent of another topic, or another application): give this topic a consumer group of its own`,
+        };
+  }
+}
+
+/**
  * Test connection, server-side: the hub's partitions, a receiver in the consumer group, and a probe
  * blob written to and deleted from the destination. Nothing is stored; messages hold no secrets.
+ * `ownAgentReading`: this topic's own agent is running, so a partition held in the group is its.
  */
-export async function testConnection(config: TopicConfig) {
+export async function testConnection(config: TopicConfig, { ownAgentReading = false } = {}) {
   const checks: Check[] = [];
   let partitions: PartitionInfo[] = [];
   const client = consumerFor(config);
@@ -275,23 +318,9 @@ export async function testConnection(config: TopicConfig) {
       detail: `"${config.source.eventHubName}" has ${partitions.length} partitions (${partitions.filter((p) => !p.isEmpty).length} with events)`,
     });
     const first = partitions[0];
-    if (first) {
-      await withTimeout(
-        'the consumer group',
-        receive(client, first.partitionId, Math.max(first.lastEnqueuedSequenceNumber, 0), 1, 1),
-      );
-      checks.push({
-        name: 'Consumer group',
-        state: 'ok',
-        detail: `"${config.source.consumerGroup}" accepted a receiver on partition ${first.partitionId}`,
-      });
-    }
+    if (first) checks.push(await checkConsumerGroup(client, config, first, ownAgentReading));
   } catch (error) {
-    checks.push({
-      name: checks.length === 0 ? 'Event hub' : 'Consumer group',
-      state: 'fail',
-      detail: connectionFailure(error, config),
-    });
+    checks.push({ name: 'Event hub', state: 'fail', detail: connectionFailure(error, config) });
   } finally {
     await client.close().catch(() => {});
   }

@@ -264,3 +264,35 @@ export async function revokeAgentToken(prisma: PrismaClient, topicId: string, ag
   if (count === 0) throw new AppError('NOT_FOUND', 'no such active agent token for this topic');
   await audit(prisma, who, 'agent.revokeToken', { type: 'topic', id: topicId }, { agentId });
 }
+
+/** This topic's agent is reading now: a replica reported within two minutes, or a deployment is up. */
+export async function agentReading(prisma: PrismaClient, topicId: string): Promise<boolean> {
+  const [recent, deployment] = await Promise.all([
+    prisma.agentReplica.count({ where: { topicId, lastSeenAt: { gte: new Date(Date.now() - 120_000) } } }),
+    prisma.deployment.findUnique({ where: { topicId }, select: { phase: true } }),
+  ]);
+  return recent > 0 || ['pending', 'applying', 'running'].includes(deployment?.phase ?? '');
+}
+
+/**
+ * Deletes a topic with its versions, secrets, tokens and metrics; files already written stay in
+ * storage. Refused while its agent is deployed: removing the agent is a separate, deliberate step.
+ */
+export async function deleteTopic(prisma: PrismaClient, topicId: string, who: Actor): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    // Row locks: a deploy of this topic running at the same time waits, then finds it gone.
+    const [topic] = await tx.$queryRaw<{ slug: string }[]>`
+      SELECT slug FROM "Topic" WHERE id = ${topicId} FOR UPDATE`;
+    if (!topic) throw new AppError('NOT_FOUND', 'no such topic');
+    const [deployment] = await tx.$queryRaw<{ phase: string }[]>`
+      SELECT phase::text FROM "Deployment" WHERE "topicId" = ${topicId} FOR UPDATE`;
+    if (deployment && deployment.phase !== 'deleted') {
+      throw new AppError(
+        'CONFLICT',
+        `the agent of "${topic.slug}" is deployed: remove it first (Remove in the Deployment panel)`,
+      );
+    }
+    await tx.topic.delete({ where: { id: topicId } });
+    await audit(tx, who, 'topic.delete', { type: 'topic', id: topicId }, { name: topic.slug });
+  });
+}
