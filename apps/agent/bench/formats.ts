@@ -13,8 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import { DuckDbEngine } from '../src/pipeline/duckdb.ts';
 import type { SourceEvent } from '../src/pipeline/event.ts';
 import { createFileFormat } from '../src/pipeline/format.ts';
-import { newSegmentResult } from '../src/pipeline/segment-context.ts';
 import { SchemaTracker } from '../src/pipeline/schema-tracker.ts';
+import { newSegmentResult } from '../src/pipeline/segment-context.ts';
 import { processUsage } from '../src/runtime/usage.ts';
 import { jsonEvent } from './events.ts';
 

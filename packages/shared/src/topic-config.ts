@@ -109,12 +109,10 @@ export function namespaceOfConnectionString(connectionString: string): string | 
 }
 
 const SourceFields = z.strictObject({
-  fullyQualifiedNamespace: namespace('namespace')
-    .optional()
-    .meta({
-      description:
-        'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net. With a connection string it is taken from its Endpoint; required with workload identity.',
-    }),
+  fullyQualifiedNamespace: namespace('namespace').optional().meta({
+    description:
+      'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net. With a connection string it is taken from its Endpoint; required with workload identity.',
+  }),
   // Azure's own naming rules; they also keep {hub} from ever rendering as "." or "..".
   eventHubName: text('event hub name', 256)
     .regex(

@@ -376,35 +376,34 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
     schema,
     trend,
     replicas,
-  ] =
-    await Promise.all([
-      prisma.partitionState.findMany({ where: { topicId } }),
-      series(prisma, topicId, range),
-      prisma.topicFile.findMany({ where: { topicId }, orderBy: { committedAt: 'desc' }, take: 20 }),
-      prisma.topicError.findMany({ where: { topicId }, orderBy: { at: 'desc' }, take: 20 }),
-      prisma.agentInstance.findMany({
-        where: { topicId, revokedAt: null },
-        select: { id: true, name: true, lastSeenAt: true, agentVersion: true, createdAt: true },
-        orderBy: { createdAt: 'asc' },
-      }),
-      prisma.alert.findMany({ where: { topicId }, orderBy: { openedAt: 'desc' }, take: 20 }),
-      prisma.deployment.findUnique({ where: { topicId } }),
-      prisma.topicDeadLetter.findMany({
-        where: { topicId },
-        orderBy: [{ count: 'desc' }, { reason: 'asc' }],
-      }),
-      prisma.topicConfigVersion.findFirst({
-        where: { topicId, version: summary.configVersion },
-        select: { config: true },
-      }),
-      schemaOverview(prisma, topicId),
-      recentTrend(prisma, topicId),
-      prisma.agentReplica.findMany({
-        where: { topicId, lastSeenAt: { gte: new Date(Date.now() - REPLICA_SEEN_MS) } },
-        select: { replicaId: true, startedAt: true, lastSeenAt: true, configVersion: true, configIssue: true },
-        orderBy: { replicaId: 'asc' },
-      }),
-    ]);
+  ] = await Promise.all([
+    prisma.partitionState.findMany({ where: { topicId } }),
+    series(prisma, topicId, range),
+    prisma.topicFile.findMany({ where: { topicId }, orderBy: { committedAt: 'desc' }, take: 20 }),
+    prisma.topicError.findMany({ where: { topicId }, orderBy: { at: 'desc' }, take: 20 }),
+    prisma.agentInstance.findMany({
+      where: { topicId, revokedAt: null },
+      select: { id: true, name: true, lastSeenAt: true, agentVersion: true, createdAt: true },
+      orderBy: { createdAt: 'asc' },
+    }),
+    prisma.alert.findMany({ where: { topicId }, orderBy: { openedAt: 'desc' }, take: 20 }),
+    prisma.deployment.findUnique({ where: { topicId } }),
+    prisma.topicDeadLetter.findMany({
+      where: { topicId },
+      orderBy: [{ count: 'desc' }, { reason: 'asc' }],
+    }),
+    prisma.topicConfigVersion.findFirst({
+      where: { topicId, version: summary.configVersion },
+      select: { config: true },
+    }),
+    schemaOverview(prisma, topicId),
+    recentTrend(prisma, topicId),
+    prisma.agentReplica.findMany({
+      where: { topicId, lastSeenAt: { gte: new Date(Date.now() - REPLICA_SEEN_MS) } },
+      select: { replicaId: true, startedAt: true, lastSeenAt: true, configVersion: true, configIssue: true },
+      orderBy: { replicaId: 'asc' },
+    }),
+  ]);
   partitions.sort(
     (a, b) => Number(a.partitionId) - Number(b.partitionId) || a.partitionId.localeCompare(b.partitionId),
   );
