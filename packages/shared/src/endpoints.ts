@@ -134,16 +134,12 @@ export function topicEndpoints(config: TopicConfig): Endpoint[] {
     carriesToken: boolean,
   ) => endpoints.push({ kind, field, host: target?.host ?? '', port: target?.port ?? null, carriesToken });
   const { source, destination, format } = config;
-  const tokenForSource = source.auth.kind === 'workloadIdentity';
-  add(
-    'eventHubs',
-    'source.fullyQualifiedNamespace',
-    hostAndPort(source.fullyQualifiedNamespace),
-    tokenForSource,
-  );
+  // With a connection string the namespace is its endpoint (see Source): checked once, there.
   if (source.auth.kind === 'connectionString') {
     const endpoint = connectionStringParts(source.auth.connectionString).get('endpoint');
     add('eventHubs', 'source.auth.connectionString', endpoint ? hostAndPort(endpoint) : null, false);
+  } else {
+    add('eventHubs', 'source.fullyQualifiedNamespace', hostAndPort(source.fullyQualifiedNamespace), true);
   }
   if (destination.kind === 'azureBlob') {
     const { account } = destination;
