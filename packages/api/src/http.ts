@@ -18,8 +18,12 @@ export const MAX_AGENT_BODY_BYTES = 4 * 1024 * 1024;
 const ENDPOINT = '/api/trpc';
 
 export async function handleApiRequest(services: ApiServices, req: Request): Promise<Response> {
-  const url = new URL(req.url);
-  const paths = decodeURIComponent(url.pathname.slice(ENDPOINT.length + 1)).split(',');
+  let paths: string[];
+  try {
+    paths = decodeURIComponent(new URL(req.url).pathname.slice(ENDPOINT.length + 1)).split(',');
+  } catch {
+    return errorResponse(400, 'BAD_REQUEST', 'the procedure path is not valid URL encoding');
+  }
   const refusal = refuse(req, paths);
   if (refusal) return refusal;
 

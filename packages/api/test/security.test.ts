@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:net';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneSessions } from '../src/auth/sessions.ts';
 import { DEFAULT_POLICY } from '../src/context.ts';
 import { MAX_AGENT_BODY_BYTES, MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../src/http.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics.ts';
 import { isForbiddenAddress, webhookPoster } from '../src/services/webhook.ts';
+import { publicProcedure, router } from '../src/trpc.ts';
 import { agentReport, settingsInput, topicConfig } from './fixtures.ts';
 import { type Harness, LOCAL_POLICY, startHarness } from './harness.ts';
 
@@ -85,6 +87,8 @@ describe('request limits', () => {
     const long = await api.fetch(`${paths}?batch=1&input=${encodeURIComponent('{}')}`);
     expect(long.status).toBe(400);
 
+    expect((await api.fetch('auth.me%E0%A4%A')).status).toBe(400);
+
     const signIns = Array.from({ length: 2 }, () => 'auth.signIn').join(',');
     const input = { email: 'a@example.com', password: 'x' };
     const batched = await api.fetch(`${signIns}?batch=1`, {
@@ -134,7 +138,8 @@ describe('sign-in', () => {
     expect(flood.find((r) => r.status === 503)!.headers.get('retry-after')).toBe('1');
     const real = await api.call('auth.signIn', { email, password: 'correct horse battery' });
     expect(real.status).toBe(200);
-  });
+    // Eighteen hashes, two at a time: slow on a busy machine.
+  }, 120_000);
 });
 
 describe('secrets through agent tokens', () => {
@@ -369,6 +374,27 @@ describe('bad input is a clear 400, never a 500', () => {
       'source.eventHubName',
       'source.consumerGroup',
     ]);
+  });
+});
+
+describe('internal errors', () => {
+  it('reach clients as "internal error", without SQL or stack text', async () => {
+    const boom = router({
+      fail: publicProcedure.query(() => {
+        throw new Error('value "3000000000" is out of range for type integer: INSERT INTO "MetricSample" …');
+      }),
+    });
+    const res = await fetchRequestHandler({
+      endpoint: '/api/trpc',
+      req: new Request('http://hubcap.test/api/trpc/fail'),
+      router: boom,
+      createContext: () => ({}) as never,
+      onError: () => {},
+    });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).toContain('internal error');
+    expect(text).not.toMatch(/out of range|INSERT|MetricSample|at .*\.ts/);
   });
 });
 
