@@ -124,6 +124,26 @@ beforeEach(async () => {
 afterEach(() => api.close());
 
 describe('deployment router', () => {
+  it('refuses to start agents of a topic that shares its consumer group with another (saved before that was refused)', async () => {
+    const { id } = await createTopic(
+      api.prisma,
+      api.secrets,
+      { ...config, topic: 'clicks', source: { ...config.source, eventHubName: 'clicks' } },
+      { actor: 'system' },
+    );
+    const orders = await api.prisma.topic.findUniqueOrThrow({ where: { id: topicId } });
+    await api.prisma.topic.update({ where: { id }, data: { sourceKey: orders.sourceKey } });
+    const editor = await caller(await api.signedIn('editor'));
+    deployer.calls = [];
+    const error = await trpcError(editor.deployment.deploy({ topic: 'clicks' }));
+    expect(error.code).toBe('CONFLICT');
+    expect(error.message).toBe(
+      'topic "orders" reads the same event hub with the same consumer group: give one of them its own consumer group before starting agents',
+    );
+    expect(deployer.calls).toEqual([]);
+    expect(await api.prisma.deployment.count()).toBe(0);
+  });
+
   it('lets editors deploy: a fresh token, the config with secrets to the deployer, older tokens retired, recorded and audited', async () => {
     const { agentId: oldAgent } = await issueAgentToken(api.prisma, topicId, 'old');
     const editor = await caller(await api.signedIn('editor'));

@@ -77,6 +77,21 @@ async function findTopic(prisma: PrismaClient, name: string) {
   return topic;
 }
 
+/**
+ * Refuses to start agents of a topic that shares its (namespace, event hub, consumer group) with
+ * another (rows saved before that was refused): they would take each other's partitions.
+ */
+async function assertOwnSource(prisma: PrismaClient, topicId: string): Promise<void> {
+  const [shared] = await prisma.$queryRaw<{ slug: string }[]>`
+    SELECT o.slug FROM "Topic" t JOIN "Topic" o ON o."sourceKey" = t."sourceKey" AND o.id <> t.id
+    WHERE t.id = ${topicId} AND t."sourceKey" <> '' ORDER BY o.slug LIMIT 1`;
+  if (shared)
+    throw new AppError(
+      'CONFLICT',
+      `topic "${shared.slug}" reads the same event hub with the same consumer group: give one of them its own consumer group before starting agents`,
+    );
+}
+
 const refOf = (topic: { id: string; slug: string }): TopicRef => ({ id: topic.id, name: topic.slug });
 
 async function record(
@@ -232,6 +247,7 @@ export async function deployTopic(
 ): Promise<DeploymentStatus> {
   const deployer = requireDeployer(services);
   const topic = await findTopic(services.prisma, name);
+  await assertOwnSource(services.prisma, topic.id);
   const loaded = await loadAgentConfig(services.prisma, services.secrets, topic.id);
   const desiredReplicas = loaded.config.scaling.replicas;
   await services.prisma.topic.update({ where: { id: topic.id }, data: { desiredState: 'running' } });
@@ -363,6 +379,7 @@ async function simpleAction(
   if (!existing || existing.phase === 'deleted') {
     throw new AppError('NOT_FOUND', `"${topic.slug}" is not deployed: deploy it first.`);
   }
+  if (action === 'resume') await assertOwnSource(services.prisma, topic.id);
   const ref = refOf(topic);
   await services.prisma.topic.update({
     where: { id: topic.id },

@@ -93,8 +93,10 @@ async function summaries(
     SELECT t.id, t.slug, t."desiredState"::text AS "desiredState", t."configVersion",
       d.phase::text AS phase, d."readyReplicas", d."desiredReplicas", d.message AS "deploymentMessage",
       coalesce(d."lastAppliedAt", d."createdAt") AS "deployedSince",
-      v.config->'scaling' AS scaling, lower(v.config->'source'->>'fullyQualifiedNamespace') AS namespace,
-      lower(v.config->'source'->>'eventHubName') AS "eventHub",
+      v.config->'scaling' AS scaling,
+      -- What the topic really reads (the connection string's endpoint and hub win over the fields).
+      nullif(split_part(t."sourceKey", '/', 1), '') AS namespace,
+      nullif(split_part(t."sourceKey", '/', 2), '') AS "eventHub",
       (v.config->'batching'->>'maxAgeSeconds')::int AS "maxAgeSeconds",
       (v.config->'reporting'->>'intervalSeconds')::int AS "reportIntervalSeconds",
       (SELECT min(o.slug) FROM "Topic" o
