@@ -139,7 +139,8 @@ describe('deleting a topic', () => {
       ).status,
     ).toBe(200);
     const topic = await api.prisma.topic.findUniqueOrThrow({ where: { slug: 'orders' } });
-    await call('topic.createAgentToken', { name: 'orders', agentName: 'manual' });
+    const admin = await api.signedIn('admin');
+    await api.call('topic.createAgentToken', { name: 'orders', agentName: 'manual' }, { cookie: admin });
     const deployment = await api.prisma.deployment.create({
       data: { topicId: topic.id, target: 'local', phase: 'running', configVersion: 2, desiredReplicas: 1 },
     });
@@ -164,7 +165,6 @@ describe('deleting a topic', () => {
     // A new topic may take the name; the audit log tells both apart and filters by name.
     expect((await call('topic.create', { config: topicConfig('orders') })).status).toBe(200);
     expect((await call('topic.create', { config: topicConfig('payments') })).status).toBe(200);
-    const admin = await api.signedIn('admin');
     const audit = await api.call('audit.list', { topic: 'orders' }, { cookie: admin });
     expect(
       audit.body.result.data.map((e: { action: string; topicName: string }) => `${e.action} ${e.topicName}`),

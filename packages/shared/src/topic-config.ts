@@ -122,7 +122,7 @@ const SourceFields = z.strictObject({
     .meta({ description: 'Event hub (topic) to consume.' }),
   consumerGroup: text('consumer group', 50)
     .regex(
-      /^(\$Default|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)$/,
+      /^(\$default|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)$/i,
       'use "$Default" or letters, digits, ".", "_" and "-"',
     )
     .default('$Default')
