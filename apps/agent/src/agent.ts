@@ -468,7 +468,14 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
 
   let loaded: LoadedConfig;
   try {
-    loaded = await loadConfig(env, () => controlPlane);
+    loaded = await loadConfig(env, () => controlPlane, {
+      signal: lifecycle.signal,
+      onRetry: (error, attempt, delayMs) =>
+        log.warn(
+          { error: scrubSecrets(error.message), attempt, retryInMs: delayMs },
+          'cannot fetch the config from the control plane yet; retrying',
+        ),
+    });
   } catch (error) {
     if (error instanceof ConfigError) exitWithConfigError(error);
     throw error;

@@ -107,6 +107,36 @@ describe('config loading', () => {
     expect(loaded.config.topic).toBe('orders');
   });
 
+  it('waits for a control plane that is not up yet instead of exiting, and stops at a refused token', async () => {
+    let calls = 0;
+    const flaky = {
+      report: async () => ({ configVersion: 1 }),
+      fetchConfig: async () => {
+        if (++calls < 3) throw new Error('fetch failed (ECONNREFUSED)');
+        return { version: 1, config: good };
+      },
+    };
+    const env = readEnv({ HUBCAP_CONTROL_PLANE_URL: 'http://cp:3000', HUBCAP_AGENT_TOKEN: 't' });
+    const retries: number[] = [];
+    const loaded = await loadConfig(env, () => flaky, {
+      baseMs: 5,
+      onRetry: (_e, attempt) => retries.push(attempt),
+    });
+    expect(loaded.version).toBe(1);
+    expect(retries).toEqual([0, 1]);
+
+    const refused = {
+      ...flaky,
+      fetchConfig: async () => {
+        throw Object.assign(new Error('a valid agent token is required'), { data: { httpStatus: 401 } });
+      },
+    };
+    await expect(
+      loadConfig(env, () => refused, { baseMs: 5, onRetry: () => retries.push(-1) }),
+    ).rejects.toThrow(/cannot fetch the config from the control plane: a valid agent token is required/);
+    expect(retries).toEqual([0, 1]);
+  });
+
   it('takes the control plane’s config over a file or HUBCAP_CONFIG: one delivery path when there is one', async () => {
     const client = {
       report: async () => ({ configVersion: 7 }),

@@ -3,6 +3,7 @@ import { parseOrThrow, TopicConfig, topicEndpointProblems, ValidationError } fro
 import type { Env } from './env.ts';
 import { createFileFormat, UnsupportedFormatError } from './pipeline/format.ts';
 import type { ControlPlaneClient } from './report/control-plane-client.ts';
+import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
 
 /** A user mistake in the configuration: reported as plain lines, never as a stack trace. */
 export class ConfigError extends Error {
@@ -52,6 +53,42 @@ export function validateConfig(input: unknown, subject: string): TopicConfig {
   }
 }
 
+/** How a start-up fetch of the config waits for a control plane that is not up (yet). */
+export interface ConfigRetry {
+  /** Stops the retries (the process is stopping). */
+  signal?: AbortSignal;
+  /** Called before each wait; without it the first failure is final. */
+  onRetry?(error: Error, attempt: number, delayMs: number): void;
+  /** First backoff step (full jitter, doubling up to 30 s). Default 1000. */
+  baseMs?: number;
+}
+
+/** HTTP status of a tRPC client error, when the server answered. */
+const httpStatus = (error: unknown) => (error as { data?: { httpStatus?: number } })?.data?.httpStatus;
+
+/**
+ * The control plane's answer to `agent.config`, retried while it is unreachable or failing (it may
+ * start after its agents, or restart): waiting beats a crash loop. A refused token is final.
+ */
+async function fetchWithRetry(
+  client: ControlPlaneClient,
+  retry: ConfigRetry,
+): Promise<{ version: number; config: unknown }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await client.fetchConfig();
+    } catch (error) {
+      const status = httpStatus(error);
+      const message = `cannot fetch the config from the control plane: ${(error as Error).message}`;
+      if (status === 401 || status === 403 || !retry.onRetry || retry.signal?.aborted)
+        throw new ConfigError(message);
+      const delay = backoffDelay(attempt, { baseMs: retry.baseMs ?? 1000, maxMs: 30_000 });
+      retry.onRetry(error as Error, attempt, delay);
+      if (!(await sleepUnlessAborted(delay, retry.signal))) throw new ConfigError(message);
+    }
+  }
+}
+
 /**
  * The TopicConfig. An agent with a control plane (HUBCAP_CONTROL_PLANE_URL + HUBCAP_AGENT_TOKEN, as
  * every deployed agent has) gets it from `agent.config`, and later versions the same way; without
@@ -61,6 +98,7 @@ export function validateConfig(input: unknown, subject: string): TopicConfig {
 export async function loadConfig(
   env: Env,
   controlPlane: () => ControlPlaneClient | undefined,
+  retry: ConfigRetry = {},
 ): Promise<LoadedConfig> {
   const loaded = await readConfig(env, controlPlane);
   // The control plane's own rule: only Azure endpoints unless the operator allows more, and
@@ -83,12 +121,7 @@ async function readConfig(
   // A hand-run agent's token (minted by an admin) only reports: its config comes from a file.
   if (client && !env.HUBCAP_CONFIG_FILE && !env.HUBCAP_CONFIG) {
     const subject = `config from ${env.HUBCAP_CONTROL_PLANE_URL}`;
-    let response: { version: number; config: unknown };
-    try {
-      response = await client.fetchConfig();
-    } catch (error) {
-      throw new ConfigError(`cannot fetch the config from the control plane: ${(error as Error).message}`);
-    }
+    const response = await fetchWithRetry(client, retry);
     return { config: validateConfig(response.config, subject), version: response.version, source: subject };
   }
   if (env.HUBCAP_CONFIG_FILE) {

@@ -189,7 +189,6 @@ describe('deployment router', () => {
     ['unavailable', 503, 'SERVICE_UNAVAILABLE'],
     ['timeout', undefined, 'GATEWAY_TIMEOUT'],
   ];
-  // (the first apply keeps the deployed token; this deployer has none, so the second brings a new one)
   for (const [kind, status, code] of errorCases) {
     it(`turns a deployer "${kind}" error into ${code} with its message, a failed row and an audit event`, async () => {
       const message = `The cluster said ${kind}. Nothing was applied.`;
@@ -222,6 +221,17 @@ describe('deployment router', () => {
     await editor.deployment.deploy({ topic: 'orders' });
     expect(deployer.calls.map((c) => c.spec?.agentToken)).toEqual([null, null]);
     expect(await api.prisma.agentInstance.findMany({ where: { topicId } })).toEqual(tokens);
+  });
+
+  it('issues a new token on redeploy when the deployed one was revoked', async () => {
+    const editor = await caller(await api.signedIn('editor'));
+    await editor.deployment.deploy({ topic: 'orders' });
+    const [deployed] = await api.prisma.agentInstance.findMany({ where: { topicId } });
+    await editor.topic.revokeAgentToken({ name: 'orders', agentId: deployed!.id });
+    deployer.calls = [];
+    await editor.deployment.redeploy({ topic: 'orders' });
+    expect(deployer.calls.map((c) => c.spec?.agentToken)).toEqual([expect.stringMatching(/^hca_/)]);
+    expect(await api.prisma.agentInstance.count({ where: { topicId, revokedAt: null } })).toBe(1);
   });
 
   it('keeps a replaced token valid until the rollout that replaces it is done, then revokes it', async () => {
@@ -283,7 +293,7 @@ describe('deployment router', () => {
     expect((await api.prisma.topic.findUnique({ where: { id: topicId } }))?.desiredState).toBe('paused');
     await editor.deployment.resume({ topic: 'orders' });
     expect((await api.prisma.topic.findUnique({ where: { id: topicId } }))?.desiredState).toBe('running');
-    expect(deployer.calls.map((c) => c.op)).toEqual(['apply', 'apply', 'pause', 'resume']);
+    expect(deployer.calls.map((c) => c.op)).toEqual(['apply', 'pause', 'resume']);
   });
 
   it('removes a deployment: every object, every token revoked', async () => {

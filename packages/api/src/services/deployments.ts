@@ -215,7 +215,8 @@ async function applyWithNewToken(
 
 /**
  * Applies the topic's current config, keeping the agent token already deployed: an unchanged topic
- * changes nothing (no new token, no restarted pod). A new token only when the deployer has none.
+ * changes nothing (no new token, no restarted pod). A new token when the deployer has none, or when
+ * the topic has no valid token left (someone revoked it: the deployed one would be refused).
  */
 async function applyConfig(
   services: DeploymentServices,
@@ -224,6 +225,8 @@ async function applyConfig(
   loaded: { version: number; config: TopicConfig },
   paused: boolean,
 ): Promise<DeploymentStatus> {
+  const valid = await services.prisma.agentInstance.count({ where: { topicId: topic.id, revokedAt: null } });
+  if (valid === 0) return applyWithNewToken(services, deployer, topic, loaded, paused);
   try {
     return await deployer.apply({
       topic: refOf(topic),

@@ -51,7 +51,7 @@ export interface KubernetesDeployerOptions extends KubernetesTarget {
 }
 
 /**
- * One Deployment (plus ServiceAccount, Secret, ConfigMap, optional PDB) per topic, in one namespace,
+ * One Deployment (plus ServiceAccount, Secret with the agent token, optional PDB) per topic, in one namespace,
  * through server-side apply with the field manager "hubcap".
  */
 export class KubernetesDeployer implements Deployer {
