@@ -43,7 +43,7 @@ describe('config loading', () => {
     const env = (extra: Record<string, string> = {}) =>
       readEnv({ HUBCAP_CONFIG: JSON.stringify(local), ...extra });
     await expect(loadConfig(env(), none)).rejects.toThrow(
-      /HUBCAP_CONFIG is refused:\n {2}- source.fullyQualifiedNamespace: "127.0.0.1" is not an Event Hubs namespace in Azure/,
+      /HUBCAP_CONFIG is refused:\n {2}- source.auth.connectionString: "127.0.0.1" is not an Event Hubs namespace in Azure/,
     );
     await expect(loadConfig(env({ HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1' }), none)).resolves.toMatchObject({
       source: 'HUBCAP_CONFIG',
@@ -153,5 +153,21 @@ describe('config loading', () => {
     );
     expect(loaded).toMatchObject({ version: 7, source: 'config from http://cp:3000' });
     expect(loaded.config.batching.maxEvents).toBe(10);
+  });
+
+  it('uses its file when the control plane refuses its token the config (a hand-run agent that only reports)', async () => {
+    const refused = Object.assign(new Error('this agent token may only report'), {
+      data: { httpStatus: 403 },
+    });
+    const client = {
+      report: async () => ({ configVersion: 7 }),
+      fetchConfig: async () => {
+        throw refused;
+      },
+    };
+    const env = { HUBCAP_CONTROL_PLANE_URL: 'http://cp:3000', HUBCAP_AGENT_TOKEN: 't' };
+    const loaded = await loadConfig(readEnv({ ...env, HUBCAP_CONFIG: JSON.stringify(good) }), () => client);
+    expect(loaded).toMatchObject({ version: undefined, source: 'HUBCAP_CONFIG' });
+    await expect(loadConfig(readEnv(env), () => client)).rejects.toThrow(/may only report/);
   });
 });

@@ -15,6 +15,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** The control plane refused this token the config: a token an admin minted for a hand-run agent. */
+class ConfigNotForThisToken extends ConfigError {}
+
 export interface LoadedConfig {
   config: TopicConfig;
   version: number | undefined;
@@ -80,8 +83,8 @@ async function fetchWithRetry(
     } catch (error) {
       const status = httpStatus(error);
       const message = `cannot fetch the config from the control plane: ${(error as Error).message}`;
-      if (status === 401 || status === 403 || !retry.onRetry || retry.signal?.aborted)
-        throw new ConfigError(message);
+      if (status === 403) throw new ConfigNotForThisToken(message);
+      if (status === 401 || !retry.onRetry || retry.signal?.aborted) throw new ConfigError(message);
       const delay = backoffDelay(attempt, { baseMs: retry.baseMs ?? 1000, maxMs: 30_000 });
       retry.onRetry(error as Error, attempt, delay);
       if (!(await sleepUnlessAborted(delay, retry.signal))) throw new ConfigError(message);
@@ -92,15 +95,15 @@ async function fetchWithRetry(
 /**
  * The TopicConfig. An agent with a control plane (HUBCAP_CONTROL_PLANE_URL + HUBCAP_AGENT_TOKEN, as
  * every deployed agent has) gets it from `agent.config`, and later versions the same way; without
- * one, or when run by hand with an admin's report-only token, from HUBCAP_CONFIG_FILE or
- * HUBCAP_CONFIG (JSON), read once.
+ * one, or when the control plane refuses its token the config (an admin minted it for a hand-run
+ * agent, which only reports), from HUBCAP_CONFIG_FILE or HUBCAP_CONFIG (JSON), read once.
  */
 export async function loadConfig(
   env: Env,
   controlPlane: () => ControlPlaneClient | undefined,
   retry: ConfigRetry = {},
 ): Promise<LoadedConfig> {
-  const loaded = await readConfig(env, controlPlane);
+  const loaded = await readConfig(env, controlPlane, retry);
   // The control plane's own rule: only Azure endpoints unless the operator allows more, and
   // managed-identity tokens to Azure endpoints only.
   const problems = topicEndpointProblems(loaded.config, env.HUBCAP_ALLOWED_ENDPOINTS);
@@ -116,13 +119,19 @@ export async function loadConfig(
 async function readConfig(
   env: Env,
   controlPlane: () => ControlPlaneClient | undefined,
+  retry: ConfigRetry,
 ): Promise<LoadedConfig> {
   const client = controlPlane();
-  // A hand-run agent's token (minted by an admin) only reports: its config comes from a file.
-  if (client && !env.HUBCAP_CONFIG_FILE && !env.HUBCAP_CONFIG) {
+  if (client) {
     const subject = `config from ${env.HUBCAP_CONTROL_PLANE_URL}`;
-    const response = await fetchWithRetry(client, retry);
-    return { config: validateConfig(response.config, subject), version: response.version, source: subject };
+    try {
+      const response = await fetchWithRetry(client, retry);
+      return { config: validateConfig(response.config, subject), version: response.version, source: subject };
+    } catch (error) {
+      // A hand-run agent's token (minted by an admin) only reports: its config comes from a file.
+      const hasFile = env.HUBCAP_CONFIG_FILE || env.HUBCAP_CONFIG;
+      if (!(error instanceof ConfigNotForThisToken) || !hasFile) throw error;
+    }
   }
   if (env.HUBCAP_CONFIG_FILE) {
     const subject = `config file ${env.HUBCAP_CONFIG_FILE}`;

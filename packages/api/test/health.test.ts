@@ -36,6 +36,26 @@ describe('health and figures from facts', () => {
       'contoso.servicebus.windows.net',
     ]);
 
+    // One file its writer refused (issue: an event that could stall the partition): failing at once.
+    const refused = {
+      ...agentReport('orders'),
+      errors: [
+        {
+          at: new Date().toISOString(),
+          kind: 'encoding' as const,
+          message: 'partition 0: the parquet writer refused file …',
+          partitionId: '0',
+          retryable: true,
+        },
+      ],
+    };
+    expect((await api.call('agent.report', refused, { token })).status).toBe(200);
+    expect((await fleet()).topics[0]).toMatchObject({
+      status: 'failing',
+      statusReason: expect.stringMatching(/^the writer refused 1 file in the last 10 min/),
+    });
+    await api.prisma.topicError.deleteMany({ where: { topicId: id } });
+
     // The pod stopped being ready: not healthy, whatever the agent said last.
     await api.prisma.deployment.update({ where: { topicId: id }, data: { readyReplicas: 0 } });
     expect((await fleet()).topics[0]).toMatchObject({

@@ -36,6 +36,7 @@ interface FleetRow {
   eventsLastHour: bigint | null;
   bytesLastHour: bigint | null;
   recentErrors: bigint | null;
+  refusedFiles: bigint | null;
   openAlerts: bigint | null;
   deadLettered: bigint | null;
   deadLetteredLastHour: bigint | null;
@@ -104,7 +105,7 @@ async function summaries(
       p.partitions, p."lagEvents", p."lagSeconds", p."eventsPerSecond", p."bytesPerSecond", p."lastCheckpointTime",
       p."waitingWithoutCheckpoint",
       a."lastSeenAt", f.files AS "filesLastHour",
-      f.events AS "eventsLastHour", f.bytes AS "bytesLastHour", e.errors AS "recentErrors", al.alerts AS "openAlerts",
+      f.events AS "eventsLastHour", f.bytes AS "bytesLastHour", e.errors AS "recentErrors", e.refused AS "refusedFiles", al.alerts AS "openAlerts",
       dl.dead AS "deadLettered", f.dead AS "deadLetteredLastHour", sv.changes AS "schemaChanges"
     FROM "Topic" t
     LEFT JOIN "Deployment" d ON d."topicId" = t.id
@@ -125,7 +126,8 @@ async function summaries(
       WHERE minute >= ${hourAgo} GROUP BY "topicId"
     ) f ON f."topicId" = t.id
     LEFT JOIN (
-      SELECT "topicId", count(*) AS errors FROM "TopicError" WHERE at >= ${errorSince} GROUP BY "topicId"
+      SELECT "topicId", count(*) AS errors, count(*) FILTER (WHERE kind = 'encoding') AS refused
+      FROM "TopicError" WHERE at >= ${errorSince} GROUP BY "topicId"
     ) e ON e."topicId" = t.id
     LEFT JOIN (
       SELECT "topicId", count(*) AS alerts FROM "Alert" WHERE "resolvedAt" IS NULL GROUP BY "topicId"
@@ -164,6 +166,7 @@ async function summaries(
         lagSeconds,
         waitingWithoutCheckpoint: Number(r.waitingWithoutCheckpoint ?? 0),
         recentErrors,
+        refusedFiles: Number(r.refusedFiles ?? 0),
         sourceSharedWith: r.sourceSharedWith,
         now,
       },

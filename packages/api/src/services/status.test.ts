@@ -21,6 +21,7 @@ const base: StatusInput = {
   lagSeconds: 20,
   waitingWithoutCheckpoint: 0,
   recentErrors: 0,
+  refusedFiles: 0,
   sourceSharedWith: null,
   now,
 };
@@ -92,6 +93,11 @@ describe('topicStatus', () => {
       reason: 'image pull failed',
     });
     expect(status({ recentErrors: 5 }).status).toBe('failing');
+    // One refused file is enough: its partition re-reads until the event that causes it is isolated.
+    expect(status({ recentErrors: 1, refusedFiles: 1 })).toMatchObject({
+      status: 'failing',
+      reason: expect.stringMatching(/^the writer refused 1 file in the last 10 min/),
+    });
     expect(status({ sourceSharedWith: 'orders' }).reason).toMatch(/topic "orders" reads the same event hub/);
     expect(status({ deployment: null, lastSeenAt: null }).status).toBe('not deployed');
     expect(status({ deployment: { ...base.deployment!, phase: 'deleted' }, lastSeenAt: null }).status).toBe(

@@ -39,6 +39,8 @@ export interface StatusInput {
   /** Partitions with events waiting that were never checkpointed. */
   waitingWithoutCheckpoint: number;
   recentErrors: number;
+  /** Files an agent's writer refused in the same window: it is isolating the event that causes it. */
+  refusedFiles: number;
   /** Another topic reading the same namespace, event hub and consumer group. */
   sourceSharedWith: string | null;
   now: Date;
@@ -81,6 +83,11 @@ export function topicStatus(input: StatusInput, alerts: Settings['alerts']): Top
     };
   if (deployment?.phase === 'failed')
     return { status: 'failing', reason: deployment.message || 'the deployment failed' };
+  if (input.refusedFiles > 0)
+    return {
+      status: 'failing',
+      reason: `the writer refused ${plural(input.refusedFiles, 'file')} in the last ${alerts.errorMinutes} min: the agent re-reads it in parts to isolate the event that causes it as a dead letter (see errors)`,
+    };
   if (input.recentErrors >= alerts.errorCount)
     return {
       status: 'failing',
