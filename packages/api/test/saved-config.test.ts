@@ -22,6 +22,7 @@ import { appRouter } from '../src/root.ts';
 import { applySavedConfig, deployTopic } from '../src/services/deployments.ts';
 import { topicDetail } from '../src/services/fleet.ts';
 import { createTopic, updateTopic } from '../src/services/topics.ts';
+import { LOCAL_POLICY } from './harness.ts';
 
 const AGENT_ENTRY = fileURLToPath(new URL('../../../apps/agent/src/main.ts', import.meta.url));
 const system = { actor: 'system' };
@@ -39,7 +40,7 @@ beforeAll(async () => {
     startLocalEventHubs({ hubs: [{ name: 'orders', partitionCount: 2 }] }),
   ]);
   dir = await mkdtemp(join(tmpdir(), 'hubcap-saved-'));
-  services = { prisma: db.prisma, secrets: new SecretBox(randomBytes(32)) };
+  services = { prisma: db.prisma, secrets: new SecretBox(randomBytes(32)), policy: LOCAL_POLICY };
   // The API over HTTP, mounted as the web server mounts it.
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -64,7 +65,13 @@ beforeAll(async () => {
   runner = new LocalRunner({
     agentEntry: AGENT_ENTRY,
     controlPlaneUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    env: { HUBCAP_MAX_WAIT_SECONDS: '0.2', HUBCAP_LB_UPDATE_INTERVAL_MS: '500', HUBCAP_LOG_LEVEL: 'info' },
+    env: {
+      HUBCAP_MAX_WAIT_SECONDS: '0.2',
+      HUBCAP_LB_UPDATE_INTERVAL_MS: '500',
+      HUBCAP_LOG_LEVEL: 'info',
+      // The local Event Hubs server and Azurite are no Azure endpoints.
+      HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1',
+    },
     stopTimeoutMs: 20_000,
   });
   services.deployer = runner;
