@@ -36,6 +36,16 @@ describe('health and figures from facts', () => {
       'contoso.servicebus.windows.net',
     ]);
 
+    // A restarted agent reports no checkpoint until its first file: the stored one stays true.
+    const restarted = agentReport('orders');
+    restarted.partitions = restarted.partitions.map((p) => ({ ...p, lastCheckpointed: null }));
+    expect((await api.call('agent.report', restarted, { token })).status).toBe(200);
+    const kept = await api.prisma.partitionState.findMany({ where: { topicId: id } });
+    expect(kept.every((p) => p.lastCheckpointSequenceNumber !== null && p.lastCheckpointTime !== null)).toBe(
+      true,
+    );
+    expect((await fleet()).topics[0]).toMatchObject({ status: 'healthy' });
+
     // One file its writer refused (issue: an event that could stall the partition): failing at once.
     const refused = {
       ...agentReport('orders'),

@@ -109,6 +109,11 @@ export class Ingestor {
       eventHubName: ctx.eventHubName,
       consumerGroup: ctx.consumerGroup,
     };
+    // Lag counts from the checkpoint it resumes from until this replica writes its own.
+    const checkpoints = await o.checkpointStore
+      .listCheckpoints(where.fullyQualifiedNamespace, where.eventHubName, where.consumerGroup)
+      .catch(() => []);
+    stats.resumedFrom = checkpoints.find((c) => c.partitionId === partitionId)?.sequenceNumber ?? null;
     const writer = new PartitionWriter({
       partitionId,
       layout: o.layout,

@@ -81,6 +81,19 @@ describe('control plane client and reporter', () => {
     expect(versions[0]).toBe(7);
   });
 
+  it('reports positions that cannot contradict each other, and lag from the checkpoint it resumed from', () => {
+    const s = status();
+    const p = s.partition('0');
+    // The service's newest event is read every few seconds; events received since are newer.
+    p.lastReceived = { sequenceNumber: 120, offset: '12000', enqueuedTime: new Date().toISOString() };
+    // Restarted: no file written yet, but the checkpoint it resumed from is known.
+    p.lastCheckpointed = null;
+    p.resumedFrom = 110;
+    const identity = { agentId: 'a-1', topic: 'orders', agentVersion: '0.1.0', configVersion: 7 };
+    const [partition] = new ReportBuilder(s, identity).build().partitions;
+    expect(partition).toMatchObject({ lastEnqueued: { sequenceNumber: 120 }, lagEvents: 10 });
+  });
+
   it('rejects a wrong token', async () => {
     const cp = await startFakeControlPlane({ token: 's3cret', config });
     closers.push(cp.close);

@@ -1,4 +1,4 @@
-import type { AgentReport, PartitionReport } from '@hubcap/shared';
+import type { AgentReport, EventPosition, PartitionReport } from '@hubcap/shared';
 import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '../runtime/backoff.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
@@ -45,7 +45,8 @@ export class ReportBuilder {
       const lag = partitionLag(stats, now);
       partitions.push({
         partitionId,
-        lastEnqueued: stats.lastEnqueued,
+        // The service's newest event is read every few seconds: what arrived since is newer.
+        lastEnqueued: newest(stats.lastEnqueued, stats.lastReceived),
         lastReceived: stats.lastReceived,
         lastCheckpointed: stats.lastCheckpointed,
         lagEvents: lag.events,
@@ -164,4 +165,9 @@ export class Reporter {
     })();
     return this.#closed;
   }
+}
+
+function newest(a: EventPosition | null, b: EventPosition | null): EventPosition | null {
+  if (!a || !b) return a ?? b;
+  return b.sequenceNumber > a.sequenceNumber ? b : a;
 }

@@ -45,6 +45,8 @@ export interface PartitionStats {
   lastEnqueued: EventPosition | null;
   lastReceived: EventPosition | null;
   lastCheckpointed: EventPosition | null;
+  /** The checkpoint's sequence number when this replica claimed the partition (before its first file). */
+  resumedFrom: number | null;
   /** Enqueued time of the oldest received event not yet checkpointed. */
   oldestPending: Date | null;
   eventsReceived: number;
@@ -56,6 +58,7 @@ export function newPartitionStats(): PartitionStats {
     lastEnqueued: null,
     lastReceived: null,
     lastCheckpointed: null,
+    resumedFrom: null,
     oldestPending: null,
     eventsReceived: 0,
     bytesReceived: 0,
@@ -77,7 +80,7 @@ export function partitionLag(stats: PartitionStats, nowMs: number): { events: nu
     stats.lastEnqueued?.sequenceNumber ?? -1,
     stats.lastReceived?.sequenceNumber ?? -1,
   );
-  const checkpointed = stats.lastCheckpointed?.sequenceNumber ?? -1;
+  const checkpointed = stats.lastCheckpointed?.sequenceNumber ?? stats.resumedFrom ?? -1;
   const events = Math.max(0, enqueued - checkpointed);
   if (events === 0) return { events, seconds: 0 };
   const oldest =

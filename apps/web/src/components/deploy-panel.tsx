@@ -12,10 +12,11 @@ export function DeployPanel({ topic, canEdit }: { topic: string; canEdit: boolea
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const status = useQuery(trpc.deployment.status.queryOptions({ topic }, { refetchInterval: 10_000 }));
-  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string; at: number } | null>(null);
   const options = {
-    onSuccess: (s: { message: string }) => setOutcome({ ok: true, text: s?.message || 'done' }),
-    onError: (e: { message: string }) => setOutcome({ ok: false, text: e.message }),
+    onSuccess: (s: { message: string }) =>
+      setOutcome({ ok: true, text: s?.message || 'done', at: Date.now() }),
+    onError: (e: { message: string }) => setOutcome({ ok: false, text: e.message, at: Date.now() }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.deployment.status.queryKey({ topic }) }),
   };
   const mutations: Record<
@@ -29,12 +30,15 @@ export function DeployPanel({ topic, canEdit }: { topic: string; canEdit: boolea
     remove: useMutation(
       trpc.deployment.remove.mutationOptions({
         ...options,
-        onSuccess: () => setOutcome({ ok: true, text: 'removed' }),
+        onSuccess: () => setOutcome({ ok: true, text: 'removed', at: Date.now() }),
       }),
     ),
   } as never;
   const record = status.data?.record;
-  const busy = Object.values(mutations).some((m) => m.isPending);
+  const deployed = record !== undefined && record !== null && record.phase !== 'deleted';
+  const busy = status.isPending || Object.values(mutations).some((m) => m.isPending);
+  // What the deployer answered when asked; once the status is read again, the status says what is true.
+  const shownOutcome = outcome && (!outcome.ok || status.dataUpdatedAt <= outcome.at) ? outcome : null;
   const run = (action: Action) => {
     if (action === 'remove' && !window.confirm(`Remove the agent of ${topic}? Files already written stay.`))
       return;
@@ -62,32 +66,29 @@ export function DeployPanel({ topic, canEdit }: { topic: string; canEdit: boolea
           <dd>{record.message || '—'}</dd>
         </dl>
       ) : (
-        <p className="text-slate-500">Not deployed.</p>
+        <p className="text-slate-500">{status.isPending ? 'Reading the deployment…' : 'Not deployed.'}</p>
       )}
       {status.data?.liveError && <p className="text-amber-700">{status.data.liveError}</p>}
       <Replicas replicas={status.data?.live?.replicas ?? []} />
       {canEdit && (
         <div className="flex flex-wrap gap-2">
-          <Button
-            disabled={busy}
-            onClick={() => run(record && record.phase !== 'deleted' ? 'redeploy' : 'deploy')}
-          >
-            {record && record.phase !== 'deleted' ? 'Redeploy' : 'Deploy'}
+          <Button disabled={busy} onClick={() => run(deployed ? 'redeploy' : 'deploy')}>
+            {deployed ? 'Redeploy' : 'Deploy'}
           </Button>
-          <Button variant="secondary" disabled={busy || !record} onClick={() => run('pause')}>
+          <Button variant="secondary" disabled={busy || !deployed} onClick={() => run('pause')}>
             Pause
           </Button>
-          <Button variant="secondary" disabled={busy || !record} onClick={() => run('resume')}>
+          <Button variant="secondary" disabled={busy || !deployed} onClick={() => run('resume')}>
             Resume
           </Button>
-          <Button variant="danger" disabled={busy || !record} onClick={() => run('remove')}>
+          <Button variant="danger" disabled={busy || !deployed} onClick={() => run('remove')}>
             Remove
           </Button>
         </div>
       )}
-      {outcome && (
-        <p role="status" className={outcome.ok ? 'text-emerald-700' : 'text-red-700'}>
-          {outcome.text}
+      {shownOutcome && (
+        <p role="status" className={shownOutcome.ok ? 'text-emerald-700' : 'text-red-700'}>
+          {shownOutcome.text}
         </p>
       )}
       <a href={`/api/topics/${topic}/manifests`} className="inline-block text-xs underline">

@@ -136,9 +136,14 @@ async function storeReport(
         "lastReceivedSequenceNumber" = EXCLUDED."lastReceivedSequenceNumber",
         "lastReceivedOffset" = EXCLUDED."lastReceivedOffset",
         "lastReceivedTime" = EXCLUDED."lastReceivedTime",
-        "lastCheckpointSequenceNumber" = EXCLUDED."lastCheckpointSequenceNumber",
-        "lastCheckpointOffset" = EXCLUDED."lastCheckpointOffset",
-        "lastCheckpointTime" = EXCLUDED."lastCheckpointTime",
+        -- A replica that has not written its first file since it started reports no checkpoint:
+        -- the stored one is still true.
+        "lastCheckpointSequenceNumber" = coalesce(EXCLUDED."lastCheckpointSequenceNumber",
+          "PartitionState"."lastCheckpointSequenceNumber"),
+        "lastCheckpointOffset" = CASE WHEN EXCLUDED."lastCheckpointSequenceNumber" IS NULL
+          THEN "PartitionState"."lastCheckpointOffset" ELSE EXCLUDED."lastCheckpointOffset" END,
+        "lastCheckpointTime" = CASE WHEN EXCLUDED."lastCheckpointSequenceNumber" IS NULL
+          THEN "PartitionState"."lastCheckpointTime" ELSE EXCLUDED."lastCheckpointTime" END,
         "lagEvents" = EXCLUDED."lagEvents",
         "lagSeconds" = EXCLUDED."lagSeconds",
         "eventsPerSecond" = EXCLUDED."eventsPerSecond",

@@ -84,7 +84,7 @@ describe('topicStatus', () => {
   it('names paused, failing and not deployed first', () => {
     expect(status({ desiredState: 'paused', lastSeenAt: ago(600) })).toEqual({
       status: 'paused',
-      reason: 'paused; 40 events wait',
+      reason: 'no agent runs; 40 events wait',
     });
     expect(
       status({ deployment: { ...base.deployment!, phase: 'failed', message: 'image pull failed' } }),

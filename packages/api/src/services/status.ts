@@ -75,7 +75,7 @@ export function topicStatus(input: StatusInput, alerts: Settings['alerts']): Top
   if (!deployed && !input.lastSeenAt) return { status: 'not deployed', reason: '' };
   const waiting = input.lagEvents > 0 ? `; ${plural(input.lagEvents, 'event')} wait` : '';
   if (input.desiredState === 'paused' || deployment?.phase === 'paused')
-    return { status: 'paused', reason: `paused${waiting}` };
+    return { status: 'paused', reason: `no agent runs${waiting}` };
   if (input.sourceSharedWith)
     return {
       status: 'failing',
