@@ -20,22 +20,34 @@ export function StatusReason({ status, reason }: { status: string; reason: strin
 }
 
 /** Lag in seconds, its trend and the time to catch up, from the control plane's own readings. */
-export function LagHint({ lagSeconds, trend }: { lagSeconds: number; trend: Detail['lagTrend'] }) {
+/**
+ * The lag's trend and the time to catch up. The trend spans the control plane's readings of the last
+ * minutes; the figure beside it is the newest, so the estimate divides the newest lag by the rate at
+ * which the agents gain on the hub. Nothing is estimated while no agent writes.
+ */
+export function LagHint({
+  lagEvents,
+  lagSeconds,
+  trend,
+  writing,
+}: {
+  lagEvents: number;
+  lagSeconds: number;
+  trend: Detail['lagTrend'];
+  writing: boolean;
+}) {
   const parts = [`events · ${formatSeconds(lagSeconds)}`];
-  if (trend) {
+  if (lagEvents === 0) parts.push('caught up');
+  else if (!writing) parts.push('no agent writes: it grows with every event');
+  else if (trend) {
     const rate = trend.lagPerSecond;
     parts.push(
       Math.abs(rate) < 0.05
         ? 'steady'
         : `${rate > 0 ? 'growing' : 'shrinking'} ${formatNumber(Math.abs(rate), 1)}/s`,
     );
-    parts.push(
-      trend.catchUpSeconds === null
-        ? 'not catching up'
-        : trend.catchUpSeconds === 0
-          ? 'caught up'
-          : `caught up in ~${formatSeconds(trend.catchUpSeconds)}`,
-    );
+    const gaining = trend.writtenPerSecond - trend.arrivingPerSecond;
+    parts.push(gaining > 0 ? `caught up in ~${formatSeconds(lagEvents / gaining)}` : 'not catching up');
   }
   return <span data-testid="lag-hint">{parts.join(' · ')}</span>;
 }

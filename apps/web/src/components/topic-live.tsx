@@ -102,7 +102,14 @@ export function TopicLive({
         <Stat
           label="Lag"
           value={formatNumber(d.lagEvents)}
-          hint={<LagHint lagSeconds={d.lagSeconds} trend={d.lagTrend} />}
+          hint={
+            <LagHint
+              lagEvents={d.lagEvents}
+              lagSeconds={d.lagSeconds}
+              trend={d.lagTrend}
+              writing={!['paused', 'stale', 'not deployed'].includes(d.status)}
+            />
+          }
         />
         <Stat label="Events/s" value={formatNumber(d.eventsPerSecond, 1)} />
         <Stat label="MB/s" value={formatNumber(d.megabytesPerSecond, 2)} />
