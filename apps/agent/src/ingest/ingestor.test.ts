@@ -68,6 +68,7 @@ function setup() {
     client,
     checkpointStore: {
       listOwnership: async () => [],
+      listCheckpoints: async () => [],
       updateCheckpoint: async () => {},
     } as unknown as CheckpointStore,
     sink: new LocalFolderSink(root),
