@@ -4,17 +4,8 @@
  * then sometimes damaged at the byte level. Deterministic for a seed.
  */
 
-/** mulberry32: a small seeded PRNG, good enough to spread test cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded generator as the sample traffic's: a seed gives one sequence of test cases. */
+export { createRng as prng } from '@hubcap/local-eventhubs';
 
 const NUMBERS = [
   '0',
