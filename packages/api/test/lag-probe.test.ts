@@ -112,7 +112,11 @@ describe('lag read by the control plane itself', () => {
 
     const viewer = await api.signedIn('viewer');
     const topic = (await api.call('topic.get', { name: 'orders' }, { cookie: viewer })).body.result.data;
-    expect(topic).toMatchObject({ status: 'paused', statusReason: 'no agent runs; 60 events wait', lagEvents: 60 });
+    expect(topic).toMatchObject({
+      status: 'paused',
+      statusReason: 'no agent runs; 60 events wait',
+      lagEvents: 60,
+    });
     expect(topic.eventsPerSecond).toBe(0);
     expect(topic.partitions.map((p: { eventsPerSecond: number }) => p.eventsPerSecond)).toEqual([0, 0]);
     expect(topic.lagTrend).toMatchObject({ writtenPerSecond: 0, catchUpSeconds: null });
