@@ -65,6 +65,9 @@ describe('npm start with the local deployer', () => {
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);
+      // The agent got SIGTERM and drains (publish + checkpoint) within its drain timeout.
+      const gone = Date.now() + 30_000;
+      while (agents.some((a) => alive(a.pid)) && Date.now() < gone) await sleep(200);
       expect(agents.map((a) => a.pid).filter(alive)).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
