@@ -140,6 +140,34 @@ async function auditEvent(
   });
 }
 
+/**
+ * Records what the deployer refused: the deployment row turns failed with its message, and the audit
+ * log says who asked for what. Returns the refusal's details.
+ */
+async function recordFailure(
+  services: DeploymentServices,
+  who: Who,
+  topic: { id: string; slug: string },
+  action: string,
+  error: unknown,
+  row: { configVersion: number; desiredReplicas: number },
+  audit: Record<string, unknown> = {},
+): Promise<ReturnType<typeof failure>> {
+  const details = failure(error);
+  await record(services.prisma, topic.id, services.deployer!.target, {
+    phase: 'failed',
+    ...row,
+    message: details.message,
+    status: details,
+  });
+  await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
+    name: topic.slug,
+    ...audit,
+    ...details,
+  });
+  return details;
+}
+
 const failure = (error: unknown) =>
   error instanceof DeployerError
     ? {
@@ -278,20 +306,15 @@ export async function deployTopic(
     });
     return status;
   } catch (error) {
-    const details = failure(error);
-    await record(services.prisma, topic.id, deployer.target, {
-      phase: 'failed',
-      configVersion: loaded.version,
-      desiredReplicas,
-      message: details.message,
-      status: details,
-    });
-    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-      name: topic.slug,
-      target: deployer.target,
-      configVersion: loaded.version,
-      ...details,
-    });
+    await recordFailure(
+      services,
+      who,
+      topic,
+      action,
+      error,
+      { configVersion: loaded.version, desiredReplicas },
+      { target: deployer.target, configVersion: loaded.version },
+    );
     throw toAppError(error);
   }
 }
@@ -349,19 +372,15 @@ export async function applySavedConfig(
         : `Version ${loaded.version} is applied: the agents switch to it in place, or restart with it when they must (new file layout, limits or identity). Each replica's version is on the topic page.`,
     };
   } catch (error) {
-    const details = failure(error);
-    await record(services.prisma, topic.id, deployer.target, {
-      phase: 'failed',
-      configVersion: loaded.version,
-      desiredReplicas: paused ? 0 : loaded.config.scaling.replicas,
-      message: details.message,
-      status: details,
-    });
-    await auditEvent(services.prisma, who, 'deployment.applyConfig', topic.id, {
-      name: topic.slug,
-      configVersion: loaded.version,
-      ...details,
-    });
+    await recordFailure(
+      services,
+      who,
+      topic,
+      'applyConfig',
+      error,
+      { configVersion: loaded.version, desiredReplicas: paused ? 0 : loaded.config.scaling.replicas },
+      { configVersion: loaded.version },
+    );
     return {
       outcome: 'failed',
       phase: 'failed',
@@ -403,17 +422,9 @@ async function simpleAction(
     });
     return status;
   } catch (error) {
-    const details = failure(error);
-    await record(services.prisma, topic.id, deployer.target, {
-      phase: 'failed',
+    await recordFailure(services, who, topic, action, error, {
       configVersion: existing.configVersion,
       desiredReplicas: existing.desiredReplicas,
-      message: details.message,
-      status: details,
-    });
-    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-      name: topic.slug,
-      ...details,
     });
     throw toAppError(error);
   }
@@ -436,15 +447,10 @@ export async function removeTopicDeployment(
   try {
     await deployer.remove(refOf(topic));
   } catch (error) {
-    const details = failure(error);
-    await record(services.prisma, topic.id, deployer.target, {
-      phase: 'failed',
+    await recordFailure(services, who, topic, 'remove', error, {
       configVersion: existing?.configVersion ?? 0,
       desiredReplicas: existing?.desiredReplicas ?? 0,
-      message: details.message,
-      status: details,
     });
-    await auditEvent(services.prisma, who, 'deployment.remove', topic.id, { name: topic.slug, ...details });
     throw toAppError(error);
   }
   const now = new Date();
@@ -761,17 +767,9 @@ export async function reconcileDeployments(
         message: status.message,
       });
     } catch (error) {
-      const details = failure(error);
-      await record(services.prisma, topic.id, deployer.target, {
-        phase: 'failed',
+      const details = await recordFailure(services, who, topic, 'reconcile', error, {
         configVersion: loaded.version,
         desiredReplicas: paused ? 0 : loaded.config.scaling.replicas,
-        message: details.message,
-        status: details,
-      });
-      await auditEvent(services.prisma, who, 'deployment.reconcile', topic.id, {
-        name: topic.slug,
-        ...details,
       });
       log(`reconcile ${topic.slug}: failed: ${details.message}`);
       results.push({
