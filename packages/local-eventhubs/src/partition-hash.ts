@@ -12,60 +12,44 @@ function rot(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
+/** lookup3's mix(): six rounds of subtract, xor-rotate, add over (a, b, c) in turn. */
+const MIX_ROTATIONS = [4, 6, 8, 16, 19, 4];
+/** lookup3's final(): seven rounds of xor, subtract-rotate. */
+const FINAL_ROTATIONS = [14, 11, 25, 16, 4, 14, 24];
+
+function mix(s: Int32Array): void {
+  MIX_ROTATIONS.forEach((k, n) => {
+    const [x, y, z] = [n % 3, (n + 1) % 3, (n + 2) % 3];
+    s[x] = ((s[x]! - s[z]!) | 0) ^ rot(s[z]!, k);
+    s[z] = (s[z]! + s[y]!) | 0;
+  });
+}
+
+function final(s: Int32Array): void {
+  FINAL_ROTATIONS.forEach((k, n) => {
+    const [x, y] = [(n + 2) % 3, (n + 1) % 3];
+    s[x] = ((s[x]! ^ s[y]!) - rot(s[y]!, k)) | 0;
+  });
+}
+
 function lookup3(data: Buffer): { b: number; c: number } {
-  let a = (0xdeadbeef + data.length) | 0;
-  let b = a;
-  let c = a;
+  const initial = (0xdeadbeef + data.length) | 0;
+  const s = new Int32Array([initial, initial, initial]); // a, b, c
   let i = 0;
   let size = data.length;
   while (size > 12) {
-    a = (a + data.readUInt32LE(i)) | 0;
-    b = (b + data.readUInt32LE(i + 4)) | 0;
-    c = (c + data.readUInt32LE(i + 8)) | 0;
-    a = (a - c) | 0;
-    a ^= rot(c, 4);
-    c = (c + b) | 0;
-    b = (b - a) | 0;
-    b ^= rot(a, 6);
-    a = (a + c) | 0;
-    c = (c - b) | 0;
-    c ^= rot(b, 8);
-    b = (b + a) | 0;
-    a = (a - c) | 0;
-    a ^= rot(c, 16);
-    c = (c + b) | 0;
-    b = (b - a) | 0;
-    b ^= rot(a, 19);
-    a = (a + c) | 0;
-    c = (c - b) | 0;
-    c ^= rot(b, 4);
-    b = (b + a) | 0;
+    for (let w = 0; w < 3; w++) s[w] = (s[w]! + data.readUInt32LE(i + 4 * w)) | 0;
+    mix(s);
     i += 12;
     size -= 12;
   }
-  if (size === 0) return { b: b >>> 0, c: c >>> 0 };
-  // Tail: little-endian bytes into a, b, c (the switch fall-through of the reference code).
-  const tail = [0, 0, 0];
-  for (let j = 0; j < size; j++) {
-    const word = Math.floor(j / 4);
-    tail[word] = (tail[word]! + (data[i + j]! << (8 * (j % 4)))) | 0;
+  if (size > 0) {
+    // Tail: little-endian bytes into a, b, c (the switch fall-through of the reference code).
+    for (let j = 0; j < size; j++) {
+      const w = Math.floor(j / 4);
+      s[w] = (s[w]! + (data[i + j]! << (8 * (j % 4)))) | 0;
+    }
+    final(s);
   }
-  a = (a + tail[0]!) | 0;
-  b = (b + tail[1]!) | 0;
-  c = (c + tail[2]!) | 0;
-  c ^= b;
-  c = (c - rot(b, 14)) | 0;
-  a ^= c;
-  a = (a - rot(c, 11)) | 0;
-  b ^= a;
-  b = (b - rot(a, 25)) | 0;
-  c ^= b;
-  c = (c - rot(b, 16)) | 0;
-  a ^= c;
-  a = (a - rot(c, 4)) | 0;
-  b ^= a;
-  b = (b - rot(a, 14)) | 0;
-  c ^= b;
-  c = (c - rot(b, 24)) | 0;
-  return { b: b >>> 0, c: c >>> 0 };
+  return { b: s[1]! >>> 0, c: s[2]! >>> 0 };
 }

@@ -1,17 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { alive, dataFolder, exited, launch } from './launcher.ts';
 
 /**
  * `npm start` end to end: the launcher brings the dashboard up on embedded defaults, a restart keeps the
  * data, Ctrl-C leaves nothing running, and a launcher killed with SIGKILL is cleaned up by the next start.
  */
-const launcher = new URL('../src/start.ts', import.meta.url).pathname;
-const dataDir = mkdtempSync(join(tmpdir(), 'hubcap-platform-'));
-// As root, embedded PostgreSQL runs as the "postgres" user, which must be able to enter the folder.
-chmodSync(dataDir, 0o755);
+const dataDir = dataFolder('hubcap-platform-');
 
 interface Started {
   process: ChildProcess;
@@ -20,46 +17,17 @@ interface Started {
 }
 
 function start(): Promise<Started> {
-  const child = spawn(process.execPath, [launcher], {
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      HUBCAP_DATA_DIR: dataDir,
-      PORT: '0',
-      HUBCAP_BLOB_PORT: '0',
-      HUBCAP_EVENTHUBS_PORT: '0',
-      HUBCAP_DEMO_EVENTS_PER_SECOND: '20',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, as a terminal gives it: Ctrl-C signals the whole group.
-    detached: true,
-  });
+  const { process: child, output } = launch(dataDir, { eventsPerSecond: 20, detached: true });
   launchers.push(child);
-  let output = '';
   return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Dashboard\s+(http:\/\/\S+)/.exec(output);
-      if (match) resolve({ process: child, url: match[1]!, output: () => output });
+    const onData = () => {
+      const match = /Dashboard\s+(http:\/\/\S+)/.exec(output());
+      if (match) resolve({ process: child, url: match[1]!, output });
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`launcher exited with ${code}:\n${output}`)));
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`launcher exited with ${code}:\n${output()}`)));
   });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The pids still alive after a short grace period (PostgreSQL exits just after removing its pid file). */
