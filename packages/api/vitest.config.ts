@@ -1,10 +1,4 @@
+import { databaseTests } from '@hubcap/db/testing/vitest';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['@hubcap/db/testing/global-setup'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export default defineConfig({ test: databaseTests });

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { quoteIdentifier, withDatabase } from '../src/connection.ts';
+import { quoteIdentifier, withClient, withDatabase } from '../src/connection.ts';
 import { startDatabase } from '../src/embedded.ts';
 import { testServerUrl } from '../src/testing.ts';
 
@@ -29,13 +29,7 @@ async function dataDir(): Promise<string> {
 }
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client(url);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
+  return withClient(url, async (client) => (await client.query<T>(sql)).rows);
 }
 
 /** Postmaster processes serving a data directory under `dir`. */

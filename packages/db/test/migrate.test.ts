@@ -1,9 +1,9 @@
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { quoteIdentifier, withDatabase } from '../src/connection.ts';
+import { quoteIdentifier, withClient, withDatabase } from '../src/connection.ts';
 import { defaultMigrationsDir, defaultSchemaPath } from '../src/migrate/files.ts';
 import { migrateDeploy, migrateDev } from '../src/migrate.ts';
 import { testServerUrl } from '../src/testing.ts';
@@ -15,13 +15,7 @@ afterEach(async () => {
 });
 
 async function run<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client(url);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
+  return withClient(url, async (client) => (await client.query<T>(sql)).rows);
 }
 
 /** A database name that does not exist yet; dropped after the test. */
