@@ -54,3 +54,15 @@ export function toServerOptions(values: ServerCliValues): LocalEventHubsOptions 
   if (values.key !== undefined) options.key = values.key;
   return options;
 }
+
+/** Runs a command's main: a usage error prints the message and the usage (exit 2), anything else its stack (exit 1). */
+export function runCommand(main: () => Promise<void>, usage: string): void {
+  main().catch((err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${usage}`);
+      process.exit(2);
+    }
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

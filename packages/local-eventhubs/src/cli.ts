@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { toServerOptions, UsageError } from './cli-options.ts';
+import { runCommand, toServerOptions } from './cli-options.ts';
 import { startSampleTraffic } from './sample-traffic.ts';
 import { startLocalEventHubs } from './server.ts';
 
@@ -72,11 +72,4 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`${err.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runCommand(main, USAGE);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { parsePositiveNumber, UsageError } from './cli-options.ts';
+import { parsePositiveNumber, runCommand, UsageError } from './cli-options.ts';
 import { startSampleTraffic } from './sample-traffic.ts';
 
 const USAGE = `Usage: node src/traffic-cli.ts --connection-string <cs> [--hub <name>] [options]
@@ -68,11 +68,4 @@ async function main(): Promise<void> {
   process.stdout.write(`sent ${sent} events in ${seconds.toFixed(1)} s\n`);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`${err.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runCommand(main, USAGE);
