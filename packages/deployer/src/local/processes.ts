@@ -38,21 +38,29 @@ export function writePidFile(file: string, records: PidRecord[]): void {
   writeFileSync(file, JSON.stringify(records));
 }
 
+/** The records of a pid file; none when it is missing or unreadable (a runner killed mid-write). */
+function readPidFile(file: string): PidRecord[] {
+  if (!existsSync(file)) return [];
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PidRecord[];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether the recorded process still runs: its pid and start time both match (a reused pid does not). */
+function isRunning(record: PidRecord): boolean {
+  return record.startTime !== null && startTimeOf(record.pid) === record.startTime;
+}
+
 /**
  * Stops agents a previous runner left behind (it was killed before it could stop them); a process
  * is only touched when its pid and start time both match, so a reused pid is left alone.
  */
 export async function reapOrphans(file: string, log: (line: string) => void): Promise<number> {
-  if (!existsSync(file)) return 0;
-  let records: PidRecord[];
-  try {
-    records = JSON.parse(readFileSync(file, 'utf8')) as PidRecord[];
-  } catch {
-    return 0;
-  }
   let reaped = 0;
-  for (const record of records) {
-    const alive = () => record.startTime !== null && startTimeOf(record.pid) === record.startTime;
+  for (const record of readPidFile(file)) {
+    const alive = () => isRunning(record);
     if (!alive()) continue;
     log(`stopping agent ${record.name} (pid ${record.pid}) left over from a previous run`);
     process.kill(record.pid, 'SIGTERM');
@@ -69,17 +77,10 @@ export async function reapOrphans(file: string, log: (line: string) => void): Pr
  * kills those still running after `timeoutMs`. Returns how many had to be killed.
  */
 export async function waitForRecordedAgents(file: string, timeoutMs: number): Promise<number> {
-  if (!existsSync(file)) return 0;
-  let records: PidRecord[];
-  try {
-    records = JSON.parse(readFileSync(file, 'utf8')) as PidRecord[];
-  } catch {
-    return 0;
-  }
-  const alive = (r: PidRecord) => r.startTime !== null && startTimeOf(r.pid) === r.startTime;
+  const records = readPidFile(file);
   const deadline = Date.now() + timeoutMs;
-  while (records.some(alive) && Date.now() < deadline) await sleep(100);
-  const survivors = records.filter(alive);
+  while (records.some(isRunning) && Date.now() < deadline) await sleep(100);
+  const survivors = records.filter(isRunning);
   for (const r of survivors) process.kill(r.pid, 'SIGKILL');
   writePidFile(file, []);
   return survivors.length;
