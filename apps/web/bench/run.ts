@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTopic, ensureAdmin, issueAgentToken } from '@hubcap/api';
 import { createTestDatabase, setupTestDatabaseServer } from '@hubcap/db/testing';
+import type { AgentReport } from '@hubcap/shared';
 import { startWeb } from '../e2e/server.ts';
 
 const TOPICS = Number(process.env.BENCH_TOPICS ?? 500);
@@ -26,6 +27,37 @@ const INGEST_CONCURRENCY = 32;
 const log = (line: string) => console.log(`bench: ${line}`);
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+/** A busy agent's report: every partition about `sequence` events in, with a little lag. */
+function sampleReport(topic: string, i: number, sequence: number): AgentReport {
+  const now = new Date().toISOString();
+  const position = (n: number) => ({ sequenceNumber: n, offset: String(n * 1000), enqueuedTime: now });
+  return {
+    agentId: `${topic}-0`,
+    topic,
+    agentVersion: '0.1.0',
+    sentAt: now,
+    startedAt: now,
+    ready: true,
+    partitions: Array.from({ length: PARTITIONS }, (_, p) => ({
+      partitionId: String(p),
+      lastEnqueued: position(sequence + i),
+      lastReceived: position(sequence - 10 + i),
+      lastCheckpointed: position(sequence - 1000 + i),
+      lagEvents: 1000,
+      lagSeconds: 2,
+      eventsPerSecond: 40,
+      bytesPerSecond: 40000,
+    })),
+    eventsPerSecond: 1280,
+    bytesPerSecond: 1280000,
+    eventsWritten: i * 100,
+    bytesWritten: i * 100000,
+    filesWritten: i,
+    deadLettered: 0,
+    errors: [],
+  };
+}
 
 async function main() {
   const teardown = await setupTestDatabaseServer();
@@ -164,37 +196,7 @@ async function main() {
       const sender = async (k: number) => {
         for (let i = k; Date.now() < deadline; i += INGEST_CONCURRENCY) {
           const { topic: name, token } = tokens[i % tokens.length]!;
-          const now = new Date().toISOString();
-          const position = (n: number) => ({
-            sequenceNumber: n,
-            offset: String(n * 1000),
-            enqueuedTime: now,
-          });
-          const body = JSON.stringify({
-            agentId: `${name}-0`,
-            topic: name,
-            agentVersion: '0.1.0',
-            sentAt: now,
-            startedAt: now,
-            ready: true,
-            partitions: Array.from({ length: PARTITIONS }, (_, p) => ({
-              partitionId: String(p),
-              lastEnqueued: position(200000 + i),
-              lastReceived: position(199990 + i),
-              lastCheckpointed: position(199000 + i),
-              lagEvents: 1000,
-              lagSeconds: 2,
-              eventsPerSecond: 40,
-              bytesPerSecond: 40000,
-            })),
-            eventsPerSecond: 1280,
-            bytesPerSecond: 1280000,
-            eventsWritten: i * 100,
-            bytesWritten: i * 100000,
-            filesWritten: i,
-            deadLettered: 0,
-            errors: [],
-          });
+          const body = JSON.stringify(sampleReport(name, i, 200_000));
           const start = performance.now();
           const res = await fetch(`${web.url}/api/trpc/agent.report`, {
             method: 'POST',
@@ -240,33 +242,7 @@ async function main() {
         Array.from({ length: INGEST_CONCURRENCY }, async (_, k) => {
           for (let i = k; Date.now() < directEnd; i += INGEST_CONCURRENCY) {
             const principal = principals[i % principals.length]!;
-            const now = new Date().toISOString();
-            const position = (n: number) => ({ sequenceNumber: n, offset: String(n), enqueuedTime: now });
-            await ingestReport(direct, principal, {
-              agentId: `${principal.topicName}-0`,
-              topic: principal.topicName,
-              agentVersion: '0.1.0',
-              sentAt: now,
-              startedAt: now,
-              ready: true,
-              partitions: Array.from({ length: PARTITIONS }, (_, p) => ({
-                partitionId: String(p),
-                lastEnqueued: position(300000 + i),
-                lastReceived: position(299990 + i),
-                lastCheckpointed: position(299000 + i),
-                lagEvents: 1000,
-                lagSeconds: 2,
-                eventsPerSecond: 40,
-                bytesPerSecond: 40000,
-              })),
-              eventsPerSecond: 1280,
-              bytesPerSecond: 1280000,
-              eventsWritten: i * 100,
-              bytesWritten: i * 100000,
-              filesWritten: i,
-              deadLettered: 0,
-              errors: [],
-            });
+            await ingestReport(direct, principal, sampleReport(principal.topicName, i, 300_000));
             stored++;
           }
         }),
