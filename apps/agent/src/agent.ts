@@ -11,21 +11,21 @@ import {
 import { Counter } from 'prom-client';
 import pkg from '../package.json' with { type: 'json' };
 import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
-import {
-  BlobSchemaStateStore,
-  FileSchemaStateStore,
-  type SchemaStateStore,
-} from './checkpoint/schema-store.ts';
 import { TopicCheckpointStore } from './checkpoint/topic-checkpoint-store.ts';
 import { ConfigError, type LoadedConfig, loadConfig } from './config.ts';
 import { ConfigWatcher } from './config-watcher.ts';
 import { defaultAgentId, type Env, readEnv } from './env.ts';
+import { createFileFormat } from './formats/index.ts';
+import { newNdjsonStats } from './formats/ndjson/ndjson.ts';
+import { RegistryAvroDecoder, schemaRegistryClient } from './formats/parquet/avro-decoder.ts';
+import { DuckDbEngine } from './formats/parquet/duckdb.ts';
+import {
+  BlobSchemaStateStore,
+  FileSchemaStateStore,
+  type SchemaStateStore,
+} from './formats/parquet/schema-store.ts';
+import { diffFields, SchemaTracker, type SchemaVersion } from './formats/parquet/schema-tracker.ts';
 import { Ingestor } from './ingest/ingestor.ts';
-import { DuckDbEngine } from './pipeline/duckdb.ts';
-import { createFileFormat } from './pipeline/format.ts';
-import { newNdjsonStats } from './pipeline/ndjson.ts';
-import { diffFields, SchemaTracker, type SchemaVersion } from './pipeline/schema-tracker.ts';
-import { RegistryAvroDecoder, schemaRegistryClient } from './registry/avro-decoder.ts';
 import { createControlPlaneClient } from './report/control-plane-client.ts';
 import { ReportBuilder, Reporter, type ReportIdentity } from './report/reporter.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseOrThrow, TopicConfig, topicEndpointProblems, ValidationError } from '@hubcap/shared';
 import type { Env } from './env.ts';
-import { createFileFormat, UnsupportedFormatError } from './pipeline/format.ts';
+import { createFileFormat, UnsupportedFormatError } from './formats/index.ts';
 import type { ControlPlaneClient } from './report/control-plane-client.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
 

@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
+import { newSegmentResult, type SegmentResult } from '../src/formats/format.ts';
+import { createFileFormat, type FormatOptions } from '../src/formats/index.ts';
 import type { DeadLetterRecord } from '../src/pipeline/dead-letter.ts';
 import type { SourceEvent } from '../src/pipeline/event.ts';
-import { createFileFormat, type FormatOptions } from '../src/pipeline/format.ts';
-import { newSegmentResult, type SegmentResult } from '../src/pipeline/segment-context.ts';
 
 /**
  * One segment through the agent's Parquet format streams (zstd), the file written to `path` to be

@@ -13,8 +13,8 @@ import {
 import { TopicConfig } from '@hubcap/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FileFormat } from '../pipeline/format.ts';
-import { UnwritableError } from '../pipeline/segment-context.ts';
+import { UnwritableError } from '../formats/format.ts';
+import type { FileFormat } from '../formats/index.ts';
 import { createMetrics } from '../runtime/metrics.ts';
 import { AgentStatus } from '../runtime/status.ts';
 import { LocalFolderSink } from '../sink/local-folder-sink.ts';

@@ -10,9 +10,9 @@ import {
   type Subscription,
 } from '@azure/event-hubs';
 import type { TopicConfig } from '@hubcap/shared';
-import type { FileFormat } from '../pipeline/format.ts';
+import { UnwritableError } from '../formats/format.ts';
+import type { FileFormat } from '../formats/index.ts';
 import type { PathLayout } from '../pipeline/paths.ts';
-import { UnwritableError } from '../pipeline/segment-context.ts';
 import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';

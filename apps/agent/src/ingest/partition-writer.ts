@@ -2,9 +2,15 @@ import { once } from 'node:events';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  newSegmentResult,
+  type SegmentContext,
+  type SegmentResult,
+  UnwritableError,
+} from '../formats/format.ts';
+import type { FileFormat } from '../formats/index.ts';
 import { DEAD_LETTER_EXTENSION, deadLetter } from '../pipeline/dead-letter.ts';
 import { eventSize, type SourceEvent } from '../pipeline/event.ts';
-import type { FileFormat } from '../pipeline/format.ts';
 import { RowError } from '../pipeline/json-schema.ts';
 import {
   deadLetterPath,
@@ -16,12 +22,6 @@ import {
   replayProbePrefix,
   segmentPath,
 } from '../pipeline/paths.ts';
-import {
-  newSegmentResult,
-  type SegmentContext,
-  type SegmentResult,
-  UnwritableError,
-} from '../pipeline/segment-context.ts';
 import {
   append,
   canCommit,

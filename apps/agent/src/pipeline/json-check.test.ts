@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzzBody, nested, prng } from '../../test/json-fuzz.ts';
 import { writeParquetSegment } from '../../test/parquet-segment.ts';
-import { DuckDbEngine } from './duckdb.ts';
+import { DuckDbEngine } from '../formats/parquet/duckdb.ts';
+import { MAX_ROW_FIELDS, parseRow, refusedContent } from '../formats/parquet/parquet.ts';
+import { SchemaTracker } from '../formats/parquet/schema-tracker.ts';
 import type { SourceEvent } from './event.ts';
 import { jsonShape, MAX_NESTING, readJson } from './json-check.ts';
 import { RowError } from './json-schema.ts';
-import { MAX_ROW_FIELDS, parseRow, refusedContent } from './parquet.ts';
-import { SchemaTracker } from './schema-tracker.ts';
 
 const reason = (text: string | Buffer) => {
   const result = readJson(Buffer.isBuffer(text) ? text : Buffer.from(text));

@@ -1,12 +1,12 @@
 import type { Duplex } from 'node:stream';
 import { constants, createGzip, createZstdCompress } from 'node:zlib';
 import type { Format } from '@hubcap/shared';
-import { AvroContainerEncoder } from './avro.ts';
-import { NdjsonEncoder, type NdjsonStats } from './ndjson.ts';
-import { ParquetEncoder, type ParquetOptions } from './parquet.ts';
-import type { SegmentContext } from './segment-context.ts';
+import { AvroContainerEncoder } from './avro/avro.ts';
+import type { SegmentContext } from './format.ts';
+import { NdjsonEncoder, type NdjsonStats } from './ndjson/ndjson.ts';
+import { ParquetEncoder, type ParquetOptions } from './parquet/parquet.ts';
 
-export type { SegmentContext } from './segment-context.ts';
+export type { SegmentContext } from './format.ts';
 
 /**
  * A file format: a chain of streams that turns batches of events (object mode, `SourceEvent[]`) into

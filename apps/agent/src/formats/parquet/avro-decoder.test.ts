@@ -12,19 +12,19 @@ import { SchemaRegistryClient } from '@azure/schema-registry';
 import { AvroSerializer } from '@azure/schema-registry-avro';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeParquetSegment } from '../../test/parquet-segment.ts';
-import { parquetColumns, readParquet } from '../../test/read-back.ts';
+import { writeParquetSegment } from '../../../test/parquet-segment.ts';
+import { parquetColumns, readParquet } from '../../../test/read-back.ts';
 import {
   type RegistryDouble,
   startRegistryDouble,
   staticCredential,
-} from '../../test/schema-registry-double.ts';
-import type { DeadLetterRecord } from '../pipeline/dead-letter.ts';
-import { DuckDbEngine } from '../pipeline/duckdb.ts';
-import type { SourceEvent } from '../pipeline/event.ts';
-import { SchemaTracker } from '../pipeline/schema-tracker.ts';
-import type { SegmentResult } from '../pipeline/segment-context.ts';
+} from '../../../test/schema-registry-double.ts';
+import type { DeadLetterRecord } from '../../pipeline/dead-letter.ts';
+import type { SourceEvent } from '../../pipeline/event.ts';
+import type { SegmentResult } from '../format.ts';
 import { RegistryAvroDecoder, schemaRegistryClient } from './avro-decoder.ts';
+import { DuckDbEngine } from './duckdb.ts';
+import { SchemaTracker } from './schema-tracker.ts';
 
 let dir: string;
 let engine: DuckDbEngine;

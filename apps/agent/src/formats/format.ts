@@ -1,5 +1,5 @@
-import type { RowError } from './json-schema.ts';
-import type { FilePlan } from './schema-tracker.ts';
+import type { RowError } from '../pipeline/json-schema.ts';
+import type { FilePlan } from './parquet/schema-tracker.ts';
 
 /**
  * The contract between a partition's segment and the format's encoder: what the encoder hands back,
