@@ -36,6 +36,7 @@ export interface IngestorOptions {
   status: AgentStatus;
   receive: { maxBatchSize: number; maxWaitTimeInSeconds: number; prefetchCount: number };
   pauseAfterCommitMs?: number;
+  /** Every file once published and checkpointed (metrics, status and logs subscribe in agent.ts). */
   onFlushed?(file: FlushedFile): void;
 }
 
@@ -94,10 +95,6 @@ export class Ingestor {
     this.#lagTimer.unref();
   }
 
-  get ownedPartitions(): string[] {
-    return [...this.#writers.keys()];
-  }
-
   async #initialize(ctx: PartitionContext): Promise<void> {
     const { partitionId } = ctx;
     await this.#settling.get(partitionId)?.settled;
@@ -124,25 +121,7 @@ export class Ingestor {
       stats,
       metrics: o.metrics,
       pauseAfterCommitMs: o.pauseAfterCommitMs,
-      onFlushed: (file) => {
-        o.status.totals.eventsWritten += file.events;
-        o.status.totals.bytesWritten += file.bytes;
-        o.status.totals.filesWritten++;
-        o.status.files.push({
-          path: file.path,
-          partitionId: file.partitionId,
-          events: file.events,
-          bytes: file.bytes,
-          firstSequenceNumber: file.firstSequence,
-          lastSequenceNumber: file.lastSequence,
-          committedAt: new Date().toISOString(),
-        });
-        o.status.totals.deadLettered += file.deadLettered;
-        for (const [reason, n] of Object.entries(file.result.deadLetterKinds)) {
-          o.status.deadLetteredByReason[reason] = (o.status.deadLetteredByReason[reason] ?? 0) + n;
-        }
-        o.onFlushed?.(file);
-      },
+      ...(o.onFlushed ? { onFlushed: o.onFlushed } : {}),
       checkpoint: (position, signal) =>
         retryStorage(
           'checkpoint',

@@ -4,8 +4,24 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hubcap_' });
   const partition = ['partition'] as const;
+  // Counted by the NDJSON encoder in a plain object (a labelled inc() per line costs too much), read at scrape time.
+  const ndjsonStats = { rewritten: { 'json-whitespace': 0, string: 0, base64: 0 } };
+  const reported = { ...ndjsonStats.rewritten };
   return {
     registry,
+    ndjsonStats,
+    ndjsonRewritten: new Counter({
+      name: 'hubcap_ndjson_rewritten_bodies_total',
+      help: 'NDJSON bodies rewritten to keep one event per line',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        for (const kind of Object.keys(reported) as (keyof typeof reported)[]) {
+          this.inc({ kind }, ndjsonStats.rewritten[kind] - reported[kind]);
+          reported[kind] = ndjsonStats.rewritten[kind];
+        }
+      },
+    }),
     eventsReceived: new Counter({
       name: 'hubcap_events_received_total',
       help: 'Events received from Event Hubs',
