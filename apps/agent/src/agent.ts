@@ -389,8 +389,8 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
     'starting',
   );
 
-  const metrics = createMetrics();
   const status = new AgentStatus();
+  const metrics = createMetrics(() => status.ready);
   const shared: Shared = { env, agentId, log: agentLog, metrics, status };
   const http = new HttpServer(status, metrics.registry);
   const port = await http.listen(env.HUBCAP_HTTP_PORT);

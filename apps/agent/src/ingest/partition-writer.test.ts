@@ -226,10 +226,8 @@ describe('PartitionWriter with Parquet and dead letters', () => {
     return { w, engine };
   }
 
-  it('publishes each segment’s dead letters beside it, before the data file and its checkpoint', async () => {
-    const checkpoints: number[] = [];
-    const flushed: FlushedFile[] = [];
-    const { w, engine } = await parquetWriter(checkpoints, { onFlushed: (f) => flushed.push(f) });
+  /** Events 0–14 written and drained: two data files, 0–9 and 10–14. */
+  async function writeBoth(w: PartitionWriter, engine: DuckDbEngine) {
     await w.write(mixed(0, 14));
     await w.drain();
     engine.close();
@@ -237,6 +235,13 @@ describe('PartitionWriter with Parquet and dead letters', () => {
       '0-00000000000000000000-00000000000000000009.parquet',
       '0-00000000000000000010-00000000000000000014.parquet',
     ]);
+  }
+
+  it('publishes each segment’s dead letters beside it, before the data file and its checkpoint', async () => {
+    const checkpoints: number[] = [];
+    const flushed: FlushedFile[] = [];
+    const { w, engine } = await parquetWriter(checkpoints, { onFlushed: (f) => flushed.push(f) });
+    await writeBoth(w, engine);
     expect(await list(deadDir)).toEqual([
       '0-00000000000000000000-00000000000000000009.ndjson',
       '0-00000000000000000010-00000000000000000014.ndjson',
@@ -272,13 +277,7 @@ describe('PartitionWriter with Parquet and dead letters', () => {
     await writeFile(join(root, deadDir, '0-00000000000000000000-00000000000000000009.ndjson'), 'stale\n');
     const checkpoints: number[] = [];
     const { w, engine } = await parquetWriter(checkpoints, { limits: { ...limits, maxEvents: 1000 } });
-    await w.write(mixed(0, 14));
-    await w.drain();
-    engine.close();
-    expect(await list(dataDir)).toEqual([
-      '0-00000000000000000000-00000000000000000009.parquet',
-      '0-00000000000000000010-00000000000000000014.parquet',
-    ]);
+    await writeBoth(w, engine);
     const rewritten = await readFile(
       join(root, deadDir, '0-00000000000000000000-00000000000000000009.ndjson'),
       'utf8',
