@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Format as FormatConfig, TopicConfig } from '@hubcap/shared';
+import type { Format as FormatConfig } from '@hubcap/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { localTopic } from '../../test/local-topic.ts';
 import { ConfigError, validateConfig } from '../config.ts';
 import { readEnv } from '../env.ts';
 import { FlushedFiles } from '../ingest/flushed-files.ts';
@@ -24,18 +25,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function topic(format: unknown) {
-  return TopicConfig.parse({
-    topic: 'orders',
-    source: {
-      fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-      eventHubName: 'orders',
-      auth: { kind: 'workloadIdentity' },
-    },
-    destination: { kind: 'localFolder', path: root },
-    format,
-  });
-}
+const topic = (format: unknown) => localTopic(root, { format: format as FormatConfig });
 
 async function start(format: unknown) {
   const metrics = createMetrics();

@@ -10,9 +10,9 @@ import {
   type ReceivedEventData,
   type SubscriptionEventHandlers,
 } from '@azure/event-hubs';
-import { TopicConfig } from '@hubcap/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { localTopic } from '../../test/local-topic.ts';
 import { UnwritableError } from '../formats/format.ts';
 import type { FileFormat } from '../formats/index.ts';
 import { createMetrics } from '../runtime/metrics.ts';
@@ -54,15 +54,7 @@ function setup() {
   const status = new AgentStatus();
   status.setCheck('source', true);
   status.setCheck('sink', true);
-  const config = TopicConfig.parse({
-    topic: 't',
-    source: {
-      fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-      eventHubName: 'h',
-      auth: { kind: 'workloadIdentity' },
-    },
-    destination: { kind: 'localFolder', path: root },
-  });
+  const config = localTopic(root);
   const ingestor = new Ingestor({
     config,
     client,

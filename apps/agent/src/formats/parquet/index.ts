@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { agentMemoryBudget, type Format as FormatConfig } from '@hubcap/shared';
 import { scrubSecrets } from '../../runtime/logger.ts';
+import type { ErrorKind } from '../../runtime/status.ts';
 import type { Format, FormatStart, SchemaVersion, StateLocation } from '../format.ts';
 import { RegistryAvroDecoder, schemaRegistryClient } from './avro-decoder.ts';
 import { DuckDbEngine } from './duckdb.ts';
@@ -76,7 +77,8 @@ function schemaStore(state: StateLocation, key: SchemaStateKey): SchemaStateStor
  * The topic's running schema, stored and shared between replicas. Each new version is logged, and
  * reported with the first committed file that carries it.
  */
-function schemaTracker({ topic, agentId, state, status, log, flushed }: FormatStart): SchemaTracker {
+function schemaTracker(context: FormatStart): SchemaTracker {
+  const { topic, agentId, state, status, log, flushed } = context;
   const { fullyQualifiedNamespace, eventHubName, consumerGroup } = topic.source;
   /** Schema versions started but not yet in a committed file. */
   const unreported = new Map<string, SchemaVersion>();
@@ -96,15 +98,12 @@ function schemaTracker({ topic, agentId, state, status, log, flushed }: FormatSt
     store: schemaStore(state, { topic: topic.topic, fullyQualifiedNamespace, eventHubName, consumerGroup }),
     topic: topic.topic,
     agentId,
-    onStoreError(error, attempt) {
-      const message = scrubSecrets((error as Error).message);
-      status.recordError('checkpoint', message, true);
-      if (attempt >= 2) status.setFatal('schema-state', message);
-      log[attempt < 3 ? 'warn' : 'error'](
-        { error: message, attempt },
-        'schema state not saved yet; retrying',
-      );
-    },
+    onStoreError: waitedOut(context, {
+      kind: 'checkpoint',
+      fatal: 'schema-state',
+      fatalFrom: 2,
+      what: 'schema state not saved yet; retrying',
+    }),
     onStoreSuccess: () => status.clearFatal('schema-state'),
     onUnreadableState(error, keptAs) {
       status.recordError('checkpoint', `${error.message}; kept as ${keptAs} and replaced`, true);
@@ -135,7 +134,8 @@ function schemaTracker({ topic, agentId, state, status, log, flushed }: FormatSt
 }
 
 /** Avro bodies from Azure Schema Registry, when the topic names one. */
-function registryDecoder(config: ParquetConfig, { status, log, credential }: FormatStart) {
+function registryDecoder(config: ParquetConfig, context: FormatStart) {
+  const { status, credential } = context;
   const registry = config.schemaRegistry;
   if (!registry) return undefined;
   return new RegistryAvroDecoder({
@@ -144,15 +144,28 @@ function registryDecoder(config: ParquetConfig, { status, log, credential }: For
       credential: credential(registry.clientId),
     }),
     ...(registry.groupName ? { groupName: registry.groupName } : {}),
-    onRegistryError(error, attempt) {
-      const message = scrubSecrets(error.message);
-      status.recordError('encoding', message, true);
-      if (attempt >= 1) status.setFatal('schema-registry', message);
-      log[attempt < 3 ? 'warn' : 'error'](
-        { error: message, attempt },
-        'schema registry not reachable; events wait (none is dead-lettered for an outage)',
-      );
-    },
+    onRegistryError: waitedOut(context, {
+      kind: 'encoding',
+      fatal: 'schema-registry',
+      fatalFrom: 1,
+      what: 'schema registry not reachable; events wait (none is dead-lettered for an outage)',
+    }),
     onRegistryOk: () => status.clearFatal('schema-registry'),
   });
+}
+
+/**
+ * A failure the files wait out (retried with backoff): reported every time, logged as an error from
+ * the fourth attempt, and the agent not ready from attempt `fatalFrom` until the next success.
+ */
+function waitedOut(
+  { status, log }: FormatStart,
+  o: { kind: ErrorKind; fatal: string; fatalFrom: number; what: string },
+): (error: unknown, attempt: number) => void {
+  return (error, attempt) => {
+    const message = scrubSecrets((error as Error).message);
+    status.recordError(o.kind, message, true);
+    if (attempt >= o.fatalFrom) status.setFatal(o.fatal, message);
+    log[attempt < 3 ? 'warn' : 'error']({ error: message, attempt }, o.what);
+  };
 }
