@@ -20,7 +20,10 @@ export interface Format<C extends FormatConfig, O = object> {
   contentType(config: C): string;
   /** Whether a segment's rows go to local disk (`HUBCAP_SPILL_DIR`) before its file can be encoded. */
   readonly spillsToDisk: boolean;
-  /** Whether some events are written as dead letters rather than into the file, by their content. */
+  /**
+   * Whether events are checked by content and those the format cannot hold become dead letters (in
+   * any format, an event its writer itself refuses becomes one too, as `unwritable`).
+   */
   deadLetters(config: C): boolean;
   /**
    * The encoder of one file: a chain of streams that takes batches of events (object mode,
