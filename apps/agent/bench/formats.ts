@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DuckDbEngine } from '../src/pipeline/duckdb.ts';
+import { newSegmentResult } from '../src/formats/format.ts';
+import { createFileFormat } from '../src/formats/index.ts';
+import { DuckDbEngine } from '../src/formats/parquet/duckdb.ts';
+import { SchemaTracker } from '../src/formats/parquet/schema-tracker.ts';
 import type { SourceEvent } from '../src/pipeline/event.ts';
-import { createFileFormat } from '../src/pipeline/format.ts';
-import { SchemaTracker } from '../src/pipeline/schema-tracker.ts';
-import { newSegmentResult } from '../src/pipeline/segment-context.ts';
 import { processUsage } from '../src/runtime/usage.ts';
 import { jsonEvent } from './events.ts';
 

@@ -94,38 +94,34 @@ async function main() {
     );
     results.push({ name: '(a) bare SDK consumer (count only)', ...(a as Omit<Result, 'name'>) });
 
+    /** One agent run over the preloaded events, with the servers' CPU, added to the results. */
     const agentRun = async (
       name: string,
       format: Record<string, string>,
       lakeName: string,
       memory: string,
     ) => {
-      const lake = await azurite.container(lakeName);
-      await azurite.container(`${lakeName}-checkpoints`);
-      const r = await runAgent(connectionString, azurite.connectionString, eh.port, total, {
-        format,
-        container: lakeName,
-        memory,
-      });
-      let files = 0;
-      let lakeBytes = 0;
-      for await (const blob of lake.listBlobsFlat()) {
-        files++;
-        lakeBytes += blob.properties.contentLength ?? 0;
-      }
-      return { name, ...r, files, lakeBytes };
+      log(`${name}, 256 MiB segments`);
+      const run = async () => {
+        const lake = await azurite.container(lakeName);
+        await azurite.container(`${lakeName}-checkpoints`);
+        const r = await runAgent(connectionString, azurite.connectionString, eh.port, total, {
+          format,
+          container: lakeName,
+          memory,
+        });
+        let files = 0;
+        let lakeBytes = 0;
+        for await (const blob of lake.listBlobsFlat()) {
+          files++;
+          lakeBytes += blob.properties.contentLength ?? 0;
+        }
+        return { name, ...r, files, lakeBytes };
+      };
+      results.push(await withServerCpu(run));
     };
-    log('(b) agent, NDJSON + gzip, 256 MiB segments');
-    results.push(
-      await withServerCpu(() =>
-        agentRun(
-          '(b) hubcap agent, NDJSON+gzip → Azurite',
-          { type: 'ndjson', compression: 'gzip' },
-          'bench-lake',
-          NDJSON_MEMORY,
-        ),
-      ),
-    );
+    const ndjsonGzip = { type: 'ndjson', compression: 'gzip' };
+    await agentRun('(b) hubcap agent, NDJSON+gzip → Azurite', ndjsonGzip, 'bench-lake', NDJSON_MEMORY);
 
     log('(c) naive: one blob per batch + checkpoint');
     const c = await withServerCpu(() =>
@@ -133,16 +129,12 @@ async function main() {
     );
     results.push({ name: '(c) SDK-sample way: blob per batch + checkpoint', ...(c as Omit<Result, 'name'>) });
 
-    log('(d) agent, Parquet (zstd), 256 MiB segments');
-    results.push(
-      await withServerCpu(() =>
-        agentRun(
-          '(d) hubcap agent, Parquet (zstd) → Azurite',
-          { type: 'parquet', compression: 'zstd' },
-          'bench-parquet',
-          PARQUET_MEMORY,
-        ),
-      ),
+    const parquetZstd = { type: 'parquet', compression: 'zstd' };
+    await agentRun(
+      '(d) hubcap agent, Parquet (zstd) → Azurite',
+      parquetZstd,
+      'bench-parquet',
+      PARQUET_MEMORY,
     );
 
     log('writers only: NDJSON + gzip and Parquet on the same generated events');

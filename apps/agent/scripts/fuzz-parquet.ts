@@ -6,9 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDbEngine } from '../src/pipeline/duckdb.ts';
+import { DuckDbEngine } from '../src/formats/parquet/duckdb.ts';
+import { SchemaTracker } from '../src/formats/parquet/schema-tracker.ts';
 import type { SourceEvent } from '../src/pipeline/event.ts';
-import { SchemaTracker } from '../src/pipeline/schema-tracker.ts';
 import { fuzzBody, nested, prng } from '../test/json-fuzz.ts';
 import { writeParquetSegment } from '../test/parquet-segment.ts';
 

@@ -1,31 +1,16 @@
 import { join } from 'node:path';
 import type { CheckpointStore } from '@azure/event-hubs';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import {
-  agentMemoryBudget,
-  namespaceName,
-  type TopicConfig,
-  timeBoundary,
-  ValidationError,
-} from '@hubcap/shared';
-import { Counter } from 'prom-client';
+import { namespaceName, type TopicConfig, timeBoundary, ValidationError } from '@hubcap/shared';
 import pkg from '../package.json' with { type: 'json' };
 import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
-import {
-  BlobSchemaStateStore,
-  FileSchemaStateStore,
-  type SchemaStateStore,
-} from './checkpoint/schema-store.ts';
 import { TopicCheckpointStore } from './checkpoint/topic-checkpoint-store.ts';
 import { ConfigError, type LoadedConfig, loadConfig } from './config.ts';
 import { ConfigWatcher } from './config-watcher.ts';
 import { defaultAgentId, type Env, readEnv } from './env.ts';
+import { type StartedFormat, type StateLocation, startFormat } from './formats/index.ts';
+import { countInMetrics, FlushedFiles, logWritten, recordInStatus } from './ingest/flushed-files.ts';
 import { Ingestor } from './ingest/ingestor.ts';
-import { DuckDbEngine } from './pipeline/duckdb.ts';
-import { createFileFormat } from './pipeline/format.ts';
-import { newNdjsonStats } from './pipeline/ndjson.ts';
-import { diffFields, SchemaTracker, type SchemaVersion } from './pipeline/schema-tracker.ts';
-import { RegistryAvroDecoder, schemaRegistryClient } from './registry/avro-decoder.ts';
 import { createControlPlaneClient } from './report/control-plane-client.ts';
 import { ReportBuilder, Reporter, type ReportIdentity } from './report/reporter.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
@@ -80,15 +65,13 @@ function sinkObserver(status: AgentStatus, metrics: Metrics, log: Logger): SinkO
 interface Destination {
   sink: Sink;
   checkpointStore: CheckpointStore;
-  /** Parquet: the topic's running schema, beside the checkpoints. */
-  schemaStore: SchemaStateStore;
+  /** Where state beside the checkpoints goes (a format's, e.g. Parquet's running schema). */
+  state: StateLocation;
   prepare(signal: AbortSignal): Promise<void>;
 }
 
 function destination(config: TopicConfig, env: Env, observer: SinkObserver): Destination {
   const d = config.destination;
-  const { fullyQualifiedNamespace, eventHubName, consumerGroup } = config.source;
-  const schemaKey = { topic: config.topic, fullyQualifiedNamespace, eventHubName, consumerGroup };
   if (d.kind === 'localFolder') {
     const sink = new LocalFolderSink(d.path);
     return {
@@ -97,7 +80,7 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
         new FileCheckpointStore(join(d.path, '.hubcap', 'checkpoints')),
         config.topic,
       ),
-      schemaStore: new FileSchemaStateStore(join(d.path, '.hubcap'), schemaKey),
+      state: { kind: 'folder', path: d.path },
       prepare: () => sink.verify(),
     };
   }
@@ -121,7 +104,7 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
   return {
     sink,
     checkpointStore: new TopicCheckpointStore(blobCheckpointStore(checkpoints), config.topic),
-    schemaStore: new BlobSchemaStateStore(checkpoints, schemaKey),
+    state: { kind: 'container', container: checkpoints },
     async prepare(signal) {
       await ensureContainer(container, 'destination', env.HUBCAP_CREATE_CONTAINERS, signal);
       await ensureContainer(checkpoints, 'checkpoint', env.HUBCAP_CREATE_CONTAINERS, signal);
@@ -167,7 +150,6 @@ interface Shared {
   log: Logger;
   metrics: Metrics;
   status: AgentStatus;
-  ndjsonStats: ReturnType<typeof newNdjsonStats>;
 }
 
 /**
@@ -185,7 +167,7 @@ class TopicPipeline {
   #stopped: Promise<{ drained: boolean }> | null = null;
   #ingestor: Ingestor | null = null;
   #dest: Destination | null = null;
-  #closers: (() => void)[] = [];
+  #format: StartedFormat | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #sweeping: Promise<void> | null = null;
 
@@ -203,104 +185,29 @@ class TopicPipeline {
 
   async #start(): Promise<void> {
     const config = this.#config;
-    const { env, agentId, metrics, status, ndjsonStats } = this.#s;
+    const { env, agentId, metrics, status } = this.#s;
     const agentLog = this.#log;
     const signal = this.#abort.signal;
     const dest = destination(config, env, sinkObserver(status, metrics, agentLog));
     this.#dest = dest;
-    let engine: DuckDbEngine | undefined;
-    let tracker: SchemaTracker | undefined;
-    /** Schema versions started but not yet in a committed file (reported once their first file is). */
-    const unreported = new Map<string, SchemaVersion>();
-    if (config.format.type === 'parquet') {
-      engine = await DuckDbEngine.create({
-        spillDir: env.HUBCAP_SPILL_DIR,
-        threads: env.HUBCAP_DUCKDB_THREADS,
-        // The same budget that sized the heap (NODE_OPTIONS), unless set explicitly.
-        memoryLimit:
-          env.HUBCAP_DUCKDB_MEMORY_LIMIT ??
-          agentMemoryBudget(config.scaling.memory, 'parquet').duckdbMemoryLimit ??
-          undefined,
-      });
-      const created = engine;
-      this.#closers.push(() => created.close());
-      tracker = new SchemaTracker({
-        store: dest.schemaStore,
-        topic: config.topic,
-        agentId,
-        onStoreError(error, attempt) {
-          const message = scrubSecrets((error as Error).message);
-          status.recordError('checkpoint', message, true);
-          if (attempt >= 2) status.setFatal('schema-state', message);
-          agentLog[attempt < 3 ? 'warn' : 'error'](
-            { error: message, attempt },
-            'schema state not saved yet; retrying',
-          );
-        },
-        onStoreSuccess: () => status.clearFatal('schema-state'),
-        onUnreadableState(error, keptAs) {
-          status.recordError('checkpoint', `${error.message}; kept as ${keptAs} and replaced`, true);
-          agentLog.error(
-            { error: error.message, keptAs },
-            'stored schema state is unreadable; kept a copy and replaced it with this replica’s schema',
-          );
-        },
-        onVersion: (version, previous) => {
-          unreported.set(version.fingerprint, version);
-          const diff = previous ? diffFields(previous.fields, version.fields) : null;
-          agentLog.info(
-            {
-              schemaVersion: version.number,
-              fingerprint: version.fingerprint,
-              fields: version.fields.length,
-              ...(diff
-                ? {
-                    added: diff.added.map((f) => f.path),
-                    widened: diff.changed.map((c) => `${c.path}: ${c.from} → ${c.to}`),
-                  }
-                : {}),
-            },
-            previous ? 'schema changed; the next files carry the new columns' : 'first schema',
-          );
-        },
-      });
-      const createdTracker = tracker;
-      this.#closers.unshift(() => createdTracker.close());
-    }
-    const registry = config.format.type === 'parquet' ? config.format.schemaRegistry : undefined;
-    const decoder =
-      registry &&
-      new RegistryAvroDecoder({
-        client: schemaRegistryClient({
-          fullyQualifiedNamespace: registry.fullyQualifiedNamespace,
-          credential: credentialFor(registry.clientId)(),
-        }),
-        ...(registry.groupName ? { groupName: registry.groupName } : {}),
-        onRegistryError(error, attempt) {
-          const message = scrubSecrets(error.message);
-          status.recordError('encoding', message, true);
-          if (attempt >= 1) status.setFatal('schema-registry', message);
-          agentLog[attempt < 3 ? 'warn' : 'error'](
-            { error: message, attempt },
-            'schema registry not reachable; events wait (none is dead-lettered for an outage)',
-          );
-        },
-        onRegistryOk: () => status.clearFatal('schema-registry'),
-      });
-    if (decoder) this.#closers.unshift(() => decoder.close());
-    const format = createFileFormat(config.format, {
-      ndjsonStats,
-      ...(engine && tracker
-        ? {
-            parquet: {
-              engine,
-              tracker,
-              maxBodyBytes: env.HUBCAP_MAX_BODY_BYTES,
-              ...(decoder ? { decoder } : {}),
-            },
-          }
-        : {}),
+    // Every published and checkpointed file: one line here per subscriber.
+    const flushed = new FlushedFiles(config.format.type, [
+      countInMetrics(metrics),
+      logWritten(agentLog),
+      recordInStatus(status),
+    ]);
+    const format = await startFormat({
+      topic: config,
+      env,
+      agentId,
+      state: dest.state,
+      status,
+      log: agentLog,
+      metrics,
+      credential: (clientId) => credentialFor(clientId)(),
+      flushed,
     });
+    this.#format = format;
 
     if (!(await untilVerified('sink', () => dest.prepare(signal), status, agentLog, signal))) return;
     this.#startSweeping(dest.sink);
@@ -344,18 +251,7 @@ class TopicPipeline {
         prefetchCount: env.HUBCAP_PREFETCH_COUNT,
       },
       pauseAfterCommitMs: env.HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS,
-      onFlushed: (file) => {
-        const version = file.result.schema && unreported.get(file.result.schema.fingerprint);
-        if (!version) return;
-        unreported.delete(version.fingerprint);
-        status.schemas.push({
-          fingerprint: version.fingerprint,
-          fields: version.fields,
-          firstSeenAt: version.firstSeenAt.toISOString(),
-          path: file.path,
-          partitionId: file.partitionId,
-        });
-      },
+      onFlushed: flushed.emit,
     });
     if (
       !(await untilVerified(
@@ -369,7 +265,8 @@ class TopicPipeline {
       return;
     if (signal.aborted) return;
     this.#ingestor.start();
-    agentLog.info('ingesting');
+    const { extension, spillsToDisk, deadLetters } = format;
+    agentLog.info({ extension, spillsToDisk, deadLetters }, 'ingesting');
   }
 
   /**
@@ -428,7 +325,7 @@ class TopicPipeline {
       await this.#ingestor?.close();
       if (this.#sweepTimer) clearInterval(this.#sweepTimer);
       await this.#sweeping;
-      for (const close of this.#closers) close();
+      this.#format?.close();
       await this.#dest?.sink.close();
       return { drained };
     })();
@@ -492,23 +389,9 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
     'starting',
   );
 
-  const metrics = createMetrics();
   const status = new AgentStatus();
-  const ndjsonStats = newNdjsonStats();
-  const reported = { 'json-whitespace': 0, string: 0, base64: 0 };
-  new Counter({
-    name: 'hubcap_ndjson_rewritten_bodies_total',
-    help: 'NDJSON bodies rewritten to keep one event per line',
-    labelNames: ['kind'] as const,
-    registers: [metrics.registry],
-    collect() {
-      for (const kind of Object.keys(reported) as (keyof typeof reported)[]) {
-        this.inc({ kind }, ndjsonStats.rewritten[kind] - reported[kind]);
-        reported[kind] = ndjsonStats.rewritten[kind];
-      }
-    },
-  });
-  const shared: Shared = { env, agentId, log: agentLog, metrics, status, ndjsonStats };
+  const metrics = createMetrics(() => status.ready);
+  const shared: Shared = { env, agentId, log: agentLog, metrics, status };
   const http = new HttpServer(status, metrics.registry);
   const port = await http.listen(env.HUBCAP_HTTP_PORT);
   agentLog.info({ port }, 'http server listening (/healthz, /readyz, /metrics)');

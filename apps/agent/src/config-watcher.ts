@@ -16,7 +16,7 @@ export interface ConfigWatcherOptions {
 /**
  * Notices a newer config version for an agent that runs from the control plane's config. Every report
  * response carries the topic's current version (`offer`); a newer one is fetched and validated (the
- * shared zod schema plus what this agent supports). A valid one the process can take in place
+ * shared zod schema, which knows every format this agent writes). A valid one the process can take in place
  * resolves `next()`; one that needs a new process (new file layout, limits or identity: see
  * `restartReason`) is deferred, and an invalid one rejected, once per version (the running config keeps
  * going); a failed fetch is retried on the next offer.

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseOrThrow, TopicConfig, topicEndpointProblems, ValidationError } from '@hubcap/shared';
 import type { Env } from './env.ts';
-import { createFileFormat, UnsupportedFormatError } from './pipeline/format.ts';
 import type { ControlPlaneClient } from './report/control-plane-client.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
 
@@ -32,24 +31,10 @@ function parseJson(text: string, subject: string): unknown {
   }
 }
 
-/** Checks what the schema cannot: features this agent version does not implement. */
-export function checkSupported(config: TopicConfig, subject: string): void {
-  if (config.format.type === 'parquet') return; // built in main.ts, with its DuckDB engine
-  try {
-    createFileFormat(config.format);
-  } catch (error) {
-    if (error instanceof UnsupportedFormatError)
-      throw new ConfigError(`${subject} is invalid`, [error.message]);
-    throw error;
-  }
-}
-
-/** The shared zod schema plus what this agent supports; problems as a ConfigError. */
+/** The shared zod schema (which knows every format this agent writes); problems as a ConfigError. */
 export function validateConfig(input: unknown, subject: string): TopicConfig {
   try {
-    const config = parseOrThrow(TopicConfig, input, subject);
-    checkSupported(config, subject);
-    return config;
+    return parseOrThrow(TopicConfig, input, subject);
   } catch (error) {
     if (error instanceof ValidationError) throw new ConfigError(`${subject} is invalid`, error.problems);
     throw error;

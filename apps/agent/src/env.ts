@@ -61,7 +61,8 @@ export const Env = z.object({
     .optional(),
   /**
    * Staging data (blobs or temp files) left by a killed agent is removed once untouched this long;
-   * unset: max(1 hour, 10 × the topic's segment max age), which a live file's whole life stays within.
+   * unset: max(1 day, 10 × the topic's segment max age), which a live file's whole life stays within
+   * even while other replicas run a longer max age (see TopicPipeline's staging sweep).
    */
   HUBCAP_STAGING_SWEEP_AFTER_SECONDS: int(1, 30 * 24 * 3600).optional(),
   /** How often the staging sweep runs (also once at start). */

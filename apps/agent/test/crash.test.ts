@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { runCrashScenario } from './crash.ts';
+import type { LakeCheck } from './harness.ts';
+
+/** Every produced event is in the lake exactly once, and nothing else is. */
+function expectExactlyOnce(result: LakeCheck, events: number): void {
+  expect(result.missing).toEqual([]);
+  expect(result.duplicated).toEqual([]);
+  expect(result.unexpected).toEqual([]);
+  expect(result.events).toBe(events);
+}
 
 describe('crash test: kill -9 at random moments, restart, every event exactly once', () => {
   it('one replica, NDJSON + gzip', { timeout: 180_000 }, async () => {
@@ -14,10 +23,7 @@ describe('crash test: kill -9 at random moments, restart, every event exactly on
     expect(result.produced).toBe(16_000);
     expect(result.killsBetweenCommitAndCheckpoint).toBeGreaterThanOrEqual(2);
     expect(result.replayRewrites).toBeGreaterThanOrEqual(2);
-    expect(result.missing).toEqual([]);
-    expect(result.duplicated).toEqual([]);
-    expect(result.unexpected).toEqual([]);
-    expect(result.events).toBe(16_000);
+    expectExactlyOnce(result, 16_000);
   });
 
   it('two replicas sharing partitions, Avro, one killed at a time', { timeout: 180_000 }, async () => {
@@ -30,9 +36,7 @@ describe('crash test: kill -9 at random moments, restart, every event exactly on
       format: { type: 'avro', codec: 'deflate' },
       killAfterMs: [1000, 3000],
     });
-    expect(result.missing).toEqual([]);
-    expect(result.duplicated).toEqual([]);
-    expect(result.events).toBe(12_000);
+    expectExactlyOnce(result, 12_000);
   });
 
   it('one replica, Parquet (zstd)', { timeout: 180_000 }, async () => {
@@ -48,9 +52,6 @@ describe('crash test: kill -9 at random moments, restart, every event exactly on
     });
     expect(result.killsBetweenCommitAndCheckpoint).toBeGreaterThanOrEqual(1);
     expect(result.replayRewrites).toBeGreaterThanOrEqual(1);
-    expect(result.missing).toEqual([]);
-    expect(result.duplicated).toEqual([]);
-    expect(result.unexpected).toEqual([]);
-    expect(result.events).toBe(6000);
+    expectExactlyOnce(result, 6000);
   });
 });

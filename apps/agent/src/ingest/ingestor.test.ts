@@ -10,11 +10,11 @@ import {
   type ReceivedEventData,
   type SubscriptionEventHandlers,
 } from '@azure/event-hubs';
-import { TopicConfig } from '@hubcap/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FileFormat } from '../pipeline/format.ts';
-import { UnwritableError } from '../pipeline/segment-context.ts';
+import { localTopic } from '../../test/local-topic.ts';
+import { UnwritableError } from '../formats/format.ts';
+import type { FileFormat } from '../formats/index.ts';
 import { createMetrics } from '../runtime/metrics.ts';
 import { AgentStatus } from '../runtime/status.ts';
 import { LocalFolderSink } from '../sink/local-folder-sink.ts';
@@ -54,15 +54,7 @@ function setup() {
   const status = new AgentStatus();
   status.setCheck('source', true);
   status.setCheck('sink', true);
-  const config = TopicConfig.parse({
-    topic: 't',
-    source: {
-      fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-      eventHubName: 'h',
-      auth: { kind: 'workloadIdentity' },
-    },
-    destination: { kind: 'localFolder', path: root },
-  });
+  const config = localTopic(root);
   const ingestor = new Ingestor({
     config,
     client,

@@ -10,9 +10,9 @@ import {
   type Subscription,
 } from '@azure/event-hubs';
 import type { TopicConfig } from '@hubcap/shared';
-import type { FileFormat } from '../pipeline/format.ts';
+import { UnwritableError } from '../formats/format.ts';
+import type { FileFormat } from '../formats/index.ts';
 import type { PathLayout } from '../pipeline/paths.ts';
-import { UnwritableError } from '../pipeline/segment-context.ts';
 import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
@@ -36,6 +36,7 @@ export interface IngestorOptions {
   status: AgentStatus;
   receive: { maxBatchSize: number; maxWaitTimeInSeconds: number; prefetchCount: number };
   pauseAfterCommitMs?: number;
+  /** Every file once published and checkpointed (metrics, status and logs subscribe in agent.ts). */
   onFlushed?(file: FlushedFile): void;
 }
 
@@ -94,10 +95,6 @@ export class Ingestor {
     this.#lagTimer.unref();
   }
 
-  get ownedPartitions(): string[] {
-    return [...this.#writers.keys()];
-  }
-
   async #initialize(ctx: PartitionContext): Promise<void> {
     const { partitionId } = ctx;
     await this.#settling.get(partitionId)?.settled;
@@ -124,25 +121,7 @@ export class Ingestor {
       stats,
       metrics: o.metrics,
       pauseAfterCommitMs: o.pauseAfterCommitMs,
-      onFlushed: (file) => {
-        o.status.totals.eventsWritten += file.events;
-        o.status.totals.bytesWritten += file.bytes;
-        o.status.totals.filesWritten++;
-        o.status.files.push({
-          path: file.path,
-          partitionId: file.partitionId,
-          events: file.events,
-          bytes: file.bytes,
-          firstSequenceNumber: file.firstSequence,
-          lastSequenceNumber: file.lastSequence,
-          committedAt: new Date().toISOString(),
-        });
-        o.status.totals.deadLettered += file.deadLettered;
-        for (const [reason, n] of Object.entries(file.result.deadLetterKinds)) {
-          o.status.deadLetteredByReason[reason] = (o.status.deadLetteredByReason[reason] ?? 0) + n;
-        }
-        o.onFlushed?.(file);
-      },
+      ...(o.onFlushed ? { onFlushed: o.onFlushed } : {}),
       checkpoint: (position, signal) =>
         retryStorage(
           'checkpoint',

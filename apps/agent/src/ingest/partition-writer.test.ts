@@ -7,12 +7,12 @@ import { PATH_PRESETS } from '@hubcap/shared';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeNdjson, readParquet } from '../../test/read-back.ts';
-import { DuckDbEngine } from '../pipeline/duckdb.ts';
+import { UnwritableError } from '../formats/format.ts';
+import { createFileFormat, type FileFormat } from '../formats/index.ts';
+import { DuckDbEngine } from '../formats/parquet/duckdb.ts';
+import { SchemaTracker } from '../formats/parquet/schema-tracker.ts';
 import type { SourceEvent } from '../pipeline/event.ts';
-import { createFileFormat, type FileFormat } from '../pipeline/format.ts';
 import type { PathLayout } from '../pipeline/paths.ts';
-import { SchemaTracker } from '../pipeline/schema-tracker.ts';
-import { UnwritableError } from '../pipeline/segment-context.ts';
 import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import { newPartitionStats } from '../runtime/status.ts';
 import { LocalFolderSink } from '../sink/local-folder-sink.ts';
@@ -226,10 +226,8 @@ describe('PartitionWriter with Parquet and dead letters', () => {
     return { w, engine };
   }
 
-  it('publishes each segment’s dead letters beside it, before the data file and its checkpoint', async () => {
-    const checkpoints: number[] = [];
-    const flushed: FlushedFile[] = [];
-    const { w, engine } = await parquetWriter(checkpoints, { onFlushed: (f) => flushed.push(f) });
+  /** Events 0–14 written and drained: two data files, 0–9 and 10–14. */
+  async function writeBoth(w: PartitionWriter, engine: DuckDbEngine) {
     await w.write(mixed(0, 14));
     await w.drain();
     engine.close();
@@ -237,6 +235,13 @@ describe('PartitionWriter with Parquet and dead letters', () => {
       '0-00000000000000000000-00000000000000000009.parquet',
       '0-00000000000000000010-00000000000000000014.parquet',
     ]);
+  }
+
+  it('publishes each segment’s dead letters beside it, before the data file and its checkpoint', async () => {
+    const checkpoints: number[] = [];
+    const flushed: FlushedFile[] = [];
+    const { w, engine } = await parquetWriter(checkpoints, { onFlushed: (f) => flushed.push(f) });
+    await writeBoth(w, engine);
     expect(await list(deadDir)).toEqual([
       '0-00000000000000000000-00000000000000000009.ndjson',
       '0-00000000000000000010-00000000000000000014.ndjson',
@@ -272,13 +277,7 @@ describe('PartitionWriter with Parquet and dead letters', () => {
     await writeFile(join(root, deadDir, '0-00000000000000000000-00000000000000000009.ndjson'), 'stale\n');
     const checkpoints: number[] = [];
     const { w, engine } = await parquetWriter(checkpoints, { limits: { ...limits, maxEvents: 1000 } });
-    await w.write(mixed(0, 14));
-    await w.drain();
-    engine.close();
-    expect(await list(dataDir)).toEqual([
-      '0-00000000000000000000-00000000000000000009.parquet',
-      '0-00000000000000000010-00000000000000000014.parquet',
-    ]);
+    await writeBoth(w, engine);
     const rewritten = await readFile(
       join(root, deadDir, '0-00000000000000000000-00000000000000000009.ndjson'),
       'utf8',

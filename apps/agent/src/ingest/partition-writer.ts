@@ -2,9 +2,15 @@ import { once } from 'node:events';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  newSegmentResult,
+  type SegmentContext,
+  type SegmentResult,
+  UnwritableError,
+} from '../formats/format.ts';
+import type { FileFormat } from '../formats/index.ts';
 import { DEAD_LETTER_EXTENSION, deadLetter } from '../pipeline/dead-letter.ts';
 import { eventSize, type SourceEvent } from '../pipeline/event.ts';
-import type { FileFormat } from '../pipeline/format.ts';
 import { RowError } from '../pipeline/json-schema.ts';
 import {
   deadLetterPath,
@@ -16,12 +22,6 @@ import {
   replayProbePrefix,
   segmentPath,
 } from '../pipeline/paths.ts';
-import {
-  newSegmentResult,
-  type SegmentContext,
-  type SegmentResult,
-  UnwritableError,
-} from '../pipeline/segment-context.ts';
 import {
   append,
   canCommit,
@@ -70,6 +70,7 @@ export interface PartitionWriterOptions {
   log: Logger;
   stats: PartitionStats;
   metrics?: Metrics;
+  /** The file is published and checkpointed (metrics, status and the log line subscribe here). */
   onFlushed?(file: FlushedFile): void;
   /**
    * The partition's quarantine (see quarantine.ts), kept by the caller across the partition's
@@ -403,7 +404,7 @@ export class PartitionWriter {
   }
 
   async #publish(segment: OpenSegment, reason: FlushReason, started: number): Promise<void> {
-    const { partitionId, log, metrics, stats } = this.#o;
+    const { partitionId, log, stats } = this.#o;
     const { layout } = segment;
     const signal = this.#abort.signal;
     const { state } = segment;
@@ -464,30 +465,6 @@ export class PartitionWriter {
       deadLetterPath: dlPath,
       result: segment.ctx.result,
     };
-    if (metrics) {
-      for (const [kind, n] of Object.entries(segment.ctx.result.deadLetterKinds)) {
-        metrics.deadLettered.inc({ partition: partitionId, reason: kind }, n);
-      }
-      metrics.eventsWritten.inc({ partition: partitionId }, state.events);
-      metrics.bytesWritten.inc({ partition: partitionId }, segment.counter.bytes);
-      metrics.filesWritten.inc({ partition: partitionId });
-      metrics.flushSeconds.observe({ reason }, durationMs / 1000);
-    }
-    log.info(
-      {
-        path,
-        events: flushed.events,
-        bytes: flushed.bytes,
-        uncompressedBytes: flushed.uncompressedBytes,
-        firstSequence: flushed.firstSequence,
-        lastSequence: flushed.lastSequence,
-        reason,
-        durationMs,
-        ...(dlPath ? { deadLettered: flushed.deadLettered, deadLetterPath: dlPath } : {}),
-        ...(segment.ctx.result.schema ? { schemaVersion: segment.ctx.result.schema.number } : {}),
-      },
-      'file written',
-    );
     this.#o.onFlushed?.(flushed);
   }
 

@@ -1,6 +1,6 @@
+import type { SegmentContext } from '../formats/format.ts';
 import { bodyBytes, eventProperties, type SourceEvent } from './event.ts';
 import type { DeadLetterKind, RowError } from './json-schema.ts';
-import type { SegmentContext } from './segment-context.ts';
 
 export type { DeadLetterKind } from './json-schema.ts';
 

@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fuzzBody, nested, prng } from '../../test/json-fuzz.ts';
-import { writeParquetSegment } from '../../test/parquet-segment.ts';
-import { DuckDbEngine } from './duckdb.ts';
+import { duckDbForTests, writeParquetSegment } from '../../test/parquet-segment.ts';
+import { MAX_ROW_FIELDS, parseRow, refusedContent } from '../formats/parquet/parquet.ts';
+import { SchemaTracker } from '../formats/parquet/schema-tracker.ts';
 import type { SourceEvent } from './event.ts';
 import { jsonShape, MAX_NESTING, readJson } from './json-check.ts';
 import { RowError } from './json-schema.ts';
-import { MAX_ROW_FIELDS, parseRow, refusedContent } from './parquet.ts';
-import { SchemaTracker } from './schema-tracker.ts';
 
 const reason = (text: string | Buffer) => {
   const result = readJson(Buffer.isBuffer(text) ? text : Buffer.from(text));
@@ -70,16 +67,7 @@ describe('Parquet rows', () => {
 });
 
 describe('Parquet: every body the checks accept is written by DuckDB (differential fuzzing)', () => {
-  let dir: string;
-  let engine: DuckDbEngine;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'hubcap-fuzz-'));
-    engine = await DuckDbEngine.create({ spillDir: join(dir, 'spill') });
-  });
-  afterAll(async () => {
-    engine.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const duck = duckDbForTests('hubcap-fuzz-');
 
   it('writes or dead-letters 1200 generated bodies; the writer refuses none of them', async () => {
     const rand = prng(20261127);
@@ -94,9 +82,9 @@ describe('Parquet: every body the checks accept is written by DuckDB (differenti
         return { body, sequenceNumber: seq, offset: String(seq), enqueuedTimeUtc: new Date(t0 + seq) };
       });
       const out = await writeParquetSegment(
-        { engine, tracker, maxBodyBytes: 1024 * 1024 },
+        { engine: duck.engine, tracker, maxBodyBytes: 1024 * 1024 },
         [events],
-        join(dir, `f${segment}.parquet`),
+        join(duck.dir, `f${segment}.parquet`),
       );
       rows += out.result.rows;
       deadLetters += out.deadLetters.length;

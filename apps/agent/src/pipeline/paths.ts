@@ -55,13 +55,16 @@ function fileStart(layout: PathLayout, partition: string, firstEnqueuedTime: Dat
   return fileStart ? renderPath(fileStart, context(layout, partition, firstEnqueuedTime)) : '';
 }
 
-export function segmentPath(
-  layout: PathLayout,
+/** Where a segment sits in the partition's stream: what its file's path is made of besides the layout. */
+type SegmentPosition = [
   partition: string,
   firstEnqueuedTime: Date,
   firstSequence: number,
   lastSequence: number,
-): string {
+];
+
+export function segmentPath(layout: PathLayout, ...segment: SegmentPosition): string {
+  const [partition, firstEnqueuedTime, firstSequence, lastSequence] = segment;
   const start = fileStart(layout, partition, firstEnqueuedTime);
   const name = segmentFileName(partition, firstSequence, lastSequence, layout.extension, start);
   return join(segmentFolder(layout, partition, firstEnqueuedTime), name);
@@ -122,14 +125,8 @@ function deadLetterLayout(layout: PathLayout): PathLayout {
   return { ...layout, prefix: join(layout.prefix, DEAD_LETTER_FOLDER), extension: DEAD_LETTER_EXTENSION };
 }
 
-export function deadLetterPath(
-  layout: PathLayout,
-  partition: string,
-  firstEnqueuedTime: Date,
-  firstSequence: number,
-  lastSequence: number,
-): string {
-  return segmentPath(deadLetterLayout(layout), partition, firstEnqueuedTime, firstSequence, lastSequence);
+export function deadLetterPath(layout: PathLayout, ...segment: SegmentPosition): string {
+  return segmentPath(deadLetterLayout(layout), ...segment);
 }
 
 /** The replay probe for a segment's dead-letter file (see replayProbePrefix). */

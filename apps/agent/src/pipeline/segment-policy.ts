@@ -4,8 +4,9 @@ import { type TimeBoundary, timeBucket } from '@hubcap/shared';
  * When a partition's open segment is flushed. Pure: callers feed events and the clock.
  *
  * A segment normally ends at whichever limit comes first: bytes, events, age, or the next time bucket
- * of the path. A *forced* segment (see replay.ts) ignores those limits and ends exactly at a given
- * sequence number, so that a replay rewrites a committed-but-not-checkpointed file byte for byte.
+ * of the path. A *forced* segment ignores those limits and ends exactly at a given sequence number:
+ * at a replay boundary (`forcedLastSequence` in paths.ts), so that a replay rewrites a
+ * committed-but-not-checkpointed file byte for byte, or at a quarantine split (ingest/quarantine.ts).
  */
 export interface SegmentLimits {
   maxBytes: number;

@@ -109,7 +109,7 @@ export class Reporter {
   #loop: Promise<void> | null = null;
   #closed: Promise<void> | null = null;
   #intervalMs: number;
-  delivered = 0;
+  /** Reports not delivered since start. */
   failed = 0;
 
   constructor(options: ReporterOptions) {
@@ -130,7 +130,6 @@ export class Reporter {
     const report = this.#o.builder.build();
     try {
       const { configVersion } = await this.#o.client.report(report);
-      this.delivered++;
       this.#o.onConfigVersion?.(configVersion);
       return true;
     } catch (error) {

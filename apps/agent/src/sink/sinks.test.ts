@@ -21,6 +21,22 @@ afterAll(async () => {
 const chunks = (n: number, size: number) =>
   Array.from({ length: n }, (_, i) => Buffer.alloc(size, 97 + (i % 26)));
 
+/** A verified LocalFolderSink on `subfolder` of a fresh temporary folder, removed afterwards. */
+async function withLocalSink(
+  test: (sink: LocalFolderSink, root: string, parent: string) => Promise<void>,
+  subfolder = '',
+): Promise<void> {
+  const parent = await mkdtemp(join(tmpdir(), 'hubcap-local-sink-'));
+  try {
+    const root = join(parent, subfolder);
+    const sink = new LocalFolderSink(root);
+    await sink.verify();
+    await test(sink, root, parent);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
+  }
+}
+
 async function azureSink(blockBytes = 64 * 1024) {
   const container = await azurite.container();
   const staging = await azurite.container();
@@ -136,11 +152,7 @@ describe('AzureBlobSink', () => {
 
 describe('LocalFolderSink', () => {
   it('refuses to publish a name that leaves its folder, and writes nothing outside it', async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'hubcap-local-sink-'));
-    const root = join(parent, 'lake');
-    try {
-      const sink = new LocalFolderSink(root);
-      await sink.verify();
+    await withLocalSink(async (sink, _, parent) => {
       for (const name of ['../../x/0-1-2.ndjson', '../victim', '/abs/0-1-2.ndjson', 'a//0-1-2.ndjson']) {
         const file = sink.openFile('0-1');
         await pipeline(Readable.from(chunks(1, 10)), file.stream);
@@ -148,16 +160,11 @@ describe('LocalFolderSink', () => {
         await file.discard();
       }
       expect(await readdir(parent)).toEqual(['lake']);
-    } finally {
-      await rm(parent, { recursive: true, force: true });
-    }
+    }, 'lake');
   });
 
   it('writes to a staging file and renames it into place on publish', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'hubcap-local-sink-'));
-    try {
-      const sink = new LocalFolderSink(root);
-      await sink.verify();
+    await withLocalSink(async (sink, root) => {
       const file = sink.openFile('0-1');
       await pipeline(Readable.from(chunks(2, 10)), file.stream);
       expect(await sink.list('a/0-')).toEqual([]);
@@ -168,16 +175,11 @@ describe('LocalFolderSink', () => {
       await pipeline(Readable.from(chunks(2, 10)), discarded.stream);
       await discarded.discard();
       expect(await readdir(join(root, '.hubcap-staging'))).toEqual([]);
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+    });
   });
 
   it('sweeps temp files not written since the cutoff, and nothing else', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'hubcap-local-sweep-'));
-    try {
-      const sink = new LocalFolderSink(root);
-      await sink.verify();
+    await withLocalSink(async (sink, root) => {
       const dir = join(root, '.hubcap-staging');
       const old = '0-00000000000000000010.0123456789ab.tmp';
       const other = 'keep-me.tmp';
@@ -203,8 +205,6 @@ describe('LocalFolderSink', () => {
       expect((await stat(join(root, 'lake', '0-00000000000000000010.0123456789ab.tmp'))).isFile()).toBe(true);
       await fresh.publish('a/1-20-21.ndjson');
       expect(await readFile(join(root, 'a/1-20-21.ndjson'))).toEqual(Buffer.concat(chunks(2, 10)));
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -8,7 +8,7 @@ import {
   newStruct,
   STRING,
   type StructType,
-} from './json-schema.ts';
+} from '../../pipeline/json-schema.ts';
 
 /**
  * The topic's running schema as stored beside the checkpoints (one small JSON document per topic and

@@ -8,11 +8,11 @@ import {
   type SchemaRegistryClientOptions,
 } from '@azure/schema-registry';
 import { AvroSerializer } from '@azure/schema-registry-avro';
-import { avroRowSchema, avroToJson, parseAvroSchema } from '../pipeline/avro-columns.ts';
-import type { SourceEvent } from '../pipeline/event.ts';
-import { RowError, type StructType } from '../pipeline/json-schema.ts';
-import type { BodyDecoder, DecodedRow } from '../pipeline/parquet.ts';
-import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '../runtime/backoff.ts';
+import type { SourceEvent } from '../../pipeline/event.ts';
+import { RowError, type StructType } from '../../pipeline/json-schema.ts';
+import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '../../runtime/backoff.ts';
+import { avroRowSchema, avroToJson, parseAvroSchema } from './avro-columns.ts';
+import type { BodyDecoder, DecodedRow } from './parquet.ts';
 
 /** `avro/binary+<schema id>`, as `AvroSerializer.serialize` writes it into the event's content type. */
 const AVRO_CONTENT_TYPE = /^avro\/binary\+([^+\s]+)$/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { describeFields, duckType } from '../../pipeline/json-schema.ts';
 import { avroRowSchema, avroToJson, parseAvroSchema } from './avro-columns.ts';
-import { describeFields, duckType } from './json-schema.ts';
 
 const columns = (schema: unknown) => {
   const row = avroRowSchema(parseAvroSchema(JSON.stringify(schema)));

@@ -1,11 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import { Duplex, PassThrough, type Transform } from 'node:stream';
-import { deadLetter } from './dead-letter.ts';
-import { bodyBytes, type SourceEvent } from './event.ts';
-import { readJson } from './json-check.ts';
-import { RowError } from './json-schema.ts';
-import type { SegmentContext } from './segment-context.ts';
+import { deadLetter } from '../../pipeline/dead-letter.ts';
+import { bodyBytes, type SourceEvent } from '../../pipeline/event.ts';
+import { readJson } from '../../pipeline/json-check.ts';
+import { RowError } from '../../pipeline/json-schema.ts';
+import type { SegmentContext } from '../format.ts';
 
 /**
  * NDJSON framing: one event per line, and every line valid JSON that every JSON-lines reader accepts

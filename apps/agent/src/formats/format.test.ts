@@ -4,10 +4,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Format } from '@hubcap/shared';
 import { describe, expect, it } from 'vitest';
 import { decodeAvro, decodeNdjson } from '../../test/read-back.ts';
-import { CAPTURE_SCHEMA, captureTimeString } from './avro.ts';
-import type { SourceEvent } from './event.ts';
-import { createFileFormat } from './format.ts';
-import { newSegmentResult } from './segment-context.ts';
+import type { SourceEvent } from '../pipeline/event.ts';
+import { CAPTURE_SCHEMA, captureTimeString } from './avro/avro.ts';
+import { newSegmentResult } from './format.ts';
+import { createFileFormat } from './index.ts';
 
 function events(n: number, from = 0): SourceEvent[] {
   return Array.from({ length: n }, (_, i) => ({

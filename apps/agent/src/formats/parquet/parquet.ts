@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { deadLetter, jsonProperties } from './dead-letter.ts';
+import { deadLetter, jsonProperties } from '../../pipeline/dead-letter.ts';
+import { bodyBytes, eventProperties, type SourceEvent } from '../../pipeline/event.ts';
+import { readJson } from '../../pipeline/json-check.ts';
+import { newStruct, observeRow, quoteIdent, RowError, type StructType } from '../../pipeline/json-schema.ts';
+import { type SegmentContext, UnwritableError } from '../format.ts';
 import { type DuckDbEngine, sqlString } from './duckdb.ts';
-import { bodyBytes, eventProperties, type SourceEvent } from './event.ts';
-import { readJson } from './json-check.ts';
-import { newStruct, observeRow, quoteIdent, RowError, type StructType } from './json-schema.ts';
 import { type FilePlan, mergeRoot, type SchemaTracker } from './schema-tracker.ts';
-import { type SegmentContext, UnwritableError } from './segment-context.ts';
 
 /** Columns the agent adds to every row (Event Hubs metadata), after the event's own fields. */
 export const META_COLUMNS = [

@@ -3,10 +3,10 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import { deflateRaw } from 'node:zlib';
 import avro from 'avsc';
-import { deadLetter } from './dead-letter.ts';
-import { bodyBytes, eventProperties, type SourceEvent } from './event.ts';
-import { RowError } from './json-schema.ts';
-import type { SegmentContext } from './segment-context.ts';
+import { deadLetter } from '../../pipeline/dead-letter.ts';
+import { bodyBytes, eventProperties, type SourceEvent } from '../../pipeline/event.ts';
+import { RowError } from '../../pipeline/json-schema.ts';
+import type { SegmentContext } from '../format.ts';
 
 /**
  * Avro in Event Hubs Capture's own schema (record `EventData`, namespace

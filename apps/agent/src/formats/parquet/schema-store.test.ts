@@ -4,14 +4,8 @@ import { dirname, join } from 'node:path';
 import type { ContainerClient } from '@azure/storage-blob';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newStruct, observeRow, type StructType } from '../pipeline/json-schema.ts';
-import {
-  parseState,
-  SchemaStateError,
-  SchemaStateVersionError,
-  serializeState,
-} from '../pipeline/schema-state.ts';
-import { type FilePlan, mergeRoot, SchemaTracker } from '../pipeline/schema-tracker.ts';
+import { newStruct, observeRow, type StructType } from '../../pipeline/json-schema.ts';
+import { parseState, SchemaStateError, SchemaStateVersionError, serializeState } from './schema-state.ts';
 import {
   BlobSchemaStateStore,
   FileSchemaStateStore,
@@ -20,6 +14,7 @@ import {
   schemaStatePath,
   takeOverStaleLock,
 } from './schema-store.ts';
+import { type FilePlan, mergeRoot, SchemaTracker } from './schema-tracker.ts';
 
 let azurite: Azurite;
 let dir: string;

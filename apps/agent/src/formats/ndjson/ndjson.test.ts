@@ -2,8 +2,8 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { newSegmentResult } from '../format.ts';
 import { FRAME_BYTES, NdjsonEncoder, ndjsonLine, newNdjsonStats } from './ndjson.ts';
-import { newSegmentResult } from './segment-context.ts';
 
 /** The chunks as a pipeline's next stream receives them (flowing mode: one chunk per push). */
 async function piecesOf(framer: Readable): Promise<Buffer[]> {

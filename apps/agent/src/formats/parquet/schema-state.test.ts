@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BIGINT, describeFields, merge, newStruct, observeRow, type StructType } from './json-schema.ts';
+import {
+  BIGINT,
+  describeFields,
+  merge,
+  newStruct,
+  observeRow,
+  type StructType,
+} from '../../pipeline/json-schema.ts';
 import { parseState, SchemaStateError, SchemaStateVersionError, serializeState } from './schema-state.ts';
 
 const meta = { topic: 't', fingerprint: 'f', updatedAt: new Date(0), updatedBy: 'a' };

@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { SchemaStateStore } from '../checkpoint/schema-store.ts';
-import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '../runtime/backoff.ts';
-import { retryStorage } from '../sink/retry.ts';
 import {
   clone,
   describeFields,
@@ -10,17 +7,14 @@ import {
   merge,
   newStruct,
   type StructType,
-} from './json-schema.ts';
+} from '../../pipeline/json-schema.ts';
+import { type BackoffOptions, backoffDelay, sleepUnlessAborted } from '../../runtime/backoff.ts';
+import { retryStorage } from '../../sink/retry.ts';
+import type { SchemaVersion } from '../format.ts';
 import { parseState, SchemaStateError, SchemaStateVersionError, serializeState } from './schema-state.ts';
+import type { SchemaStateStore } from './schema-store.ts';
 
-export interface SchemaVersion {
-  /** Agent-local counter (1, 2, …); the control plane numbers versions per topic by fingerprint. */
-  number: number;
-  /** sha256 of the sorted field list: equal schemas have equal fingerprints across replicas. */
-  fingerprint: string;
-  fields: FieldDescription[];
-  firstSeenAt: Date;
-}
+export type { SchemaVersion } from '../format.ts';
 
 /** One column of a file: `source` is the event key it is read from (null: not in this file). */
 export interface FileColumn {

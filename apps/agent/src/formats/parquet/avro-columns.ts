@@ -9,7 +9,7 @@ import {
   newStruct,
   STRING,
   type StructType,
-} from './json-schema.ts';
+} from '../../pipeline/json-schema.ts';
 
 /**
  * Avro records from a schema registry become Parquet columns through the same inference and widening

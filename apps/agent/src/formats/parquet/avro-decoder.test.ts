@@ -1,39 +1,27 @@
-/**
- * Azure Schema Registry is a cloud service that cannot run on this machine, so these tests use a
- * double of its REST API (test/schema-registry-double.ts, HTTPS with a self-signed certificate). The
- * official `SchemaRegistryClient` and `AvroSerializer` run unmodified on both sides: producers
- * serialize (and register) with them, the agent decodes with them; DuckDB reads the Parquet back.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistryClient } from '@azure/schema-registry';
 import { AvroSerializer } from '@azure/schema-registry-avro';
 import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeParquetSegment } from '../../test/parquet-segment.ts';
-import { parquetColumns, readParquet } from '../../test/read-back.ts';
+import { duckDbForTests, writeParquetSegment } from '../../../test/parquet-segment.ts';
+import { parquetColumns, readParquet } from '../../../test/read-back.ts';
 import {
   type RegistryDouble,
   startRegistryDouble,
   staticCredential,
-} from '../../test/schema-registry-double.ts';
-import type { DeadLetterRecord } from '../pipeline/dead-letter.ts';
-import { DuckDbEngine } from '../pipeline/duckdb.ts';
-import type { SourceEvent } from '../pipeline/event.ts';
-import { SchemaTracker } from '../pipeline/schema-tracker.ts';
-import type { SegmentResult } from '../pipeline/segment-context.ts';
+} from '../../../test/schema-registry-double.ts';
+import type { DeadLetterRecord } from '../../pipeline/dead-letter.ts';
+import type { SourceEvent } from '../../pipeline/event.ts';
+import type { SegmentResult } from '../format.ts';
 import { RegistryAvroDecoder, schemaRegistryClient } from './avro-decoder.ts';
+import { SchemaTracker } from './schema-tracker.ts';
 
-let dir: string;
-let engine: DuckDbEngine;
+const duck = duckDbForTests('hubcap-avro-registry-');
 let registry: RegistryDouble;
 let producer: AvroSerializer;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'hubcap-avro-registry-'));
-  engine = await DuckDbEngine.create({ spillDir: join(dir, 'spill') });
   registry = await startRegistryDouble();
   const client = new SchemaRegistryClient(`https://${registry.host}`, staticCredential, {
     tlsOptions: { ca: registry.ca },
@@ -41,9 +29,7 @@ beforeAll(async () => {
   producer = new AvroSerializer(client, { groupName: 'orders', autoRegisterSchemas: true });
 });
 afterAll(async () => {
-  engine.close();
   await registry.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 function decoder(events: { errors: string[] } = { errors: [] }, groupName?: string): RegistryAvroDecoder {
@@ -108,8 +94,8 @@ async function encode(
   events: SourceEvent[],
   tracker = new SchemaTracker(),
 ): Promise<{ path: string; deadLetters: DeadLetterRecord[]; result: SegmentResult }> {
-  const path = join(dir, `f${++fileNo}.parquet`);
-  const options = { engine, tracker, maxBodyBytes: 1 << 20, decoder: decode };
+  const path = join(duck.dir, `f${++fileNo}.parquet`);
+  const options = { engine: duck.engine, tracker, maxBodyBytes: 1 << 20, decoder: decode };
   const { deadLetters, result } = await writeParquetSegment(options, [events], path);
   return { path, deadLetters, result };
 }

@@ -1,26 +1,15 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeParquetSegment } from '../../test/parquet-segment.ts';
-import { parquetColumns, readParquet } from '../../test/read-back.ts';
-import { FileSchemaStateStore } from '../checkpoint/schema-store.ts';
-import type { DeadLetterRecord } from './dead-letter.ts';
-import { DuckDbEngine } from './duckdb.ts';
-import type { SourceEvent } from './event.ts';
+import { describe, expect, it } from 'vitest';
+import { duckDbForTests, writeParquetSegment } from '../../../test/parquet-segment.ts';
+import { parquetColumns, readParquet } from '../../../test/read-back.ts';
+import type { DeadLetterRecord } from '../../pipeline/dead-letter.ts';
+import type { SourceEvent } from '../../pipeline/event.ts';
+import type { SegmentResult } from '../format.ts';
+import { FileSchemaStateStore } from './schema-store.ts';
 import { SchemaTracker, type SchemaVersion } from './schema-tracker.ts';
-import type { SegmentResult } from './segment-context.ts';
 
-let dir: string;
-let engine: DuckDbEngine;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'hubcap-parquet-'));
-  engine = await DuckDbEngine.create({ spillDir: join(dir, 'spill') });
-});
-afterAll(async () => {
-  engine.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const duck = duckDbForTests('hubcap-parquet-');
 
 const base = Date.UTC(2026, 2, 7, 9, 0, 0, 123);
 function ev(seq: number, body: unknown, extra: Partial<SourceEvent> = {}): SourceEvent {
@@ -39,7 +28,8 @@ async function encode(
   batches: SourceEvent[][],
   maxBodyBytes = 1024 * 1024,
 ): Promise<{ path: string; bytes: Buffer; deadLetters: DeadLetterRecord[]; result: SegmentResult }> {
-  const path = join(dir, `f${++fileNo}.parquet`);
+  const path = join(duck.dir, `f${++fileNo}.parquet`);
+  const { engine } = duck;
   return { path, ...(await writeParquetSegment({ engine, tracker, maxBodyBytes }, batches, path, '3')) };
 }
 
@@ -230,11 +220,11 @@ describe('Parquet encoder (DuckDB COPY), read back with DuckDB', () => {
     const a = await encode(new SchemaTracker(), [events.slice(0, 200), events.slice(200)]);
     const b = await encode(new SchemaTracker(), [events.slice(0, 50), events.slice(50)]);
     expect(b.bytes.equals(a.bytes)).toBe(true);
-    expect(await readdir(engine.dir)).toEqual([]); // spill and output temp files removed
+    expect(await readdir(duck.engine.dir)).toEqual([]); // spill and output temp files removed
   });
 
   it('after a restart, files keep the stored widened types; a replayed file may be wider, same rows', async () => {
-    const stateDir = join(dir, 'state');
+    const stateDir = join(duck.dir, 'state');
     const key = { topic: 't', fullyQualifiedNamespace: 'ns', eventHubName: 'hub', consumerGroup: '$Default' };
     const before = new SchemaTracker({ store: new FileSchemaStateStore(stateDir, key) });
     const f1 = await encode(before, [[ev(0, { id: 1, amount: 3 })]]);
