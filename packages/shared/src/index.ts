@@ -2,6 +2,7 @@ export * from './agent-report.ts';
 export * from './agent-runtime.ts';
 export * from './endpoints.ts';
 export * from './path-template.ts';
+export * from './secrets.ts';
 export * from './source-key.ts';
 export * from './topic-config.ts';
 export * from './validation.ts';
