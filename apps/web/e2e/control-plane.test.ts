@@ -5,6 +5,7 @@ import { ensureAdmin, issueAgentToken } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
+import { SECRET_FIELDS } from '@hubcap/shared';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWeb, type WebServer } from './server.ts';
@@ -382,6 +383,33 @@ describe('control plane in Chromium', () => {
     await notice.waitFor({ state: 'detached' });
     const row = await db.prisma.topicSchemaVersion.findFirstOrThrow({ where: { version: 2 } });
     expect(row.acknowledgedAt).not.toBeNull();
+  });
+
+  it('edits a topic with every secret blank: kept, never shown, and a kind switched back starts blank', async () => {
+    await page.goto('/topics/clicks/edit');
+    for (const { path } of SECRET_FIELDS) {
+      await expect(page.inputValue(field(path))).resolves.toBe('');
+      await expect(page.getAttribute(field(path), 'placeholder')).resolves.toMatch(/stored/);
+    }
+    await expect(page.locator('[data-testid=derived-namespace]').textContent()).resolves.toMatch(
+      /^127\.0\.0\.1/,
+    );
+    await page.selectOption(field('source.auth.kind'), 'workloadIdentity');
+    await expect(page.locator(field('source.auth.connectionString')).count()).resolves.toBe(0);
+    await expect(page.inputValue(field('source.fullyQualifiedNamespace'))).resolves.toMatch(/^127\.0\.0\.1/);
+    await page.selectOption(field('source.auth.kind'), 'connectionString');
+    await expect(page.inputValue(field('source.auth.connectionString'))).resolves.toBe('');
+
+    await page.fill(field('batching.maxEvents'), '5000');
+    await page.click('button:has-text("Save new version")');
+    const saved = page.locator('[data-testid=saved]');
+    await saved.waitFor();
+    await expect(saved.textContent()).resolves.toContain('Saved as version 2.');
+    await expect(page.locator('[data-testid=config-diff] li').allTextContents()).resolves.toEqual([
+      'batching.maxEvents: 1000000 → 5000',
+    ]);
+    expect(await db.prisma.secret.count({ where: { topic: { slug: 'clicks' } } })).toBe(SECRET_FIELDS.length);
+    expect(await page.content()).not.toContain('SharedAccessKey=');
   });
 
   it('deletes a topic after a confirmation that says what stays, only once its agent is removed; the audit log shows it', async () => {

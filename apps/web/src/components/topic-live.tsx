@@ -13,9 +13,9 @@ import { DeployPanel } from './deploy-panel.tsx';
 import { formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
 import { LagHint, NamespaceCostHint, StatusReason } from './health.tsx';
 import { LineChart } from './line-chart.tsx';
-import { ConfigChanges } from './topic-form.tsx';
+import { ConfigChanges } from './topic-form/results.tsx';
 import { DeadLetters, SchemaHistory, SchemaNotice } from './topic-schema.tsx';
-import { Badge, Card, Stat } from './ui.tsx';
+import { Badge, Card, Stat, TableHead } from './ui.tsx';
 
 type Outputs = inferRouterOutputs<AppRouter>['topic'];
 type Detail = Outputs['get'];
@@ -186,18 +186,19 @@ export function TopicLive({
         ) : (
           <div className="overflow-x-auto">
             <table className="w-full text-sm" data-testid="partitions">
-              <thead>
-                <tr className="text-left text-slate-500">
-                  <th className="px-2 py-1.5">Partition</th>
-                  <th className="px-2 py-1.5 text-right">Last enqueued</th>
-                  <th className="px-2 py-1.5 text-right">Received</th>
-                  <th className="px-2 py-1.5 text-right">Checkpointed</th>
-                  <th className="px-2 py-1.5 text-right">Lag (events)</th>
-                  <th className="px-2 py-1.5 text-right">Lag (s)</th>
-                  <th className="px-2 py-1.5 text-right">Events/s</th>
-                  <th className="px-2 py-1.5">Checkpoint time</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Partition',
+                  { numeric: 'Last enqueued' },
+                  { numeric: 'Received' },
+                  { numeric: 'Checkpointed' },
+                  { numeric: 'Lag (events)' },
+                  { numeric: 'Lag (s)' },
+                  { numeric: 'Events/s' },
+                  'Checkpoint time',
+                ]}
+                cell="px-2 py-1.5"
+              />
               <tbody>
                 {d.partitions.map((p) => (
                   <tr
