@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { Badge, Button, Card } from './ui.tsx';
+import { Badge, Button, Card, TableHead } from './ui.tsx';
 
 type Users = inferRouterOutputs<AppRouter>['user']['list'];
 const ROLES = ['viewer', 'editor', 'admin'] as const;
@@ -67,15 +67,7 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
       )}
       <Card title="Accounts">
         <table className="w-full text-sm" data-testid="users">
-          <thead>
-            <tr className="text-left text-slate-500">
-              <th className="py-1.5">Email</th>
-              <th className="py-1.5">Name</th>
-              <th className="py-1.5">Role</th>
-              <th className="py-1.5">State</th>
-              <th className="py-1.5" />
-            </tr>
-          </thead>
+          <TableHead columns={['Email', 'Name', 'Role', 'State', '']} />
           <tbody>
             {users.map((u) => (
               <tr key={u.id} className="border-t border-slate-100">
