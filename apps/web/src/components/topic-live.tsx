@@ -22,6 +22,44 @@ type Detail = Outputs['get'];
 type Range = Detail['range'];
 const RANGES: Range[] = ['1h', '6h', '24h', '7d', '30d'];
 
+/** The charts of a topic: what each plots from the series and how its numbers read. */
+const CHARTS: {
+  testId: string;
+  label: string;
+  pick: (p: Detail['series'][number]) => number;
+  format: (v: number) => string;
+  color: string;
+}[] = [
+  {
+    testId: 'chart-lag',
+    label: 'Lag (events)',
+    pick: (p) => p.lagEvents,
+    format: (v) => formatNumber(v),
+    color: '#b45309',
+  },
+  {
+    testId: 'chart-lag-seconds',
+    label: 'Lag (seconds)',
+    pick: (p) => p.lagSeconds,
+    format: formatSeconds,
+    color: '#c2410c',
+  },
+  {
+    testId: 'chart-events',
+    label: 'Events/s',
+    pick: (p) => p.eventsPerSecond,
+    format: (v) => formatNumber(v, 1),
+    color: '#0f766e',
+  },
+  {
+    testId: 'chart-bytes',
+    label: 'Throughput',
+    pick: (p) => p.bytesPerSecond,
+    format: (v) => `${formatBytes(v)}/s`,
+    color: '#1d4ed8',
+  },
+];
+
 export function TopicLive({
   initial,
   versions,
@@ -149,34 +187,9 @@ export function TopicLive({
         }
       >
         <div className="grid gap-6 md:grid-cols-2">
-          <LineChart
-            testId="chart-lag"
-            label="Lag (events)"
-            points={series((p) => p.lagEvents)}
-            format={(v) => formatNumber(v)}
-            color="#b45309"
-          />
-          <LineChart
-            testId="chart-lag-seconds"
-            label="Lag (seconds)"
-            points={series((p) => p.lagSeconds)}
-            format={(v) => formatSeconds(v)}
-            color="#c2410c"
-          />
-          <LineChart
-            testId="chart-events"
-            label="Events/s"
-            points={series((p) => p.eventsPerSecond)}
-            format={(v) => formatNumber(v, 1)}
-            color="#0f766e"
-          />
-          <LineChart
-            testId="chart-bytes"
-            label="Throughput"
-            points={series((p) => p.bytesPerSecond)}
-            format={(v) => `${formatBytes(v)}/s`}
-            color="#1d4ed8"
-          />
+          {CHARTS.map(({ pick, ...chart }) => (
+            <LineChart key={chart.testId} {...chart} points={series(pick)} />
+          ))}
         </div>
       </Card>
 
