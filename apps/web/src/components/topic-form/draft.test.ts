@@ -1,6 +1,6 @@
 import { SECRET_FIELDS, TopicConfig } from '@hubcap/shared';
 import { configWithEverySecret } from '@hubcap/shared/testing';
-import type { ResolverOptions } from 'react-hook-form';
+import { get, type ResolverOptions } from 'react-hook-form';
 import { describe, expect, it } from 'vitest';
 import { countErrors, type Draft, draftResolver, NEW_TOPIC, newDestination, newFormat } from './draft.ts';
 
@@ -53,5 +53,29 @@ describe('the topic form’s draft', () => {
     expect(errors.topic?.message).toMatch(/lower-case letters/);
     expect(errors.batching?.maxAgeSeconds?.message).toBe('must be between 1 and 3600');
     expect(countErrors(errors)).toBe(6);
+  });
+});
+
+describe('the topic form’s draft, hostile', () => {
+  it('turns hostile values into field errors, never a throw', async () => {
+    const draft = {
+      ...NEW_TOPIC,
+      topic: 'a\u0000b',
+      source: {
+        ...NEW_TOPIC.source,
+        eventHubName: '..',
+        auth: { kind: 'connectionString', connectionString: 'x'.repeat(100_000) },
+      },
+      batching: { maxEvents: 2 ** 53 + 2, maxBytes: Number.NaN },
+      scaling: 'lots',
+    } as unknown as Draft;
+    const { errors } = await draftResolver([])(draft, undefined, options);
+    const at = (path: string) => (get(errors, path) as { message?: string } | undefined)?.message;
+    expect(at('topic')).toMatch(/lower-case letters/);
+    expect(at('source.eventHubName')).toMatch(/starting and ending with a letter or digit/);
+    expect(at('source.auth.connectionString')).toBe('must be at most 2048 characters');
+    expect(at('batching.maxEvents')).toBe('must be between 1 and 50000000');
+    expect(at('batching.maxBytes')).toBe('must be a number');
+    expect(at('scaling')).toBeDefined();
   });
 });
