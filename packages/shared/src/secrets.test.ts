@@ -12,7 +12,7 @@ import {
   SECRET_PATHS,
   splitSecrets,
 } from './secrets.ts';
-import { configWithEverySecret, SECRET_VALUES } from './testing.ts';
+import { configWithEverySecret, configWithoutSecrets, SECRET_VALUES } from './testing.ts';
 import { TopicConfig } from './topic-config.ts';
 
 const config = configWithEverySecret();
@@ -65,15 +65,7 @@ describe('secret fields', () => {
   });
 
   it('leaves fields that are not in use alone (workload identity has no secret)', () => {
-    const identity = TopicConfig.parse({
-      topic: 'identity',
-      source: {
-        fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-        eventHubName: 'orders',
-        auth: { kind: 'workloadIdentity' },
-      },
-      destination: { kind: 'localFolder', path: '/data' },
-    });
+    const identity = configWithoutSecrets();
     expect(splitSecrets(identity)).toEqual({ stored: identity, secrets: new Map() });
     expect(redactSecrets(identity)).toEqual(identity);
     expect(keepStoredSecrets(identity, new Map([[SECRET_PATHS[0]!, 'x']]))).toEqual(identity);

@@ -27,3 +27,16 @@ export function configWithEverySecret(topic = 'secret-fields'): TopicConfig {
     },
   });
 }
+
+/** For tests: a valid config with no secret in use (workload identity, a local folder). */
+export function configWithoutSecrets(topic = 'no-secrets'): TopicConfig {
+  return TopicConfig.parse({
+    topic,
+    source: {
+      fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+      eventHubName: 'orders',
+      auth: { kind: 'workloadIdentity' },
+    },
+    destination: { kind: 'localFolder', path: '/data' },
+  });
+}
