@@ -5,16 +5,16 @@ import { ensureAdmin, issueAgentToken } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { SECRET_FIELDS } from '@hubcap/shared';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWeb, type WebServer } from './server.ts';
+import { launchChromium, startWeb, type WebServer } from './server.ts';
 
 /**
  * The control plane end to end in Debian's Chromium: sign in, onboard a topic against the local
  * Event Hubs server and Azurite, watch agent reports move the lag chart live, and check what a
  * viewer can see. `UPDATE_SCREENSHOTS=1` refreshes docs/screenshots.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? join(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots')
@@ -42,20 +42,7 @@ beforeAll(async () => {
   await azurite.container('lake');
   await ensureAdmin(db.prisma, ADMIN.email, ADMIN.password);
   web = await startWeb(db.url, { HUBCAP_MAINTENANCE: 'off' });
-  // Playwright gives every launch a fresh, temporary user-data directory.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ baseURL: web.url, viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   // Errors the browser reports on any page (React's hydration errors among them).
@@ -382,6 +369,33 @@ describe('control plane in Chromium', () => {
     await notice.waitFor({ state: 'detached' });
     const row = await db.prisma.topicSchemaVersion.findFirstOrThrow({ where: { version: 2 } });
     expect(row.acknowledgedAt).not.toBeNull();
+  });
+
+  it('edits a topic with every secret blank: kept, never shown, and a kind switched back starts blank', async () => {
+    await page.goto('/topics/clicks/edit');
+    for (const { path } of SECRET_FIELDS) {
+      await expect(page.inputValue(field(path))).resolves.toBe('');
+      await expect(page.getAttribute(field(path), 'placeholder')).resolves.toMatch(/stored/);
+    }
+    await expect(page.locator('[data-testid=derived-namespace]').textContent()).resolves.toMatch(
+      /^127\.0\.0\.1/,
+    );
+    await page.selectOption(field('source.auth.kind'), 'workloadIdentity');
+    await expect(page.locator(field('source.auth.connectionString')).count()).resolves.toBe(0);
+    await expect(page.inputValue(field('source.fullyQualifiedNamespace'))).resolves.toMatch(/^127\.0\.0\.1/);
+    await page.selectOption(field('source.auth.kind'), 'connectionString');
+    await expect(page.inputValue(field('source.auth.connectionString'))).resolves.toBe('');
+
+    await page.fill(field('batching.maxEvents'), '5000');
+    await page.click('button:has-text("Save new version")');
+    const saved = page.locator('[data-testid=saved]');
+    await saved.waitFor();
+    await expect(saved.textContent()).resolves.toContain('Saved as version 2.');
+    await expect(page.locator('[data-testid=config-diff] li').allTextContents()).resolves.toEqual([
+      'batching.maxEvents: 1000000 → 5000',
+    ]);
+    expect(await db.prisma.secret.count({ where: { topic: { slug: 'clicks' } } })).toBe(SECRET_FIELDS.length);
+    expect(await page.content()).not.toContain('SharedAccessKey=');
   });
 
   it('deletes a topic after a confirmation that says what stays, only once its agent is removed; the audit log shows it', async () => {

@@ -1,4 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { SECRET_FIELDS } from '@hubcap/shared';
+import { configWithEverySecret, SECRET_VALUES } from '@hubcap/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -47,6 +49,12 @@ describe('manifests', () => {
     expect(manifestProblems(manifests(parquet, target))).toEqual([]);
     const avro: Json = byKind(manifests(spec(), target), 'Deployment');
     expect(avro.spec.template.spec.volumes.map((v: Json) => v.name)).not.toContain('spill');
+  });
+
+  it.each(SECRET_FIELDS)('never hold the secret $path, applied or exported', ({ path }) => {
+    const objects = manifests(spec(configWithEverySecret()), target);
+    expect(JSON.stringify(objects)).not.toContain(SECRET_VALUES[path]);
+    expect(toYaml(objects, { redactSecrets: false })).not.toContain(SECRET_VALUES[path]);
   });
 
   it('hold no connection string at all: the agent fetches its config from the control plane with its token', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { agentNodeOptions, fileLayout, type TopicConfig } from '@hubcap/shared';
+import { agentNodeOptions, fileLayout, REDACTED, type TopicConfig } from '@hubcap/shared';
 import type {
   KubernetesObject,
   V1Deployment,
@@ -267,8 +267,6 @@ export function manifests(
 export function describeObject(object: KubernetesObject): string {
   return `${object.kind}/${object.metadata?.name}`;
 }
-
-const REDACTED = 'REDACTED';
 
 /**
  * The objects as multi-document YAML for GitOps. Secret values are replaced by REDACTED unless

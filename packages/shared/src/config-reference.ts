@@ -67,8 +67,39 @@ function rows(schema: JsonSchema, prefix: string, condition: string): string[] {
   return out;
 }
 
+let inputSchema: JsonSchema | undefined;
+/** TopicConfig as JSON Schema, as a user writes it (defaults may be left out). */
+const schemaOfInput = () =>
+  (inputSchema ??= z.toJSONSchema(TopicConfig, { io: 'input', unrepresentable: 'any' }) as JsonSchema);
+
+/** What the schema says about one field: its description, default, range and allowed values. */
+export type FieldInfo = Pick<JsonSchema, 'description' | 'default' | 'minimum' | 'maximum' | 'enum'>;
+
+/**
+ * The schema of the field at a dotted path, e.g. `batching.maxBytes`. In a union, the variant is the
+ * one `doc` selects (its tag, e.g. `format.type`), else the first that has the field.
+ */
+export function fieldInfo(path: string, doc?: unknown): FieldInfo {
+  let node: JsonSchema | undefined = schemaOfInput();
+  let value: unknown = doc;
+  for (const key of path.split('.')) {
+    const parent: JsonSchema | undefined =
+      node?.oneOf?.find((variant) => {
+        const tag = tagOf(variant);
+        return tag && (value as Record<string, unknown> | undefined)?.[tag[0]] === tag[1];
+      }) ??
+      node?.oneOf?.find((variant) => variant.properties?.[key]) ??
+      node;
+    node = parent?.properties?.[key];
+    value = (value as Record<string, unknown> | undefined)?.[key];
+  }
+  if (!node) throw new Error(`TopicConfig has no field ${path}`);
+  const { description, default: fallback, minimum, maximum, enum: values } = node;
+  return { description, default: fallback, minimum, maximum, enum: values };
+}
+
 export function configReference(): string {
-  const schema = z.toJSONSchema(TopicConfig, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const schema = schemaOfInput();
   return [
     '| Field | Type | Default | Description |',
     '| --- | --- | --- | --- |',

@@ -6,7 +6,7 @@ import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
 import { formatMoney, formatNumber } from './format.ts';
-import { Button, Card } from './ui.tsx';
+import { Button, Card, TableHead } from './ui.tsx';
 
 type Cost = inferRouterOutputs<AppRouter>['topic']['list']['cost'];
 
@@ -20,16 +20,18 @@ export function NamespaceCosts({ cost, isAdmin }: { cost: Cost; isAdmin: boolean
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full text-sm" data-testid="namespace-costs">
-            <thead>
-              <tr className="border-b border-slate-200 text-left text-slate-500">
-                <th className="p-2 font-medium">Namespace</th>
-                <th className="p-2 font-medium">Deployed topics</th>
-                <th className="p-2 text-right font-medium">Ingress</th>
-                <th className="p-2 text-right font-medium">TUs</th>
-                <th className="p-2 text-right font-medium">Capture $/mo</th>
-                <th className="p-2 text-right font-medium">Agents $/mo</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'Namespace',
+                'Deployed topics',
+                { numeric: 'Ingress' },
+                { numeric: 'TUs' },
+                { numeric: 'Capture $/mo' },
+                { numeric: 'Agents $/mo' },
+              ]}
+              cell="p-2 font-medium"
+              row="border-b border-slate-200 text-left text-slate-500"
+            />
             <tbody>
               {cost.namespaces.map((n) => (
                 <tr

@@ -13,14 +13,52 @@ import { DeployPanel } from './deploy-panel.tsx';
 import { formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
 import { LagHint, NamespaceCostHint, StatusReason } from './health.tsx';
 import { LineChart } from './line-chart.tsx';
-import { ConfigChanges } from './topic-form.tsx';
+import { ConfigChanges } from './topic-form/results.tsx';
 import { DeadLetters, SchemaHistory, SchemaNotice } from './topic-schema.tsx';
-import { Badge, Card, Stat } from './ui.tsx';
+import { Badge, Card, Stat, TableHead } from './ui.tsx';
 
 type Outputs = inferRouterOutputs<AppRouter>['topic'];
 type Detail = Outputs['get'];
 type Range = Detail['range'];
 const RANGES: Range[] = ['1h', '6h', '24h', '7d', '30d'];
+
+/** The charts of a topic: what each plots from the series and how its numbers read. */
+const CHARTS: {
+  testId: string;
+  label: string;
+  pick: (p: Detail['series'][number]) => number;
+  format: (v: number) => string;
+  color: string;
+}[] = [
+  {
+    testId: 'chart-lag',
+    label: 'Lag (events)',
+    pick: (p) => p.lagEvents,
+    format: (v) => formatNumber(v),
+    color: '#b45309',
+  },
+  {
+    testId: 'chart-lag-seconds',
+    label: 'Lag (seconds)',
+    pick: (p) => p.lagSeconds,
+    format: formatSeconds,
+    color: '#c2410c',
+  },
+  {
+    testId: 'chart-events',
+    label: 'Events/s',
+    pick: (p) => p.eventsPerSecond,
+    format: (v) => formatNumber(v, 1),
+    color: '#0f766e',
+  },
+  {
+    testId: 'chart-bytes',
+    label: 'Throughput',
+    pick: (p) => p.bytesPerSecond,
+    format: (v) => `${formatBytes(v)}/s`,
+    color: '#1d4ed8',
+  },
+];
 
 export function TopicLive({
   initial,
@@ -149,34 +187,9 @@ export function TopicLive({
         }
       >
         <div className="grid gap-6 md:grid-cols-2">
-          <LineChart
-            testId="chart-lag"
-            label="Lag (events)"
-            points={series((p) => p.lagEvents)}
-            format={(v) => formatNumber(v)}
-            color="#b45309"
-          />
-          <LineChart
-            testId="chart-lag-seconds"
-            label="Lag (seconds)"
-            points={series((p) => p.lagSeconds)}
-            format={(v) => formatSeconds(v)}
-            color="#c2410c"
-          />
-          <LineChart
-            testId="chart-events"
-            label="Events/s"
-            points={series((p) => p.eventsPerSecond)}
-            format={(v) => formatNumber(v, 1)}
-            color="#0f766e"
-          />
-          <LineChart
-            testId="chart-bytes"
-            label="Throughput"
-            points={series((p) => p.bytesPerSecond)}
-            format={(v) => `${formatBytes(v)}/s`}
-            color="#1d4ed8"
-          />
+          {CHARTS.map(({ pick, ...chart }) => (
+            <LineChart key={chart.testId} {...chart} points={series(pick)} />
+          ))}
         </div>
       </Card>
 
@@ -186,18 +199,19 @@ export function TopicLive({
         ) : (
           <div className="overflow-x-auto">
             <table className="w-full text-sm" data-testid="partitions">
-              <thead>
-                <tr className="text-left text-slate-500">
-                  <th className="px-2 py-1.5">Partition</th>
-                  <th className="px-2 py-1.5 text-right">Last enqueued</th>
-                  <th className="px-2 py-1.5 text-right">Received</th>
-                  <th className="px-2 py-1.5 text-right">Checkpointed</th>
-                  <th className="px-2 py-1.5 text-right">Lag (events)</th>
-                  <th className="px-2 py-1.5 text-right">Lag (s)</th>
-                  <th className="px-2 py-1.5 text-right">Events/s</th>
-                  <th className="px-2 py-1.5">Checkpoint time</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Partition',
+                  { numeric: 'Last enqueued' },
+                  { numeric: 'Received' },
+                  { numeric: 'Checkpointed' },
+                  { numeric: 'Lag (events)' },
+                  { numeric: 'Lag (s)' },
+                  { numeric: 'Events/s' },
+                  'Checkpoint time',
+                ]}
+                cell="px-2 py-1.5"
+              />
               <tbody>
                 {d.partitions.map((p) => (
                   <tr

@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
 import { Ago } from './ago.tsx';
 import { formatNumber, formatTime } from './format.ts';
-import { Badge, Button, Card } from './ui.tsx';
+import { Badge, Button, Card, TableHead } from './ui.tsx';
 
 type Detail = inferRouterOutputs<AppRouter>['topic']['get'];
 type Schema = Detail['schema'];
@@ -150,16 +150,10 @@ export function SchemaHistory({
         <div className="space-y-4">
           <div className="overflow-x-auto">
             <table className="w-full text-sm" data-testid="schema-history">
-              <thead>
-                <tr className="text-left text-slate-500">
-                  <th className="px-2 py-1.5">Version</th>
-                  <th className="px-2 py-1.5">First seen</th>
-                  <th className="px-2 py-1.5 text-right">Fields</th>
-                  <th className="px-2 py-1.5">Change</th>
-                  <th className="px-2 py-1.5">First file</th>
-                  <th className="px-2 py-1.5" />
-                </tr>
-              </thead>
+              <TableHead
+                columns={['Version', 'First seen', { numeric: 'Fields' }, 'Change', 'First file', '']}
+                cell="px-2 py-1.5"
+              />
               <tbody>
                 {schema.versions.map((v) => (
                   <tr key={v.version} className="border-t border-slate-100" data-version={v.version}>

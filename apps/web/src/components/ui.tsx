@@ -38,6 +38,36 @@ const STATUS_COLORS: Record<string, string> = {
   resolved: 'bg-slate-100 text-slate-600',
 };
 
+/** One header cell: a name, or a name of a number column (right-aligned like its numbers). */
+export type Column = string | { numeric: string };
+
+/** A table's header row; `cell` is the padding its body cells use too. */
+export function TableHead({
+  columns,
+  cell = 'py-1.5',
+  row = 'text-left text-slate-500',
+}: {
+  columns: Column[];
+  cell?: string;
+  row?: string;
+}) {
+  return (
+    <thead>
+      <tr className={row}>
+        {columns.map((column) => {
+          const label = typeof column === 'string' ? column : column.numeric;
+          return (
+            // Names are unique within a table; at most one column goes without.
+            <th key={label || '(none)'} className={typeof column === 'string' ? cell : `${cell} text-right`}>
+              {label}
+            </th>
+          );
+        })}
+      </tr>
+    </thead>
+  );
+}
+
 export function Badge({ tone, children }: { tone: string; children?: ReactNode }) {
   return (
     <span

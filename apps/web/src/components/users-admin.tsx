@@ -5,10 +5,33 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { Badge, Button, Card } from './ui.tsx';
+import { Badge, Button, Card, TableHead } from './ui.tsx';
 
 type Users = inferRouterOutputs<AppRouter>['user']['list'];
 const ROLES = ['viewer', 'editor', 'admin'] as const;
+type Role = (typeof ROLES)[number];
+
+function RoleSelect({
+  onChange,
+  ...props
+}: {
+  value: Role;
+  onChange: (role: Role) => void;
+  className: string;
+  id?: string;
+  name?: string;
+  'aria-label'?: string;
+}) {
+  return (
+    <select {...props} onChange={(e) => onChange(e.target.value as Role)}>
+      {ROLES.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </select>
+  );
+}
 
 export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string }) {
   const trpc = useTRPC();
@@ -17,7 +40,7 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
     trpc.user.list.queryOptions(undefined, { initialData: initial }),
   );
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.user.list.queryKey() });
-  const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as (typeof ROLES)[number] });
+  const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as Role });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<string | null>(null);
   const [password, setPassword] = useState<{ email: string; password: string } | null>(null);
@@ -67,35 +90,19 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
       )}
       <Card title="Accounts">
         <table className="w-full text-sm" data-testid="users">
-          <thead>
-            <tr className="text-left text-slate-500">
-              <th className="py-1.5">Email</th>
-              <th className="py-1.5">Name</th>
-              <th className="py-1.5">Role</th>
-              <th className="py-1.5">State</th>
-              <th className="py-1.5" />
-            </tr>
-          </thead>
+          <TableHead columns={['Email', 'Name', 'Role', 'State', '']} />
           <tbody>
             {users.map((u) => (
               <tr key={u.id} className="border-t border-slate-100">
                 <td className="py-1.5">{u.email}</td>
                 <td className="py-1.5">{u.name}</td>
                 <td className="py-1.5">
-                  <select
+                  <RoleSelect
                     aria-label={`Role of ${u.email}`}
                     value={u.role}
-                    onChange={(e) =>
-                      update.mutate({ userId: u.id, role: e.target.value as (typeof ROLES)[number] })
-                    }
+                    onChange={(role) => update.mutate({ userId: u.id, role })}
                     className="rounded border border-slate-300 px-2 py-1"
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r} value={r}>
-                        {r}
-                      </option>
-                    ))}
-                  </select>
+                  />
                 </td>
                 <td className="py-1.5">
                   {u.disabled ? <Badge tone="paused">disabled</Badge> : <Badge tone="healthy">active</Badge>}
@@ -139,20 +146,15 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
               {errors[field] && <span className="text-xs text-red-700">{errors[field]}</span>}
             </label>
           ))}
-          <label className="block text-sm font-medium">
+          <label htmlFor="new-account-role" className="block text-sm font-medium">
             Role
-            <select
+            <RoleSelect
+              id="new-account-role"
               name="role"
               value={form.role}
-              onChange={(e) => setForm({ ...form, role: e.target.value as (typeof ROLES)[number] })}
+              onChange={(role) => setForm({ ...form, role })}
               className="mt-1 block w-full rounded border border-slate-300 px-2 py-1.5"
-            >
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
+            />
           </label>
           <div className="pt-6">
             <Button type="submit" disabled={create.isPending}>

@@ -1,4 +1,4 @@
-import { TopicConfig, TopicName } from '@hubcap/shared';
+import { keepStoredSecrets, TopicConfig, TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
@@ -7,7 +7,7 @@ import { connectionFailure, previewEvents, testConnection } from '../services/co
 import { applySavedConfig } from '../services/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/fleet.ts';
 import { assertPolicy } from '../services/policy.ts';
-import { fillKeptSecrets, openSecrets } from '../services/topic-configs.ts';
+import { openSecrets } from '../services/topic-configs.ts';
 import {
   agentReading,
   createTopic,
@@ -127,7 +127,7 @@ export const topicRouter = router({
       const stored = topicId
         ? await openSecrets(ctx.prisma, ctx.secrets, topicId)
         : new Map<string, string>();
-      return sourceInUse(ctx.prisma, fillKeptSecrets(input.config, stored), topicId);
+      return sourceInUse(ctx.prisma, keepStoredSecrets(input.config, stored), topicId);
     }),
 
   listVersions: viewerProcedure
@@ -241,7 +241,7 @@ async function draftConfig(
   const stored = input.name
     ? await openSecrets(ctx.prisma, ctx.secrets, await topicIdForSlug(ctx.prisma, input.name))
     : new Map<string, string>();
-  const config = TopicConfig.parse(fillKeptSecrets(input.config, stored));
+  const config = TopicConfig.parse(keepStoredSecrets(input.config, stored));
   assertPolicy(config, ctx.policy);
   return config;
 }

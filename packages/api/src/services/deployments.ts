@@ -11,7 +11,7 @@ import {
   type TopicRef,
   toYaml,
 } from '@hubcap/deployer';
-import type { TopicConfig } from '@hubcap/shared';
+import { REDACTED, redactSecrets, type TopicConfig } from '@hubcap/shared';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { AppError, type AppErrorCode } from '../errors.ts';
 import { loadAgentConfig } from './topic-configs.ts';
@@ -594,16 +594,12 @@ export async function exportManifests(
 ): Promise<{ filename: string; yaml: string }> {
   const topic = await findTopic(services.prisma, name);
   const { version, config } = await loadAgentConfig(services.prisma, services.secrets, topic.id);
-  const redacted = structuredClone(config);
-  if (redacted.source.auth.kind === 'connectionString') redacted.source.auth.connectionString = 'REDACTED';
-  if (redacted.destination.kind === 'azureBlob' && redacted.destination.account.kind === 'connectionString')
-    redacted.destination.account.connectionString = 'REDACTED';
   const objects = manifests(
     {
       topic: refOf(topic),
-      config: redacted,
+      config: redactSecrets(config),
       configVersion: version,
-      agentToken: 'REDACTED',
+      agentToken: REDACTED,
       paused: topic.desiredState === 'paused',
     },
     services.manifestTarget ?? DEFAULT_MANIFEST_TARGET,

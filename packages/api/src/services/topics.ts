@@ -1,5 +1,13 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
-import { Source, sourceKey, TopicConfig } from '@hubcap/shared';
+import {
+  blankSecrets,
+  keepStoredSecrets,
+  SECRET_PATHS,
+  Source,
+  sourceKey,
+  splitSecrets,
+  TopicConfig,
+} from '@hubcap/shared';
 import { type ZodError, z } from 'zod';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
@@ -8,16 +16,7 @@ import { AppError } from '../errors.ts';
 import { type Actor, audit } from './audit.ts';
 import { diffConfigs } from './config-diff.ts';
 import { assertPolicy } from './policy.ts';
-import {
-  fillKeptSecrets,
-  getPath,
-  MARKER,
-  openSecrets,
-  SECRET_FIELDS,
-  sealSecrets,
-  setPath,
-  splitSecrets,
-} from './topic-configs.ts';
+import { openSecrets, sealSecrets } from './topic-configs.ts';
 
 export type { Actor } from './audit.ts';
 
@@ -144,14 +143,14 @@ export async function updateTopic(
 ) {
   const { topic, current } = await currentConfig(prisma, topicId);
   const storedSecrets = await openSecrets(prisma, box, topicId);
-  const config = TopicConfig.parse(fillKeptSecrets(input, storedSecrets));
+  const config = TopicConfig.parse(keepStoredSecrets(input, storedSecrets));
   if (policy) assertPolicy(config, policy);
   if (config.topic !== topic.slug) {
     throw fieldError('topic', 'a topic cannot be renamed; create a new topic instead', config.topic);
   }
   const { stored, secrets } = splitSecrets(config);
   const changes = diffConfigs(current.config, stored);
-  const secretsChanged = SECRET_FIELDS.filter((f) => secrets.get(f) !== storedSecrets.get(f));
+  const secretsChanged = SECRET_PATHS.filter((f) => secrets.get(f) !== storedSecrets.get(f));
   const key = sourceKeyOf(config.source);
   if (changes.length === 0 && secretsChanged.length === 0) {
     // A key stored from the fields alone (before the endpoint was known) is corrected on any save.
@@ -191,14 +190,7 @@ export async function updateTopic(
 /** The current config for the edit form: secrets blanked, with the names of those that are stored. */
 export async function getTopicConfig(prisma: PrismaClient, topicId: string) {
   const { topic, current } = await currentConfig(prisma, topicId);
-  const config = structuredClone(current.config) as Doc;
-  const storedSecrets: string[] = [];
-  for (const field of SECRET_FIELDS) {
-    if (getPath(config, field) === MARKER) {
-      setPath(config, field, '');
-      storedSecrets.push(field);
-    }
-  }
+  const { config, storedSecrets } = blankSecrets(current.config);
   return { id: topic.id, name: topic.slug, version: current.version, config, storedSecrets };
 }
 

@@ -2,6 +2,7 @@
 
 import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
+import { AccountForm } from '@/components/account-form.tsx';
 import { useTRPC } from '@/trpc/client.tsx';
 
 export function ChangePasswordForm() {
@@ -10,52 +11,30 @@ export function ChangePasswordForm() {
   const change = useMutation(
     trpc.auth.changePassword.mutationOptions({ onSuccess: () => router.replace('/') }),
   );
-
   return (
-    <form
-      className="mt-6 space-y-4"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const form = new FormData(event.currentTarget);
-        change.mutate({
-          currentPassword: String(form.get('currentPassword')),
-          newPassword: String(form.get('newPassword')),
-        });
-      }}
-    >
-      <label className="block text-sm font-medium">
-        Current password
-        <input
-          name="currentPassword"
-          type="password"
-          autoComplete="current-password"
-          required
-          className="mt-1 block w-full rounded border border-slate-300 px-3 py-2"
-        />
-      </label>
-      <label className="block text-sm font-medium">
-        New password (12 characters or more)
-        <input
-          name="newPassword"
-          type="password"
-          autoComplete="new-password"
-          minLength={12}
-          required
-          className="mt-1 block w-full rounded border border-slate-300 px-3 py-2"
-        />
-      </label>
-      {change.error && (
-        <p role="alert" className="text-sm text-red-700">
-          {change.error.message}
-        </p>
-      )}
-      <button
-        type="submit"
-        disabled={change.isPending}
-        className="w-full rounded bg-slate-900 px-4 py-2 font-medium text-white disabled:opacity-50"
-      >
-        {change.isPending ? 'Saving…' : 'Change password'}
-      </button>
-    </form>
+    <AccountForm
+      fields={[
+        {
+          name: 'currentPassword',
+          label: 'Current password',
+          type: 'password',
+          autoComplete: 'current-password',
+        },
+        {
+          name: 'newPassword',
+          label: 'New password (12 characters or more)',
+          type: 'password',
+          autoComplete: 'new-password',
+          minLength: 12,
+        },
+      ]}
+      label="Change password"
+      busyLabel="Saving…"
+      pending={change.isPending}
+      error={change.error?.message}
+      onSubmit={(value) =>
+        change.mutate({ currentPassword: value('currentPassword'), newPassword: value('newPassword') })
+      }
+    />
   );
 }

@@ -1,7 +1,7 @@
 import type { Route } from 'next';
 import Link from 'next/link';
 import { formatTime } from '@/components/format.ts';
-import { Badge, Card, PageHeader } from '@/components/ui.tsx';
+import { Badge, Card, PageHeader, TableHead } from '@/components/ui.tsx';
 import { requireUser } from '@/server/caller.ts';
 
 export default async function AlertsPage({ searchParams }: { searchParams: Promise<{ state?: string }> }) {
@@ -29,16 +29,7 @@ export default async function AlertsPage({ searchParams }: { searchParams: Promi
           <p className="text-sm text-slate-500">No {state === 'open' ? 'open ' : ''}alerts.</p>
         ) : (
           <table className="w-full text-sm" data-testid="alerts">
-            <thead>
-              <tr className="text-left text-slate-500">
-                <th className="py-1.5">Topic</th>
-                <th className="py-1.5">Kind</th>
-                <th className="py-1.5">What</th>
-                <th className="py-1.5">Opened</th>
-                <th className="py-1.5">Resolved</th>
-                <th className="py-1.5">Webhook</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Topic', 'Kind', 'What', 'Opened', 'Resolved', 'Webhook']} />
             <tbody>
               {alerts.map((a) => (
                 <tr key={a.id} className="border-t border-slate-100">

@@ -2,7 +2,7 @@ import { TopicName } from '@hubcap/shared';
 import type { Route } from 'next';
 import Link from 'next/link';
 import { formatTime } from '@/components/format.ts';
-import { Card, PageHeader } from '@/components/ui.tsx';
+import { Card, PageHeader, TableHead } from '@/components/ui.tsx';
 import { requireRole } from '@/server/caller.ts';
 
 /** Who did what, when, on which topic: for admins, newest first, filterable by topic. */
@@ -54,15 +54,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         ) : (
           <div className="overflow-x-auto">
             <table className="w-full text-sm" data-testid="audit-events">
-              <thead>
-                <tr className="text-left text-slate-500">
-                  <th className="py-1.5 pr-3">When</th>
-                  <th className="py-1.5 pr-3">Who</th>
-                  <th className="py-1.5 pr-3">What</th>
-                  <th className="py-1.5 pr-3">Topic</th>
-                  <th className="py-1.5">Details</th>
-                </tr>
-              </thead>
+              <TableHead columns={['When', 'Who', 'What', 'Topic', 'Details']} cell="py-1.5 pr-3" />
               <tbody>
                 {events.map((e) => (
                   <tr key={e.id} className="border-t border-slate-100 align-top" data-action={e.action}>

@@ -1,4 +1,4 @@
-import { NEW_TOPIC, TopicForm } from '@/components/topic-form.tsx';
+import { TopicForm } from '@/components/topic-form/topic-form.tsx';
 import { PageHeader } from '@/components/ui.tsx';
 import { requireRole } from '@/server/caller.ts';
 import { localServices } from '@/server/local-services.ts';
@@ -13,7 +13,7 @@ export default async function NewTopicPage() {
         both from the server; <em>Preview events</em> shows the latest events and the fields found in them.
         Secrets are encrypted and never shown again.
       </p>
-      <TopicForm mode="create" initial={NEW_TOPIC} localServices={localServices()} />
+      <TopicForm mode="create" localServices={localServices()} />
     </>
   );
 }

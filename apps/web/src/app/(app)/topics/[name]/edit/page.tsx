@@ -1,6 +1,7 @@
+import type { TopicConfigInput } from '@hubcap/shared';
 import type { Route } from 'next';
 import Link from 'next/link';
-import { TopicForm } from '@/components/topic-form.tsx';
+import { TopicForm } from '@/components/topic-form/topic-form.tsx';
 import { PageHeader } from '@/components/ui.tsx';
 import { loadOrNotFound, requireRole } from '@/server/caller.ts';
 
@@ -20,7 +21,12 @@ export default async function EditTopicPage({ params }: { params: Promise<{ name
         once: the agents switch in place, or restart when they must; the topic page shows the version each
         replica runs.
       </p>
-      <TopicForm mode="edit" initial={current.config} storedSecrets={current.storedSecrets} />
+      {/* The stored config passed TopicConfig when it was saved. */}
+      <TopicForm
+        mode="edit"
+        initial={current.config as TopicConfigInput}
+        storedSecrets={current.storedSecrets}
+      />
     </>
   );
 }

@@ -1,0 +1,42 @@
+import { SECRET_FIELDS, type SecretField } from './secrets.ts';
+import { TopicConfig } from './topic-config.ts';
+
+/** A distinct, valid value for each secret field, easy to search for in anything that must not hold it. */
+export const SECRET_VALUES: Record<SecretField, string> = Object.fromEntries(
+  SECRET_FIELDS.map((field, i) => [
+    field.path,
+    `Endpoint=sb://secret${i}.servicebus.windows.net/;AccountName=secret${i};SharedAccessKey=never-shown-${i}`,
+  ]),
+) as Record<SecretField, string>;
+
+/** For tests: a valid config with every declared secret field in use, holding SECRET_VALUES. */
+export function configWithEverySecret(topic = 'secret-fields'): TopicConfig {
+  return TopicConfig.parse({
+    topic,
+    source: {
+      eventHubName: 'orders',
+      auth: { kind: 'connectionString', connectionString: SECRET_VALUES['source.auth.connectionString'] },
+    },
+    destination: {
+      kind: 'azureBlob',
+      account: {
+        kind: 'connectionString',
+        connectionString: SECRET_VALUES['destination.account.connectionString'],
+      },
+      container: 'raw',
+    },
+  });
+}
+
+/** For tests: a valid config with no secret in use (workload identity, a local folder). */
+export function configWithoutSecrets(topic = 'no-secrets'): TopicConfig {
+  return TopicConfig.parse({
+    topic,
+    source: {
+      fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+      eventHubName: 'orders',
+      auth: { kind: 'workloadIdentity' },
+    },
+    destination: { kind: 'localFolder', path: '/data' },
+  });
+}
