@@ -13,7 +13,6 @@ export {
 export { AppError } from './errors.ts';
 export { handleApiRequest, MAX_BATCH_SIZE } from './http.ts';
 export { type AppRouter, appRouter } from './root.ts';
-export { evaluateAlerts } from './services/alerts.ts';
 export {
   type ReconcileProgress,
   type ReconcileResult,
@@ -21,8 +20,9 @@ export {
   reconcileProgress,
   refreshDeployments,
   startReconcile,
-} from './services/deployments.ts';
+} from './services/deployments/deployments.ts';
 export { runMaintenance, startMaintenance } from './services/maintenance.ts';
-export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
-export { createTopic, issueAgentToken, updateTopic } from './services/topics.ts';
-export { webhookPoster } from './services/webhook.ts';
+export { evaluateAlerts } from './services/telemetry/alerts.ts';
+export { pruneMetrics, rollupMinutes } from './services/telemetry/metrics.ts';
+export { webhookPoster } from './services/telemetry/webhook.ts';
+export { createTopic, issueAgentToken, updateTopic } from './services/topics/topics.ts';

@@ -1,6 +1,6 @@
 import type { AgentReport } from '@hubcap/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { topicConfig as config, EH_SECRET, STORAGE_SECRET } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { agentReport, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 

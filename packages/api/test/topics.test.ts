@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { issueAgentToken } from '../src/services/topics.ts';
+import { issueAgentToken } from '../src/services/topics/topics.ts';
 import { EH_SECRET, STORAGE_SECRET, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 

@@ -1,7 +1,7 @@
 import { AgentReport } from '@hubcap/shared';
 import { AppError } from '../errors.ts';
-import { ingestReport } from '../services/reports.ts';
-import { loadAgentConfig } from '../services/topic-configs.ts';
+import { ingestReport } from '../services/telemetry/reports.ts';
+import { loadAgentConfig } from '../services/topics/topic-configs.ts';
 import { agentProcedure, router } from '../trpc.ts';
 
 /** What agents call with their bearer token. A token only ever sees its own topic. */

@@ -11,7 +11,7 @@ import {
   removeTopicDeployment,
   resumeTopic,
   type Who,
-} from '../services/deployments.ts';
+} from '../services/deployments/deployments.ts';
 import { editorProcedure, router, viewerProcedure } from '../trpc.ts';
 
 const TopicInput = z.strictObject({ topic: TopicName });

@@ -1,16 +1,16 @@
 import { TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
-import { listAlerts } from '../services/alerts.ts';
-import { listAuditEvents, userActor } from '../services/audit.ts';
 import {
   getSettingsView,
   SettingsUpdate,
   setThroughputUnits,
   ThroughputUnitsUpdate,
   updateSettings,
-} from '../services/settings.ts';
-import { webhookUrlProblem } from '../services/webhook.ts';
+} from '../services/accounts/settings.ts';
+import { listAuditEvents, userActor } from '../services/audit.ts';
+import { listAlerts } from '../services/telemetry/alerts.ts';
+import { webhookUrlProblem } from '../services/telemetry/webhook.ts';
 import { adminProcedure, router, viewerProcedure } from '../trpc.ts';
 
 export const alertRouter = router({

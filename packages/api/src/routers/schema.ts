@@ -6,8 +6,8 @@ import {
   compareSchemaVersions,
   getSchemaVersion,
   schemaOverview,
-} from '../services/schema-history.ts';
-import { topicIdForSlug } from '../services/topics.ts';
+} from '../services/schema/schema-history.ts';
+import { topicIdForSlug } from '../services/topics/topics.ts';
 import { editorProcedure, router, viewerProcedure } from '../trpc.ts';
 
 const Version = z

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { userActor } from '../services/audit.ts';
-import { connectionFailure, previewEvents, testConnection } from '../services/connection.ts';
-import { applySavedConfig } from '../services/deployments.ts';
-import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/fleet.ts';
-import { assertPolicy } from '../services/policy.ts';
-import { fillKeptSecrets, openSecrets } from '../services/topic-configs.ts';
+import { applySavedConfig } from '../services/deployments/deployments.ts';
+import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/telemetry/fleet.ts';
+import { connectionFailure, previewEvents, testConnection } from '../services/topics/connection.ts';
+import { assertPolicy } from '../services/topics/policy.ts';
+import { fillKeptSecrets, openSecrets } from '../services/topics/topic-configs.ts';
 import {
   agentReading,
   createTopic,
@@ -19,7 +19,7 @@ import {
   sourceInUse,
   topicIdForSlug,
   updateTopic,
-} from '../services/topics.ts';
+} from '../services/topics/topics.ts';
 import { adminProcedure, editorProcedure, router, viewerProcedure } from '../trpc.ts';
 
 /** A config is 4 levels deep; deeper drafts are refused before anything walks them recursively. */

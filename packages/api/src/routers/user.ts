@@ -1,6 +1,13 @@
 import { z } from 'zod';
+import {
+  createUser,
+  listUsers,
+  NewUser,
+  RoleName,
+  resetPassword,
+  updateUser,
+} from '../services/accounts/users.ts';
 import { userActor } from '../services/audit.ts';
-import { createUser, listUsers, NewUser, RoleName, resetPassword, updateUser } from '../services/users.ts';
 import { adminProcedure, router } from '../trpc.ts';
 
 const UserId = z.string().min(1, 'userId is required').max(100);

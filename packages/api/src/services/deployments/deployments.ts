@@ -12,10 +12,10 @@ import {
   toYaml,
 } from '@hubcap/deployer';
 import type { TopicConfig } from '@hubcap/shared';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { AppError, type AppErrorCode } from '../errors.ts';
-import { loadAgentConfig } from './topic-configs.ts';
-import { issueAgentToken } from './topics.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { AppError, type AppErrorCode } from '../../errors.ts';
+import { loadAgentConfig } from '../topics/topic-configs.ts';
+import { issueAgentToken } from '../topics/topics.ts';
 
 /** What deployment actions need from the server: the API services plus the configured deployer. */
 export interface DeploymentServices {

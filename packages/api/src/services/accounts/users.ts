@@ -1,8 +1,8 @@
 import type { PrismaClient, Role } from '@hubcap/db';
 import { z } from 'zod';
-import { generatePassword, hashPassword } from '../auth/password.ts';
-import { AppError } from '../errors.ts';
-import { type Actor, audit } from './audit.ts';
+import { generatePassword, hashPassword } from '../../auth/password.ts';
+import { AppError } from '../../errors.ts';
+import { type Actor, audit } from '../audit.ts';
 
 export const RoleName = z.enum(['viewer', 'editor', 'admin'], {
   error: 'must be "viewer", "editor" or "admin"',

@@ -1,11 +1,11 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import { Source, sourceKey, TopicConfig } from '@hubcap/shared';
 import { type ZodError, z } from 'zod';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { hashToken, newToken } from '../auth/tokens.ts';
-import type { SecurityPolicy } from '../context.ts';
-import { AppError } from '../errors.ts';
-import { type Actor, audit } from './audit.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { hashToken, newToken } from '../../auth/tokens.ts';
+import type { SecurityPolicy } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { type Actor, audit } from '../audit.ts';
 import { diffConfigs } from './config-diff.ts';
 import { assertPolicy } from './policy.ts';
 import {
@@ -19,7 +19,7 @@ import {
   splitSecrets,
 } from './topic-configs.ts';
 
-export type { Actor } from './audit.ts';
+export type { Actor } from '../audit.ts';
 
 type Doc = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { type TopicConfig, topicEndpointProblems } from '@hubcap/shared';
 import { z } from 'zod';
-import type { SecurityPolicy } from '../context.ts';
+import type { SecurityPolicy } from '../../context.ts';
 
 /**
  * What the operator's policy refuses in a valid config: endpoints outside Azure that the operator has

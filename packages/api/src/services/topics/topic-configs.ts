@@ -1,7 +1,7 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import { parseOrThrow, TopicConfig } from '@hubcap/shared';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { AppError } from '../errors.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { AppError } from '../../errors.ts';
 
 /** Config fields that hold secrets. They are sealed into Secret rows; the stored document keeps a marker. */
 export const SECRET_FIELDS = [

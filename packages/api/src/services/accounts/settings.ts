@@ -1,7 +1,7 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import { z } from 'zod';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { type Actor, audit } from './audit.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { type Actor, audit } from '../audit.ts';
 
 const num = (min: number, max: number) =>
   z

@@ -1,6 +1,6 @@
 import type { AlertKind, PrismaClient } from '@hubcap/db';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { getSettings, getWebhookUrl, type Settings } from './settings.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { getSettings, getWebhookUrl, type Settings } from '../accounts/settings.ts';
 import { type Notify, postJson } from './webhook.ts';
 
 interface Condition {
