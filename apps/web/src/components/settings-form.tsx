@@ -82,11 +82,7 @@ export function SettingsForm({ initial, canEdit }: { initial: View; canEdit: boo
       },
       onError: (error) => {
         setSaved(false);
-        setErrors(
-          (error.data as { fieldErrors?: Record<string, string> } | undefined)?.fieldErrors ?? {
-            form: error.message,
-          },
-        );
+        setErrors(error.data?.fieldErrors ?? { form: error.message });
       },
     }),
   );

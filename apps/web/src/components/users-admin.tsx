@@ -2,6 +2,7 @@
 
 import type { AppRouter } from '@hubcap/api';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { TRPCClientErrorLike } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
@@ -22,9 +23,8 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
   const [message, setMessage] = useState<string | null>(null);
   const [password, setPassword] = useState<{ email: string; password: string } | null>(null);
 
-  const onError = (error: { message: string; data?: unknown }) => {
-    const fieldErrors = (error.data as { fieldErrors?: Record<string, string> } | undefined)?.fieldErrors;
-    if (fieldErrors) setErrors(fieldErrors);
+  const onError = (error: TRPCClientErrorLike<AppRouter>) => {
+    if (error.data?.fieldErrors) setErrors(error.data.fieldErrors);
     setMessage(error.message);
   };
   const create = useMutation(

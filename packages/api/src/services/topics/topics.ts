@@ -1,6 +1,5 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import { Source, sourceKey, TopicConfig } from '@hubcap/shared';
-import { type ZodError, z } from 'zod';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import { hashToken, newToken } from '../../auth/tokens.ts';
 import type { SecurityPolicy } from '../../context.ts';
@@ -35,7 +34,7 @@ export async function createTopic(
   if (policy) assertPolicy(config, policy);
   const { stored, secrets } = splitSecrets(config);
   const existing = await prisma.topic.findUnique({ where: { slug: config.topic }, select: { id: true } });
-  if (existing) throw fieldError('topic', `a topic named "${config.topic}" already exists`, config.topic);
+  if (existing) throw AppError.invalid({ topic: `a topic named "${config.topic}" already exists` });
   const key = sourceKeyOf(config.source);
   return prisma.$transaction(async (tx) => {
     await claimSource(tx, key, null, config.source);
@@ -51,16 +50,6 @@ export async function createTopic(
     await audit(tx, who, 'topic.create', { type: 'topic', id: topic.id }, { name: config.topic, version: 1 });
     return { id: topic.id, name: topic.slug };
   });
-}
-
-/** A one-field validation error, shaped like the schema's own so forms show it next to the field. */
-function fieldError(path: string, message: string, input: unknown): ZodError {
-  // Built through a schema: `new ZodError()` does not inherit from Error, which tRPC needs.
-  const result = z
-    .unknown()
-    .superRefine((_, ctx) => ctx.addIssue({ code: 'custom', path: [path], message }))
-    .safeParse(input);
-  return result.error!;
 }
 
 /** The (namespace, event hub, consumer group) a source reads, as stored in `Topic.sourceKey`. */
@@ -95,7 +84,7 @@ async function claimSource(
 ): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
   const owner = await sourceOwner(tx, key, topicId);
-  if (owner) throw fieldError('source.consumerGroup', sourceTakenMessage(owner.slug, source), source);
+  if (owner) throw AppError.invalid({ 'source.consumerGroup': sourceTakenMessage(owner.slug, source) });
 }
 
 /**
@@ -147,7 +136,7 @@ export async function updateTopic(
   const config = TopicConfig.parse(fillKeptSecrets(input, storedSecrets));
   if (policy) assertPolicy(config, policy);
   if (config.topic !== topic.slug) {
-    throw fieldError('topic', 'a topic cannot be renamed; create a new topic instead', config.topic);
+    throw AppError.invalid({ topic: 'a topic cannot be renamed; create a new topic instead' });
   }
   const { stored, secrets } = splitSecrets(config);
   const changes = diffConfigs(current.config, stored);
