@@ -1,4 +1,5 @@
 export { finishOidc, OIDC_COOKIE, type OidcConfig, startOidc } from './auth/oidc.ts';
+export { hasRole, ROLES } from './auth/roles.ts';
 export { SecretBox } from './auth/secret-box.ts';
 export { SESSION_COOKIE, sessionCookie, userForSession } from './auth/sessions.ts';
 export { ensureAdmin } from './bootstrap.ts';

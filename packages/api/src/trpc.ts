@@ -1,6 +1,7 @@
 import { describeIssues, fieldPath } from '@hubcap/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
+import { hasRole } from './auth/roles.ts';
 import type { ApiContext, SessionUser } from './context.ts';
 import { AppError, type FieldErrors, problemLines } from './errors.ts';
 
@@ -75,8 +76,6 @@ const mapErrors = t.middleware(async ({ ctx, next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-const RANK = { viewer: 0, editor: 1, admin: 2 } as const;
-
 /** All an account with an admin-generated password may do until it chooses its own. */
 const WHILE_CHANGING_PASSWORD = new Set(['auth.changePassword', 'auth.signOut', 'auth.me']);
 
@@ -87,7 +86,7 @@ export function roleProcedure(role: SessionUser['role']) {
     if (ctx.user.mustChangePassword && !WHILE_CHANGING_PASSWORD.has(path)) {
       throw new TRPCError({ code: 'FORBIDDEN', message: 'choose your own password first' });
     }
-    if (RANK[ctx.user.role] < RANK[role]) {
+    if (!hasRole(ctx.user.role, role)) {
       throw new TRPCError({
         code: 'FORBIDDEN',
         message: `this needs the ${role} role; you are ${ctx.user.role}`,

@@ -1,10 +1,11 @@
 import type { PrismaClient, Role } from '@hubcap/db';
 import { z } from 'zod';
 import { generatePassword, hashPassword } from '../../auth/password.ts';
+import { ROLES } from '../../auth/roles.ts';
 import { AppError } from '../../errors.ts';
 import { type Actor, audit } from '../audit.ts';
 
-export const RoleName = z.enum(['viewer', 'editor', 'admin'], {
+export const RoleName = z.enum(ROLES, {
   error: 'must be "viewer", "editor" or "admin"',
 });
 
