@@ -53,15 +53,7 @@ export const authRouter = router({
     if (ctx.clientAddress) throttle.pair.succeed(`${email} ${ctx.clientAddress}`);
     const session = await createSession(ctx.prisma, user.id);
     ctx.setCookie(sessionCookie(session.token, session.expiresAt, ctx.secure));
-    await ctx.prisma.auditEvent.create({
-      data: {
-        actor: `user:${user.id}`,
-        actorId: user.id,
-        action: 'auth.signIn',
-        targetType: 'user',
-        targetId: user.id,
-      },
-    });
+    await audit(ctx.prisma, userActor(user), 'auth.signIn', { type: 'user', id: user.id });
     return {
       id: user.id,
       email: user.email,

@@ -1,6 +1,6 @@
 import { TopicName } from '@hubcap/shared';
 import { z } from 'zod';
-import type { SessionUser } from '../context.ts';
+import { userActor } from '../services/audit.ts';
 import {
   deploymentLogs,
   deploymentStatus,
@@ -10,30 +10,28 @@ import {
   reconcileProgress,
   removeTopicDeployment,
   resumeTopic,
-  type Who,
 } from '../services/deployments/deployments.ts';
 import { editorProcedure, router, viewerProcedure } from '../trpc.ts';
 
 const TopicInput = z.strictObject({ topic: TopicName });
-const who = (user: SessionUser): Who => ({ actor: `user:${user.id}`, userId: user.id });
 
 /** Deploying agents: Kubernetes or local processes, whichever the server is configured with. */
 export const deploymentRouter = router({
   deploy: editorProcedure
     .input(TopicInput)
-    .mutation(({ ctx, input }) => deployTopic(ctx, input.topic, who(ctx.user), 'deploy')),
+    .mutation(({ ctx, input }) => deployTopic(ctx, input.topic, userActor(ctx.user), 'deploy')),
   redeploy: editorProcedure
     .input(TopicInput)
-    .mutation(({ ctx, input }) => deployTopic(ctx, input.topic, who(ctx.user), 'redeploy')),
+    .mutation(({ ctx, input }) => deployTopic(ctx, input.topic, userActor(ctx.user), 'redeploy')),
   pause: editorProcedure
     .input(TopicInput)
-    .mutation(({ ctx, input }) => pauseTopic(ctx, input.topic, who(ctx.user))),
+    .mutation(({ ctx, input }) => pauseTopic(ctx, input.topic, userActor(ctx.user))),
   resume: editorProcedure
     .input(TopicInput)
-    .mutation(({ ctx, input }) => resumeTopic(ctx, input.topic, who(ctx.user))),
+    .mutation(({ ctx, input }) => resumeTopic(ctx, input.topic, userActor(ctx.user))),
   remove: editorProcedure
     .input(TopicInput)
-    .mutation(({ ctx, input }) => removeTopicDeployment(ctx, input.topic, who(ctx.user))),
+    .mutation(({ ctx, input }) => removeTopicDeployment(ctx, input.topic, userActor(ctx.user))),
   status: viewerProcedure.input(TopicInput).query(({ ctx, input }) => deploymentStatus(ctx, input.topic)),
   /** The re-apply of every deployment after this server started (fleet page). */
   reconcileProgress: viewerProcedure.query(() => reconcileProgress()),

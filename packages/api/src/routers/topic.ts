@@ -2,7 +2,7 @@ import { TopicConfig, TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
-import { userActor } from '../services/audit.ts';
+import { audit, userActor } from '../services/audit.ts';
 import { applySavedConfig } from '../services/deployments/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/telemetry/fleet.ts';
 import { connectionFailure, previewEvents, testConnection } from '../services/topics/connection.ts';
@@ -208,16 +208,13 @@ export const topicRouter = router({
     .mutation(async ({ ctx, input }) => {
       const topicId = await topicIdForSlug(ctx.prisma, input.name);
       const issued = await issueAgentToken(ctx.prisma, topicId, input.agentName);
-      await ctx.prisma.auditEvent.create({
-        data: {
-          actor: `user:${ctx.user.id}`,
-          actorId: ctx.user.id,
-          action: 'agent.createToken',
-          targetType: 'topic',
-          targetId: topicId,
-          details: { agentId: issued.agentId, agentName: input.agentName },
-        },
-      });
+      await audit(
+        ctx.prisma,
+        userActor(ctx.user),
+        'agent.createToken',
+        { type: 'topic', id: topicId },
+        { agentId: issued.agentId, agentName: input.agentName },
+      );
       return issued;
     }),
 

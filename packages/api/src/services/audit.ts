@@ -8,6 +8,9 @@ export interface Actor {
   userId?: string;
 }
 
+/** The control plane itself: start-up, reconciliation, maintenance. */
+export const SYSTEM: Actor = { actor: 'system' };
+
 export const userActor = (user: Pick<SessionUser, 'id'>): Actor => ({
   actor: `user:${user.id}`,
   userId: user.id,
@@ -15,7 +18,10 @@ export const userActor = (user: Pick<SessionUser, 'id'>): Actor => ({
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-/** One audit row per change: who, what, when. `details` must never hold a secret value. */
+/**
+ * One audit row per change: who, what, when. `details` must never hold a secret value; it is stored
+ * as its JSON (undefined fields dropped, dates as strings).
+ */
 export async function audit(
   db: Db,
   who: Actor,
@@ -30,7 +36,7 @@ export async function audit(
       action,
       targetType: target.type,
       targetId: target.id ?? null,
-      details: details as Prisma.InputJsonValue,
+      details: JSON.parse(JSON.stringify(details)) as Prisma.InputJsonValue,
     },
   });
 }

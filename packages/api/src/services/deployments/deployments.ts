@@ -14,6 +14,7 @@ import {
 import type { TopicConfig } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import { AppError, type AppErrorCode } from '../../errors.ts';
+import { type Actor, audit, SYSTEM } from '../audit.ts';
 import { loadAgentConfig } from '../topics/topic-configs.ts';
 import { issueAgentToken } from '../topics/topics.ts';
 
@@ -24,12 +25,6 @@ export interface DeploymentServices {
   deployer?: Deployer | null;
   /** Namespace and image of exported manifests, whichever deployer runs. */
   manifestTarget?: KubernetesTarget;
-}
-
-export interface Who {
-  /** "user:<id>" or "system". */
-  actor: string;
-  userId?: string;
 }
 
 /** Used for exports when the server configured nothing else. */
@@ -121,37 +116,18 @@ async function record(
   await prisma.deployment.upsert({ where: { topicId }, create: { topicId, ...row }, update: row });
 }
 
-async function auditEvent(
-  prisma: PrismaClient,
-  who: Who,
-  action: string,
-  topicId: string,
-  details: Record<string, unknown>,
-): Promise<void> {
-  await prisma.auditEvent.create({
-    data: {
-      actor: who.actor,
-      actorId: who.userId ?? null,
-      action,
-      targetType: 'topic',
-      targetId: topicId,
-      details: JSON.parse(JSON.stringify(details)) as Prisma.InputJsonValue,
-    },
-  });
-}
-
 /**
  * Records what the deployer refused: the deployment row turns failed with its message, and the audit
  * log says who asked for what. Returns the refusal's details.
  */
 async function recordFailure(
   services: DeploymentServices,
-  who: Who,
+  who: Actor,
   topic: { id: string; slug: string },
   action: string,
   error: unknown,
   row: { configVersion: number; desiredReplicas: number },
-  audit: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
 ): Promise<ReturnType<typeof failure>> {
   const details = failure(error);
   await record(services.prisma, topic.id, services.deployer!.target, {
@@ -160,11 +136,17 @@ async function recordFailure(
     message: details.message,
     status: details,
   });
-  await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-    name: topic.slug,
-    ...audit,
-    ...details,
-  });
+  await audit(
+    services.prisma,
+    who,
+    `deployment.${action}`,
+    { type: 'topic', id: topic.id },
+    {
+      name: topic.slug,
+      ...extra,
+      ...details,
+    },
+  );
   return details;
 }
 
@@ -273,7 +255,7 @@ async function applyConfig(
 export async function deployTopic(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
   action: 'deploy' | 'redeploy' = 'deploy',
 ): Promise<DeploymentStatus> {
   const deployer = requireDeployer(services);
@@ -296,14 +278,20 @@ export async function deployTopic(
       status,
       applied: true,
     });
-    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-      name: topic.slug,
-      target: deployer.target,
-      configVersion: loaded.version,
-      outcome: 'ok',
-      phase: status.phase,
-      drift: status.drift,
-    });
+    await audit(
+      services.prisma,
+      who,
+      `deployment.${action}`,
+      { type: 'topic', id: topic.id },
+      {
+        name: topic.slug,
+        target: deployer.target,
+        configVersion: loaded.version,
+        outcome: 'ok',
+        phase: status.phase,
+        drift: status.drift,
+      },
+    );
     return status;
   } catch (error) {
     await recordFailure(
@@ -335,7 +323,7 @@ export interface SavedConfigRollout {
 export async function applySavedConfig(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
 ): Promise<SavedConfigRollout> {
   const deployer = services.deployer;
   const topic = await findTopic(services.prisma, name);
@@ -357,13 +345,19 @@ export async function applySavedConfig(
       status,
       applied: true,
     });
-    await auditEvent(services.prisma, who, 'deployment.applyConfig', topic.id, {
-      name: topic.slug,
-      target: deployer.target,
-      configVersion: loaded.version,
-      outcome: 'ok',
-      phase: status.phase,
-    });
+    await audit(
+      services.prisma,
+      who,
+      'deployment.applyConfig',
+      { type: 'topic', id: topic.id },
+      {
+        name: topic.slug,
+        target: deployer.target,
+        configVersion: loaded.version,
+        outcome: 'ok',
+        phase: status.phase,
+      },
+    );
     return {
       outcome: 'applied',
       phase: status.phase,
@@ -392,7 +386,7 @@ export async function applySavedConfig(
 async function simpleAction(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
   action: 'pause' | 'resume',
 ): Promise<DeploymentStatus> {
   const deployer = requireDeployer(services);
@@ -414,12 +408,18 @@ async function simpleAction(
       configVersion: status.configVersion ?? existing.configVersion,
       status,
     });
-    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-      name: topic.slug,
-      target: deployer.target,
-      outcome: 'ok',
-      phase: status.phase,
-    });
+    await audit(
+      services.prisma,
+      who,
+      `deployment.${action}`,
+      { type: 'topic', id: topic.id },
+      {
+        name: topic.slug,
+        target: deployer.target,
+        outcome: 'ok',
+        phase: status.phase,
+      },
+    );
     return status;
   } catch (error) {
     await recordFailure(services, who, topic, action, error, {
@@ -430,16 +430,16 @@ async function simpleAction(
   }
 }
 
-export const pauseTopic = (services: DeploymentServices, name: string, who: Who) =>
+export const pauseTopic = (services: DeploymentServices, name: string, who: Actor) =>
   simpleAction(services, name, who, 'pause');
-export const resumeTopic = (services: DeploymentServices, name: string, who: Who) =>
+export const resumeTopic = (services: DeploymentServices, name: string, who: Actor) =>
   simpleAction(services, name, who, 'resume');
 
 /** Deletes every object (or process) of the topic and revokes its agent tokens. */
 export async function removeTopicDeployment(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
 ): Promise<void> {
   const deployer = requireDeployer(services);
   const topic = await findTopic(services.prisma, name);
@@ -465,11 +465,17 @@ export async function removeTopicDeployment(
     message: 'Removed.',
     status: null,
   });
-  await auditEvent(services.prisma, who, 'deployment.remove', topic.id, {
-    name: topic.slug,
-    target: deployer.target,
-    outcome: 'ok',
-  });
+  await audit(
+    services.prisma,
+    who,
+    'deployment.remove',
+    { type: 'topic', id: topic.id },
+    {
+      name: topic.slug,
+      target: deployer.target,
+      outcome: 'ok',
+    },
+  );
 }
 
 export interface TopicDeploymentView {
@@ -705,7 +711,7 @@ export async function reconcileDeployments(
 ): Promise<ReconcileResult[]> {
   const deployer = services.deployer;
   if (!deployer) return [];
-  const who: Who = { actor: 'system' };
+  const who = SYSTEM;
   const rows = await services.prisma.deployment.findMany({
     where: { phase: { not: 'deleted' } },
     select: {
@@ -749,12 +755,18 @@ export async function reconcileDeployments(
         applied: true,
       });
       if (status.drift.length) {
-        await auditEvent(services.prisma, who, 'deployment.reconcile', topic.id, {
-          name: topic.slug,
-          target: deployer.target,
-          outcome: 'ok',
-          drift: status.drift,
-        });
+        await audit(
+          services.prisma,
+          who,
+          'deployment.reconcile',
+          { type: 'topic', id: topic.id },
+          {
+            name: topic.slug,
+            target: deployer.target,
+            outcome: 'ok',
+            drift: status.drift,
+          },
+        );
       }
       log(
         `reconcile ${topic.slug}: ${status.phase}${status.drift.length ? `; drift: ${status.drift.join('; ')}` : ''}`,
