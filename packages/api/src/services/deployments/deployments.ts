@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import {
+  type AgentDeploymentSpec,
   type AgentLogLine,
   type Deployer,
   DeployerError,
@@ -150,6 +151,30 @@ async function recordFailure(
   return details;
 }
 
+/**
+ * Records what the deployer did: the deployment row takes its status, and the audit log says who
+ * asked for what (`details` beyond the topic, the target and the outcome).
+ */
+async function recordSuccess(
+  services: DeploymentServices,
+  who: Actor,
+  topic: { id: string; slug: string },
+  action: string,
+  status: DeploymentStatus,
+  row: { configVersion: number; applied?: boolean },
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  const target = services.deployer!.target;
+  await record(services.prisma, topic.id, target, { ...status, ...row, status });
+  await audit(
+    services.prisma,
+    who,
+    `deployment.${action}`,
+    { type: 'topic', id: topic.id },
+    { name: topic.slug, target, ...details, outcome: 'ok', phase: status.phase },
+  );
+}
+
 const failure = (error: unknown) =>
   error instanceof DeployerError
     ? {
@@ -185,6 +210,20 @@ async function retireReplacedTokens(prisma: PrismaClient, topicId: string): Prom
   });
 }
 
+/** What the deployer applies; a null token keeps the one it already deployed. */
+const specOf = (
+  topic: { id: string; slug: string },
+  loaded: { version: number; config: TopicConfig },
+  paused: boolean,
+  agentToken: string | null,
+): AgentDeploymentSpec => ({
+  topic: refOf(topic),
+  config: loaded.config,
+  configVersion: loaded.version,
+  agentToken,
+  paused,
+});
+
 /**
  * Applies the topic's current config with a fresh agent token. Older tokens of the topic keep working
  * until the rollout that replaces them finished (at most TOKEN_GRACE_MS); after a failure the new
@@ -204,13 +243,7 @@ async function applyWithNewToken(
     { configAccess: true },
   );
   try {
-    const status = await deployer.apply({
-      topic: refOf(topic),
-      config: loaded.config,
-      configVersion: loaded.version,
-      agentToken: token,
-      paused,
-    });
+    const status = await deployer.apply(specOf(topic, loaded, paused, token));
     await retireOtherTokens(services.prisma, topic.id, agentId);
     return status;
   } catch (error) {
@@ -238,13 +271,7 @@ async function applyConfig(
   const valid = await services.prisma.agentInstance.count({ where: { topicId: topic.id, revokedAt: null } });
   if (valid === 0) return applyWithNewToken(services, deployer, topic, loaded, paused);
   try {
-    return await deployer.apply({
-      topic: refOf(topic),
-      config: loaded.config,
-      configVersion: loaded.version,
-      agentToken: null,
-      paused,
-    });
+    return await deployer.apply(specOf(topic, loaded, paused, null));
   } catch (error) {
     if (!(error instanceof DeployerError && error.kind === 'missingToken')) throw error;
     return applyWithNewToken(services, deployer, topic, loaded, paused);
@@ -272,25 +299,14 @@ export async function deployTopic(
   });
   try {
     const status = await applyConfig(services, deployer, topic, loaded, false);
-    await record(services.prisma, topic.id, deployer.target, {
-      ...status,
-      configVersion: loaded.version,
-      status,
-      applied: true,
-    });
-    await audit(
-      services.prisma,
+    await recordSuccess(
+      services,
       who,
-      `deployment.${action}`,
-      { type: 'topic', id: topic.id },
-      {
-        name: topic.slug,
-        target: deployer.target,
-        configVersion: loaded.version,
-        outcome: 'ok',
-        phase: status.phase,
-        drift: status.drift,
-      },
+      topic,
+      action,
+      status,
+      { configVersion: loaded.version, applied: true },
+      { configVersion: loaded.version, drift: status.drift },
     );
     return status;
   } catch (error) {
@@ -339,24 +355,14 @@ export async function applySavedConfig(
   const paused = topic.desiredState === 'paused';
   try {
     const status = await applyConfig(services, deployer, topic, loaded, paused);
-    await record(services.prisma, topic.id, deployer.target, {
-      ...status,
-      configVersion: loaded.version,
-      status,
-      applied: true,
-    });
-    await audit(
-      services.prisma,
+    await recordSuccess(
+      services,
       who,
-      'deployment.applyConfig',
-      { type: 'topic', id: topic.id },
-      {
-        name: topic.slug,
-        target: deployer.target,
-        configVersion: loaded.version,
-        outcome: 'ok',
-        phase: status.phase,
-      },
+      topic,
+      'applyConfig',
+      status,
+      { configVersion: loaded.version, applied: true },
+      { configVersion: loaded.version },
     );
     return {
       outcome: 'applied',
@@ -403,23 +409,9 @@ async function simpleAction(
   });
   try {
     const status = action === 'pause' ? await deployer.pause(ref) : await deployer.resume(ref);
-    await record(services.prisma, topic.id, deployer.target, {
-      ...status,
+    await recordSuccess(services, who, topic, action, status, {
       configVersion: status.configVersion ?? existing.configVersion,
-      status,
     });
-    await audit(
-      services.prisma,
-      who,
-      `deployment.${action}`,
-      { type: 'topic', id: topic.id },
-      {
-        name: topic.slug,
-        target: deployer.target,
-        outcome: 'ok',
-        phase: status.phase,
-      },
-    );
     return status;
   } catch (error) {
     await recordFailure(services, who, topic, action, error, {
