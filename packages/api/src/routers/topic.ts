@@ -20,6 +20,15 @@ import {
   topicIdForSlug,
   updateTopic,
 } from '../services/topics/topics.ts';
+import {
+  ConfigVersions,
+  ConnectionTest,
+  EventPreview,
+  IssuedToken,
+  SourceTaken,
+  TopicCreated,
+  TopicSaved,
+} from '../services/topics/views.ts';
 import { adminProcedure, editorProcedure, router, viewerProcedure } from '../trpc.ts';
 
 /** A config is 4 levels deep; deeper drafts are refused before anything walks them recursively. */
@@ -122,6 +131,7 @@ export const topicRouter = router({
    */
   sourceInUse: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
+    .output(SourceTaken)
     .mutation(async ({ ctx, input }) => {
       const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
       const stored = topicId
@@ -132,12 +142,14 @@ export const topicRouter = router({
 
   listVersions: viewerProcedure
     .input(ByName)
+    .output(ConfigVersions)
     .query(async ({ ctx, input }) =>
       listConfigVersions(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name)),
     ),
 
   create: editorProcedure
     .input(z.strictObject({ config: ConfigDraft }))
+    .output(TopicCreated)
     .mutation(({ ctx, input }) =>
       createTopic(ctx.prisma, ctx.secrets, input.config, userActor(ctx.user), ctx.policy),
     ),
@@ -145,6 +157,7 @@ export const topicRouter = router({
   /** Saves a new version and, on a deployed topic, applies it (saved means applied, or says why not). */
   update: editorProcedure
     .input(z.strictObject({ name: TopicName, config: ConfigDraft }))
+    .output(TopicSaved)
     .mutation(async ({ ctx, input }) => {
       const saved = await updateTopic(
         ctx.prisma,
@@ -155,13 +168,13 @@ export const topicRouter = router({
         ctx.policy,
       );
       if (saved.unchanged) return { ...saved, rollout: null };
-      const who = { actor: `user:${ctx.user.id}`, userId: ctx.user.id };
-      return { ...saved, rollout: await applySavedConfig(ctx, input.name, who) };
+      return { ...saved, rollout: await applySavedConfig(ctx, input.name, userActor(ctx.user)) };
     }),
 
   /** Deletes the topic and its history; files already written stay. Its agent must be removed first. */
   delete: editorProcedure
     .input(ByName)
+    .output(z.void())
     .mutation(async ({ ctx, input }) =>
       deleteTopic(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), userActor(ctx.user)),
     ),
@@ -169,6 +182,7 @@ export const topicRouter = router({
   /** Checks a draft config server-side; `name` lets an edit reuse the stored secrets. */
   testConnection: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
+    .output(ConnectionTest)
     .mutation(async ({ ctx, input }) => {
       const config = await draftConfig(ctx, input);
       const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
@@ -185,6 +199,7 @@ export const topicRouter = router({
 
   preview: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
+    .output(EventPreview)
     .mutation(async ({ ctx, input }) => {
       const config = await draftConfig(ctx, input);
       try {
@@ -205,6 +220,7 @@ export const topicRouter = router({
         agentName: z.string().trim().min(1, 'agent name is required').max(100),
       }),
     )
+    .output(IssuedToken)
     .mutation(async ({ ctx, input }) => {
       const topicId = await topicIdForSlug(ctx.prisma, input.name);
       const issued = await issueAgentToken(ctx.prisma, topicId, input.agentName);
@@ -220,6 +236,7 @@ export const topicRouter = router({
 
   revokeAgentToken: editorProcedure
     .input(z.strictObject({ name: TopicName, agentId: z.string().min(1).max(100) }))
+    .output(z.void())
     .mutation(async ({ ctx, input }) =>
       revokeAgentToken(
         ctx.prisma,

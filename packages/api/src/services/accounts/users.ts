@@ -43,6 +43,20 @@ const toPublic = ({ oidcSubject, disabledAt, createdAt, ...user }: PublicUserRow
   createdAt: createdAt.toISOString(),
 });
 
+/** An account as admins see it: never its password hash or SSO subject. */
+export const UserView = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: RoleName,
+  disabled: z.boolean(),
+  sso: z.boolean(),
+  createdAt: z.iso.datetime(),
+});
+
+/** A password generated for an admin to hand over, shown once. */
+export const GeneratedPassword = z.object({ password: z.string() });
+
 export async function listUsers(prisma: PrismaClient) {
   const users = await prisma.user.findMany({ orderBy: { email: 'asc' }, select: publicUser });
   return users.map(toPublic);
