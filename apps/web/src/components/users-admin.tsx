@@ -6,7 +6,7 @@ import type { TRPCClientErrorLike } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { Badge, Button, Card } from './ui.tsx';
+import { Badge, Button, Card, ErrorText } from './ui.tsx';
 
 type Users = inferRouterOutputs<AppRouter>['user']['list'];
 const ROLES = ['viewer', 'editor', 'admin'] as const;
@@ -60,11 +60,7 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
           <span className="ml-2 text-slate-600">Shown once; hand it over safely.</span>
         </div>
       )}
-      {message && (
-        <p role="alert" className="text-sm text-red-700">
-          {message}
-        </p>
-      )}
+      <ErrorText message={message} />
       <Card title="Accounts">
         <table className="w-full text-sm" data-testid="users">
           <thead>

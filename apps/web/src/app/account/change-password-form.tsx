@@ -2,6 +2,7 @@
 
 import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
+import { ErrorText } from '@/components/ui.tsx';
 import { useTRPC } from '@/trpc/client.tsx';
 
 export function ChangePasswordForm() {
@@ -44,11 +45,7 @@ export function ChangePasswordForm() {
           className="mt-1 block w-full rounded border border-slate-300 px-3 py-2"
         />
       </label>
-      {change.error && (
-        <p role="alert" className="text-sm text-red-700">
-          {change.error.message}
-        </p>
-      )}
+      <ErrorText message={change.error?.message} />
       <button
         type="submit"
         disabled={change.isPending}

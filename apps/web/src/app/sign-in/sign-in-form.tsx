@@ -3,6 +3,7 @@
 import { useMutation } from '@tanstack/react-query';
 import type { Route } from 'next';
 import { useRouter } from 'next/navigation';
+import { ErrorText } from '@/components/ui.tsx';
 import { useTRPC } from '@/trpc/client.tsx';
 
 export function SignInForm() {
@@ -43,11 +44,7 @@ export function SignInForm() {
           className="mt-1 block w-full rounded border border-slate-300 px-3 py-2"
         />
       </label>
-      {signIn.error && (
-        <p role="alert" className="text-sm text-red-700">
-          {signIn.error.message}
-        </p>
-      )}
+      <ErrorText message={signIn.error?.message} />
       <button
         type="submit"
         disabled={signIn.isPending}
