@@ -5,6 +5,7 @@ import { AppError } from '../errors.ts';
 import { audit, userActor } from '../services/audit.ts';
 import { applySavedConfig } from '../services/deployments/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/telemetry/fleet.ts';
+import { FleetOverview } from '../services/telemetry/views.ts';
 import { connectionFailure, previewEvents, testConnection } from '../services/topics/connection.ts';
 import { assertPolicy } from '../services/topics/policy.ts';
 import { fillKeptSecrets, openSecrets } from '../services/topics/topic-configs.ts';
@@ -89,7 +90,7 @@ async function* watchTopic(
 }
 
 export const topicRouter = router({
-  list: viewerProcedure.query(({ ctx }) => fleetOverview(ctx.prisma)),
+  list: viewerProcedure.output(FleetOverview).query(({ ctx }) => fleetOverview(ctx.prisma)),
 
   get: viewerProcedure
     .input(z.strictObject({ name: TopicName, range: Range }))
