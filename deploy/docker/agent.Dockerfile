@@ -8,8 +8,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/agent/package.json apps/agent/
 COPY packages/shared/package.json packages/shared/
+COPY packages/log/package.json packages/log/
 # Only the agent's production dependencies; scripts off (the root postinstall generates Prisma's client).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w @hubcap/agent -w @hubcap/shared \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w @hubcap/agent -w @hubcap/shared -w @hubcap/log \
   && npm cache clean --force
 
 FROM node:24-bookworm-slim
@@ -21,6 +22,8 @@ COPY apps/agent/package.json apps/agent/
 COPY apps/agent/src apps/agent/src
 COPY packages/shared/package.json packages/shared/
 COPY packages/shared/src packages/shared/src
+COPY packages/log/package.json packages/log/
+COPY packages/log/src packages/log/src
 # The image's own non-root user (uid 1000), numeric so Kubernetes can verify runAsNonRoot.
 USER 1000:1000
 EXPOSE 8080

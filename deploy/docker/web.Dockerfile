@@ -18,6 +18,7 @@ COPY packages/db/prisma packages/db/prisma
 COPY packages/deployer/package.json packages/deployer/
 COPY packages/local-azurite/package.json packages/local-azurite/
 COPY packages/local-eventhubs/package.json packages/local-eventhubs/
+COPY packages/log/package.json packages/log/
 COPY packages/platform/package.json packages/platform/
 COPY packages/shared/package.json packages/shared/
 RUN npm ci --no-audit --no-fund

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TopicConfigInput } from '@hubcap/shared';
+import { TopicConfig, type TopicConfigInput } from '@hubcap/shared';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 import { readEnv } from './env.ts';
@@ -15,6 +15,8 @@ const good: TopicConfigInput = {
   },
   destination: { kind: 'localFolder', path: '/tmp/lake' },
 };
+/** What the control plane sends: the config parsed by the shared schema. */
+const sent = (config: TopicConfigInput) => TopicConfig.parse(config);
 const none = () => undefined;
 
 describe('environment', () => {
@@ -97,7 +99,7 @@ describe('config loading', () => {
   it('fetches the config from the control plane', async () => {
     const client = {
       report: async () => ({ configVersion: 3 }),
-      fetchConfig: async () => ({ version: 3, config: good }),
+      fetchConfig: async () => ({ version: 3, config: sent(good) }),
     };
     const loaded = await loadConfig(
       readEnv({ HUBCAP_CONTROL_PLANE_URL: 'http://cp:3000', HUBCAP_AGENT_TOKEN: 't' }),
@@ -113,7 +115,7 @@ describe('config loading', () => {
       report: async () => ({ configVersion: 1 }),
       fetchConfig: async () => {
         if (++calls < 3) throw new Error('fetch failed (ECONNREFUSED)');
-        return { version: 1, config: good };
+        return { version: 1, config: sent(good) };
       },
     };
     const env = readEnv({ HUBCAP_CONTROL_PLANE_URL: 'http://cp:3000', HUBCAP_AGENT_TOKEN: 't' });
@@ -140,7 +142,7 @@ describe('config loading', () => {
   it('takes the control plane’s config over a file or HUBCAP_CONFIG: one delivery path when there is one', async () => {
     const client = {
       report: async () => ({ configVersion: 7 }),
-      fetchConfig: async () => ({ version: 7, config: { ...good, batching: { maxEvents: 10 } } }),
+      fetchConfig: async () => ({ version: 7, config: sent({ ...good, batching: { maxEvents: 10 } }) }),
     };
     const loaded = await loadConfig(
       readEnv({

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { scrubSecrets } from '@hubcap/log/scrub';
 import pkg from '../package.json' with { type: 'json' };
 import { Lifecycle } from './runtime/lifecycle.ts';
-import { scrubSecrets } from './runtime/scrub.ts';
 
 const SERVICE = 'hubcap-agent';
 

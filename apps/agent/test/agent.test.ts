@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeControlPlane } from './fake-control-plane.ts';
+import { startControlPlane } from './control-plane.ts';
 import { AGENT_MAIN, produce, startAgent } from './harness.ts';
 import { decodeNdjson } from './read-back.ts';
 
@@ -117,9 +117,7 @@ describe('agent process', () => {
     timeout: 60_000,
   }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hubcap-agent-local-'));
-    const cp = await startFakeControlPlane({
-      token: 'agent-token',
-      version: 4,
+    const cp = await startControlPlane({
       config: {
         topic: 'ops-local',
         source: { ...source(), consumerGroup: '$Default' },
@@ -132,7 +130,7 @@ describe('agent process', () => {
     });
     const agent = startAgent(
       { topic: 'unused', source: source(), destination: { kind: 'localFolder', path: dir } },
-      { HUBCAP_CONFIG: '', HUBCAP_CONTROL_PLANE_URL: cp.url, HUBCAP_AGENT_TOKEN: 'agent-token' },
+      { HUBCAP_CONFIG: '', HUBCAP_CONTROL_PLANE_URL: cp.url, HUBCAP_AGENT_TOKEN: cp.token },
     );
     try {
       await agent.waitForLine((l) => l.msg === 'ingesting', 30_000);
@@ -143,7 +141,7 @@ describe('agent process', () => {
       agent.kill('SIGTERM');
       expect(await agent.exited).toBe(0);
       const report = cp.reports.find((r) => r.eventsWritten > 0)!;
-      expect(report).toMatchObject({ topic: 'ops-local', configVersion: 4, ready: true });
+      expect(report).toMatchObject({ topic: 'ops-local', configVersion: 1, ready: true });
       const files = await listFiles(join(dir, 'ops-local'));
       expect(files.every((f) => f.endsWith('.ndjson.zst'))).toBe(true);
       const ids = (await Promise.all(files.map(async (f) => decodeNdjson(f, await readFile(f)))))

@@ -5,7 +5,7 @@ import { createRng, sampleEvent, startLocalEventHubs, startSampleTraffic } from 
 import type { TopicConfigInput } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetterRecord } from '../src/pipeline/dead-letter.ts';
-import { startFakeControlPlane } from './fake-control-plane.ts';
+import { startControlPlane } from './control-plane.ts';
 import { startAgent } from './harness.ts';
 import { readParquet } from './read-back.ts';
 
@@ -46,10 +46,10 @@ describe('agent process, Parquet', () => {
       batching: { maxAgeSeconds: 1 },
       reporting: { intervalSeconds: 1 },
     };
-    const cp = await startFakeControlPlane({ token: 't', config });
+    const cp = await startControlPlane({ config });
     const agent = startAgent(config, {
       HUBCAP_CONTROL_PLANE_URL: cp.url,
-      HUBCAP_AGENT_TOKEN: 't',
+      HUBCAP_AGENT_TOKEN: cp.token,
       HUBCAP_SPILL_DIR: join(dir, '.spill'),
     });
     const phase1 = { newFieldShare: 0, nonJsonShare: 0.05 };

@@ -138,7 +138,7 @@ async function main() {
     log(`VACUUM (ANALYZE) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
     if (process.env.BENCH_EXPLAIN === '1') {
-      const { fleetOverview } = await import('../../../packages/api/src/services/fleet.ts');
+      const { fleetOverview } = await import('../../../packages/api/src/services/telemetry/fleet.ts');
       for (let i = 0; i < 3; i++) {
         const s0 = performance.now();
         await fleetOverview(prisma);
@@ -231,7 +231,7 @@ async function main() {
       );
       const pingRate = pings / 10;
       log(`GET /api/readyz ${pingRate.toFixed(0)} requests/s`);
-      const { ingestReport } = await import('../../../packages/api/src/services/reports.ts');
+      const { ingestReport } = await import('../../../packages/api/src/services/telemetry/reports.ts');
       const { createPrisma } = await import('@hubcap/db');
       const direct = createPrisma(db.url, { max: 10 });
       const principals = await direct.$queryRaw<{ agentId: string; topicId: string; topicName: string }[]>`

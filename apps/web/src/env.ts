@@ -52,6 +52,16 @@ const Env = z
       .default('viewer'),
     HUBCAP_OIDC_LABEL: z.string().min(1).max(40).default('single sign-on'),
   })
+  // Logging and background work of this process.
+  .extend({
+    HUBCAP_LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be fatal, error, warn, info, debug, trace or silent',
+      })
+      .default('info'),
+    // `off` stops the per-minute rollups, alerts and pruning (tests that watch raw rows).
+    HUBCAP_MAINTENANCE: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  })
   // Set by `npm start` only: its local emulators, for the onboarding form's "Use the local services".
   .extend({
     HUBCAP_LOCAL_EVENTHUBS_CONNECTION_STRING: z.string().min(1).optional(),

@@ -17,22 +17,24 @@ import { services } from './server/services.ts';
 async function bootstrapAdmin() {
   const { HUBCAP_ADMIN_EMAIL: email, HUBCAP_ADMIN_PASSWORD: password } = env();
   if (!email) return;
-  const created = await ensureAdmin(services().prisma, email, password);
+  const { prisma, log } = services();
+  const created = await ensureAdmin(prisma, email, password);
   if (!created) return;
-  const msg = password
-    ? `created the first admin, ${email}`
-    : `created the first admin, ${email}, with the password ${created.password} (shown once: sign in and change it)`;
-  console.error(JSON.stringify({ level: 'info', service: 'hubcap-web', msg }));
+  log.info(
+    password
+      ? `created the first admin, ${email}`
+      : `created the first admin, ${email}, with the password ${created.password} (shown once: sign in and change it)`,
+  );
 }
 
 export async function registerNode() {
   await bootstrapAdmin();
   await startDeployments();
-  if (process.env.HUBCAP_MAINTENANCE === 'off') return;
-  const { prisma, secrets } = services();
+  if (env().HUBCAP_MAINTENANCE === 'off') return;
+  const { prisma, secrets, log } = services();
   startMaintenance(prisma, secrets, {
     intervalMs: 30_000,
     notify: webhookPoster(env().HUBCAP_ALLOWED_ENDPOINTS),
-    log: (line) => console.error(JSON.stringify({ level: 'warn', service: 'hubcap-web', msg: line })),
+    log: (line) => log.warn(line),
   });
 }

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@hubcap/db';
 import { generatePassword, hashPassword } from './auth/password.ts';
+import { audit, SYSTEM } from './services/audit.ts';
 
 /**
  * The first run needs one admin to sign in with. Returns the generated password when it created one
@@ -19,8 +20,6 @@ export async function ensureAdmin(
       passwordHash: await hashPassword(password),
     },
   });
-  await prisma.auditEvent.create({
-    data: { actor: 'system', action: 'user.bootstrapAdmin', targetType: 'user' },
-  });
+  await audit(prisma, SYSTEM, 'user.bootstrapAdmin', { type: 'user' });
   return { email, password };
 }

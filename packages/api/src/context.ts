@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { PrismaClient, Role } from '@hubcap/db';
 import type { Deployer, KubernetesTarget } from '@hubcap/deployer';
+import { createLogger, type Logger } from '@hubcap/log';
+import pkg from '../package.json' with { type: 'json' };
 import type { SecretBox } from './auth/secret-box.ts';
 import { SESSION_COOKIE, userForSession } from './auth/sessions.ts';
 import { hashToken } from './auth/tokens.ts';
@@ -44,9 +47,14 @@ export interface ApiServices {
   manifestTarget?: KubernetesTarget;
   /** Absent: only Azure endpoints, no local folders. */
   policy?: SecurityPolicy;
+  /** The server's logger; each request logs through a child carrying its id. */
+  log?: Logger;
 }
 
 export interface ApiContext extends ApiServices {
+  /** Names the request in the log and in the error a person sees, so one can be found from the other. */
+  requestId: string;
+  log: Logger;
   user: SessionUser | null;
   agent: AgentPrincipal | null;
   policy: SecurityPolicy;
@@ -57,6 +65,14 @@ export interface ApiContext extends ApiServices {
   sessionToken: string | null;
   setCookie(cookie: string): void;
   setHeader(name: string, value: string): void;
+}
+
+let fallbackLog: Logger | undefined;
+/** The server's logger; for servers that bring none (tests, scripts), the same shape on stdout. */
+export function serverLog(services: ApiServices): Logger {
+  if (services.log) return services.log;
+  fallbackLog ??= createLogger({ service: 'hubcap-api', version: pkg.version });
+  return fallbackLog;
 }
 
 export function readCookie(header: string | null, name: string): string | null {
@@ -104,10 +120,13 @@ export async function createContext(
     sessionToken ? userForSession(services.prisma, sessionToken) : null,
     agentToken ? agentForToken(services.prisma, agentToken) : null,
   ]);
+  const requestId = randomUUID();
   const secure = new URL(request.url).protocol === 'https:' || headers.get('x-forwarded-proto') === 'https';
   return {
     ...services,
     policy: services.policy ?? DEFAULT_POLICY,
+    requestId,
+    log: serverLog(services).child({ requestId }),
     user,
     agent,
     secure,

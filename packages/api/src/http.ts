@@ -1,5 +1,6 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { type ApiServices, createContext } from './context.ts';
+import { type ApiServices, createContext, serverLog } from './context.ts';
+import { AppError } from './errors.ts';
 import { appRouter } from './root.ts';
 
 /**
@@ -53,18 +54,14 @@ export async function handleApiRequest(services: ApiServices, req: Request): Pro
       called?.length && called.every((path) => path.startsWith('agent.'))
         ? { headers: new Headers({ 'cache-control': 'no-store, no-transform' }) }
         : {},
-    onError: ({ error, path }) => {
-      // Internal failures reach clients as "internal error" (trpc.ts); the details go to the log only.
-      if (error.code === 'INTERNAL_SERVER_ERROR') {
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            service: 'hubcap-web',
-            path,
-            msg: error.cause?.message ?? error.message,
-          }),
-        );
-      }
+    onError: ({ error, path, ctx }) => {
+      // Internal failures reach clients as "internal error" with the request id (trpc.ts); the details
+      // go to the log only, under that id.
+      const log = ctx?.log ?? serverLog(services);
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        log.error({ path, err: error.cause ?? error }, 'unexpected error');
+      else if (error.cause instanceof AppError && error.cause.internal)
+        log.warn({ path, code: error.code, detail: error.cause.internal }, error.message);
     },
   });
 }

@@ -1,4 +1,5 @@
 export { finishOidc, OIDC_COOKIE, type OidcConfig, startOidc } from './auth/oidc.ts';
+export { hasRole, ROLES } from './auth/roles.ts';
 export { SecretBox } from './auth/secret-box.ts';
 export { SESSION_COOKIE, sessionCookie, userForSession } from './auth/sessions.ts';
 export { ensureAdmin } from './bootstrap.ts';
@@ -13,7 +14,6 @@ export {
 export { AppError } from './errors.ts';
 export { handleApiRequest, MAX_BATCH_SIZE } from './http.ts';
 export { type AppRouter, appRouter } from './root.ts';
-export { evaluateAlerts } from './services/alerts.ts';
 export {
   type ReconcileProgress,
   type ReconcileResult,
@@ -21,8 +21,9 @@ export {
   reconcileProgress,
   refreshDeployments,
   startReconcile,
-} from './services/deployments.ts';
+} from './services/deployments/deployments.ts';
 export { runMaintenance, startMaintenance } from './services/maintenance.ts';
-export { pruneMetrics, rollupMinutes } from './services/metrics.ts';
-export { createTopic, issueAgentToken, updateTopic } from './services/topics.ts';
-export { webhookPoster } from './services/webhook.ts';
+export { evaluateAlerts } from './services/telemetry/alerts.ts';
+export { pruneMetrics, rollupMinutes } from './services/telemetry/metrics.ts';
+export { webhookPoster } from './services/telemetry/webhook.ts';
+export { createTopic, issueAgentToken, updateTopic } from './services/topics/topics.ts';

@@ -1,33 +1,56 @@
 import { describeIssues, fieldPath } from '@hubcap/shared';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
+import { hasRole } from './auth/roles.ts';
 import type { ApiContext, SessionUser } from './context.ts';
-import { AppError } from './errors.ts';
+import { AppError, type FieldErrors, problemLines } from './errors.ts';
+
+/** Field errors keyed by dotted path, first problem per field, so forms show each next to its field. */
+function zodFieldErrors(error: ZodError): FieldErrors {
+  const fieldErrors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const unknownKeys = issue.code === 'unrecognized_keys';
+    for (const key of unknownKeys ? issue.keys.map((k) => [...issue.path, k]) : [issue.path]) {
+      fieldErrors[fieldPath(key)] ??= unknownKeys ? 'is not a known field' : issue.message;
+    }
+  }
+  return fieldErrors;
+}
+
+/** Absent on the wire; typed so clients read `error.data.fieldErrors` whatever the error. */
+const NO_FIELD_ERRORS = {
+  problems: undefined as string[] | undefined,
+  fieldErrors: undefined as FieldErrors | undefined,
+};
 
 const t = initTRPC.context<ApiContext>().create({
-  // Validation failures reach clients as `fieldErrors` ("source.eventHubName": "…") next to a readable message.
-  errorFormatter({ shape, error }) {
-    const cause = error.cause;
-    if (cause instanceof ZodError) {
-      const problems = describeIssues(cause);
-      // The first problem per field, keyed by its dotted path, so forms can show it next to the field.
-      const fieldErrors: Record<string, string> = {};
-      for (const issue of cause.issues) {
-        const keys =
-          issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
-        for (const key of keys) {
-          const path = fieldPath(key);
-          fieldErrors[path] ??= issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message;
-        }
-      }
-      return { ...shape, message: problems.join('; '), data: { ...shape.data, problems, fieldErrors } };
+  /**
+   * The one place errors take their wire shape: validation problems as `fieldErrors`
+   * ("source.eventHubName": "…") with `problems` lines and a readable message; anything unexpected
+   * (a database error with its SQL, a stack overflow) as "internal error" with the request id the
+   * server log files it under.
+   */
+  errorFormatter({ shape, error, ctx }) {
+    const { cause } = error;
+    const requestId = ctx?.requestId;
+    if (
+      cause instanceof ZodError ||
+      (cause instanceof AppError && Object.keys(cause.fieldErrors).length > 0)
+    ) {
+      const problems = cause instanceof ZodError ? describeIssues(cause) : problemLines(cause.fieldErrors);
+      const fieldErrors = cause instanceof ZodError ? zodFieldErrors(cause) : cause.fieldErrors;
+      return {
+        ...shape,
+        message: problems.join('; '),
+        data: { ...shape.data, requestId, problems, fieldErrors },
+      };
     }
-    // Anything unexpected (a database error with its SQL, a stack overflow) stays in the server's log.
     if (error.code === 'INTERNAL_SERVER_ERROR') {
       const { stack: _, ...data } = shape.data;
-      return { ...shape, message: 'internal error; the server log has the details', data };
+      const message = `internal error${requestId ? ` (request ${requestId})` : ''}; the server log has the details`;
+      return { ...shape, message, data: { ...data, requestId, ...NO_FIELD_ERRORS } };
     }
-    return shape;
+    return { ...shape, data: { ...shape.data, requestId, ...NO_FIELD_ERRORS } };
   },
 });
 
@@ -53,8 +76,6 @@ const mapErrors = t.middleware(async ({ ctx, next }) => {
 
 export const publicProcedure = t.procedure.use(mapErrors);
 
-const RANK = { viewer: 0, editor: 1, admin: 2 } as const;
-
 /** All an account with an admin-generated password may do until it chooses its own. */
 const WHILE_CHANGING_PASSWORD = new Set(['auth.changePassword', 'auth.signOut', 'auth.me']);
 
@@ -65,7 +86,7 @@ export function roleProcedure(role: SessionUser['role']) {
     if (ctx.user.mustChangePassword && !WHILE_CHANGING_PASSWORD.has(path)) {
       throw new TRPCError({ code: 'FORBIDDEN', message: 'choose your own password first' });
     }
-    if (RANK[ctx.user.role] < RANK[role]) {
+    if (!hasRole(ctx.user.role, role)) {
       throw new TRPCError({
         code: 'FORBIDDEN',
         message: `this needs the ${role} role; you are ${ctx.user.role}`,

@@ -1,36 +1,18 @@
 import type { AgentReport } from '@hubcap/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
-import { topicConfig as config, EH_SECRET, STORAGE_SECRET } from './fixtures.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
+import { agentReport, topicConfig as config, EH_SECRET, STORAGE_SECRET } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 
-const report = (topic: string): AgentReport => ({
-  agentId: 'orders-0',
-  topic,
-  agentVersion: '0.1.0',
-  sentAt: new Date().toISOString(),
-  startedAt: new Date(Date.now() - 60_000).toISOString(),
-  ready: true,
-  partitions: [
-    {
-      partitionId: '0',
-      lastEnqueued: { sequenceNumber: 120, offset: '9000', enqueuedTime: '2026-03-07T09:05:02.000Z' },
-      lastReceived: { sequenceNumber: 100, offset: '7000', enqueuedTime: '2026-03-07T09:05:00.000Z' },
-      lastCheckpointed: { sequenceNumber: 90, offset: '6000', enqueuedTime: '2026-03-07T09:04:58.000Z' },
-      lagEvents: 30,
-      lagSeconds: 4,
-      eventsPerSecond: 50,
-      bytesPerSecond: 50_000,
-    },
-  ],
-  eventsPerSecond: 50,
-  bytesPerSecond: 50_000,
-  eventsWritten: 90,
-  bytesWritten: 90_000,
-  filesWritten: 1,
-  deadLettered: 0,
-  errors: [],
-});
+/** One partition carrying the whole rate. */
+const report = (topic: string): AgentReport => {
+  const base = agentReport(topic);
+  return {
+    ...base,
+    agentId: 'orders-0',
+    partitions: [{ ...base.partitions[0]!, eventsPerSecond: 50, bytesPerSecond: 50_000 }],
+  };
+};
 
 let api: Harness;
 let topicId: string;

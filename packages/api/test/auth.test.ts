@@ -1,12 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../src/auth/password.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, harnessPerTest } from './harness.ts';
 
 let api: Harness;
-beforeEach(async () => {
-  api = await startHarness();
+harnessPerTest((started) => {
+  api = started;
 });
-afterEach(() => api.close());
 
 describe('sign-in and sessions', () => {
   it('signs in with the right password and sets an httpOnly session cookie', async () => {

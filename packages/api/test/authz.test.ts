@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../src/root.ts';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 

@@ -1,12 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureAdmin } from '../src/bootstrap.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, harnessPerTest } from './harness.ts';
 
 let api: Harness;
-beforeEach(async () => {
-  api = await startHarness();
+harnessPerTest((started) => {
+  api = started;
 });
-afterEach(() => api.close());
 
 describe('first admin', () => {
   it('is created on an empty database only, and can sign in', async () => {

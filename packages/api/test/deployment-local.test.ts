@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { LocalRunner } from '@hubcap/deployer/local';
+import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/auth/secret-box.ts';
@@ -17,16 +17,15 @@ import {
   deployTopic,
   refreshDeployments,
   removeTopicDeployment,
-} from '../src/services/deployments.ts';
-import { createTopic } from '../src/services/topics.ts';
-import { startAzurite } from './azurite.ts';
+} from '../src/services/deployments/deployments.ts';
+import { createTopic } from '../src/services/topics/topics.ts';
 
 const AGENT_ENTRY = fileURLToPath(new URL('../../../apps/agent/src/main.ts', import.meta.url));
 const system = { actor: 'system' };
 
 let db: TestDatabase;
 let eventHubs: LocalEventHubs;
-let azurite: Awaited<ReturnType<typeof startAzurite>>;
+let azurite: Azurite;
 let runner: LocalRunner;
 let services: DeploymentServices;
 
@@ -56,9 +55,7 @@ afterAll(async () => {
 });
 
 async function blobsIn(container: string): Promise<string[]> {
-  const client = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-    container,
-  );
+  const client = azurite.service.getContainerClient(container);
   if (!(await client.exists())) return [];
   const names: string[] = [];
   for await (const blob of client.listBlobsFlat()) names.push(blob.name);

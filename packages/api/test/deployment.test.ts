@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type ApiServices, createContext } from '../src/context.ts';
 import { appRouter } from '../src/root.ts';
-import { reconcileDeployments, TOKEN_GRACE_MS } from '../src/services/deployments.ts';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { reconcileDeployments, TOKEN_GRACE_MS } from '../src/services/deployments/deployments.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 const EH_SECRET =

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
+import { afterEach, beforeEach } from 'vitest';
 import { hashPassword } from '../src/auth/password.ts';
 import { SecretBox } from '../src/auth/secret-box.ts';
 import { type ApiServices, createContext, type SecurityPolicy } from '../src/context.ts';
@@ -89,4 +90,17 @@ export async function startHarness(extra: Partial<ApiServices> = {}): Promise<Ha
     handleApiRequest(services, new Request(`http://hubcap.test/api/trpc/${path}`, init));
 
   return { ...services, db, call, fetch, signedIn, caller, close: () => db.drop() };
+}
+
+/**
+ * A fresh harness for every test of the file, closed after it; `ready` runs once it started (sign
+ * people in, create topics) and receives it.
+ */
+export function harnessPerTest(ready: (api: Harness) => Promise<void> | void = () => {}): void {
+  let api: Harness | undefined;
+  beforeEach(async () => {
+    api = await startHarness();
+    await ready(api);
+  });
+  afterEach(() => api?.close());
 }

@@ -1,32 +1,37 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { describe, expect, it } from 'vitest';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { agentReport, topicConfig } from './fixtures.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, harnessPerTest } from './harness.ts';
 
 let api: Harness;
 let viewer: string;
-beforeEach(async () => {
-  api = await startHarness();
+harnessPerTest(async (started) => {
+  api = started;
   viewer = await api.signedIn('viewer');
 });
-afterEach(() => api.close());
+
+/** A topic whose one replica the deployer reports running and ready; returns its id. */
+async function runningTopic(name: string, deployment: { lastAppliedAt?: Date } = {}): Promise<string> {
+  const { id } = await createTopic(api.prisma, api.secrets, topicConfig(name), { actor: 'system' });
+  await api.prisma.deployment.create({
+    data: {
+      topicId: id,
+      target: 'kubernetes',
+      phase: 'running',
+      configVersion: 1,
+      desiredReplicas: 1,
+      readyReplicas: 1,
+      ...deployment,
+    },
+  });
+  return id;
+}
 
 const fleet = async () => (await api.call('topic.list', undefined, { cookie: viewer })).body.result.data;
 
 describe('health and figures from facts', () => {
   it('is healthy only with every replica ready; a removed topic stops showing throughput and cost at once', async () => {
-    const { id } = await createTopic(api.prisma, api.secrets, topicConfig('orders'), { actor: 'system' });
-    await api.prisma.deployment.create({
-      data: {
-        topicId: id,
-        target: 'kubernetes',
-        phase: 'running',
-        configVersion: 1,
-        desiredReplicas: 1,
-        readyReplicas: 1,
-        lastAppliedAt: new Date(Date.now() - 3_600_000),
-      },
-    });
+    const id = await runningTopic('orders', { lastAppliedAt: new Date(Date.now() - 3_600_000) });
     const { token } = await issueAgentToken(api.prisma, id, 'orders-0');
     expect((await api.call('agent.report', agentReport('orders'), { token })).status).toBe(200);
     let view = await fleet();
@@ -91,17 +96,7 @@ describe('health and figures from facts', () => {
   });
 
   it('lets only an admin set a namespace’s TUs, names a bad value, and the Capture figure follows', async () => {
-    const { id } = await createTopic(api.prisma, api.secrets, topicConfig('orders'), { actor: 'system' });
-    await api.prisma.deployment.create({
-      data: {
-        topicId: id,
-        target: 'kubernetes',
-        phase: 'running',
-        configVersion: 1,
-        desiredReplicas: 1,
-        readyReplicas: 1,
-      },
-    });
+    await runningTopic('orders');
     const admin = await api.signedIn('admin');
     const editor = await api.signedIn('editor');
     const set = (input: unknown, cookie = admin) =>

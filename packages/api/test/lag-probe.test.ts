@@ -4,8 +4,8 @@ import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { checkpointBlobPrefix } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeLag } from '../src/services/lag-probe.ts';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { probeLag } from '../src/services/telemetry/lag-probe.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { agentReport } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { evaluateAlerts } from '../src/services/alerts.ts';
-import { pruneReplicas, REPLICA_RETENTION_MS } from '../src/services/dead-letters.ts';
 import { runMaintenance } from '../src/services/maintenance.ts';
-import { pruneMetrics, rollupMinutes } from '../src/services/metrics.ts';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { evaluateAlerts } from '../src/services/telemetry/alerts.ts';
+import { pruneReplicas, REPLICA_RETENTION_MS } from '../src/services/telemetry/dead-letters.ts';
+import { pruneMetrics, rollupMinutes } from '../src/services/telemetry/metrics.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { agentReport, settingsInput, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 

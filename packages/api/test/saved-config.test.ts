@@ -19,9 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/auth/secret-box.ts';
 import { type ApiServices, createContext } from '../src/context.ts';
 import { appRouter } from '../src/root.ts';
-import { applySavedConfig, deployTopic } from '../src/services/deployments.ts';
-import { topicDetail } from '../src/services/fleet.ts';
-import { createTopic, updateTopic } from '../src/services/topics.ts';
+import { applySavedConfig, deployTopic } from '../src/services/deployments/deployments.ts';
+import { topicDetail } from '../src/services/telemetry/fleet.ts';
+import { createTopic, updateTopic } from '../src/services/topics/topics.ts';
 import { LOCAL_POLICY } from './harness.ts';
 
 const AGENT_ENTRY = fileURLToPath(new URL('../../../apps/agent/src/main.ts', import.meta.url));

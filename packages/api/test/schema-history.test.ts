@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { SchemaVersionReport } from '@hubcap/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runMaintenance } from '../src/services/maintenance.ts';
-import { rollupMinutes } from '../src/services/metrics.ts';
-import { notifySchemaChanges } from '../src/services/schema-history.ts';
-import { createTopic, issueAgentToken } from '../src/services/topics.ts';
+import { notifySchemaChanges } from '../src/services/schema/schema-history.ts';
+import { rollupMinutes } from '../src/services/telemetry/metrics.ts';
+import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { agentReport, settingsInput, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 

@@ -1,7 +1,7 @@
 import { getPath, SEALED, SECRET_FIELDS } from '@hubcap/shared';
 import { configWithEverySecret, SECRET_VALUES } from '@hubcap/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { issueAgentToken } from '../src/services/topics.ts';
+import { issueAgentToken } from '../src/services/topics/topics.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 /** Every declared secret field, whatever it is: adding one to @hubcap/shared extends these checks. */

@@ -1,15 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { issueAgentToken } from '../src/services/topics.ts';
+import { describe, expect, it } from 'vitest';
+import { issueAgentToken } from '../src/services/topics/topics.ts';
 import { EH_SECRET, STORAGE_SECRET, topicConfig } from './fixtures.ts';
-import { type Harness, startHarness } from './harness.ts';
+import { type Harness, harnessPerTest } from './harness.ts';
 
 let api: Harness;
 let editor: string;
-beforeEach(async () => {
-  api = await startHarness();
+harnessPerTest(async (started) => {
+  api = started;
   editor = await api.signedIn('editor');
 });
-afterEach(() => api.close());
 
 const SECRET_PARTS = ['EH-KEY-123', 'STORAGE-KEY-456', 'NEW-KEY-789'];
 function expectNoSecret(body: unknown) {

@@ -1,13 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { type Harness, harnessPerTest } from './harness.ts';
 
 let api: Harness;
 let admin: string;
-beforeEach(async () => {
-  api = await startHarness();
+harnessPerTest(async (started) => {
+  api = started;
   admin = await api.signedIn('admin');
 });
-afterEach(() => api.close());
 
 describe('users (admin)', () => {
   it('creates an account with a one-time password that signs in, and audits it', async () => {

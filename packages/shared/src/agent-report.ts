@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TopicName } from './topic-config.ts';
+import { TopicConfig, TopicName } from './topic-config.ts';
 
 /** AgentReport: what an agent sends the control plane every reporting interval. */
 
@@ -145,3 +145,14 @@ export type FileReport = z.output<typeof FileReport>;
 export type AgentReport = z.output<typeof AgentReport>;
 export type SchemaField = z.output<typeof SchemaField>;
 export type SchemaVersionReport = z.output<typeof SchemaVersionReport>;
+
+/** The control plane's answer to a report: the topic's current config version (newer: fetch it). */
+export const ReportAck = z.strictObject({ configVersion: z.int().min(1).max(MAX_INT) });
+export type ReportAck = z.output<typeof ReportAck>;
+
+/** The control plane's answer to `agent.config`: the current version, secrets opened. */
+export const AgentConfigResponse = z.strictObject({
+  version: z.int().min(1).max(MAX_INT),
+  config: TopicConfig,
+});
+export type AgentConfigResponse = z.output<typeof AgentConfigResponse>;

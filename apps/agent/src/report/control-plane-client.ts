@@ -1,28 +1,17 @@
-import type { AgentReport, TopicConfigInput } from '@hubcap/shared';
+import type { AppRouter } from '@hubcap/api';
 import { createTRPCClient, httpLink } from '@trpc/client';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+
+type Inputs = inferRouterInputs<AppRouter>['agent'];
+type Outputs = inferRouterOutputs<AppRouter>['agent'];
 
 /**
- * The control plane as the agent sees it: two tRPC procedures at `<url>/api/trpc`. The router type
- * lives in `@hubcap/api` (`AppRouter`); the agent keeps its own narrow interface so that swapping in
- * `createTRPCClient<AppRouter>` is a one-line change and the agent never depends on server code.
+ * The control plane as the agent sees it: its two agent procedures at `<url>/api/trpc`, typed by the
+ * control plane's own router. The import is type-only: the agent's image carries no server code.
  */
 export interface ControlPlaneClient {
-  report(report: AgentReport): Promise<{ configVersion: number }>;
-  fetchConfig(): Promise<{ version: number; config: TopicConfigInput }>;
-}
-
-interface UntypedAgentRouterClient {
-  agent: {
-    report: {
-      mutate(input: AgentReport, opts?: { signal?: AbortSignal }): Promise<{ configVersion: number }>;
-    };
-    config: {
-      query(
-        input?: undefined,
-        opts?: { signal?: AbortSignal },
-      ): Promise<{ version: number; config: TopicConfigInput }>;
-    };
-  };
+  report(report: Inputs['report']): Promise<Outputs['report']>;
+  fetchConfig(): Promise<Outputs['config']>;
 }
 
 export interface ControlPlaneOptions {
@@ -34,12 +23,10 @@ export interface ControlPlaneOptions {
 
 export function createControlPlaneClient(options: ControlPlaneOptions): ControlPlaneClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const url = `${options.url.replace(/\/+$/, '')}/api/trpc`;
-  // biome-ignore lint/suspicious/noExplicitAny: replaced by AppRouter once @hubcap/api is consumable here.
-  const client = createTRPCClient<any>({
+  const client = createTRPCClient<AppRouter>({
     links: [
       httpLink({
-        url,
+        url: `${options.url.replace(/\/+$/, '')}/api/trpc`,
         headers: () => ({ authorization: `Bearer ${options.token}` }),
         fetch: (input, init) =>
           fetch(input, {
@@ -50,7 +37,7 @@ export function createControlPlaneClient(options: ControlPlaneOptions): ControlP
           }),
       }),
     ],
-  }) as unknown as UntypedAgentRouterClient;
+  });
   return {
     report: (report) => client.agent.report.mutate(report),
     fetchConfig: () => client.agent.config.query(),

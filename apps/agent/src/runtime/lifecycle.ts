@@ -12,12 +12,13 @@ export interface LifecycleLog {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
-/** Until pino is loaded: the same JSON line shape (level, time, service, version, msg). */
+/** Until @hubcap/log (pino) is loaded: the same JSON line shape (level word, ISO time, service, version, msg). */
 function earlyLog(base: Record<string, unknown>): LifecycleLog {
-  const write = (level: number) => (fields: Record<string, unknown>, msg: string) => {
-    process.stdout.write(`${JSON.stringify({ level, time: Date.now(), ...base, ...fields, msg })}\n`);
+  const write = (level: string) => (fields: Record<string, unknown>, msg: string) => {
+    const time = new Date().toISOString();
+    process.stdout.write(`${JSON.stringify({ level, time, ...base, ...fields, msg })}\n`);
   };
-  return { info: write(30), warn: write(40), error: write(50) };
+  return { info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 export class Lifecycle {

@@ -1,6 +1,7 @@
 'use client';
 
 import type { InputHTMLAttributes } from 'react';
+import { ErrorText } from './ui.tsx';
 
 export type AccountField = { name: string; label: string } & Pick<
   InputHTMLAttributes<HTMLInputElement>,
@@ -42,11 +43,7 @@ export function AccountForm({
           />
         </label>
       ))}
-      {error && (
-        <p role="alert" className="text-sm text-red-700">
-          {error}
-        </p>
-      )}
+      <ErrorText message={error} />
       <button
         type="submit"
         disabled={pending}

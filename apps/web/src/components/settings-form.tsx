@@ -5,7 +5,7 @@ import { useMutation } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { Button, Card } from './ui.tsx';
+import { Button, Card, ErrorText } from './ui.tsx';
 
 type View = inferRouterOutputs<AppRouter>['settings']['get'];
 type Section = 'alerts' | 'prices' | 'retention';
@@ -82,11 +82,7 @@ export function SettingsForm({ initial, canEdit }: { initial: View; canEdit: boo
       },
       onError: (error) => {
         setSaved(false);
-        setErrors(
-          (error.data as { fieldErrors?: Record<string, string> } | undefined)?.fieldErrors ?? {
-            form: error.message,
-          },
-        );
+        setErrors(error.data?.fieldErrors ?? { form: error.message });
       },
     }),
   );
@@ -175,11 +171,7 @@ export function SettingsForm({ initial, canEdit }: { initial: View; canEdit: boo
           )}
         </Card>
       ))}
-      {errors.form && (
-        <p role="alert" className="text-sm text-red-700">
-          {errors.form}
-        </p>
-      )}
+      <ErrorText message={errors.form} />
       {canEdit ? (
         <div className="flex items-center gap-3">
           <Button type="submit" disabled={save.isPending}>

@@ -118,3 +118,13 @@ export function PageHeader({ title, children }: { title: ReactNode; children?: R
     </div>
   );
 }
+
+/** A failure told to a person; an unexpected one's message names its request id for the server log. */
+export function ErrorText({ message }: { message: string | null | undefined }) {
+  if (!message) return null;
+  return (
+    <p role="alert" className="text-sm text-red-700">
+      {message}
+    </p>
+  );
+}

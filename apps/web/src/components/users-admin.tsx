@@ -2,10 +2,11 @@
 
 import type { AppRouter } from '@hubcap/api';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { TRPCClientErrorLike } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { Badge, Button, Card, TableHead } from './ui.tsx';
+import { Badge, Button, Card, ErrorText, TableHead } from './ui.tsx';
 
 type Users = inferRouterOutputs<AppRouter>['user']['list'];
 const ROLES = ['viewer', 'editor', 'admin'] as const;
@@ -45,9 +46,8 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
   const [message, setMessage] = useState<string | null>(null);
   const [password, setPassword] = useState<{ email: string; password: string } | null>(null);
 
-  const onError = (error: { message: string; data?: unknown }) => {
-    const fieldErrors = (error.data as { fieldErrors?: Record<string, string> } | undefined)?.fieldErrors;
-    if (fieldErrors) setErrors(fieldErrors);
+  const onError = (error: TRPCClientErrorLike<AppRouter>) => {
+    if (error.data?.fieldErrors) setErrors(error.data.fieldErrors);
     setMessage(error.message);
   };
   const create = useMutation(
@@ -83,11 +83,7 @@ export function UsersAdmin({ initial, selfId }: { initial: Users; selfId: string
           <span className="ml-2 text-slate-600">Shown once; hand it over safely.</span>
         </div>
       )}
-      {message && (
-        <p role="alert" className="text-sm text-red-700">
-          {message}
-        </p>
-      )}
+      <ErrorText message={message} />
       <Card title="Accounts">
         <table className="w-full text-sm" data-testid="users">
           <TableHead columns={['Email', 'Name', 'Role', 'State', '']} />

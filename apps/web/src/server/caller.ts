@@ -1,5 +1,5 @@
 import 'server-only';
-import { appRouter, createContext, type SessionUser } from '@hubcap/api';
+import { appRouter, createContext, hasRole, type SessionUser } from '@hubcap/api';
 import { TRPCError } from '@trpc/server';
 import { cookies, headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
@@ -27,12 +27,10 @@ export async function requireUser() {
   return { user: ctx.user, api };
 }
 
-const RANK: Record<SessionUser['role'], number> = { viewer: 0, editor: 1, admin: 2 };
-
 /** A signed-in user with at least `role`; others are sent to the fleet page. */
 export async function requireRole(role: SessionUser['role']) {
   const result = await requireUser();
-  if (RANK[result.user.role] < RANK[role]) redirect('/');
+  if (!hasRole(result.user.role, role)) redirect('/');
   return result;
 }
 

@@ -4,7 +4,7 @@ import { LocalRunner } from '@hubcap/deployer/local';
 import { env } from '../env.ts';
 import { services } from './services.ts';
 
-const log = (line: string) => console.log(`hubcap web: ${line}`);
+const log = (line: string) => services().log.info(line);
 
 /**
  * Runs once when the server starts: stops agents a killed predecessor left behind, stops local

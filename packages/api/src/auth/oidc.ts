@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { PrismaClient, Role } from '@hubcap/db';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { AppError } from '../errors.ts';
-import { audit } from '../services/audit.ts';
+import { audit, SYSTEM } from '../services/audit.ts';
 import { createSession } from './sessions.ts';
 
 /**
@@ -168,13 +168,7 @@ export async function finishOidc(
     user = await prisma.user.create({
       data: { email, name, role: config.defaultRole, oidcSubject: subject },
     });
-    await audit(
-      prisma,
-      { actor: 'system' },
-      'user.createSso',
-      { type: 'user', id: user.id },
-      { email, role: user.role },
-    );
+    await audit(prisma, SYSTEM, 'user.createSso', { type: 'user', id: user.id }, { email, role: user.role });
   }
   if (user.disabledAt) throw new AppError('FORBIDDEN', 'this account is disabled');
   const session = await createSession(prisma, user.id);

@@ -1,15 +1,16 @@
-import { AgentReport } from '@hubcap/shared';
+import { AgentConfigResponse, AgentReport, ReportAck } from '@hubcap/shared';
 import { AppError } from '../errors.ts';
-import { ingestReport } from '../services/reports.ts';
-import { loadAgentConfig } from '../services/topic-configs.ts';
+import { ingestReport } from '../services/telemetry/reports.ts';
+import { loadAgentConfig } from '../services/topics/topic-configs.ts';
 import { agentProcedure, router } from '../trpc.ts';
 
 /** What agents call with their bearer token. A token only ever sees its own topic. */
 export const agentRouter = router({
   report: agentProcedure
     .input(AgentReport)
+    .output(ReportAck)
     .mutation(({ ctx, input }) => ingestReport(ctx.prisma, ctx.agent, input)),
-  config: agentProcedure.query(({ ctx }) => {
+  config: agentProcedure.output(AgentConfigResponse).query(({ ctx }) => {
     if (!ctx.agent.configAccess) {
       throw new AppError(
         'FORBIDDEN',

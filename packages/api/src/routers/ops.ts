@@ -1,16 +1,18 @@
 import { TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
-import { listAlerts } from '../services/alerts.ts';
-import { listAuditEvents, userActor } from '../services/audit.ts';
 import {
   getSettingsView,
   SettingsUpdate,
+  SettingsView,
   setThroughputUnits,
+  ThroughputUnits,
   ThroughputUnitsUpdate,
   updateSettings,
-} from '../services/settings.ts';
-import { webhookUrlProblem } from '../services/webhook.ts';
+} from '../services/accounts/settings.ts';
+import { AuditEventView, listAuditEvents, userActor } from '../services/audit.ts';
+import { AlertView, listAlerts } from '../services/telemetry/alerts.ts';
+import { webhookUrlProblem } from '../services/telemetry/webhook.ts';
 import { adminProcedure, router, viewerProcedure } from '../trpc.ts';
 
 export const alertRouter = router({
@@ -21,20 +23,25 @@ export const alertRouter = router({
         limit: z.number().int().min(1).max(500).default(100),
       }),
     )
+    .output(z.array(AlertView))
     .query(({ ctx, input }) => listAlerts(ctx.prisma, input)),
 });
 
 export const settingsRouter = router({
-  get: viewerProcedure.query(({ ctx }) => getSettingsView(ctx.prisma)),
-  update: adminProcedure.input(SettingsUpdate).mutation(({ ctx, input }) => {
-    const problem =
-      input.webhook.action === 'set' && webhookUrlProblem(input.webhook.url, ctx.policy.allowedEndpoints);
-    if (problem) throw new AppError('BAD_REQUEST', `webhook URL ${problem}`);
-    return updateSettings(ctx.prisma, ctx.secrets, input, userActor(ctx.user));
-  }),
+  get: viewerProcedure.output(SettingsView).query(({ ctx }) => getSettingsView(ctx.prisma)),
+  update: adminProcedure
+    .input(SettingsUpdate)
+    .output(SettingsView)
+    .mutation(({ ctx, input }) => {
+      const problem =
+        input.webhook.action === 'set' && webhookUrlProblem(input.webhook.url, ctx.policy.allowedEndpoints);
+      if (problem) throw new AppError('BAD_REQUEST', `webhook URL ${problem}`);
+      return updateSettings(ctx.prisma, ctx.secrets, input, userActor(ctx.user));
+    }),
   /** The TUs a namespace's Capture estimate uses (null: from its measured ingress). */
   setThroughputUnits: adminProcedure
     .input(ThroughputUnitsUpdate)
+    .output(ThroughputUnits)
     .mutation(({ ctx, input }) => setThroughputUnits(ctx.prisma, input, userActor(ctx.user))),
 });
 
@@ -48,5 +55,6 @@ export const auditRouter = router({
         limit: z.number().int().min(1).max(500).default(100),
       }),
     )
+    .output(z.array(AuditEventView))
     .query(({ ctx, input }) => listAuditEvents(ctx.prisma, input)),
 });

@@ -6,8 +6,14 @@ import {
   compareSchemaVersions,
   getSchemaVersion,
   schemaOverview,
-} from '../services/schema-history.ts';
-import { topicIdForSlug } from '../services/topics.ts';
+} from '../services/schema/schema-history.ts';
+import {
+  Acknowledged,
+  SchemaComparison,
+  SchemaOverview,
+  SchemaVersionView,
+} from '../services/schema/views.ts';
+import { topicIdForSlug } from '../services/topics/topics.ts';
 import { editorProcedure, router, viewerProcedure } from '../trpc.ts';
 
 const Version = z
@@ -20,18 +26,21 @@ const Version = z
 export const schemaRouter = router({
   listVersions: viewerProcedure
     .input(z.strictObject({ name: TopicName }))
+    .output(SchemaOverview)
     .query(async ({ ctx, input }) =>
       schemaOverview(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name)),
     ),
 
   getVersion: viewerProcedure
     .input(z.strictObject({ name: TopicName, version: Version }))
+    .output(SchemaVersionView)
     .query(async ({ ctx, input }) =>
       getSchemaVersion(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), input.version),
     ),
 
   compareVersions: viewerProcedure
     .input(z.strictObject({ name: TopicName, from: Version, to: Version }))
+    .output(SchemaComparison)
     .query(async ({ ctx, input }) =>
       compareSchemaVersions(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), input.from, input.to),
     ),
@@ -39,6 +48,7 @@ export const schemaRouter = router({
   /** Clears the schema-change notice up to `version` for everyone; editors and admins only. */
   acknowledgeChange: editorProcedure
     .input(z.strictObject({ name: TopicName, version: Version }))
+    .output(Acknowledged)
     .mutation(async ({ ctx, input }) =>
       acknowledgeSchemaChange(
         ctx.prisma,

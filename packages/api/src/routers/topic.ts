@@ -2,12 +2,13 @@ import { keepStoredSecrets, TopicConfig, TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
-import { userActor } from '../services/audit.ts';
-import { connectionFailure, previewEvents, testConnection } from '../services/connection.ts';
-import { applySavedConfig } from '../services/deployments.ts';
-import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/fleet.ts';
-import { assertPolicy } from '../services/policy.ts';
-import { openSecrets } from '../services/topic-configs.ts';
+import { audit, userActor } from '../services/audit.ts';
+import { applySavedConfig } from '../services/deployments/deployments.ts';
+import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/telemetry/fleet.ts';
+import { FleetOverview } from '../services/telemetry/views.ts';
+import { connectionFailure, previewEvents, testConnection } from '../services/topics/connection.ts';
+import { assertPolicy } from '../services/topics/policy.ts';
+import { openSecrets } from '../services/topics/topic-configs.ts';
 import {
   agentReading,
   createTopic,
@@ -19,7 +20,16 @@ import {
   sourceInUse,
   topicIdForSlug,
   updateTopic,
-} from '../services/topics.ts';
+} from '../services/topics/topics.ts';
+import {
+  ConfigVersions,
+  ConnectionTest,
+  EventPreview,
+  IssuedToken,
+  SourceTaken,
+  TopicCreated,
+  TopicSaved,
+} from '../services/topics/views.ts';
 import { adminProcedure, editorProcedure, router, viewerProcedure } from '../trpc.ts';
 
 /** A config is 4 levels deep; deeper drafts are refused before anything walks them recursively. */
@@ -80,7 +90,7 @@ async function* watchTopic(
 }
 
 export const topicRouter = router({
-  list: viewerProcedure.query(({ ctx }) => fleetOverview(ctx.prisma)),
+  list: viewerProcedure.output(FleetOverview).query(({ ctx }) => fleetOverview(ctx.prisma)),
 
   get: viewerProcedure
     .input(z.strictObject({ name: TopicName, range: Range }))
@@ -122,6 +132,7 @@ export const topicRouter = router({
    */
   sourceInUse: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
+    .output(SourceTaken)
     .mutation(async ({ ctx, input }) => {
       const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
       const stored = topicId
@@ -132,12 +143,14 @@ export const topicRouter = router({
 
   listVersions: viewerProcedure
     .input(ByName)
+    .output(ConfigVersions)
     .query(async ({ ctx, input }) =>
       listConfigVersions(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name)),
     ),
 
   create: editorProcedure
     .input(z.strictObject({ config: ConfigDraft }))
+    .output(TopicCreated)
     .mutation(({ ctx, input }) =>
       createTopic(ctx.prisma, ctx.secrets, input.config, userActor(ctx.user), ctx.policy),
     ),
@@ -145,6 +158,7 @@ export const topicRouter = router({
   /** Saves a new version and, on a deployed topic, applies it (saved means applied, or says why not). */
   update: editorProcedure
     .input(z.strictObject({ name: TopicName, config: ConfigDraft }))
+    .output(TopicSaved)
     .mutation(async ({ ctx, input }) => {
       const saved = await updateTopic(
         ctx.prisma,
@@ -155,13 +169,13 @@ export const topicRouter = router({
         ctx.policy,
       );
       if (saved.unchanged) return { ...saved, rollout: null };
-      const who = { actor: `user:${ctx.user.id}`, userId: ctx.user.id };
-      return { ...saved, rollout: await applySavedConfig(ctx, input.name, who) };
+      return { ...saved, rollout: await applySavedConfig(ctx, input.name, userActor(ctx.user)) };
     }),
 
   /** Deletes the topic and its history; files already written stay. Its agent must be removed first. */
   delete: editorProcedure
     .input(ByName)
+    .output(z.void())
     .mutation(async ({ ctx, input }) =>
       deleteTopic(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), userActor(ctx.user)),
     ),
@@ -169,6 +183,7 @@ export const topicRouter = router({
   /** Checks a draft config server-side; `name` lets an edit reuse the stored secrets. */
   testConnection: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
+    .output(ConnectionTest)
     .mutation(async ({ ctx, input }) => {
       const config = await draftConfig(ctx, input);
       const topicId = input.name ? await topicIdForSlug(ctx.prisma, input.name) : null;
@@ -185,6 +200,7 @@ export const topicRouter = router({
 
   preview: editorProcedure
     .input(z.strictObject({ config: ConfigDraft, name: TopicName.optional() }))
+    .output(EventPreview)
     .mutation(async ({ ctx, input }) => {
       const config = await draftConfig(ctx, input);
       try {
@@ -205,24 +221,23 @@ export const topicRouter = router({
         agentName: z.string().trim().min(1, 'agent name is required').max(100),
       }),
     )
+    .output(IssuedToken)
     .mutation(async ({ ctx, input }) => {
       const topicId = await topicIdForSlug(ctx.prisma, input.name);
       const issued = await issueAgentToken(ctx.prisma, topicId, input.agentName);
-      await ctx.prisma.auditEvent.create({
-        data: {
-          actor: `user:${ctx.user.id}`,
-          actorId: ctx.user.id,
-          action: 'agent.createToken',
-          targetType: 'topic',
-          targetId: topicId,
-          details: { agentId: issued.agentId, agentName: input.agentName },
-        },
-      });
+      await audit(
+        ctx.prisma,
+        userActor(ctx.user),
+        'agent.createToken',
+        { type: 'topic', id: topicId },
+        { agentId: issued.agentId, agentName: input.agentName },
+      );
       return issued;
     }),
 
   revokeAgentToken: editorProcedure
     .input(z.strictObject({ name: TopicName, agentId: z.string().min(1).max(100) }))
+    .output(z.void())
     .mutation(async ({ ctx, input }) =>
       revokeAgentToken(
         ctx.prisma,

@@ -1,4 +1,5 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
+import { z } from 'zod';
 import type { SessionUser } from '../context.ts';
 
 /** Who did something: a signed-in user, an agent or the control plane itself. */
@@ -8,6 +9,9 @@ export interface Actor {
   userId?: string;
 }
 
+/** The control plane itself: start-up, reconciliation, maintenance. */
+export const SYSTEM: Actor = { actor: 'system' };
+
 export const userActor = (user: Pick<SessionUser, 'id'>): Actor => ({
   actor: `user:${user.id}`,
   userId: user.id,
@@ -15,7 +19,10 @@ export const userActor = (user: Pick<SessionUser, 'id'>): Actor => ({
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-/** One audit row per change: who, what, when. `details` must never hold a secret value. */
+/**
+ * One audit row per change: who, what, when. `details` must never hold a secret value; it is stored
+ * as its JSON (undefined fields dropped, dates as strings).
+ */
 export async function audit(
   db: Db,
   who: Actor,
@@ -30,7 +37,7 @@ export async function audit(
       action,
       targetType: target.type,
       targetId: target.id ?? null,
-      details: details as Prisma.InputJsonValue,
+      details: JSON.parse(JSON.stringify(details)) as Prisma.InputJsonValue,
     },
   });
 }
@@ -68,6 +75,19 @@ async function topicNames(prisma: PrismaClient, ids: string[]): Promise<Map<stri
   return names;
 }
 
+/** An audit event as the audit page lists it. */
+export const AuditEventView = z.object({
+  id: z.string(),
+  actor: z.string(),
+  actorEmail: z.string().nullable(),
+  action: z.string(),
+  targetType: z.string(),
+  targetId: z.string().nullable(),
+  topicName: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+
 /** Newest first; `topic` narrows to one topic by name (its events under earlier, deleted incarnations too). */
 export async function listAuditEvents(
   prisma: PrismaClient,
@@ -95,8 +115,10 @@ export async function listAuditEvents(
   });
   const topicIds = events.filter((e) => e.targetType === 'topic' && e.targetId).map((e) => e.targetId!);
   const names = await topicNames(prisma, [...new Set(topicIds)]);
-  return events.map(({ actorUser, createdAt, ...event }) => ({
+  return events.map(({ actorUser, createdAt, details, ...event }) => ({
     ...event,
+    // Always an object: `audit` writes one.
+    details: details as Record<string, unknown>,
     actorEmail: actorUser?.email ?? null,
     topicName: event.targetType === 'topic' && event.targetId ? (names.get(event.targetId) ?? null) : null,
     createdAt: createdAt.toISOString(),

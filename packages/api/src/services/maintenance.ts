@@ -1,13 +1,13 @@
 import type { PrismaClient } from '@hubcap/db';
 import type { SecretBox } from '../auth/secret-box.ts';
 import { pruneSessions } from '../auth/sessions.ts';
-import { evaluateAlerts } from './alerts.ts';
-import { pruneReplicas } from './dead-letters.ts';
-import { probeLag } from './lag-probe.ts';
-import { pruneMetrics, rollupMinutes } from './metrics.ts';
-import { notifySchemaChanges } from './schema-history.ts';
-import { getSettings } from './settings.ts';
-import type { Notify } from './webhook.ts';
+import { getSettings } from './accounts/settings.ts';
+import { notifySchemaChanges } from './schema/schema-history.ts';
+import { evaluateAlerts } from './telemetry/alerts.ts';
+import { pruneReplicas } from './telemetry/dead-letters.ts';
+import { probeLag } from './telemetry/lag-probe.ts';
+import { pruneMetrics, rollupMinutes } from './telemetry/metrics.ts';
+import type { Notify } from './telemetry/webhook.ts';
 
 /**
  * One control-plane replica per interval runs maintenance: a lease row whose timestamp only moves

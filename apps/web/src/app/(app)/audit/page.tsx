@@ -2,7 +2,7 @@ import { TopicName } from '@hubcap/shared';
 import type { Route } from 'next';
 import Link from 'next/link';
 import { formatTime } from '@/components/format.ts';
-import { Card, PageHeader, TableHead } from '@/components/ui.tsx';
+import { Card, ErrorText, PageHeader, TableHead } from '@/components/ui.tsx';
 import { requireRole } from '@/server/caller.ts';
 
 /** Who did what, when, on which topic: for admins, newest first, filterable by topic. */
@@ -46,9 +46,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       </PageHeader>
       <Card>
         {events instanceof Error ? (
-          <p role="alert" className="text-sm text-red-700">
-            {events.message}
-          </p>
+          <ErrorText message={events.message} />
         ) : events.length === 0 ? (
           <p className="text-sm text-slate-500">No events{topic ? ` for ${topic}` : ''}.</p>
         ) : (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { Settings } from '../accounts/settings.ts';
 import { type CostTopic, costOverview, cpuCores, memoryGiB } from './cost.ts';
-import { Settings } from './settings.ts';
 
 const prices = Settings.parse({}).prices;
 const topic = (name: string, over: Partial<CostTopic> = {}): CostTopic => ({

@@ -1,10 +1,11 @@
 import type { PrismaClient, Role } from '@hubcap/db';
 import { z } from 'zod';
-import { generatePassword, hashPassword } from '../auth/password.ts';
-import { AppError } from '../errors.ts';
-import { type Actor, audit } from './audit.ts';
+import { generatePassword, hashPassword } from '../../auth/password.ts';
+import { ROLES } from '../../auth/roles.ts';
+import { AppError } from '../../errors.ts';
+import { type Actor, audit } from '../audit.ts';
 
-export const RoleName = z.enum(['viewer', 'editor', 'admin'], {
+export const RoleName = z.enum(ROLES, {
   error: 'must be "viewer", "editor" or "admin"',
 });
 
@@ -41,6 +42,20 @@ const toPublic = ({ oidcSubject, disabledAt, createdAt, ...user }: PublicUserRow
   sso: oidcSubject !== null,
   createdAt: createdAt.toISOString(),
 });
+
+/** An account as admins see it: never its password hash or SSO subject. */
+export const UserView = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: RoleName,
+  disabled: z.boolean(),
+  sso: z.boolean(),
+  createdAt: z.iso.datetime(),
+});
+
+/** A password generated for an admin to hand over, shown once. */
+export const GeneratedPassword = z.object({ password: z.string() });
 
 export async function listUsers(prisma: PrismaClient) {
   const users = await prisma.user.findMany({ orderBy: { email: 'asc' }, select: publicUser });

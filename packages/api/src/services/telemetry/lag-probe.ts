@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { PrismaClient } from '@hubcap/db';
 import { checkpointBlobPrefix, checkpointNamespace, type TopicConfig } from '@hubcap/shared';
-import type { SecretBox } from '../auth/secret-box.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
 import {
   consumerFor,
   credential,
@@ -12,8 +12,8 @@ import {
   readPartitions,
   receive,
   withTimeout,
-} from './connection.ts';
-import { loadAgentConfig } from './topic-configs.ts';
+} from '../topics/connection.ts';
+import { loadAgentConfig } from '../topics/topic-configs.ts';
 
 /** A partition's checkpoint as the checkpoint store holds it, with the time it was written. */
 export interface StoredCheckpoint {

@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { type TopicConfig, topicEndpointProblems } from '@hubcap/shared';
-import { z } from 'zod';
-import type { SecurityPolicy } from '../context.ts';
+import type { SecurityPolicy } from '../../context.ts';
+import { AppError, type FieldErrors } from '../../errors.ts';
 
 /**
  * What the operator's policy refuses in a valid config: endpoints outside Azure that the operator has
@@ -38,17 +38,11 @@ function insideRoot(path: string, root: string): boolean {
   return rel.split(sep)[0] !== '..' && !isAbsolute(rel);
 }
 
-/** Throws the policy's problems as a validation error, so forms show each next to its field. */
+/** Throws the policy's problems as field errors (the first per field), so forms show each next to its field. */
 export function assertPolicy(config: TopicConfig, policy: SecurityPolicy): void {
   const problems = policyProblems(config, policy);
   if (problems.length === 0) return;
-  // Built through a schema: `new ZodError()` does not inherit from Error, which tRPC needs.
-  const result = z
-    .unknown()
-    .superRefine((_, ctx) => {
-      for (const { field, message } of problems)
-        ctx.addIssue({ code: 'custom', path: field.split('.'), message });
-    })
-    .safeParse(config);
-  throw result.error!;
+  const fieldErrors: FieldErrors = {};
+  for (const { field, message } of problems) fieldErrors[field] ??= message;
+  throw AppError.invalid(fieldErrors);
 }

@@ -1,7 +1,7 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import { z } from 'zod';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { type Actor, audit } from './audit.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { type Actor, audit } from '../audit.ts';
 
 const num = (min: number, max: number) =>
   z
@@ -71,6 +71,8 @@ export async function getSettings(prisma: PrismaClient): Promise<Settings> {
 }
 
 /** Settings as shown in the UI: the webhook only as configured or not. */
+export const SettingsView = Settings.extend({ webhookConfigured: z.boolean() });
+
 export async function getSettingsView(prisma: PrismaClient) {
   const [settings, webhook] = await Promise.all([
     getSettings(prisma),
@@ -132,6 +134,7 @@ export async function updateSettings(
 
 /** TUs an admin set per namespace: Capture's bill follows them rather than the measured ingress. */
 const THROUGHPUT_UNITS_KEY = 'cost.throughputUnits';
+export const ThroughputUnits = z.record(z.string(), z.number());
 
 export const ThroughputUnitsUpdate = z.strictObject({
   namespace: z
@@ -145,7 +148,7 @@ export type ThroughputUnitsUpdate = z.output<typeof ThroughputUnitsUpdate>;
 
 export async function getThroughputUnits(prisma: PrismaClient): Promise<Record<string, number>> {
   const row = await prisma.setting.findUnique({ where: { key: THROUGHPUT_UNITS_KEY } });
-  const parsed = z.record(z.string(), z.number()).safeParse(row?.value ?? {});
+  const parsed = ThroughputUnits.safeParse(row?.value ?? {});
   return parsed.success ? parsed.data : {};
 }
 

@@ -1,9 +1,9 @@
 import { Prisma, type PrismaClient } from '@hubcap/db';
 import type { AgentReport, EventPosition } from '@hubcap/shared';
-import type { ReportingAgent } from '../context.ts';
-import { AppError } from '../errors.ts';
+import type { ReportingAgent } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { recordSchemaVersions } from '../schema/schema-history.ts';
 import { deadLettersByReason, MAX_TOPIC_DEAD_LETTER_REASONS } from './dead-letters.ts';
-import { recordSchemaVersions } from './schema-history.ts';
 
 const seq = (p: EventPosition | null) => (p ? String(p.sequenceNumber) : null);
 

@@ -1,7 +1,7 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import { mergeSecrets, parseOrThrow, TopicConfig } from '@hubcap/shared';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { AppError } from '../errors.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { AppError } from '../../errors.ts';
 
 const secretAad = (topicId: string, name: string) => `${topicId}/${name}`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Settings } from './settings.ts';
+import { Settings } from '../accounts/settings.ts';
 import { type StatusInput, topicStatus } from './status.ts';
 
 const alerts = Settings.parse({}).alerts;

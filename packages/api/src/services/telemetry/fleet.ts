@@ -1,11 +1,11 @@
 import type { PrismaClient } from '@hubcap/db';
 import type { AgentReport } from '@hubcap/shared';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../errors.ts';
+import { getSettings, getThroughputUnits, type Settings } from '../accounts/settings.ts';
+import { schemaOverview } from '../schema/schema-history.ts';
 import { agentMonthly, type CostOverview, type CostTopic, costOverview } from './cost.ts';
 import { deadLetterLocation } from './dead-letters.ts';
 import { type LagTrend, lagTrend } from './lag-trend.ts';
-import { schemaOverview } from './schema-history.ts';
-import { getSettings, getThroughputUnits, type Settings } from './settings.ts';
 import { staleAfterMs, type TopicStatus, topicStatus } from './status.ts';
 
 interface FleetRow {

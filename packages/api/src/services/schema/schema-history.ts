@@ -1,10 +1,12 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import { SchemaField, type SchemaVersionReport } from '@hubcap/shared';
 import { z } from 'zod';
-import type { SecretBox } from '../auth/secret-box.ts';
-import type { ReportingAgent } from '../context.ts';
-import { AppError } from '../errors.ts';
-import { type Actor, audit } from './audit.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import type { ReportingAgent } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { getWebhookUrl } from '../accounts/settings.ts';
+import { type Actor, audit } from '../audit.ts';
+import { type Notify, postJson } from '../telemetry/webhook.ts';
 import {
   describeSchemaChange,
   diffSchemas,
@@ -12,8 +14,6 @@ import {
   type SchemaDiff,
   summarizeDiff,
 } from './schema-diff.ts';
-import { getWebhookUrl } from './settings.ts';
-import { type Notify, postJson } from './webhook.ts';
 
 /** Versions kept per topic. Agents only widen, so a topic reaching this has a runaway producer. */
 export const MAX_SCHEMA_VERSIONS = 1000;

@@ -1,6 +1,7 @@
 import type { AlertKind, PrismaClient } from '@hubcap/db';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { getSettings, getWebhookUrl, type Settings } from './settings.ts';
+import { z } from 'zod';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { getSettings, getWebhookUrl, type Settings } from '../accounts/settings.ts';
 import { type Notify, postJson } from './webhook.ts';
 
 interface Condition {
@@ -63,6 +64,14 @@ async function currentConditions(
   ];
 }
 
+/** What a webhook and the alerts page both say of an alert. */
+const ALERT_FIELDS = { id: true, kind: true, message: true, openedAt: true, resolvedAt: true } as const;
+
+const alertTimes = (a: { openedAt: Date; resolvedAt: Date | null }) => ({
+  openedAt: a.openedAt.toISOString(),
+  resolvedAt: a.resolvedAt?.toISOString() ?? null,
+});
+
 /**
  * Opens an alert for each new condition and resolves those that cleared; each change goes to the
  * webhook when one is configured. Returns what changed. A failed delivery is retried next run.
@@ -111,14 +120,7 @@ export async function evaluateAlerts(
       // Only recent changes: configuring a webhook does not replay old history.
       where: { notifiedAt: null, updatedAt: { gte: new Date(Date.now() - 3_600_000) } },
       orderBy: { updatedAt: 'asc' },
-      select: {
-        id: true,
-        kind: true,
-        message: true,
-        openedAt: true,
-        resolvedAt: true,
-        topic: { select: { slug: true } },
-      },
+      select: { ...ALERT_FIELDS, topic: { select: { slug: true } } },
       take: 100,
     });
     for (const alert of pending) {
@@ -128,8 +130,7 @@ export async function evaluateAlerts(
           kind: alert.kind,
           state: alert.resolvedAt ? 'resolved' : 'open',
           message: alert.message,
-          openedAt: alert.openedAt.toISOString(),
-          resolvedAt: alert.resolvedAt?.toISOString() ?? null,
+          ...alertTimes(alert),
         });
         await prisma.alert.update({ where: { id: alert.id }, data: { notifiedAt: new Date() } });
       } catch (error) {
@@ -142,20 +143,24 @@ export async function evaluateAlerts(
   return { opened: opened.length, resolved: resolved.length };
 }
 
+/** An alert as the alerts page lists it. */
+export const AlertView = z.object({
+  id: z.string(),
+  kind: z.enum(['lag', 'silent', 'errors'] satisfies AlertKind[]),
+  message: z.string(),
+  topicId: z.string(),
+  topic: z.string(),
+  openedAt: z.iso.datetime(),
+  resolvedAt: z.iso.datetime().nullable(),
+  notified: z.boolean(),
+});
+
 export async function listAlerts(prisma: PrismaClient, filter: { state: 'open' | 'all'; limit: number }) {
   const alerts = await prisma.alert.findMany({
     where: filter.state === 'open' ? { resolvedAt: null } : {},
     orderBy: { openedAt: 'desc' },
     take: filter.limit,
-    select: {
-      id: true,
-      kind: true,
-      message: true,
-      openedAt: true,
-      resolvedAt: true,
-      notifiedAt: true,
-      topic: { select: { id: true, slug: true } },
-    },
+    select: { ...ALERT_FIELDS, notifiedAt: true, topic: { select: { id: true, slug: true } } },
   });
   return alerts.map((a) => ({
     id: a.id,
@@ -163,8 +168,7 @@ export async function listAlerts(prisma: PrismaClient, filter: { state: 'open' |
     message: a.message,
     topicId: a.topic.id,
     topic: a.topic.slug,
-    openedAt: a.openedAt.toISOString(),
-    resolvedAt: a.resolvedAt?.toISOString() ?? null,
+    ...alertTimes(a),
     notified: a.notifiedAt !== null,
   }));
 }

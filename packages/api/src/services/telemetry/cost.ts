@@ -1,4 +1,4 @@
-import type { Settings } from './settings.ts';
+import type { Settings } from '../accounts/settings.ts';
 
 const HOURS_PER_MONTH = 730;
 

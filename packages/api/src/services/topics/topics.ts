@@ -8,17 +8,16 @@ import {
   splitSecrets,
   TopicConfig,
 } from '@hubcap/shared';
-import { type ZodError, z } from 'zod';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { hashToken, newToken } from '../auth/tokens.ts';
-import type { SecurityPolicy } from '../context.ts';
-import { AppError } from '../errors.ts';
-import { type Actor, audit } from './audit.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { hashToken, newToken } from '../../auth/tokens.ts';
+import type { SecurityPolicy } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { type Actor, audit } from '../audit.ts';
 import { diffConfigs } from './config-diff.ts';
 import { assertPolicy } from './policy.ts';
 import { openSecrets, sealSecrets } from './topic-configs.ts';
 
-export type { Actor } from './audit.ts';
+export type { Actor } from '../audit.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -34,7 +33,7 @@ export async function createTopic(
   if (policy) assertPolicy(config, policy);
   const { stored, secrets } = splitSecrets(config);
   const existing = await prisma.topic.findUnique({ where: { slug: config.topic }, select: { id: true } });
-  if (existing) throw fieldError('topic', `a topic named "${config.topic}" already exists`, config.topic);
+  if (existing) throw AppError.invalid({ topic: `a topic named "${config.topic}" already exists` });
   const key = sourceKeyOf(config.source);
   return prisma.$transaction(async (tx) => {
     await claimSource(tx, key, null, config.source);
@@ -50,16 +49,6 @@ export async function createTopic(
     await audit(tx, who, 'topic.create', { type: 'topic', id: topic.id }, { name: config.topic, version: 1 });
     return { id: topic.id, name: topic.slug };
   });
-}
-
-/** A one-field validation error, shaped like the schema's own so forms show it next to the field. */
-function fieldError(path: string, message: string, input: unknown): ZodError {
-  // Built through a schema: `new ZodError()` does not inherit from Error, which tRPC needs.
-  const result = z
-    .unknown()
-    .superRefine((_, ctx) => ctx.addIssue({ code: 'custom', path: [path], message }))
-    .safeParse(input);
-  return result.error!;
 }
 
 /** The (namespace, event hub, consumer group) a source reads, as stored in `Topic.sourceKey`. */
@@ -94,7 +83,7 @@ async function claimSource(
 ): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
   const owner = await sourceOwner(tx, key, topicId);
-  if (owner) throw fieldError('source.consumerGroup', sourceTakenMessage(owner.slug, source), source);
+  if (owner) throw AppError.invalid({ 'source.consumerGroup': sourceTakenMessage(owner.slug, source) });
 }
 
 /**
@@ -146,7 +135,7 @@ export async function updateTopic(
   const config = TopicConfig.parse(keepStoredSecrets(input, storedSecrets));
   if (policy) assertPolicy(config, policy);
   if (config.topic !== topic.slug) {
-    throw fieldError('topic', 'a topic cannot be renamed; create a new topic instead', config.topic);
+    throw AppError.invalid({ topic: 'a topic cannot be renamed; create a new topic instead' });
   }
   const { stored, secrets } = splitSecrets(config);
   const changes = diffConfigs(current.config, stored);

@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from '@hubcap/db';
 import {
+  type AgentDeploymentSpec,
   type AgentLogLine,
   type Deployer,
   DeployerError,
@@ -12,10 +13,11 @@ import {
   toYaml,
 } from '@hubcap/deployer';
 import { REDACTED, redactSecrets, type TopicConfig } from '@hubcap/shared';
-import type { SecretBox } from '../auth/secret-box.ts';
-import { AppError, type AppErrorCode } from '../errors.ts';
-import { loadAgentConfig } from './topic-configs.ts';
-import { issueAgentToken } from './topics.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
+import { AppError, type AppErrorCode } from '../../errors.ts';
+import { type Actor, audit, SYSTEM } from '../audit.ts';
+import { loadAgentConfig } from '../topics/topic-configs.ts';
+import { issueAgentToken } from '../topics/topics.ts';
 
 /** What deployment actions need from the server: the API services plus the configured deployer. */
 export interface DeploymentServices {
@@ -24,12 +26,6 @@ export interface DeploymentServices {
   deployer?: Deployer | null;
   /** Namespace and image of exported manifests, whichever deployer runs. */
   manifestTarget?: KubernetesTarget;
-}
-
-export interface Who {
-  /** "user:<id>" or "system". */
-  actor: string;
-  userId?: string;
 }
 
 /** Used for exports when the server configured nothing else. */
@@ -121,37 +117,18 @@ async function record(
   await prisma.deployment.upsert({ where: { topicId }, create: { topicId, ...row }, update: row });
 }
 
-async function auditEvent(
-  prisma: PrismaClient,
-  who: Who,
-  action: string,
-  topicId: string,
-  details: Record<string, unknown>,
-): Promise<void> {
-  await prisma.auditEvent.create({
-    data: {
-      actor: who.actor,
-      actorId: who.userId ?? null,
-      action,
-      targetType: 'topic',
-      targetId: topicId,
-      details: JSON.parse(JSON.stringify(details)) as Prisma.InputJsonValue,
-    },
-  });
-}
-
 /**
  * Records what the deployer refused: the deployment row turns failed with its message, and the audit
  * log says who asked for what. Returns the refusal's details.
  */
 async function recordFailure(
   services: DeploymentServices,
-  who: Who,
+  who: Actor,
   topic: { id: string; slug: string },
   action: string,
   error: unknown,
   row: { configVersion: number; desiredReplicas: number },
-  audit: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
 ): Promise<ReturnType<typeof failure>> {
   const details = failure(error);
   await record(services.prisma, topic.id, services.deployer!.target, {
@@ -160,12 +137,42 @@ async function recordFailure(
     message: details.message,
     status: details,
   });
-  await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-    name: topic.slug,
-    ...audit,
-    ...details,
-  });
+  await audit(
+    services.prisma,
+    who,
+    `deployment.${action}`,
+    { type: 'topic', id: topic.id },
+    {
+      name: topic.slug,
+      ...extra,
+      ...details,
+    },
+  );
   return details;
+}
+
+/**
+ * Records what the deployer did: the deployment row takes its status, and the audit log says who
+ * asked for what (`details` beyond the topic, the target and the outcome).
+ */
+async function recordSuccess(
+  services: DeploymentServices,
+  who: Actor,
+  topic: { id: string; slug: string },
+  action: string,
+  status: DeploymentStatus,
+  row: { configVersion: number; applied?: boolean },
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  const target = services.deployer!.target;
+  await record(services.prisma, topic.id, target, { ...status, ...row, status });
+  await audit(
+    services.prisma,
+    who,
+    `deployment.${action}`,
+    { type: 'topic', id: topic.id },
+    { name: topic.slug, target, ...details, outcome: 'ok', phase: status.phase },
+  );
 }
 
 const failure = (error: unknown) =>
@@ -203,6 +210,20 @@ async function retireReplacedTokens(prisma: PrismaClient, topicId: string): Prom
   });
 }
 
+/** What the deployer applies; a null token keeps the one it already deployed. */
+const specOf = (
+  topic: { id: string; slug: string },
+  loaded: { version: number; config: TopicConfig },
+  paused: boolean,
+  agentToken: string | null,
+): AgentDeploymentSpec => ({
+  topic: refOf(topic),
+  config: loaded.config,
+  configVersion: loaded.version,
+  agentToken,
+  paused,
+});
+
 /**
  * Applies the topic's current config with a fresh agent token. Older tokens of the topic keep working
  * until the rollout that replaces them finished (at most TOKEN_GRACE_MS); after a failure the new
@@ -222,13 +243,7 @@ async function applyWithNewToken(
     { configAccess: true },
   );
   try {
-    const status = await deployer.apply({
-      topic: refOf(topic),
-      config: loaded.config,
-      configVersion: loaded.version,
-      agentToken: token,
-      paused,
-    });
+    const status = await deployer.apply(specOf(topic, loaded, paused, token));
     await retireOtherTokens(services.prisma, topic.id, agentId);
     return status;
   } catch (error) {
@@ -256,13 +271,7 @@ async function applyConfig(
   const valid = await services.prisma.agentInstance.count({ where: { topicId: topic.id, revokedAt: null } });
   if (valid === 0) return applyWithNewToken(services, deployer, topic, loaded, paused);
   try {
-    return await deployer.apply({
-      topic: refOf(topic),
-      config: loaded.config,
-      configVersion: loaded.version,
-      agentToken: null,
-      paused,
-    });
+    return await deployer.apply(specOf(topic, loaded, paused, null));
   } catch (error) {
     if (!(error instanceof DeployerError && error.kind === 'missingToken')) throw error;
     return applyWithNewToken(services, deployer, topic, loaded, paused);
@@ -273,7 +282,7 @@ async function applyConfig(
 export async function deployTopic(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
   action: 'deploy' | 'redeploy' = 'deploy',
 ): Promise<DeploymentStatus> {
   const deployer = requireDeployer(services);
@@ -290,20 +299,15 @@ export async function deployTopic(
   });
   try {
     const status = await applyConfig(services, deployer, topic, loaded, false);
-    await record(services.prisma, topic.id, deployer.target, {
-      ...status,
-      configVersion: loaded.version,
+    await recordSuccess(
+      services,
+      who,
+      topic,
+      action,
       status,
-      applied: true,
-    });
-    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-      name: topic.slug,
-      target: deployer.target,
-      configVersion: loaded.version,
-      outcome: 'ok',
-      phase: status.phase,
-      drift: status.drift,
-    });
+      { configVersion: loaded.version, applied: true },
+      { configVersion: loaded.version, drift: status.drift },
+    );
     return status;
   } catch (error) {
     await recordFailure(
@@ -335,7 +339,7 @@ export interface SavedConfigRollout {
 export async function applySavedConfig(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
 ): Promise<SavedConfigRollout> {
   const deployer = services.deployer;
   const topic = await findTopic(services.prisma, name);
@@ -351,19 +355,15 @@ export async function applySavedConfig(
   const paused = topic.desiredState === 'paused';
   try {
     const status = await applyConfig(services, deployer, topic, loaded, paused);
-    await record(services.prisma, topic.id, deployer.target, {
-      ...status,
-      configVersion: loaded.version,
+    await recordSuccess(
+      services,
+      who,
+      topic,
+      'applyConfig',
       status,
-      applied: true,
-    });
-    await auditEvent(services.prisma, who, 'deployment.applyConfig', topic.id, {
-      name: topic.slug,
-      target: deployer.target,
-      configVersion: loaded.version,
-      outcome: 'ok',
-      phase: status.phase,
-    });
+      { configVersion: loaded.version, applied: true },
+      { configVersion: loaded.version },
+    );
     return {
       outcome: 'applied',
       phase: status.phase,
@@ -392,7 +392,7 @@ export async function applySavedConfig(
 async function simpleAction(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
   action: 'pause' | 'resume',
 ): Promise<DeploymentStatus> {
   const deployer = requireDeployer(services);
@@ -409,16 +409,8 @@ async function simpleAction(
   });
   try {
     const status = action === 'pause' ? await deployer.pause(ref) : await deployer.resume(ref);
-    await record(services.prisma, topic.id, deployer.target, {
-      ...status,
+    await recordSuccess(services, who, topic, action, status, {
       configVersion: status.configVersion ?? existing.configVersion,
-      status,
-    });
-    await auditEvent(services.prisma, who, `deployment.${action}`, topic.id, {
-      name: topic.slug,
-      target: deployer.target,
-      outcome: 'ok',
-      phase: status.phase,
     });
     return status;
   } catch (error) {
@@ -430,16 +422,16 @@ async function simpleAction(
   }
 }
 
-export const pauseTopic = (services: DeploymentServices, name: string, who: Who) =>
+export const pauseTopic = (services: DeploymentServices, name: string, who: Actor) =>
   simpleAction(services, name, who, 'pause');
-export const resumeTopic = (services: DeploymentServices, name: string, who: Who) =>
+export const resumeTopic = (services: DeploymentServices, name: string, who: Actor) =>
   simpleAction(services, name, who, 'resume');
 
 /** Deletes every object (or process) of the topic and revokes its agent tokens. */
 export async function removeTopicDeployment(
   services: DeploymentServices,
   name: string,
-  who: Who,
+  who: Actor,
 ): Promise<void> {
   const deployer = requireDeployer(services);
   const topic = await findTopic(services.prisma, name);
@@ -465,11 +457,17 @@ export async function removeTopicDeployment(
     message: 'Removed.',
     status: null,
   });
-  await auditEvent(services.prisma, who, 'deployment.remove', topic.id, {
-    name: topic.slug,
-    target: deployer.target,
-    outcome: 'ok',
-  });
+  await audit(
+    services.prisma,
+    who,
+    'deployment.remove',
+    { type: 'topic', id: topic.id },
+    {
+      name: topic.slug,
+      target: deployer.target,
+      outcome: 'ok',
+    },
+  );
 }
 
 export interface TopicDeploymentView {
@@ -701,7 +699,7 @@ export async function reconcileDeployments(
 ): Promise<ReconcileResult[]> {
   const deployer = services.deployer;
   if (!deployer) return [];
-  const who: Who = { actor: 'system' };
+  const who = SYSTEM;
   const rows = await services.prisma.deployment.findMany({
     where: { phase: { not: 'deleted' } },
     select: {
@@ -745,12 +743,18 @@ export async function reconcileDeployments(
         applied: true,
       });
       if (status.drift.length) {
-        await auditEvent(services.prisma, who, 'deployment.reconcile', topic.id, {
-          name: topic.slug,
-          target: deployer.target,
-          outcome: 'ok',
-          drift: status.drift,
-        });
+        await audit(
+          services.prisma,
+          who,
+          'deployment.reconcile',
+          { type: 'topic', id: topic.id },
+          {
+            name: topic.slug,
+            target: deployer.target,
+            outcome: 'ok',
+            drift: status.drift,
+          },
+        );
       }
       log(
         `reconcile ${topic.slug}: ${status.phase}${status.drift.length ? `; drift: ${status.drift.join('; ')}` : ''}`,

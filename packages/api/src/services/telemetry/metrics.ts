@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@hubcap/db';
-import type { Settings } from './settings.ts';
+import type { Settings } from '../accounts/settings.ts';
 
 /**
  * Folds raw samples into per-minute rows (summed over a topic's replicas, each replica averaged
