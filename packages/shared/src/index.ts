@@ -1,6 +1,7 @@
 export * from './agent-report.ts';
 export * from './agent-runtime.ts';
 export * from './endpoints.ts';
+export * from './manifest.ts';
 export * from './path-template.ts';
 export * from './source-key.ts';
 export * from './topic-config.ts';
