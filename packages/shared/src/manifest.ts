@@ -49,7 +49,7 @@ export const PartitionManifest = z
   .strictObject({
     version: z.literal(MANIFEST_VERSION),
     topic: z.string().min(1).max(40),
-    partition: z.string().regex(/^[^-/\\\0]{1,64}$/, 'must be a partition id'),
+    partition: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a partition id (letters, digits, "_")'),
     window: ManifestWindow,
     /** First and last sequence number the window covers (files and lost ranges); null when empty. */
     sequences: SequenceRange.nullable(),
