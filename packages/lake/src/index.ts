@@ -1,1 +1,9 @@
-export {};
+export { BlobStore, FolderStore, type LakeStore, openStore } from './store.ts';
+export {
+  type Cell,
+  type CellStatus,
+  formatReport,
+  type Problem,
+  type VerifyReport,
+  verify,
+} from './verify.ts';
