@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerClient } from '@azure/storage-blob';
 import type { StoredFile } from '@hubcap/shared';
@@ -11,6 +11,8 @@ export interface LakeStore {
   /** Every file whose name starts with `prefix`, sorted by name. */
   list(prefix: string): Promise<StoredFile[]>;
   read(path: string): Promise<Buffer | null>;
+  /** A file's bytes and when it was last written, or null when it does not exist. */
+  get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null>;
 }
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('base64');
@@ -39,13 +41,19 @@ export class BlobStore implements LakeStore {
   }
 
   async read(path: string): Promise<Buffer | null> {
-    return this.#container
-      .getBlockBlobClient(path)
-      .downloadToBuffer()
-      .catch((error: { statusCode?: number }) => {
-        if (error.statusCode === 404) return null;
-        throw error;
-      });
+    return (await this.get(path))?.bytes ?? null;
+  }
+
+  async get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null> {
+    try {
+      const response = await this.#container.getBlockBlobClient(path).download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
+      return { bytes: Buffer.concat(chunks), modifiedAt: response.lastModified ?? new Date(0) };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw error;
+    }
   }
 }
 
@@ -81,10 +89,18 @@ export class FolderStore implements LakeStore {
   }
 
   async read(path: string): Promise<Buffer | null> {
-    return readFile(join(this.location, path)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return null;
+    return (await this.get(path))?.bytes ?? null;
+  }
+
+  async get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null> {
+    const file = join(this.location, path);
+    try {
+      const [bytes, info] = await Promise.all([readFile(file), stat(file)]);
+      return { bytes, modifiedAt: info.mtime };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
-    });
+    }
   }
 }
 

@@ -14,6 +14,7 @@ import {
   segmentFileName,
 } from '@hubcap/shared';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readGrid } from '../src/grid.ts';
 import { BlobStore, FolderStore, type LakeStore } from '../src/store.ts';
 import { verify } from '../src/verify.ts';
 
@@ -274,3 +275,38 @@ for (const [name, make] of Object.entries(lakes)) {
     });
   });
 }
+
+describe('completeness grid', () => {
+  it('shows complete, open, gap and lost-at-source cells and the freshness of complete windows', async () => {
+    const lake = await lakes.folder();
+    await layOut(lake, [
+      { h: 0, files: [[0, 4]] },
+      { h: 1, files: [[7, 9]] },
+      {
+        h: 2,
+        files: [
+          [10, 11],
+          [15, 15],
+        ],
+        lost: [[12, 14]],
+      },
+      { h: 0, partition: '1', files: [[0, 2]] },
+      { h: 1, partition: '1', files: [[3, 3]] },
+    ]);
+    await lake.put(`${folder(0)}/_SUCCESS`, '{}');
+    const layout = { prefix: 'lake', template, namespace: 'ns', hub: 'hub', topic: 'orders' };
+    const grid = await readGrid(lake.store, layout, ['0', '1'], {
+      from: new Date(base),
+      to: new Date(base + 3 * hour),
+    });
+    expect(
+      grid.map((w) => [w.start.slice(11, 13), w.cells.map((c) => c.state), w.completedAt !== null]),
+    ).toEqual([
+      ['11', ['lost-at-source', 'open'], false],
+      ['10', ['gap', 'complete'], false],
+      ['09', ['complete', 'complete'], true],
+    ]);
+    expect(grid[0]!.cells[0]).toMatchObject({ events: 3, lost: 3 });
+    expect(grid[2]!.freshnessSeconds).toBeGreaterThan(0);
+  });
+});

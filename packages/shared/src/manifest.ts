@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { segmentFileName, type TimeBoundary, timeBoundary, timeBucket } from './path-template.ts';
+import { renderPath, segmentFileName, type TimeBoundary, timeBoundary, timeBucket } from './path-template.ts';
 
 /**
  * Completeness manifests: the contract between the agent (writes them), `hubcap verify` (audits
@@ -148,6 +148,60 @@ export function parseLostRecordName(name: string): (SequenceRange & { partition:
   const match = /^([^-]+)-(\d{20})-(\d{20})\.lost\.json$/.exec(name);
   if (!match) return null;
   return { partition: match[1]!, firstSequence: Number(match[2]), lastSequence: Number(match[3]) };
+}
+
+/** What names a topic's windows in storage: its prefix, template, names and marker path. */
+export interface WindowLayout {
+  prefix: string;
+  template: string;
+  namespace: string;
+  hub: string;
+  topic: string;
+  /** The config's `completeness.markerPath`; the default when absent (see defaultMarkerTemplate). */
+  markerPath?: string | undefined;
+}
+
+const joinPath = (...parts: string[]) =>
+  parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
+
+function renderAt(layout: WindowLayout, template: string, partition: string, windowStart: number): string {
+  const { namespace, hub, topic } = layout;
+  return renderPath(template, { namespace, hub, topic, partition, time: new Date(windowStart) });
+}
+
+/** A partition's window folder (under the prefix); null for a template without windows. */
+export function windowFolderPath(
+  layout: WindowLayout,
+  partition: string,
+  windowStart: number,
+): string | null {
+  const template = windowTemplate(layout.template);
+  return template === null
+    ? null
+    : joinPath(layout.prefix, renderAt(layout, template, partition, windowStart));
+}
+
+export function manifestPath(layout: WindowLayout, partition: string, windowStart: number): string | null {
+  const folder = windowFolderPath(layout, partition, windowStart);
+  return folder === null ? null : joinPath(folder, MANIFEST_FOLDER, manifestName(partition));
+}
+
+export function lostRecordPath(
+  layout: WindowLayout,
+  partition: string,
+  windowStart: number,
+  range: SequenceRange,
+): string | null {
+  const folder = windowFolderPath(layout, partition, windowStart);
+  return folder === null ? null : joinPath(folder, MANIFEST_FOLDER, lostRecordName(partition, range));
+}
+
+export function markerPath(layout: WindowLayout, windowStart: number): string | null {
+  const template = layout.markerPath ?? defaultMarkerTemplate(layout.template);
+  return template === null ? null : joinPath(layout.prefix, renderAt(layout, template, '', windowStart));
 }
 
 /** A file as storage describes it: its name, its size and (when the store keeps one) its MD5. */

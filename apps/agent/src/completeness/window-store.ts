@@ -1,18 +1,19 @@
 import {
   buildPartitionManifest,
   buildTopicMarker,
-  defaultMarkerTemplate,
-  lostRecordName,
+  lostRecordPath,
   MANIFEST_FOLDER,
   type ManifestFacts,
   manifestBytes,
-  manifestName,
+  manifestPath,
+  markerPath,
   type PartitionManifest,
   PartitionManifest as PartitionManifestSchema,
   parseLostRecordName,
   parseSegmentFileName,
-  renderPath,
   type SequenceRange,
+  type WindowLayout,
+  windowFolderPath,
   windowOf,
   windowTemplate,
 } from '@hubcap/shared';
@@ -24,12 +25,6 @@ export interface Window {
   start: number;
   end: number;
 }
-
-const join = (...parts: string[]) =>
-  parts
-    .map((p) => p.replace(/^\/+|\/+$/g, ''))
-    .filter(Boolean)
-    .join('/');
 
 const countLines = (bytes: Buffer) => {
   let n = 0;
@@ -43,16 +38,12 @@ const countLines = (bytes: Buffer) => {
  * restart or another replica derives the same bytes).
  */
 export class WindowStore {
-  readonly #layout: PathLayout;
+  readonly #layout: PathLayout & WindowLayout;
   readonly #sink: Sink;
-  readonly #windowTemplate: string;
-  readonly #markerTemplate: string;
 
   constructor(layout: PathLayout, sink: Sink, markerPath: string | undefined) {
-    this.#layout = layout;
+    this.#layout = { ...layout, markerPath };
     this.#sink = sink;
-    this.#windowTemplate = windowTemplate(layout.template) ?? '';
-    this.#markerTemplate = markerPath ?? defaultMarkerTemplate(layout.template) ?? '';
   }
 
   /** Whether the template has windows at all (a template without time variables has none). */
@@ -64,25 +55,20 @@ export class WindowStore {
     return windowOf(this.#layout.template, new Date(time))!;
   }
 
-  #render(template: string, partition: string, window: Window): string {
-    const { namespace, hub, topic } = this.#layout;
-    return renderPath(template, { namespace, hub, topic, partition, time: new Date(window.start) });
-  }
-
   folder(partition: string, window: Window): string {
-    return join(this.#layout.prefix, this.#render(this.#windowTemplate, partition, window));
+    return windowFolderPath(this.#layout, partition, window.start)!;
   }
 
   manifestPath(partition: string, window: Window): string {
-    return join(this.folder(partition, window), MANIFEST_FOLDER, manifestName(partition));
+    return manifestPath(this.#layout, partition, window.start)!;
   }
 
   markerPath(window: Window): string {
-    return join(this.#layout.prefix, this.#render(this.#markerTemplate, '', window));
+    return markerPath(this.#layout, window.start)!;
   }
 
   lostRecordPath(partition: string, window: Window, range: SequenceRange): string {
-    return join(this.folder(partition, window), MANIFEST_FOLDER, lostRecordName(partition, range));
+    return lostRecordPath(this.#layout, partition, window.start, range)!;
   }
 
   async readManifest(
@@ -103,8 +89,9 @@ export class WindowStore {
   /** The partition's data and dead-letter files placed in the window, and its lost-at-source records. */
   async facts(topic: string, partition: string, window: Window, signal: AbortSignal): Promise<ManifestFacts> {
     const folder = this.folder(partition, window);
-    const relative = folder.slice(join(this.#layout.prefix).length).replace(/^\//, '');
-    const dlFolder = join(this.#layout.prefix, DEAD_LETTER_FOLDER, relative);
+    const prefix = this.#layout.prefix.replace(/^\/+|\/+$/g, '');
+    const relative = folder.slice(prefix.length).replace(/^\//, '');
+    const dlFolder = [prefix, DEAD_LETTER_FOLDER, relative].filter(Boolean).join('/');
     const [data, deadLetters, records] = await Promise.all([
       this.#sink.describe(`${folder}/`, signal),
       this.#sink.describe(`${dlFolder}/`, signal),
