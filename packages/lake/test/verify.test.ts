@@ -251,7 +251,9 @@ for (const [name, make] of Object.entries(lakes)) {
       }
     });
 
-    it('the command exits 0 on a good prefix, 1 on a problem, 2 when it cannot run; --json prints the report', async () => {
+    it('the command exits 0 on a good prefix, 1 on a problem, 2 when it cannot run; --json prints the report', {
+      timeout: 30_000,
+    }, async () => {
       await layOut(lake, good);
       const target = name === 'folder' ? [lake.root] : [azurite.connectionString, '--container', lake.root];
       const args = [CLI, 'verify', ...target, 'lake', '--template', template];
