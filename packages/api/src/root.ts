@@ -5,6 +5,7 @@ import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
 import { schemaRouter } from './routers/schema.ts';
 import { topicRouter } from './routers/topic.ts';
 import { userRouter } from './routers/user.ts';
+import { completenessRouter } from './services/completeness/router.ts';
 import { router } from './trpc.ts';
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   alert: alertRouter,
   settings: settingsRouter,
   audit: auditRouter,
+  completeness: completenessRouter,
 });
 
 export type AppRouter = typeof appRouter;
