@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildPartitionManifest, manifestBytes, PATH_PRESETS } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateAlerts } from '../src/services/alerts.ts';
 import { createTopic } from '../src/services/topics.ts';
 import { topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -109,5 +110,45 @@ describe('completeness.grid', () => {
     }
     expect((await api.call('completeness.grid', { name: '../etc' }, { cookie: viewer })).status).toBe(400);
     expect((await api.call('completeness.grid', { name: 'nope' }, { cookie: viewer })).status).toBe(404);
+  });
+});
+
+describe('window alert', () => {
+  it('opens when the newest window past the threshold has no topic marker, and resolves once it has one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hubcap-window-alert-'));
+    const { id } = await createTopic(
+      api.prisma,
+      api.secrets,
+      topicConfig('views', {
+        destination: { kind: 'localFolder', path: dir },
+        pathTemplate: PATH_PRESETS.hive,
+      }),
+      { actor: 'system' },
+    );
+    const now = new Date(Math.floor(Date.now() / hour) * hour + 10 * 60_000); // hh:10
+    await api.prisma.topic.update({
+      where: { id },
+      data: { createdAt: new Date(now.getTime() - 48 * hour) },
+    });
+    await api.prisma.deployment.create({
+      data: { topicId: id, target: 'local', phase: 'running', configVersion: 1, desiredReplicas: 1 },
+    });
+    // Threshold 90 min at hh:10: the newest window that ended before (hh-2):40 is (hh-3):00–(hh-2):00.
+    const due = now.getTime() - 3 * hour - 10 * 60_000;
+    const opened = await evaluateAlerts(api.prisma, api.secrets, { now });
+    expect(opened.opened).toBeGreaterThanOrEqual(1);
+    const alert = await api.prisma.alert.findFirstOrThrow({
+      where: { topicId: id, kind: 'window', resolvedAt: null },
+    });
+    expect(alert.message).toMatch(/still open 130 min after its end \(threshold 90 min\)/);
+
+    const t = new Date(due).toISOString();
+    await mkdir(join(dir, `topic=views/date=${t.slice(0, 10)}/hour=${t.slice(11, 13)}`), { recursive: true });
+    await writeFile(join(dir, `topic=views/date=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/_SUCCESS`), '{}');
+    await evaluateAlerts(api.prisma, api.secrets, { now });
+    expect(await api.prisma.alert.count({ where: { topicId: id, kind: 'window', resolvedAt: null } })).toBe(
+      0,
+    );
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,5 +1,6 @@
 import type { AlertKind, PrismaClient } from '@hubcap/db';
 import type { SecretBox } from '../auth/secret-box.ts';
+import { openWindowConditions } from './completeness/alert.ts';
 import { getSettings, getWebhookUrl, type Settings } from './settings.ts';
 import { type Notify, postJson } from './webhook.ts';
 
@@ -13,6 +14,7 @@ interface Condition {
 /** Which alert conditions hold right now, per topic. */
 async function currentConditions(
   prisma: PrismaClient,
+  box: SecretBox,
   s: Settings['alerts'],
   now: Date,
 ): Promise<Condition[]> {
@@ -60,6 +62,7 @@ async function currentConditions(
       kind: 'errors' as const,
       message: `${r.errors} errors in the last ${s.errorMinutes} min`,
     })),
+    ...(await openWindowConditions(prisma, box, s.windowOpenMinutes, now)),
   ];
 }
 
@@ -75,7 +78,7 @@ export async function evaluateAlerts(
   const now = options.now ?? new Date();
   const notify = options.notify ?? postJson;
   const settings = await getSettings(prisma);
-  const conditions = await currentConditions(prisma, settings.alerts, now);
+  const conditions = await currentConditions(prisma, box, settings.alerts, now);
   const open = await prisma.alert.findMany({
     where: { resolvedAt: null },
     select: {

@@ -1,7 +1,13 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { PrismaClient } from '@hubcap/db';
 import { BlobStore, FolderStore, type GridWindow, type LakeStore, readGrid } from '@hubcap/lake';
-import { namespaceName, type TopicConfig, timeBoundary, windowTemplate } from '@hubcap/shared';
+import {
+  namespaceName,
+  type TopicConfig,
+  timeBoundary,
+  type WindowLayout,
+  windowTemplate,
+} from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import type { SecurityPolicy } from '../../context.ts';
 import { AppError } from '../../errors.ts';
@@ -18,7 +24,7 @@ export interface CompletenessGrid {
 }
 
 /** The topic's destination as verify reads it (the same endpoints the agent writes to). */
-function storeFor(config: TopicConfig): LakeStore {
+export function storeFor(config: TopicConfig): LakeStore {
   const { destination } = config;
   if (destination.kind === 'localFolder') return new FolderStore(destination.path);
   const account = destination.account;
@@ -29,6 +35,18 @@ function storeFor(config: TopicConfig): LakeStore {
           retryOptions: { maxTries: 2 },
         });
   return new BlobStore(service.getContainerClient(destination.container));
+}
+
+/** How the topic's windows are named in its destination, as its agents name them. */
+export function windowLayout(config: TopicConfig): WindowLayout {
+  return {
+    prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
+    template: config.pathTemplate,
+    namespace: namespaceName(config.source.fullyQualifiedNamespace),
+    hub: config.source.eventHubName,
+    topic: config.topic,
+    markerPath: config.completeness.markerPath,
+  };
 }
 
 /**
@@ -57,14 +75,7 @@ export async function completenessGrid(
   if (refused.length > 0)
     throw new AppError('PRECONDITION_FAILED', `cannot read the destination: ${refused[0]!.message}`);
   const now = options.now ?? new Date();
-  const layout = {
-    prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
-    template: config.pathTemplate,
-    namespace: namespaceName(config.source.fullyQualifiedNamespace),
-    hub: config.source.eventHubName,
-    topic: config.topic,
-    markerPath: config.completeness.markerPath,
-  };
+  const layout = windowLayout(config);
   const from = new Date(now.getTime() - options.days * 86_400_000);
   try {
     const windows = await withTimeout(
