@@ -86,7 +86,7 @@ describe('completeness grid in Chromium', () => {
       {
         topic: 'clicks',
         source: {
-          fullyQualifiedNamespace: '127.0.0.1:5999',
+          fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
           eventHubName: 'clicks',
           auth: { kind: 'workloadIdentity' },
         },
@@ -115,11 +115,11 @@ describe('completeness grid in Chromium', () => {
     await page.waitForURL(`${web.url}/`);
     await page.goto('/topics/clicks');
     const row = page.locator(`[data-window="${new Date(previous).toISOString()}"]`);
-    await expect
-      .poll(() =>
-        row.locator('td[data-state]').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-state'))),
-      )
-      .toEqual(['complete', 'lost-at-source']);
+    await row.waitFor({ timeout: 30_000 });
+    const states = await row
+      .locator('td[data-state]')
+      .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-state')));
+    expect(states).toEqual(['complete', 'lost-at-source']);
     expect(await row.getByText('partition 1: lost at source, 6 events, 4 lost at source').count()).toBe(1);
     expect(await row.getByTestId('freshness').textContent()).not.toBe('—');
     // An hour not sealed yet reads as open.
