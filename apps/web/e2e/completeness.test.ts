@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { createTopic, ensureAdmin, SecretBox } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
+import { oneFileManifest } from '@hubcap/lake/testing';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
-import { buildPartitionManifest, manifestBytes, PATH_PRESETS } from '@hubcap/shared';
-import { type Browser, chromium } from 'playwright-core';
+import { PATH_PRESETS } from '@hubcap/shared';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWeb, type WebServer } from './server.ts';
+import { launchChromium, startWeb, type WebServer } from './server.ts';
 
 /** The topic page's completeness grid in Debian's Chromium, at a phone's width. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
 const hour = 3600_000;
 
@@ -23,19 +23,7 @@ beforeAll(async () => {
   [db, azurite] = await Promise.all([createTestDatabase(), startAzurite()]);
   await ensureAdmin(db.prisma, ADMIN.email, ADMIN.password);
   web = await startWeb(db.url, { HUBCAP_MAINTENANCE: 'off', HUBCAP_ENCRYPTION_KEY: key.toString('base64') });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -54,25 +42,7 @@ async function manifest(
 ) {
   const t = new Date(start).toISOString();
   const path = `topic=clicks/date=${t.slice(0, 10)}/hour=${t.slice(11, 13)}/_hubcap/${partition}.manifest.json`;
-  const bytes = manifestBytes(
-    buildPartitionManifest({
-      topic: 'clicks',
-      partition,
-      window: { start, end: start + hour },
-      files: [
-        {
-          path: 'x',
-          kind: 'data',
-          bytes: 1,
-          md5: null,
-          firstSequence: first,
-          lastSequence: last,
-          events: last - first + 1,
-        },
-      ],
-      lostAtSource: lost.map(([firstSequence, lastSequence]) => ({ firstSequence, lastSequence })),
-    }),
-  );
+  const bytes = oneFileManifest({ topic: 'clicks', partition, start, first, last, lost });
   await lake.getBlockBlobClient(path).upload(bytes, bytes.byteLength);
   return path.replace(/_hubcap\/.*$/, '_SUCCESS');
 }
