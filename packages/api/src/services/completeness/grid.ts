@@ -1,4 +1,3 @@
-import { BlobServiceClient } from '@azure/storage-blob';
 import type { PrismaClient } from '@hubcap/db';
 import { BlobStore, FolderStore, type GridWindow, type LakeStore, readGrid } from '@hubcap/lake';
 import {
@@ -11,7 +10,7 @@ import {
 import type { SecretBox } from '../../auth/secret-box.ts';
 import type { SecurityPolicy } from '../../context.ts';
 import { AppError } from '../../errors.ts';
-import { credential, describe, withTimeout } from '../connection.ts';
+import { describe, storageService, withTimeout } from '../connection.ts';
 import { policyProblems } from '../policy.ts';
 import { loadAgentConfig } from '../topic-configs.ts';
 
@@ -27,13 +26,7 @@ export interface CompletenessGrid {
 export function storeFor(config: TopicConfig): LakeStore {
   const { destination } = config;
   if (destination.kind === 'localFolder') return new FolderStore(destination.path);
-  const account = destination.account;
-  const service =
-    account.kind === 'connectionString'
-      ? BlobServiceClient.fromConnectionString(account.connectionString, { retryOptions: { maxTries: 2 } })
-      : new BlobServiceClient(account.accountUrl, credential(account.clientId), {
-          retryOptions: { maxTries: 2 },
-        });
+  const service = storageService(destination.account);
   return new BlobStore(service.getContainerClient(destination.container));
 }
 
