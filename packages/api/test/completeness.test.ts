@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildPartitionManifest, manifestBytes, PATH_PRESETS } from '@hubcap/shared';
+import { oneFileManifest } from '@hubcap/lake/testing';
+import { PATH_PRESETS } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAlerts } from '../src/services/alerts.ts';
 import { createTopic } from '../src/services/topics.ts';
@@ -37,37 +38,22 @@ async function manifest(
   last: number,
   lost: [number, number][] = [],
 ) {
-  const m = buildPartitionManifest({
-    topic: 'clicks',
-    partition,
-    window: { start, end: start + hour },
-    files: [
-      {
-        path: 'x',
-        kind: 'data',
-        bytes: 1,
-        md5: null,
-        firstSequence: first,
-        lastSequence: last,
-        events: last - first + 1,
-      },
-    ],
-    lostAtSource: lost.map(([firstSequence, lastSequence]) => ({ firstSequence, lastSequence })),
-  });
-  await put(`${folder(start)}/_hubcap/${partition}.manifest.json`, manifestBytes(m));
+  const m = oneFileManifest({ topic: 'clicks', partition, start, first, last, lost });
+  await put(`${folder(start)}/_hubcap/${partition}.manifest.json`, m);
 }
+
+/** A topic landing in a local folder with the Hive layout (hourly windows). */
+const hiveTopic = (name: string, path: string) =>
+  createTopic(
+    api.prisma,
+    api.secrets,
+    topicConfig(name, { destination: { kind: 'localFolder', path }, pathTemplate: PATH_PRESETS.hive }),
+    { actor: 'system' },
+  );
 
 describe('completeness.grid', () => {
   it('reads the last windows × partitions from the manifests and markers in the destination', async () => {
-    const { id } = await createTopic(
-      api.prisma,
-      api.secrets,
-      topicConfig('clicks', {
-        destination: { kind: 'localFolder', path: root },
-        pathTemplate: PATH_PRESETS.hive,
-      }),
-      { actor: 'system' },
-    );
+    const { id } = await hiveTopic('clicks', root);
     for (const partitionId of ['0', '1'])
       await api.prisma.partitionState.create({ data: { topicId: id, partitionId } });
     const now = Date.now();
@@ -116,15 +102,7 @@ describe('completeness.grid', () => {
 describe('window alert', () => {
   it('opens when the newest window past the threshold has no topic marker, and resolves once it has one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hubcap-window-alert-'));
-    const { id } = await createTopic(
-      api.prisma,
-      api.secrets,
-      topicConfig('views', {
-        destination: { kind: 'localFolder', path: dir },
-        pathTemplate: PATH_PRESETS.hive,
-      }),
-      { actor: 'system' },
-    );
+    const { id } = await hiveTopic('views', dir);
     const now = new Date(Math.floor(Date.now() / hour) * hour + 10 * 60_000); // hh:10
     await api.prisma.topic.update({
       where: { id },

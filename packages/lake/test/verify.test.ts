@@ -26,6 +26,9 @@ const template = PATH_PRESETS.hive;
 const folder = (h: number) => `lake/topic=orders/date=2026-03-07/hour=${String(9 + h).padStart(2, '0')}`;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 
+/** `'0-4 5-9'` → [[0, 4], [5, 9]]. */
+const ranges = (text: string) => text.split(' ').map((r) => r.split('-').map(Number) as [number, number]);
+
 /** A writable lake: the folder or the container the tests lay files in. */
 interface Lake {
   store: LakeStore;
@@ -83,14 +86,11 @@ async function layOut(
 const good = [
   {
     h: 0,
-    files: [
-      [0, 4],
-      [5, 9],
-    ] as [number, number][],
+    files: ranges('0-4 5-9'),
   },
-  { h: 1, files: [[10, 14]] as [number, number][] },
-  { h: 2, files: [[15, 19]] as [number, number][], open: true },
-  { h: 0, partition: '1', files: [[0, 2]] as [number, number][] },
+  { h: 1, files: ranges('10-14') },
+  { h: 2, files: ranges('15-19'), open: true },
+  { h: 0, partition: '1', files: ranges('0-2') },
 ];
 
 let azurite: Azurite;
@@ -152,14 +152,11 @@ for (const [name, make] of Object.entries(lakes)) {
       await layOut(lake, [
         {
           h: 0,
-          files: [
-            [0, 4],
-            [5, 9],
-          ],
+          files: ranges('0-4 5-9'),
         },
-        { h: 1, files: [[12, 14]] },
-        { h: 2, files: [[15, 19]], open: true },
-        { h: 3, files: [[20, 20]], open: true },
+        { h: 1, files: ranges('12-14') },
+        { h: 2, files: ranges('15-19'), open: true },
+        { h: 3, files: ranges('20-20'), open: true },
       ]);
       await lake.remove(`${folder(0)}/${segmentFileName('0', 5, 9, '.ndjson')}`);
       await lake.put(`${folder(1)}/${segmentFileName('0', 12, 14, '.ndjson')}`, 'tampered, same length?\n');
@@ -192,11 +189,8 @@ for (const [name, make] of Object.entries(lakes)) {
       await layOut(lake, [
         {
           h: 0,
-          files: [
-            [0, 4],
-            [8, 9],
-          ],
-          lost: [[5, 7]],
+          files: ranges('0-4 8-9'),
+          lost: ranges('5-7'),
         },
       ]);
       const strict = await verify(lake.store, { prefix: 'lake', template });
@@ -282,18 +276,15 @@ describe('completeness grid', () => {
   it('shows complete, open, gap and lost-at-source cells and the freshness of complete windows', async () => {
     const lake = await lakes.folder();
     await layOut(lake, [
-      { h: 0, files: [[0, 4]] },
-      { h: 1, files: [[7, 9]] },
+      { h: 0, files: ranges('0-4') },
+      { h: 1, files: ranges('7-9') },
       {
         h: 2,
-        files: [
-          [10, 11],
-          [15, 15],
-        ],
-        lost: [[12, 14]],
+        files: ranges('10-11 15-15'),
+        lost: ranges('12-14'),
       },
-      { h: 0, partition: '1', files: [[0, 2]] },
-      { h: 1, partition: '1', files: [[3, 3]] },
+      { h: 0, partition: '1', files: ranges('0-2') },
+      { h: 1, partition: '1', files: ranges('3-3') },
     ]);
     await lake.put(`${folder(0)}/_SUCCESS`, '{}');
     const layout = { prefix: 'lake', template, namespace: 'ns', hub: 'hub', topic: 'orders' };
