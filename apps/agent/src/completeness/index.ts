@@ -3,10 +3,10 @@ import type { TopicConfig } from '@hubcap/shared';
 import type { PathLayout } from '../pipeline/paths.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Sink } from '../sink/sink.ts';
-import { PartitionSealer, type SealedWindow } from './sealer.ts';
+import { PartitionSealer } from './sealer.ts';
 import { WindowStore } from './window-store.ts';
 
-export { PartitionSealer, type SealedWindow } from './sealer.ts';
+export { PartitionSealer } from './sealer.ts';
 export { WindowStore } from './window-store.ts';
 
 /** A topic's completeness: one sealer per claimed partition, sharing the topic's window store. */
@@ -14,7 +14,6 @@ export class Completeness {
   readonly #topic: string;
   readonly #store: WindowStore;
   readonly #client: EventHubConsumerClient;
-  readonly #onSealed: ((sealed: SealedWindow) => void) | undefined;
   #partitionIds: Promise<string[]> | null = null;
 
   constructor(options: {
@@ -22,12 +21,10 @@ export class Completeness {
     layout: PathLayout;
     sink: Sink;
     client: EventHubConsumerClient;
-    onSealed?(sealed: SealedWindow): void;
   }) {
     this.#topic = options.config.topic;
     this.#store = new WindowStore(options.layout, options.sink, options.config.completeness.markerPath);
     this.#client = options.client;
-    this.#onSealed = options.onSealed;
   }
 
   partition(
@@ -40,7 +37,6 @@ export class Completeness {
       topic: this.#topic,
       store: this.#store,
       log,
-      onSealed: this.#onSealed,
       partitionIds: (signal: AbortSignal) => this.#ids(signal),
     };
     return new PartitionSealer(options, partitionId, resumedFrom, owns);
@@ -62,7 +58,6 @@ export function completenessFor(options: {
   layout: PathLayout;
   sink: Sink;
   client: EventHubConsumerClient;
-  onSealed?(sealed: SealedWindow): void;
 }): Completeness | null {
   return WindowStore.applies(options.layout) ? new Completeness(options) : null;
 }

@@ -9,21 +9,11 @@ const MAX_SEAL_BATCH = 200;
 /** The service's clock and ours may differ: a window is sealed on idleness only this long after its end. */
 const CLOCK_SKEW_MS = 5000;
 
-export interface SealedWindow {
-  partition: string;
-  window: Window;
-  manifest: PartitionManifest;
-  /** This replica wrote the topic marker (every partition had sealed the window). */
-  marker: boolean;
-}
-
 export interface CompletenessOptions {
   topic: string;
   store: WindowStore;
   partitionIds(signal: AbortSignal): Promise<string[]>;
   log: Logger;
-  onSealed?(sealed: SealedWindow): void;
-  now?: () => number;
 }
 
 export interface FileFacts {
@@ -165,7 +155,6 @@ export class PartitionSealer {
       { window: manifest.window.start, events: manifest.events, files: manifest.files.length, marker },
       'window sealed',
     );
-    this.#o.onSealed?.({ partition: this.#partition, window, manifest, marker });
   }
 
   /** The topic marker, once every partition's manifest of the window exists. */
