@@ -35,8 +35,19 @@ describe('crash test: kill -9 at random moments, restart, every event exactly on
       replicas: 2,
       format: { type: 'avro', codec: 'deflate' },
       killAfterMs: [1000, 3000],
+      windows: true,
     });
     expectExactlyOnce(result, 12_000);
+    // One window per wave: the first two sealed by the next wave's files, equal to an independent audit.
+    const cells = result.completeness!.cells;
+    expect(cells.flatMap((c) => c.problems)).toEqual([]);
+    expect(cells.map((c) => [c.partition, c.status, c.events])).toEqual(
+      ['0', '1', '2', '3'].flatMap((p) => [
+        [p, 'complete', 1000],
+        [p, 'complete', 1000],
+        [p, 'open', 0],
+      ]),
+    );
   });
 
   it('one replica, Parquet (zstd)', { timeout: 180_000 }, async () => {

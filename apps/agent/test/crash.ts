@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BlobStore, type VerifyReport, verify } from '@hubcap/lake';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import type { TopicConfigInput } from '@hubcap/shared';
+import { PATH_PRESETS, type TopicConfigInput } from '@hubcap/shared';
 import { type AgentProcess, checkLake, expectedIds, type LakeCheck, produce, startAgent } from './harness.ts';
 
 export interface CrashScenario {
@@ -18,6 +19,12 @@ export interface CrashScenario {
   killAfterMs: [number, number];
   timeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Each wave in its own hourly window, in the agents' future (the Event Hubs server's clock is set
+   * per wave), so only the next wave's files seal a window; the result then holds `hubcap verify`'s
+   * report of the lake.
+   */
+  windows?: boolean;
 }
 
 export interface CrashResult extends LakeCheck {
@@ -27,6 +34,7 @@ export interface CrashResult extends LakeCheck {
   /** Files found committed-but-not-checkpointed at restart, and rewritten with the same boundaries. */
   replayRewrites: number;
   seconds: number;
+  completeness?: VerifyReport;
 }
 
 /**
@@ -39,7 +47,14 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashResult> {
   const started = Date.now();
   const log = s.log ?? (() => {});
   const hub = 'crash';
-  const eh = await startLocalEventHubs({ hubs: [{ name: hub, partitionCount: s.partitions }], port: 0 });
+  const hour = 3600_000;
+  const firstWindow = (Math.floor(Date.now() / hour) + 1) * hour;
+  let clock = firstWindow + 1000;
+  const eh = await startLocalEventHubs({
+    hubs: [{ name: hub, partitionCount: s.partitions }],
+    port: 0,
+    ...(s.windows ? { now: () => clock } : {}),
+  });
   let azurite: Azurite | undefined;
   const agents = new Set<AgentProcess>();
   let replayRewrites = 0;
@@ -87,6 +102,7 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashResult> {
       if (wave >= s.waves) return;
       const from = wave * perWave;
       const count = Math.min(perWave, s.eventsPerPartition - from);
+      clock = firstWindow + wave * hour + 1000;
       wave++;
       produced += await produce(connectionString, hub, partitions, count, { from });
     };
@@ -134,8 +150,10 @@ export async function runCrashScenario(s: CrashScenario): Promise<CrashResult> {
     const codes = await Promise.all(running.map((a) => a.exited));
     if (codes.some((c) => c !== 0)) throw new Error(`final agents exited with ${codes.join(', ')}`);
     check = await checkLake(lake, expected, 'raw/');
+    const template = config.pathTemplate ?? PATH_PRESETS.capture;
     return {
       ...check,
+      ...(s.windows ? { completeness: await verify(new BlobStore(lake), { prefix: 'raw', template }) } : {}),
       produced,
       kills: s.kills,
       killsBetweenCommitAndCheckpoint: killsBetween,

@@ -159,7 +159,8 @@ export async function checkLake(
   let files = 0;
   let events = 0;
   for await (const blob of container.listBlobsFlat({ prefix })) {
-    if (blob.name.includes('/_deadletter/')) continue;
+    // Dead letters, manifests and markers: paths with a segment starting with "_", which readers skip.
+    if (blob.name.split('/').some((segment) => segment.startsWith('_'))) continue;
     files++;
     const bytes = await container.getBlobClient(blob.name).downloadToBuffer();
     for (const body of await decodeBodies(blob.name, bytes)) {

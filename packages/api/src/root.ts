@@ -1,5 +1,6 @@
 import { agentRouter } from './routers/agent.ts';
 import { authRouter } from './routers/auth.ts';
+import { completenessRouter } from './routers/completeness.ts';
 import { deploymentRouter } from './routers/deployment.ts';
 import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
 import { schemaRouter } from './routers/schema.ts';
@@ -17,6 +18,7 @@ export const appRouter = router({
   alert: alertRouter,
   settings: settingsRouter,
   audit: auditRouter,
+  completeness: completenessRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -33,6 +33,7 @@ const MATRIX: Record<string, Required> = {
   'schema.getVersion': 'viewer',
   'schema.compareVersions': 'viewer',
   'schema.acknowledgeChange': 'editor',
+  'completeness.grid': 'viewer',
   'deployment.deploy': 'editor',
   'deployment.redeploy': 'editor',
   'deployment.pause': 'editor',

@@ -47,6 +47,8 @@ export interface LocalEventHubsOptions {
   maxMessageSize?: number;
   /** Receives one line per notable server event (connections, errors). */
   log?: (line: string) => void;
+  /** The clock that stamps enqueued times and ages retention (tests set it to a window's end). */
+  now?: () => number;
 }
 
 export interface LocalEventHubs {
@@ -120,6 +122,7 @@ export async function startLocalEventHubs(options: LocalEventHubsOptions = {}): 
   const keys: SasKey[] = [{ keyName, key }];
   const maxMessageSize = options.maxMessageSize ?? MAX_MESSAGE_SIZE;
   const log = options.log ?? (() => {});
+  const now = options.now ?? Date.now;
   const hubs = new Map<string, Hub>();
 
   for (const h of options.hubs ?? [{ name: 'demo', partitionCount: 4 }]) {
@@ -595,7 +598,7 @@ export async function startLocalEventHubs(options: LocalEventHubsOptions = {}): 
             : Math.floor(Math.random() * hub.partitions.length);
         partition = hub.partitions[index]!;
       }
-      partition.append(batch.events, partitionKey);
+      partition.append(batch.events, partitionKey, now());
       delivery.accept();
     } catch (err) {
       if (err instanceof AmqpDecodeError) {
@@ -717,8 +720,7 @@ export async function startLocalEventHubs(options: LocalEventHubsOptions = {}): 
   port = (server.address() as AddressInfo).port;
 
   const retentionTimer = setInterval(() => {
-    const now = Date.now();
-    for (const hub of hubs.values()) for (const p of hub.partitions) p.applyRetention(now);
+    for (const hub of hubs.values()) for (const p of hub.partitions) p.applyRetention(now());
   }, 1000);
   retentionTimer.unref();
 

@@ -2,6 +2,7 @@ export * from './agent-report.ts';
 export * from './agent-runtime.ts';
 export { type FieldInfo, fieldInfo } from './config-reference.ts';
 export * from './endpoints.ts';
+export * from './manifest.ts';
 export * from './path-template.ts';
 export * from './secrets.ts';
 export * from './source-key.ts';

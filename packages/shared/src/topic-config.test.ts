@@ -114,6 +114,22 @@ describe('TopicConfig', () => {
     ]);
   });
 
+  it('takes a topic marker path without {partition}, "..", absolute or empty segments', () => {
+    const marker = (markerPath: string) =>
+      TopicConfig.safeParse({ ...minimal, completeness: { markerPath } }).error?.issues.map(
+        (i) => i.message,
+      ) ?? [];
+    expect(marker('markers/{hub}/{yyyy}-{MM}-{dd}T{HH}/_SUCCESS')).toEqual([]);
+    expect(marker('{partition}/_SUCCESS')).toEqual(['is one file per topic: it must not use {partition}']);
+    expect(marker('../_SUCCESS')).toEqual(['must not contain "." or ".." path segments']);
+    expect(marker('/abs/_SUCCESS')).toContain('must not start or end with "/"');
+    expect(marker('')).toEqual(['must not be empty']);
+    expect(marker('a\u0000b')).toEqual([
+      'may contain only letters, digits, "=", ".", "_", "-" and "/" outside variables',
+    ]);
+    expect(TopicConfig.parse(minimal).completeness).toEqual({});
+  });
+
   it('rejects unknown fields instead of ignoring a typo', () => {
     expect(problems({ ...minimal, batching: { maxevents: 10 } })).toEqual([
       'batching.maxevents: is not a known field',

@@ -330,6 +330,32 @@ export const Reporting = z
   .prefault({})
   .meta({ description: 'How often the agent reports to the control plane.' });
 
+export const Completeness = z
+  .strictObject({
+    markerPath: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(512, 'must be at most 512 characters')
+      .superRefine((template, ctx) => {
+        for (const problem of templateProblems(template)) ctx.addIssue({ code: 'custom', message: problem });
+        if (template.includes('{partition}'))
+          ctx.addIssue({ code: 'custom', message: 'is one file per topic: it must not use {partition}' });
+      })
+      .optional()
+      .meta({
+        description:
+          'Where the topic marker of a complete window goes, under the prefix, rendered at the window start ' +
+          '(e.g. "topic={topic}/date={yyyy}-{MM}-{dd}/hour={HH}/_SUCCESS"). Default: "_SUCCESS" in the window ' +
+          'folder; for a template with {partition} in the window folder (Capture), the same folders without the ' +
+          'partition under "_hubcap/". See docs/completeness.md.',
+      }),
+  })
+  .prefault({})
+  .meta({
+    description:
+      'Completeness manifests: per partition and window, "_hubcap/<partition>.manifest.json" in the window folder; a topic marker once every partition sealed the window.',
+  });
+
 export const TopicConfig = z
   .strictObject({
     topic: TopicName,
@@ -340,6 +366,7 @@ export const TopicConfig = z
     batching: Batching,
     scaling: Scaling,
     reporting: Reporting,
+    completeness: Completeness,
   })
   .meta({ description: 'Everything an agent needs to land one topic.' });
 

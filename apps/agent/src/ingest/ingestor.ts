@@ -10,6 +10,7 @@ import {
   type Subscription,
 } from '@azure/event-hubs';
 import type { TopicConfig } from '@hubcap/shared';
+import { type Completeness, completenessFor, type PartitionSealer } from '../completeness/index.ts';
 import { UnwritableError } from '../formats/format.ts';
 import type { FileFormat } from '../formats/index.ts';
 import type { PathLayout } from '../pipeline/paths.ts';
@@ -64,14 +65,18 @@ export class Ingestor {
   readonly #settling = new Map<string, { writer: PartitionWriter; settled: Promise<void> }>();
   /** Per partition, kept across its successive writers: a range being split to isolate a refused event. */
   readonly #quarantines = new Map<string, { current: Quarantine | null }>();
+  /** Each writer's completeness sealer (a writer's successor gets its own). */
+  readonly #sealers = new WeakMap<PartitionWriter, PartitionSealer>();
   #subscription: Subscription | null = null;
   #draining = false;
   #closed: Promise<void> | null = null;
   #lagTimer: NodeJS.Timeout | null = null;
   #refreshing = false;
+  readonly #completeness: Completeness | null;
 
   constructor(options: IngestorOptions) {
     this.#o = options;
+    this.#completeness = completenessFor(options);
   }
 
   start(): void {
@@ -111,6 +116,20 @@ export class Ingestor {
       .listCheckpoints(where.fullyQualifiedNamespace, where.eventHubName, where.consumerGroup)
       .catch(() => []);
     stats.resumedFrom = checkpoints.find((c) => c.partitionId === partitionId)?.sequenceNumber ?? null;
+    const owns = async (signal: AbortSignal) => {
+      const owners = await retryStorage(
+        'listOwnership',
+        () =>
+          o.checkpointStore.listOwnership(
+            where.fullyQualifiedNamespace,
+            where.eventHubName,
+            where.consumerGroup,
+          ),
+        { signal },
+      );
+      return owners.some((x) => x.partitionId === partitionId && x.ownerId === o.agentId);
+    };
+    const sealer = this.#completeness?.partition(partitionId, stats.resumedFrom, owns, log);
     const writer = new PartitionWriter({
       partitionId,
       layout: o.layout,
@@ -151,20 +170,10 @@ export class Ingestor {
         o.status.clearFatal(`encoding:${partitionId}`);
         log.info('the refused range is written; the event that caused it is in the dead letters');
       },
-      owns: async (signal) => {
-        const owners = await retryStorage(
-          'listOwnership',
-          () =>
-            o.checkpointStore.listOwnership(
-              where.fullyQualifiedNamespace,
-              where.eventHubName,
-              where.consumerGroup,
-            ),
-          { signal },
-        );
-        return owners.some((x) => x.partitionId === partitionId && x.ownerId === o.agentId);
-      },
+      owns,
+      beforeCheckpoint: sealer && ((file, signal) => sealer.beforeCheckpoint(file, signal)),
     });
+    if (sealer) this.#sealers.set(writer, sealer);
     this.#writers.set(partitionId, writer);
     o.metrics.ownedPartitions.set(this.#writers.size);
     log.info('partition claimed; reading from its checkpoint');
@@ -262,7 +271,9 @@ export class Ingestor {
     try {
       await Promise.all(
         [...this.#writers.keys()].map(async (partitionId) => {
+          const readAt = Date.now();
           const p = await this.#o.client.getPartitionProperties(partitionId).catch(() => null);
+          if (p) this.#sealIdle(partitionId, p.isEmpty ? -1 : p.lastEnqueuedSequenceNumber, readAt);
           if (!p || p.isEmpty) return;
           this.#o.status.partition(partitionId).lastEnqueued = {
             sequenceNumber: p.lastEnqueuedSequenceNumber,
@@ -275,6 +286,19 @@ export class Ingestor {
       this.#refreshing = false;
     }
     this.#updateLag();
+  }
+
+  /** Seals the ended windows of a partition that has landed everything the service holds. */
+  #sealIdle(partitionId: string, lastEnqueued: number, readAt: number): void {
+    const writer = this.#writers.get(partitionId);
+    const sealer = writer && this.#sealers.get(writer);
+    const stats = this.#o.status.partition(partitionId);
+    const landed = stats.lastCheckpointed?.sequenceNumber ?? stats.resumedFrom ?? -1;
+    if (!writer || !sealer || stats.oldestPending !== null || lastEnqueued > landed) return;
+    sealer.idle(readAt, writer.signal).catch((error: Error) => {
+      if (writer.signal.aborted) return;
+      this.#o.status.recordError('sink', `sealing windows: ${error.message}`, true, partitionId);
+    });
   }
 
   #updateLag(): void {

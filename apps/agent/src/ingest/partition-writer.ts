@@ -81,6 +81,11 @@ export interface PartitionWriterOptions {
   onUnwritable?(failure: UnwritableSegment): void;
   /** The quarantined range is checkpointed: the partition is past the event that could not be written. */
   onRecovered?(): void;
+  /** Runs after a file is published, before its checkpoint (completeness: seals the windows it ends). */
+  beforeCheckpoint?(
+    file: { firstEnqueuedTime: Date; firstSequence: number; lastSequence: number },
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Test hook: sleep between publishing a file and checkpointing it. */
   pauseAfterCommitMs?: number;
   now?: () => number;
@@ -437,6 +442,7 @@ export class PartitionWriter {
     log.debug({ path, lastSequence: state.lastSequence }, 'file published; checkpointing');
     if (this.#o.pauseAfterCommitMs) await sleep(this.#o.pauseAfterCommitMs);
     if (signal.aborted) throw new OwnershipLostError(partitionId);
+    await this.#o.beforeCheckpoint?.(state, signal);
     await this.#o.checkpoint({ sequenceNumber: state.lastSequence, offset: state.lastOffset }, signal);
     const checkpointed = {
       sequenceNumber: state.lastSequence,

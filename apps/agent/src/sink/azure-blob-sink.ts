@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import {
@@ -11,6 +11,7 @@ import {
   StorageRetryPolicyType,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
+import type { StoredFile } from '@hubcap/shared';
 import { classifyStorageError, type StorageErrorInfo } from './errors.ts';
 import { retryStorage } from './retry.ts';
 import {
@@ -115,6 +116,8 @@ class BlockBlobFile extends Writable implements SinkFile {
   #total = 0;
   readonly #blockIds: string[] = [];
   #inflight: Promise<void>[] = [];
+  /** Content-MD5 of the whole file, set on the published blob so that readers can check it. */
+  readonly #md5 = createHash('md5');
 
   constructor(sink: AzureBlobSink, staging: BlockBlobClient, contentType: string, signal: AbortSignal) {
     super({ highWaterMark: 1024 * 1024 });
@@ -161,6 +164,7 @@ class BlockBlobFile extends Writable implements SinkFile {
 
   override _write(chunk: Buffer, _: BufferEncoding, done: (error?: Error | null) => void): void {
     this.#chunks.push(chunk);
+    this.#md5.update(chunk);
     this.#buffered += chunk.byteLength;
     this.#total += chunk.byteLength;
     if (this.#buffered < this.#sink.blockBytes) {
@@ -186,7 +190,7 @@ class BlockBlobFile extends Writable implements SinkFile {
 
   async publish(path: string): Promise<void> {
     const target = this.#sink.container.getBlockBlobClient(checkedPath(path));
-    const blobHTTPHeaders = { blobContentType: this.#contentType };
+    const blobHTTPHeaders = { blobContentType: this.#contentType, blobContentMD5: this.#md5.copy().digest() };
     if (this.#blockIds.length === 0) {
       const { body, length } = this.#take();
       await this.#sink.retry('upload', this.#signal, (abortSignal) =>
@@ -307,6 +311,31 @@ export class AzureBlobSink implements Sink {
       for await (const blob of this.container.listBlobsFlat({ prefix, abortSignal })) names.push(blob.name);
       return names;
     });
+  }
+
+  async describe(prefix: string, signal?: AbortSignal): Promise<StoredFile[]> {
+    return this.retry('list', signal, async (abortSignal) => {
+      const files: StoredFile[] = [];
+      for await (const blob of this.container.listBlobsFlat({ prefix, abortSignal })) {
+        const md5 = blob.properties.contentMD5;
+        files.push({
+          path: blob.name,
+          bytes: blob.properties.contentLength ?? 0,
+          md5: md5 ? Buffer.from(md5).toString('base64') : null,
+        });
+      }
+      return files;
+    });
+  }
+
+  async read(path: string, signal?: AbortSignal): Promise<Buffer | null> {
+    const blob = this.container.getBlockBlobClient(checkedPath(path));
+    return this.retry('read', signal, (abortSignal) =>
+      blob.downloadToBuffer(0, undefined, { abortSignal }).catch((error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return null;
+        throw error;
+      }),
+    );
   }
 
   /**

@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { Writable } from 'node:stream';
+import type { StoredFile } from '@hubcap/shared';
 import { checkedPath, type Sink, type SinkFile, STAGING_LEAF } from './sink.ts';
 
 const STAGING_DIR = '.hubcap-staging';
@@ -104,6 +106,43 @@ export class LocalFolderSink implements Sink {
       throw error;
     }
     return names.filter((n) => n.startsWith(stem)).map((n) => (folder === '.' ? n : `${folder}/${n}`));
+  }
+
+  /** A folder keeps no checksums: each file's MD5 is computed from its bytes. */
+  async describe(prefix: string): Promise<StoredFile[]> {
+    const files: StoredFile[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(join(this.#root, folder), { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = folder === '.' ? entry.name : `${folder}/${entry.name}`;
+        if (!path.startsWith(prefix) && !prefix.startsWith(`${path}/`)) continue;
+        if (entry.isDirectory()) {
+          if (entry.name !== STAGING_DIR) await walk(path);
+        } else if (entry.isFile() && path.startsWith(prefix)) {
+          const bytes = await readFile(join(this.#root, path));
+          files.push({
+            path,
+            bytes: bytes.byteLength,
+            md5: createHash('md5').update(bytes).digest('base64'),
+          });
+        }
+      }
+    };
+    await walk('.');
+    return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async read(path: string): Promise<Buffer | null> {
+    return readFile(join(this.#root, checkedPath(path))).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { unsafePathProblem } from '@hubcap/shared';
+import { type StoredFile, unsafePathProblem } from '@hubcap/shared';
 import type { StorageErrorInfo } from './errors.ts';
 
 /**
@@ -29,6 +29,10 @@ export interface Sink {
   openFile(stagingName: string, contentType: string, signal: AbortSignal): SinkFile;
   /** Full paths of the files whose path starts with `prefix`. */
   list(prefix: string, signal?: AbortSignal): Promise<string[]>;
+  /** Every file under `prefix` (recursively), with its size and MD5 (Content-MD5 for blobs). */
+  describe(prefix: string, signal?: AbortSignal): Promise<StoredFile[]>;
+  /** A small file's bytes (manifests, dead letters), or null when it does not exist. */
+  read(path: string, signal?: AbortSignal): Promise<Buffer | null>;
   /**
    * Removes staging data that a killed agent left behind: only this sink's own staging names (never
    * a lake file), only those last touched before `olderThan`. Returns the names removed.

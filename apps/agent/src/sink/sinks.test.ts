@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,27 @@ describe('AzureBlobSink', () => {
     expect((await readAllBlobs(staging)).size).toBe(0);
     const blocks = await container.getBlockBlobClient('x/0-1.ndjson.gz').getProperties();
     expect(blocks.contentLength).toBe(400_000);
+  });
+
+  it('sets Content-MD5 on small and copied files, so a listing describes each file with its checksum', async () => {
+    const { sink } = await azureSink(64 * 1024);
+    const small = Buffer.concat(chunks(3, 1000));
+    const large = Buffer.concat(chunks(40, 10_000));
+    for (const [name, body] of [
+      ['w/small', small],
+      ['w/large', large],
+    ] as const) {
+      const file = sink.openFile('0-1', 'x', new AbortController().signal);
+      await pipeline(Readable.from([body]), file.stream);
+      await file.publish(name);
+    }
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+    expect(await sink.describe('w/')).toEqual([
+      { path: 'w/large', bytes: large.byteLength, md5: md5(large) },
+      { path: 'w/small', bytes: small.byteLength, md5: md5(small) },
+    ]);
+    expect(await sink.read('w/small')).toEqual(small);
+    expect(await sink.read('w/none')).toBeNull();
   });
 
   it('overwrites an existing file with the same name', async () => {

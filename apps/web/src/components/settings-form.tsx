@@ -25,6 +25,11 @@ const FIELDS: Record<Section, { key: string; label: string; help: string }[]> = 
     },
     { key: 'errorCount', label: 'Errors', help: 'Alert when agents report this many errors…' },
     { key: 'errorMinutes', label: '…within (min)', help: '…within this many minutes.' },
+    {
+      key: 'windowOpenMinutes',
+      label: 'Window open after end (min)',
+      help: 'Alert when a window of data has no completeness marker this long after its end.',
+    },
   ],
   prices: [
     {

@@ -8,6 +8,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
 import { Ago } from './ago.tsx';
+import { CompletenessGrid } from './completeness-grid.tsx';
 import { DeleteTopic } from './delete-topic.tsx';
 import { DeployPanel } from './deploy-panel.tsx';
 import { formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
@@ -244,6 +245,8 @@ export function TopicLive({
           </div>
         )}
       </Card>
+
+      <CompletenessGrid topic={d.name} />
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Deployment">

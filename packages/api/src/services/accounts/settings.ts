@@ -11,13 +11,15 @@ const num = (min: number, max: number) =>
     .max(max, `must be at most ${max}`);
 const int = (min: number, max: number) => num(min, max).int('must be a whole number');
 
-/** Thresholds for the three alert kinds. */
+/** Thresholds for the alert kinds. */
 export const AlertSettings = z.strictObject({
   lagSeconds: int(1, 86_400).default(300),
   lagMinutes: int(1, 1440).default(5),
   silentMinutes: int(1, 1440).default(5),
   errorCount: int(1, 100_000).default(5),
   errorMinutes: int(1, 1440).default(10),
+  /** A window with no topic marker this long after its end (see docs/completeness.md). */
+  windowOpenMinutes: int(1, 10_080).default(90),
 });
 
 /**

@@ -2,6 +2,7 @@ import type { AlertKind, PrismaClient } from '@hubcap/db';
 import { z } from 'zod';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import { getSettings, getWebhookUrl, type Settings } from '../accounts/settings.ts';
+import { openWindowConditions } from '../completeness/alert.ts';
 import { type Notify, postJson } from './webhook.ts';
 
 interface Condition {
@@ -14,6 +15,7 @@ interface Condition {
 /** Which alert conditions hold right now, per topic. */
 async function currentConditions(
   prisma: PrismaClient,
+  box: SecretBox,
   s: Settings['alerts'],
   now: Date,
 ): Promise<Condition[]> {
@@ -61,6 +63,7 @@ async function currentConditions(
       kind: 'errors' as const,
       message: `${r.errors} errors in the last ${s.errorMinutes} min`,
     })),
+    ...(await openWindowConditions(prisma, box, s.windowOpenMinutes, now)),
   ];
 }
 
@@ -84,7 +87,7 @@ export async function evaluateAlerts(
   const now = options.now ?? new Date();
   const notify = options.notify ?? postJson;
   const settings = await getSettings(prisma);
-  const conditions = await currentConditions(prisma, settings.alerts, now);
+  const conditions = await currentConditions(prisma, box, settings.alerts, now);
   const open = await prisma.alert.findMany({
     where: { resolvedAt: null },
     select: {
@@ -146,7 +149,7 @@ export async function evaluateAlerts(
 /** An alert as the alerts page lists it. */
 export const AlertView = z.object({
   id: z.string(),
-  kind: z.enum(['lag', 'silent', 'errors'] satisfies AlertKind[]),
+  kind: z.enum(['lag', 'silent', 'errors', 'window'] satisfies AlertKind[]),
   message: z.string(),
   topicId: z.string(),
   topic: z.string(),

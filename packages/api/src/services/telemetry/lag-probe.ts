@@ -1,16 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BlobServiceClient } from '@azure/storage-blob';
 import type { PrismaClient } from '@hubcap/db';
 import { checkpointBlobPrefix, checkpointNamespace, type TopicConfig } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import {
   consumerFor,
-  credential,
   describe,
   type PartitionInfo,
   readPartitions,
   receive,
+  storageService,
   withTimeout,
 } from '../topics/connection.ts';
 import { loadAgentConfig } from '../topics/topic-configs.ts';
@@ -55,13 +54,7 @@ export async function readCheckpoints(
     }
     return found;
   }
-  const account = destination.account;
-  const service =
-    account.kind === 'connectionString'
-      ? BlobServiceClient.fromConnectionString(account.connectionString, { retryOptions: { maxTries: 1 } })
-      : new BlobServiceClient(account.accountUrl, credential(account.clientId), {
-          retryOptions: { maxTries: 1 },
-        });
+  const service = storageService(destination.account);
   const container = service.getContainerClient(destination.checkpointContainer);
   for (const topic of [config.topic, null]) {
     const prefix = checkpointBlobPrefix(topic, namespace, eventHubName, source.consumerGroup);

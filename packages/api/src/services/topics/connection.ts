@@ -25,6 +25,16 @@ export function credential(clientId: string | undefined): TokenCredential {
   );
 }
 
+/** A client of the destination's storage account, failing fast (one try per request). */
+export function storageService(
+  account: Extract<TopicConfig['destination'], { kind: 'azureBlob' }>['account'],
+): BlobServiceClient {
+  const options = { retryOptions: { maxTries: 1 } };
+  return account.kind === 'connectionString'
+    ? BlobServiceClient.fromConnectionString(account.connectionString, options)
+    : new BlobServiceClient(account.accountUrl, credential(account.clientId), options);
+}
+
 export function consumerFor(config: TopicConfig): EventHubConsumerClient {
   const { source } = config;
   const options = { retryOptions: { maxRetries: 0, timeoutInMs: TIMEOUT_MS } };
@@ -201,14 +211,7 @@ async function checkDestination(config: TopicConfig): Promise<Check[]> {
       ];
     }
   }
-  const service =
-    destination.account.kind === 'connectionString'
-      ? BlobServiceClient.fromConnectionString(destination.account.connectionString, {
-          retryOptions: { maxTries: 1 },
-        })
-      : new BlobServiceClient(destination.account.accountUrl, credential(destination.account.clientId), {
-          retryOptions: { maxTries: 1 },
-        });
+  const service = storageService(destination.account);
   const checks: Check[] = [];
   const container = service.getContainerClient(destination.container);
   try {

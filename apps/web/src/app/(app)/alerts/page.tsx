@@ -54,8 +54,8 @@ export default async function AlertsPage({ searchParams }: { searchParams: Promi
       <p className="mt-4 text-sm text-slate-500">
         Lag alert: above {settings.alerts.lagSeconds} s for {settings.alerts.lagMinutes} min · silent: no
         report for {settings.alerts.silentMinutes} min · errors: {settings.alerts.errorCount} or more in{' '}
-        {settings.alerts.errorMinutes} min · webhook{' '}
-        {settings.webhookConfigured ? 'configured' : 'not configured'}. Change them in Settings.
+        {settings.alerts.errorMinutes} min · window open {settings.alerts.windowOpenMinutes} min after its end
+        · webhook {settings.webhookConfigured ? 'configured' : 'not configured'}. Change them in Settings.
       </p>
     </>
   );

@@ -1,0 +1,174 @@
+import { manifestBytes, type PartitionManifest } from '@hubcap/shared';
+import type { Logger } from '../runtime/logger.ts';
+import type { Window, WindowStore } from './window-store.ts';
+
+/** How many windows back a partition claimed after a restart looks for the window of its checkpoint. */
+const LOOKBACK_WINDOWS = 48;
+/** At most this many empty windows are sealed at once (a partition idle for long catches up in steps). */
+const MAX_SEAL_BATCH = 200;
+/** The service's clock and ours may differ: a window is sealed on idleness only this long after its end. */
+const CLOCK_SKEW_MS = 5000;
+
+export interface CompletenessOptions {
+  topic: string;
+  store: WindowStore;
+  partitionIds(signal: AbortSignal): Promise<string[]>;
+  log: Logger;
+}
+
+export interface FileFacts {
+  firstEnqueuedTime: Date;
+  firstSequence: number;
+  lastSequence: number;
+}
+
+/**
+ * One partition's windows, sealed in order. Rules (the same as for data files):
+ * - a window's manifest is written before the checkpoint of the first file of a later window
+ *   (`beforeCheckpoint`), or once the partition is caught up and the window has ended (`idle`);
+ * - a gap before a file (the first event after the checkpoint is not checkpoint + 1: retention expired
+ *   the range) is recorded in storage before that file's checkpoint;
+ * - what is written is derived from storage, so a restart or another replica writes the same bytes;
+ * - `owns` is asked before every write: a replica that lost the partition writes nothing.
+ */
+export class PartitionSealer {
+  readonly #o: CompletenessOptions;
+  readonly #partition: string;
+  readonly #owns: (signal: AbortSignal) => Promise<boolean>;
+  readonly #resumedFrom: number | null;
+  /** The next sequence number this partition should land; null before the first file after a fresh start. */
+  #expected: number | null;
+  /** Start of the first window not sealed yet; null until known. */
+  #open: number | null = null;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    options: CompletenessOptions,
+    partition: string,
+    resumedFrom: number | null,
+    owns: (signal: AbortSignal) => Promise<boolean>,
+  ) {
+    this.#o = options;
+    this.#partition = partition;
+    this.#resumedFrom = resumedFrom;
+    this.#expected = resumedFrom === null ? null : resumedFrom + 1;
+    this.#owns = owns;
+  }
+
+  /** Called after a file is published and before it is checkpointed. */
+  beforeCheckpoint(file: FileFacts, signal: AbortSignal): Promise<void> {
+    return this.#serial(async () => {
+      const { store } = this.#o;
+      const window = store.windowOf(file.firstEnqueuedTime.getTime());
+      if (this.#expected !== null && file.firstSequence > this.#expected) {
+        const range = { firstSequence: this.#expected, lastSequence: file.firstSequence - 1 };
+        await this.#fence(signal);
+        await store.put(
+          this.#partition,
+          store.lostRecordPath(this.#partition, window, range),
+          Buffer.from('{}\n'),
+          signal,
+        );
+        this.#o.log.warn(
+          { ...range, events: range.lastSequence - range.firstSequence + 1 },
+          'sequence numbers lost at source (expired by retention before they were read)',
+        );
+      }
+      this.#expected = file.lastSequence + 1;
+      await this.#sealBefore(window.start, signal);
+    });
+  }
+
+  /**
+   * The partition has nothing pending and the service held no newer event when asked at `readAt`:
+   * every window that ended before then is sealed.
+   */
+  idle(readAt: number, signal: AbortSignal): Promise<void> {
+    return this.#serial(() => this.#sealBefore(this.#o.store.windowOf(readAt - CLOCK_SKEW_MS).start, signal));
+  }
+
+  #serial(step: () => Promise<void>): Promise<void> {
+    const next = this.#chain.then(step);
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  async #fence(signal: AbortSignal): Promise<void> {
+    if (signal.aborted || !(await this.#owns(signal)))
+      throw new Error(`partition ${this.#partition} is owned by another replica`);
+  }
+
+  /** Seals every unsealed window that starts before `limit`. */
+  async #sealBefore(limit: number, signal: AbortSignal): Promise<void> {
+    this.#open ??= await this.#firstUnsealed(limit, signal);
+    for (let n = 0; this.#open < limit && n < MAX_SEAL_BATCH; n++) {
+      const window = this.#o.store.windowOf(this.#open);
+      await this.#seal(window, signal);
+      this.#open = window.end;
+    }
+  }
+
+  /**
+   * After a (re)start: the window of the checkpoint, unless it is sealed already. Without a checkpoint
+   * (the partition's first events), the earliest of the windows just before `limit` that other
+   * partitions sealed: this partition had nothing in them, and the topic marker waits for it. Never
+   * further back than the lookback.
+   */
+  async #firstUnsealed(limit: number, signal: AbortSignal): Promise<number> {
+    const { store, topic } = this.#o;
+    let window = store.windowOf(limit);
+    if (this.#resumedFrom === null) {
+      let open = window.start;
+      const others = (await this.#o.partitionIds(signal)).filter((p) => p !== this.#partition);
+      for (let n = 0; n < LOOKBACK_WINDOWS && others.length > 0; n++) {
+        window = store.windowOf(window.start - 1);
+        if (await store.readManifest(this.#partition, window, signal)) break;
+        if (!(await this.#anySealed(others, window, signal))) break;
+        open = window.start;
+      }
+      return open;
+    }
+    for (let n = 0; n < LOOKBACK_WINDOWS; n++) {
+      if (await store.readManifest(this.#partition, window, signal)) return window.end;
+      const facts = await store.facts(topic, this.#partition, window, signal);
+      if (facts.files.some((f) => f.lastSequence === this.#resumedFrom)) return window.start;
+      window = store.windowOf(window.start - 1);
+    }
+    return limit;
+  }
+
+  async #anySealed(partitions: string[], window: Window, signal: AbortSignal): Promise<boolean> {
+    for (const partition of partitions) {
+      if (await this.#o.store.readManifest(partition, window, signal)) return true;
+    }
+    return false;
+  }
+
+  async #seal(window: Window, signal: AbortSignal): Promise<void> {
+    const { store, topic, log } = this.#o;
+    const manifest = await store.deriveManifest(topic, this.#partition, window, signal);
+    await this.#fence(signal);
+    const path = store.manifestPath(this.#partition, window);
+    await store.put(this.#partition, path, manifestBytes(manifest), signal);
+    const marker = await this.#markIfComplete(window, manifest, signal);
+    log.info(
+      { window: manifest.window.start, events: manifest.events, files: manifest.files.length, marker },
+      'window sealed',
+    );
+  }
+
+  /** The topic marker, once every partition's manifest of the window exists. */
+  async #markIfComplete(window: Window, own: PartitionManifest, signal: AbortSignal): Promise<boolean> {
+    const { store, topic } = this.#o;
+    const manifests = [own];
+    for (const partition of await this.#o.partitionIds(signal)) {
+      if (partition === this.#partition) continue;
+      const manifest = await store.readManifest(partition, window, signal);
+      if (!manifest) return false;
+      manifests.push(manifest);
+    }
+    await this.#fence(signal);
+    await store.put(this.#partition, store.markerPath(window), store.marker(topic, manifests), signal);
+    return true;
+  }
+}

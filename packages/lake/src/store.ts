@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ContainerClient } from '@azure/storage-blob';
+import type { StoredFile } from '@hubcap/shared';
+
+/** What verify reads: a listing with sizes and checksums, and files' bytes. */
+export interface LakeStore {
+  readonly location: string;
+  /** Every file whose name starts with `prefix`, sorted by name. */
+  list(prefix: string): Promise<StoredFile[]>;
+  read(path: string): Promise<Buffer | null>;
+  /** A file's bytes and when it was last written, or null when it does not exist. */
+  get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null>;
+}
+
+const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('base64');
+
+/** A blob container: sizes and Content-MD5 come from the listing. */
+export class BlobStore implements LakeStore {
+  readonly location: string;
+  readonly #container: ContainerClient;
+
+  constructor(container: ContainerClient) {
+    this.#container = container;
+    this.location = `${container.accountName}/${container.containerName}`;
+  }
+
+  async list(prefix: string): Promise<StoredFile[]> {
+    const files: StoredFile[] = [];
+    for await (const blob of this.#container.listBlobsFlat({ prefix: prefix || undefined })) {
+      const hash = blob.properties.contentMD5;
+      files.push({
+        path: blob.name,
+        bytes: blob.properties.contentLength ?? 0,
+        md5: hash ? Buffer.from(hash).toString('base64') : null,
+      });
+    }
+    return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async read(path: string): Promise<Buffer | null> {
+    return (await this.get(path))?.bytes ?? null;
+  }
+
+  async get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null> {
+    try {
+      const response = await this.#container.getBlockBlobClient(path).download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(chunk as Buffer);
+      return { bytes: Buffer.concat(chunks), modifiedAt: response.lastModified ?? new Date(0) };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw error;
+    }
+  }
+}
+
+/** A local folder (the agent's local-folder destination): checksums are computed from the bytes. */
+export class FolderStore implements LakeStore {
+  readonly location: string;
+
+  constructor(root: string) {
+    this.location = root;
+  }
+
+  async list(prefix: string): Promise<StoredFile[]> {
+    const files: StoredFile[] = [];
+    const walk = async (folder: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(join(this.location, folder), { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = folder ? `${folder}/${entry.name}` : entry.name;
+        if (entry.isDirectory() && entry.name !== '.hubcap-staging') await walk(path);
+        else if (entry.isFile() && path.startsWith(prefix)) {
+          const bytes = await readFile(join(this.location, path));
+          files.push({ path, bytes: bytes.byteLength, md5: md5(bytes) });
+        }
+      }
+    };
+    await walk('');
+    return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async read(path: string): Promise<Buffer | null> {
+    return (await this.get(path))?.bytes ?? null;
+  }
+
+  async get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null> {
+    const file = join(this.location, path);
+    try {
+      const [bytes, info] = await Promise.all([readFile(file), stat(file)]);
+      return { bytes, modifiedAt: info.mtime };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+}
+
+/**
+ * The store a command-line argument names: an Azure Storage connection string (with a container), a
+ * container URL (with a SAS token when needed), or a folder.
+ */
+export function openStore(location: string, container?: string): LakeStore {
+  if (/AccountName=|UseDevelopmentStorage=true|BlobEndpoint=/i.test(location)) {
+    if (!container) throw new Error('--container is required with a connection string');
+    return new BlobStore(new ContainerClient(location, container));
+  }
+  if (/^https?:\/\//i.test(location)) return new BlobStore(new ContainerClient(location));
+  return new FolderStore(location);
+}

@@ -1,0 +1,342 @@
+import { createHash } from 'node:crypto';
+import {
+  describeIssues,
+  MANIFEST_FOLDER,
+  type PartitionManifest,
+  PartitionManifest as PartitionManifestSchema,
+  parseSegmentFileName,
+  type SequenceRange,
+  type StoredFile,
+  windowTemplate,
+} from '@hubcap/shared';
+import type { LakeStore } from './store.ts';
+
+const DEAD_LETTER_FOLDER = '_deadletter';
+
+export type CellStatus = 'complete' | 'open' | 'lost-at-source' | 'problem';
+
+export interface Problem {
+  kind:
+    | 'gap'
+    | 'overlap'
+    | 'unlisted-file'
+    | 'missing-file'
+    | 'checksum-mismatch'
+    | 'size-mismatch'
+    | 'bad-manifest';
+  message: string;
+  ranges?: SequenceRange[];
+  path?: string;
+}
+
+/** One window of one partition. */
+export interface Cell {
+  window: string;
+  partition: string;
+  status: CellStatus;
+  sequences: SequenceRange | null;
+  events: number;
+  files: number;
+  lostAtSource: SequenceRange[];
+  problems: Problem[];
+}
+
+export interface VerifyReport {
+  location: string;
+  prefix: string;
+  cells: Cell[];
+  problems: number;
+  ok: boolean;
+}
+
+export interface VerifyOptions {
+  /** The topic's path prefix in the store ('' for none). */
+  prefix: string;
+  /** The topic's path template (its coarsest time variable makes the windows). */
+  template: string;
+  /** Recompute each listed file's MD5 from its bytes rather than trusting the stored Content-MD5. */
+  deep?: boolean;
+  /** Ranges lost at source are reported without failing. */
+  allowLost?: boolean;
+}
+
+const span = (r: SequenceRange) => r.lastSequence - r.firstSequence + 1;
+const range = (firstSequence: number, lastSequence: number): SequenceRange => ({
+  firstSequence,
+  lastSequence,
+});
+
+interface Unit extends SequenceRange {
+  path: string;
+}
+
+/**
+ * Audits a topic's prefix from storage alone: lists it, reads the manifests, and reports per window
+ * and partition whether the window is complete, still open (only a partition's newest window may be),
+ * or has gaps, overlaps, files no manifest lists, listed files missing, or checksums that differ.
+ */
+export async function verify(store: LakeStore, options: VerifyOptions): Promise<VerifyReport> {
+  const folderTemplate = windowTemplate(options.template);
+  if (folderTemplate === null)
+    throw new Error(
+      `the template "${options.template}" has no time variable, so it has no windows to verify`,
+    );
+  const depth = folderTemplate.split('/').length;
+  const prefix = options.prefix.replace(/^\/+|\/+$/g, '');
+  const root = prefix ? `${prefix}/` : '';
+  const listing = await store.list(root);
+  const byPath = new Map(listing.map((f) => [f.path, f]));
+
+  // Files by (window folder, partition), from the names alone.
+  const stored = new Map<string, { window: string; partition: string; files: (StoredFile & Unit)[] }>();
+  const manifests = new Map<string, StoredFile>();
+  for (const file of listing) {
+    const relative = file.path.slice(root.length).split('/');
+    const deadLetter = relative[0] === DEAD_LETTER_FOLDER;
+    const segments = deadLetter ? relative.slice(1) : relative;
+    if (segments[depth] === MANIFEST_FOLDER) {
+      if (segments[depth + 1]?.endsWith('.manifest.json')) manifests.set(file.path, file);
+      continue;
+    }
+    const parsed = parseSegmentFileName(segments[segments.length - 1] ?? '');
+    if (!parsed || segments.length <= depth || segments.includes(MANIFEST_FOLDER)) continue;
+    const window = root + segments.slice(0, depth).join('/');
+    const key = `${window}\0${parsed.partition}`;
+    const cell = stored.get(key) ?? { window, partition: parsed.partition, files: [] };
+    cell.files.push({ ...file, ...range(parsed.firstSequence, parsed.lastSequence) });
+    stored.set(key, cell);
+  }
+
+  const cells = new Map<string, Cell>();
+  for (const [path, file] of manifests) {
+    const window = path.slice(0, path.indexOf(`/${MANIFEST_FOLDER}/`));
+    const partition = path.slice(path.lastIndexOf('/') + 1, -'.manifest.json'.length);
+    const cell = await checkManifest(store, file, window, partition, byPath, options);
+    const files = stored.get(`${window}\0${partition}`)?.files ?? [];
+    const listed = new Set(cell.listed);
+    for (const f of files) {
+      if (!listed.has(f.path))
+        cell.cell.problems.push({
+          kind: 'unlisted-file',
+          path: f.path,
+          message: `${f.path} is not in the manifest`,
+        });
+    }
+    cells.set(`${window}\0${partition}`, cell.cell);
+  }
+  for (const [key, { window, partition, files }] of stored) {
+    if (cells.has(key)) continue;
+    const units = merge(files);
+    cells.set(key, {
+      window,
+      partition,
+      status: 'open',
+      sequences: units.length ? range(units[0]!.firstSequence, units[units.length - 1]!.lastSequence) : null,
+      events: 0,
+      files: files.length,
+      lostAtSource: [],
+      problems: overlaps(units),
+    });
+  }
+
+  const sorted = [...cells.values()].sort(
+    (a, b) =>
+      a.partition.localeCompare(b.partition, 'en', { numeric: true }) || (a.window < b.window ? -1 : 1),
+  );
+  checkAcrossWindows(sorted);
+  for (const cell of sorted) {
+    if (cell.problems.length > 0) cell.status = 'problem';
+    else if (cell.status !== 'open' && cell.lostAtSource.length > 0) cell.status = 'lost-at-source';
+  }
+  const problems = sorted.reduce(
+    (n, c) => n + c.problems.length + (c.lostAtSource.length > 0 && !options.allowLost ? 1 : 0),
+    0,
+  );
+  return { location: store.location, prefix, cells: sorted, problems, ok: problems === 0 };
+}
+
+async function checkManifest(
+  store: LakeStore,
+  file: StoredFile,
+  window: string,
+  partition: string,
+  byPath: Map<string, StoredFile>,
+  options: VerifyOptions,
+): Promise<{ cell: Cell; listed: string[] }> {
+  const cell: Cell = {
+    window,
+    partition,
+    status: 'complete',
+    sequences: null,
+    events: 0,
+    files: 0,
+    lostAtSource: [],
+    problems: [],
+  };
+  const manifest = parseManifest((await store.read(file.path)) ?? Buffer.alloc(0), partition);
+  if (typeof manifest === 'string') {
+    cell.problems.push({ kind: 'bad-manifest', path: file.path, message: `${file.path}: ${manifest}` });
+    return { cell, listed: [] };
+  }
+  Object.assign(cell, {
+    sequences: manifest.sequences,
+    events: manifest.events,
+    files: manifest.files.length,
+    lostAtSource: manifest.lostAtSource,
+  });
+  for (const listed of manifest.files) {
+    const actual = byPath.get(listed.path);
+    if (!actual) {
+      cell.problems.push({
+        kind: 'missing-file',
+        path: listed.path,
+        message: `${listed.path} is listed but missing`,
+      });
+      continue;
+    }
+    if (actual.bytes !== listed.bytes)
+      cell.problems.push({
+        kind: 'size-mismatch',
+        path: listed.path,
+        message: `${listed.path} has ${actual.bytes} bytes, the manifest says ${listed.bytes}`,
+      });
+    const bytes = options.deep ? await store.read(listed.path) : null;
+    const md5 = bytes ? createHash('md5').update(bytes).digest('base64') : actual.md5;
+    if (listed.md5 !== null && md5 !== null && md5 !== listed.md5)
+      cell.problems.push({
+        kind: 'checksum-mismatch',
+        path: listed.path,
+        message: `${listed.path} has MD5 ${md5}, the manifest says ${listed.md5}`,
+      });
+  }
+  const units = merge([
+    ...manifest.files,
+    ...manifest.lostAtSource.map((r) => ({ ...r, path: '(lost at source)' })),
+  ]);
+  cell.problems.push(...overlaps(units));
+  const holes = gaps(units);
+  if (holes.length > 0)
+    cell.problems.push({ kind: 'gap', ranges: holes, message: `sequence numbers missing: ${show(holes)}` });
+  if (manifest.sequences && units.length > 0) {
+    const covered = range(units[0]!.firstSequence, units[units.length - 1]!.lastSequence);
+    if (
+      covered.firstSequence !== manifest.sequences.firstSequence ||
+      covered.lastSequence !== manifest.sequences.lastSequence
+    )
+      cell.problems.push({
+        kind: 'bad-manifest',
+        path: file.path,
+        message: `${file.path}: its range ${show([manifest.sequences])} is not what its files cover (${show([covered])})`,
+      });
+  }
+  return { cell, listed: manifest.files.map((f) => f.path) };
+}
+
+/** The manifest, or why it cannot be read (hostile content ends here as a problem, never a crash). */
+function parseManifest(bytes: Buffer, partition: string): PartitionManifest | string {
+  if (bytes.byteLength > 64 * 1024 * 1024) return 'is larger than 64 MiB';
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    return `is not UTF-8 JSON (${(error as Error).message})`;
+  }
+  const parsed = PartitionManifestSchema.safeParse(json);
+  if (!parsed.success) return `is not a manifest: ${describeIssues(parsed.error).slice(0, 5).join('; ')}`;
+  if (parsed.data.partition !== partition)
+    return `names partition ${parsed.data.partition}, not ${partition}`;
+  return parsed.data;
+}
+
+/** Ranges sorted; a dead-letter file with the same range as its data file is one unit. */
+function merge(ranges: readonly Unit[]): Unit[] {
+  const seen = new Set<string>();
+  return [...ranges]
+    .sort((a, b) => a.firstSequence - b.firstSequence || a.lastSequence - b.lastSequence)
+    .filter((r) => {
+      const key = `${r.firstSequence}-${r.lastSequence}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+}
+
+function overlaps(units: readonly Unit[]): Problem[] {
+  const problems: Problem[] = [];
+  for (let i = 1; i < units.length; i++) {
+    const [a, b] = [units[i - 1]!, units[i]!];
+    if (b.firstSequence <= a.lastSequence)
+      problems.push({
+        kind: 'overlap',
+        ranges: [range(b.firstSequence, Math.min(a.lastSequence, b.lastSequence))],
+        message: `${a.path} and ${b.path} both hold ${show([range(b.firstSequence, Math.min(a.lastSequence, b.lastSequence))])}`,
+      });
+  }
+  return problems;
+}
+
+function gaps(units: readonly Unit[]): SequenceRange[] {
+  const holes: SequenceRange[] = [];
+  for (let i = 1; i < units.length; i++) {
+    const end = Math.max(...units.slice(0, i).map((u) => u.lastSequence));
+    if (units[i]!.firstSequence > end + 1) holes.push(range(end + 1, units[i]!.firstSequence - 1));
+  }
+  return holes;
+}
+
+/**
+ * Between a partition's windows: the next one starts right after the last one ends, and only the
+ * newest window may be open (an older open window has files no manifest accounts for).
+ */
+function checkAcrossWindows(cells: Cell[]): void {
+  let previous: SequenceRange | null = null;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]!;
+    if (cells[i - 1]?.partition !== cell.partition) previous = null;
+    const newest = cells[i + 1]?.partition !== cell.partition;
+    if (cell.status === 'open' && !newest)
+      cell.problems.push({
+        kind: 'unlisted-file',
+        message: `${cell.files} file(s) without a manifest in a window older than the partition's newest`,
+      });
+    const current = cell.sequences;
+    if (!current) continue;
+    if (previous && current.firstSequence > previous.lastSequence + 1) {
+      const hole = range(previous.lastSequence + 1, current.firstSequence - 1);
+      cell.problems.push({
+        kind: 'gap',
+        ranges: [hole],
+        message: `sequence numbers missing since the previous window: ${show([hole])}`,
+      });
+    }
+    if (previous && current.firstSequence <= previous.lastSequence) {
+      const both = range(current.firstSequence, previous.lastSequence);
+      cell.problems.push({
+        kind: 'overlap',
+        ranges: [both],
+        message: `sequence numbers also in the previous window: ${show([both])}`,
+      });
+    }
+    previous = current;
+  }
+}
+
+const show = (ranges: readonly SequenceRange[]) =>
+  ranges
+    .map((r) => (span(r) === 1 ? `${r.firstSequence}` : `${r.firstSequence}–${r.lastSequence} (${span(r)})`))
+    .join(', ');
+
+/** The report as text: one line per window and partition, then its problems. */
+export function formatReport(report: VerifyReport): string {
+  const lines = [`${report.location} ${report.prefix || '(root)'}`];
+  for (const c of report.cells) {
+    const seq = c.sequences ? `${c.sequences.firstSequence}–${c.sequences.lastSequence}` : 'empty';
+    const lost = c.lostAtSource.length ? ` lost at source: ${show(c.lostAtSource)}` : '';
+    lines.push(
+      `${c.status.padEnd(14)} ${c.window} partition ${c.partition}: ${seq}, ${c.events} events, ${c.files} files${lost}`,
+    );
+    for (const p of c.problems) lines.push(`  ${p.kind}: ${p.message}`);
+  }
+  lines.push(report.ok ? 'ok' : `${report.problems} problem(s)`);
+  return lines.join('\n');
+}

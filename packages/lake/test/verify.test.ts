@@ -1,0 +1,305 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type Azurite, startAzurite } from '@hubcap/local-azurite';
+import {
+  buildPartitionManifest,
+  type ManifestFacts,
+  manifestBytes,
+  PATH_PRESETS,
+  segmentFileName,
+} from '@hubcap/shared';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readGrid } from '../src/grid.ts';
+import { BlobStore, FolderStore, type LakeStore } from '../src/store.ts';
+import { verify } from '../src/verify.ts';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const run = promisify(execFile);
+const hour = 3600_000;
+const base = Date.UTC(2026, 2, 7, 9);
+const template = PATH_PRESETS.hive;
+const folder = (h: number) => `lake/topic=orders/date=2026-03-07/hour=${String(9 + h).padStart(2, '0')}`;
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+
+/** `'0-4 5-9'` → [[0, 4], [5, 9]]. */
+const ranges = (text: string) => text.split(' ').map((r) => r.split('-').map(Number) as [number, number]);
+
+/** A writable lake: the folder or the container the tests lay files in. */
+interface Lake {
+  store: LakeStore;
+  put(path: string, bytes: Buffer | string): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+/**
+ * Lays out what the agent writes: per window, the partition's files (ranges) and its manifest;
+ * windows listed in `open` get files and no manifest.
+ */
+async function layOut(
+  lake: Lake,
+  windows: {
+    h: number;
+    partition?: string;
+    files: [number, number][];
+    lost?: [number, number][];
+    open?: boolean;
+  }[],
+) {
+  for (const w of windows) {
+    const partition = w.partition ?? '0';
+    const facts: ManifestFacts = {
+      topic: 'orders',
+      partition,
+      window: { start: base + w.h * hour, end: base + (w.h + 1) * hour },
+      files: [],
+      lostAtSource: (w.lost ?? []).map(([a, b]) => ({ firstSequence: a, lastSequence: b })),
+    };
+    for (const [first, last] of w.files) {
+      const path = `${folder(w.h)}/${segmentFileName(partition, first, last, '.ndjson')}`;
+      const bytes = Buffer.from(
+        `${Array.from({ length: last - first + 1 }, (_, i) => `{"seq":${first + i}}`).join('\n')}\n`,
+      );
+      await lake.put(path, bytes);
+      facts.files.push({
+        path,
+        bytes: bytes.byteLength,
+        md5: md5(bytes),
+        firstSequence: first,
+        lastSequence: last,
+        kind: 'data',
+        events: last - first + 1,
+      });
+    }
+    if (!w.open)
+      await lake.put(
+        `${folder(w.h)}/_hubcap/${partition}.manifest.json`,
+        manifestBytes(buildPartitionManifest(facts)),
+      );
+  }
+}
+
+const good = [
+  {
+    h: 0,
+    files: ranges('0-4 5-9'),
+  },
+  { h: 1, files: ranges('10-14') },
+  { h: 2, files: ranges('15-19'), open: true },
+  { h: 0, partition: '1', files: ranges('0-2') },
+];
+
+let azurite: Azurite;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.close();
+});
+
+const lakes = {
+  folder: async (): Promise<Lake & { root: string }> => {
+    const root = await mkdtemp(join(tmpdir(), 'hubcap-verify-'));
+    return {
+      root,
+      store: new FolderStore(root),
+      put: async (path, bytes) => {
+        await mkdir(dirname(join(root, path)), { recursive: true });
+        await writeFile(join(root, path), bytes);
+      },
+      remove: (path) => rm(join(root, path)),
+    };
+  },
+  azurite: async (): Promise<Lake & { root: string }> => {
+    const container = await azurite.container();
+    return {
+      root: container.containerName,
+      store: new BlobStore(container),
+      put: async (path, bytes) => {
+        await container.getBlockBlobClient(path).upload(bytes, Buffer.byteLength(bytes));
+      },
+      remove: async (path) => {
+        await container.deleteBlob(path);
+      },
+    };
+  },
+};
+
+for (const [name, make] of Object.entries(lakes)) {
+  describe(`hubcap verify on ${name}`, () => {
+    let lake: Lake & { root: string };
+    beforeEach(async () => {
+      lake = await make();
+    });
+
+    it('reports complete windows, the newest one open, and no problem', async () => {
+      await layOut(lake, good);
+      const report = await verify(lake.store, { prefix: 'lake', template });
+      expect(report.cells.map((c) => [c.partition, c.window.slice(-7), c.status, c.events])).toEqual([
+        ['0', 'hour=09', 'complete', 10],
+        ['0', 'hour=10', 'complete', 5],
+        ['0', 'hour=11', 'open', 0],
+        ['1', 'hour=09', 'complete', 3],
+      ]);
+      expect(report.ok).toBe(true);
+    });
+
+    it('finds a missing file, an overlap, a checksum mismatch, a gap between windows and an unlisted file', async () => {
+      await layOut(lake, [
+        {
+          h: 0,
+          files: ranges('0-4 5-9'),
+        },
+        { h: 1, files: ranges('12-14') },
+        { h: 2, files: ranges('15-19'), open: true },
+        { h: 3, files: ranges('20-20'), open: true },
+      ]);
+      await lake.remove(`${folder(0)}/${segmentFileName('0', 5, 9, '.ndjson')}`);
+      await lake.put(`${folder(1)}/${segmentFileName('0', 12, 14, '.ndjson')}`, 'tampered, same length?\n');
+      await lake.put(`${folder(1)}/${segmentFileName('0', 13, 16, '.ndjson')}`, 'x\n');
+      const report = await verify(lake.store, { prefix: 'lake', template });
+      const kinds = (h: string) =>
+        report.cells
+          .find((c) => c.window.endsWith(h))!
+          .problems.map((p) => p.kind)
+          .sort();
+      expect(kinds('hour=09')).toEqual(['missing-file']);
+      expect(kinds('hour=10')).toEqual(['checksum-mismatch', 'gap', 'size-mismatch', 'unlisted-file']);
+      expect(
+        report.cells.find((c) => c.window.endsWith('hour=10'))!.problems.find((p) => p.kind === 'gap')!
+          .ranges,
+      ).toEqual([{ firstSequence: 10, lastSequence: 11 }]);
+      expect(kinds('hour=11')).toEqual(['unlisted-file']);
+      expect(kinds('hour=12')).toEqual([]);
+      expect(report.ok).toBe(false);
+
+      // The overlap an unmanifested window shows by itself.
+      await lake.put(`${folder(3)}/${segmentFileName('0', 20, 22, '.ndjson')}`, 'y\n');
+      const again = await verify(lake.store, { prefix: 'lake', template });
+      expect(again.cells.find((c) => c.window.endsWith('hour=12'))!.problems.map((p) => p.kind)).toEqual([
+        'overlap',
+      ]);
+    });
+
+    it('names ranges lost at source, failing unless allowed', async () => {
+      await layOut(lake, [
+        {
+          h: 0,
+          files: ranges('0-4 8-9'),
+          lost: ranges('5-7'),
+        },
+      ]);
+      const strict = await verify(lake.store, { prefix: 'lake', template });
+      expect(strict.cells[0]).toMatchObject({
+        status: 'lost-at-source',
+        lostAtSource: [{ firstSequence: 5, lastSequence: 7 }],
+      });
+      expect(strict.ok).toBe(false);
+      expect((await verify(lake.store, { prefix: 'lake', template, allowLost: true })).ok).toBe(true);
+    });
+
+    it('reports hostile manifests as problems: not JSON, invalid UTF-8, deeply nested, huge numbers, another partition', async () => {
+      const manifest = `${folder(0)}/_hubcap/0.manifest.json`;
+      const ok = JSON.parse(
+        manifestBytes(
+          buildPartitionManifest({
+            topic: 'orders',
+            partition: '0',
+            window: { start: base, end: base + hour },
+            files: [],
+            lostAtSource: [],
+          }),
+        ).toString(),
+      );
+      for (const hostile of [
+        '',
+        '{"version": 1,',
+        Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+        JSON.stringify({ ...ok, events: 2 ** 60 }),
+        JSON.stringify({ ...ok, partition: '1' }),
+        JSON.stringify({
+          ...ok,
+          files: [
+            {
+              path: '../../etc/passwd',
+              kind: 'data',
+              firstSequence: 0,
+              lastSequence: 0,
+              events: 1,
+              bytes: 1,
+              md5: null,
+            },
+          ],
+        }),
+        `\u0000${JSON.stringify(ok)}`,
+      ]) {
+        await lake.put(manifest, hostile);
+        const report = await verify(lake.store, { prefix: 'lake', template });
+        expect(report.ok, String(hostile).slice(0, 40)).toBe(false);
+        expect(report.cells[0]!.problems[0]!.kind).toMatch(/bad-manifest|missing-file/);
+      }
+    });
+
+    it('the command exits 0 on a good prefix, 1 on a problem, 2 when it cannot run; --json prints the report', {
+      timeout: 30_000,
+    }, async () => {
+      await layOut(lake, good);
+      const target = name === 'folder' ? [lake.root] : [azurite.connectionString, '--container', lake.root];
+      const args = [CLI, 'verify', ...target, 'lake', '--template', template];
+      const okRun = await run(process.execPath, [...args, '--json']);
+      expect(JSON.parse(okRun.stdout)).toMatchObject({ ok: true, problems: 0 });
+      await lake.remove(`${folder(1)}/${segmentFileName('0', 10, 14, '.ndjson')}`);
+      const failed = await run(process.execPath, args).catch((e: { code: number; stdout: string }) => e);
+      expect(failed).toMatchObject({
+        code: 1,
+        stdout: expect.stringMatching(/missing-file: .*is listed but missing/),
+      });
+      const usage = await run(process.execPath, [
+        CLI,
+        'verify',
+        ...target,
+        'lake',
+        '--template',
+        '{topic}',
+      ]).catch((e: { code: number; stderr: string }) => e);
+      expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/no time variable/) });
+    });
+  });
+}
+
+describe('completeness grid', () => {
+  it('shows complete, open, gap and lost-at-source cells and the freshness of complete windows', async () => {
+    const lake = await lakes.folder();
+    await layOut(lake, [
+      { h: 0, files: ranges('0-4') },
+      { h: 1, files: ranges('7-9') },
+      {
+        h: 2,
+        files: ranges('10-11 15-15'),
+        lost: ranges('12-14'),
+      },
+      { h: 0, partition: '1', files: ranges('0-2') },
+      { h: 1, partition: '1', files: ranges('3-3') },
+    ]);
+    await lake.put(`${folder(0)}/_SUCCESS`, '{}');
+    const layout = { prefix: 'lake', template, namespace: 'ns', hub: 'hub', topic: 'orders' };
+    const grid = await readGrid(lake.store, layout, ['0', '1'], {
+      from: new Date(base),
+      to: new Date(base + 3 * hour),
+    });
+    expect(
+      grid.map((w) => [w.start.slice(11, 13), w.cells.map((c) => c.state), w.completedAt !== null]),
+    ).toEqual([
+      ['11', ['lost-at-source', 'open'], false],
+      ['10', ['gap', 'complete'], false],
+      ['09', ['complete', 'complete'], true],
+    ]);
+    expect(grid[0]!.cells[0]).toMatchObject({ events: 3, lost: 3 });
+    expect(grid[2]!.freshnessSeconds).toBeGreaterThan(0);
+  });
+});
