@@ -1,1 +1,1 @@
-export {};
+export * from './capture/index.ts';
