@@ -5,6 +5,7 @@ import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
 import { schemaRouter } from './routers/schema.ts';
 import { topicRouter } from './routers/topic.ts';
 import { userRouter } from './routers/user.ts';
+import { cutoverRouter } from './services/cutover/router.ts';
 import { router } from './trpc.ts';
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   alert: alertRouter,
   settings: settingsRouter,
   audit: auditRouter,
+  cutover: cutoverRouter,
 });
 
 export type AppRouter = typeof appRouter;
