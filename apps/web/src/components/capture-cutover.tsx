@@ -1,0 +1,321 @@
+'use client';
+
+import { type Continuity, capturePathFormatProblems, DEFAULT_CAPTURE_PATH_FORMAT } from '@hubcap/shared';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { useTRPC } from '@/trpc/client.tsx';
+import { Badge, Button, Card } from './ui.tsx';
+
+interface Location {
+  topic: string;
+  container: string;
+  pathFormat: string;
+}
+
+interface Position {
+  sequenceNumber: number;
+  enqueuedTime: string | null;
+  file: string;
+}
+
+/**
+ * The cutover from Event Hubs Capture: where Capture writes, the plan (per partition Capture's last
+ * event and Hubcap's first), starting the topic exactly after it, and the continuity report both ways.
+ */
+export function CaptureCutover({ topic, canEdit }: { topic: string; canEdit: boolean }) {
+  const [container, setContainer] = useState('');
+  const [pathFormat, setPathFormat] = useState(DEFAULT_CAPTURE_PATH_FORMAT);
+  const [location, setLocation] = useState<Location | null>(null);
+  const formatProblems = capturePathFormatProblems(pathFormat);
+  const scan = (event: FormEvent) => {
+    event.preventDefault();
+    setLocation({ topic, container: container.trim(), pathFormat });
+  };
+  return (
+    <div className="space-y-6">
+      <Procedure />
+      <Card title="Where Capture writes">
+        <form
+          className="grid gap-3 text-sm sm:grid-cols-[12rem_1fr]"
+          onSubmit={scan}
+          aria-label="Capture location"
+        >
+          <label htmlFor="capture-container" className="pt-1.5 text-slate-600">
+            Container
+          </label>
+          <div>
+            <input
+              id="capture-container"
+              className="w-full rounded border border-slate-300 px-2 py-1"
+              value={container}
+              onChange={(e) => setContainer(e.target.value)}
+              placeholder="capture"
+              required
+            />
+            <p className="mt-1 text-xs text-slate-500">In this topic's storage account.</p>
+          </div>
+          <label htmlFor="capture-path-format" className="pt-1.5 text-slate-600">
+            Archive name format
+          </label>
+          <div>
+            <input
+              id="capture-path-format"
+              className="w-full rounded border border-slate-300 px-2 py-1 font-mono text-xs"
+              value={pathFormat}
+              onChange={(e) => setPathFormat(e.target.value)}
+              aria-invalid={formatProblems.length > 0}
+            />
+            {formatProblems.length > 0 ? (
+              <p className="mt-1 text-xs text-red-700" role="alert">
+                {formatProblems.join('; ')}
+              </p>
+            ) : (
+              <p className="mt-1 text-xs text-slate-500">
+                As set on the event hub's Capture page (Capture adds .avro).
+              </p>
+            )}
+          </div>
+          <div className="sm:col-start-2">
+            <Button type="submit" disabled={formatProblems.length > 0 || container.trim() === ''}>
+              Scan Capture's files
+            </Button>
+          </div>
+        </form>
+      </Card>
+      {location && <Plan key={JSON.stringify(location)} location={location} canEdit={canEdit} />}
+      {location && <Report key={`report-${JSON.stringify(location)}`} location={location} />}
+    </div>
+  );
+}
+
+function Procedure() {
+  return (
+    <Card title="How a cutover works">
+      <ol className="list-decimal space-y-1 pl-5 text-sm text-slate-700">
+        <li>
+          <strong>Disable Capture on the event hub</strong> and wait one Capture time window, so its last file
+          is written. Capture must stop first: an event captured after the scan would also be landed by
+          Hubcap.
+        </li>
+        <li>
+          Scan Capture's files here. The plan shows, per partition, Capture's last event and Hubcap's first.
+        </li>
+        <li>
+          Start: Hubcap writes the topic's checkpoints at Capture's last events and deploys its agents, which
+          land from Capture's last + 1. Starting scans again and refuses if Capture wrote anything since the
+          plan.
+        </li>
+        <li>
+          When the agents have written their first files, check continuity: per partition Capture's last + 1
+          must be Hubcap's first. Anything else is shown as the exact range missing or landed twice.
+        </li>
+      </ol>
+      <p className="mt-3 text-sm text-slate-600">
+        Rolling back to Capture: Capture cannot start at a position, only when it is enabled. Enable Capture,
+        then remove this topic's deployment (the agents drain and checkpoint). Events enqueued between the two
+        are landed by both; the report "after a rollback" names that range per partition, so a downstream job
+        can skip it.
+      </p>
+    </Card>
+  );
+}
+
+function PositionCell({ position }: { position: Position | null }) {
+  if (!position) return <span className="text-slate-400">—</span>;
+  return (
+    <span className="tabular-nums" title={position.file}>
+      {position.sequenceNumber}
+      {position.enqueuedTime && <span className="ml-2 text-xs text-slate-500">{position.enqueuedTime}</span>}
+    </span>
+  );
+}
+
+function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
+  const trpc = useTRPC();
+  const plan = useQuery(trpc.cutover.plan.queryOptions(location, { retry: false, staleTime: Infinity }));
+  const start = useMutation(trpc.cutover.start.mutationOptions());
+  if (plan.isPending) return <Card title="Plan">Reading Capture's files…</Card>;
+  if (plan.isError)
+    return (
+      <Card title="Plan">
+        <p role="alert" className="text-sm text-red-700">
+          {plan.error.message}
+        </p>
+      </Card>
+    );
+  const { partitions, fileProblems, blockers } = plan.data;
+  const ready = blockers.length === 0;
+  const begin = () => {
+    if (!window.confirm(`Start ${location.topic} after Capture's last events? Capture must be disabled.`))
+      return;
+    start.mutate({
+      ...location,
+      expected: partitions.map((p) => ({
+        partitionId: p.partitionId,
+        sequenceNumber: p.captureLast?.sequenceNumber ?? -1,
+      })),
+    });
+  };
+  return (
+    <Card
+      title="Plan"
+      actions={
+        <Button variant="secondary" onClick={() => plan.refetch()} disabled={plan.isFetching}>
+          Scan again
+        </Button>
+      }
+    >
+      <table className="w-full text-sm" data-testid="cutover-plan">
+        <thead className="text-left text-xs text-slate-500">
+          <tr>
+            <th className="py-1">Partition</th>
+            <th>Capture's last event (sequence, time)</th>
+            <th>Hubcap's first</th>
+            <th>File</th>
+          </tr>
+        </thead>
+        <tbody>
+          {partitions.map((p) => (
+            <tr key={p.partitionId} className="border-t border-slate-100 align-top">
+              <td className="py-1">{p.partitionId}</td>
+              <td>
+                <PositionCell position={p.captureLast} />
+                {p.problem && <div className="text-xs text-red-700">{p.problem}</div>}
+              </td>
+              <td className="tabular-nums">{p.hubcapFirst ?? '—'}</td>
+              <td className="break-all font-mono text-xs text-slate-500">{p.captureLast?.file ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {fileProblems.length > 0 && (
+        <div className="mt-3 text-sm">
+          <p className="font-medium text-red-700">Files that cannot be used</p>
+          <ul className="list-disc pl-5 text-xs text-red-700" data-testid="file-problems">
+            {fileProblems.map((f) => (
+              <li key={f.file}>{f.message}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {blockers.length > 0 && (
+        <ul className="mt-3 list-disc pl-5 text-sm text-amber-800" data-testid="cutover-blockers">
+          {blockers.map((b) => (
+            <li key={b}>{b}</li>
+          ))}
+        </ul>
+      )}
+      {canEdit && (
+        <div className="mt-4 flex items-center gap-3">
+          <Button onClick={begin} disabled={!ready || start.isPending || start.isSuccess}>
+            Start Hubcap after Capture
+          </Button>
+          {start.isError && (
+            <p role="alert" className="text-sm text-red-700">
+              {start.error.message}
+            </p>
+          )}
+          {start.isSuccess && (
+            <p role="status" className="text-sm text-emerald-700">
+              Checkpoints written at Capture's last events.{' '}
+              {start.data.deployment
+                ? `Deployment: ${start.data.deployment.phase} (${start.data.deployment.message})`
+                : 'No deployer is configured on this server: deploy the topic yourself.'}
+            </p>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function ContinuityBadge({ continuity }: { continuity: Continuity }) {
+  switch (continuity.state) {
+    case 'continuous':
+      return <Badge tone="ok">continuous</Badge>;
+    case 'gap':
+      return (
+        <Badge tone="fail">
+          gap {continuity.from}–{continuity.to} ({continuity.to - continuity.from + 1} events landed by
+          neither)
+        </Badge>
+      );
+    case 'overlap':
+      return (
+        <Badge tone="warn">
+          overlap {continuity.from}–{continuity.to} ({continuity.to - continuity.from + 1} events landed by
+          both)
+        </Badge>
+      );
+    case 'unknown':
+      return <Badge tone="not deployed">{continuity.reason}</Badge>;
+  }
+}
+
+function Report({ location }: { location: Location }) {
+  const trpc = useTRPC();
+  const [direction, setDirection] = useState<'toHubcap' | 'toCapture'>('toHubcap');
+  const [asked, setAsked] = useState(false);
+  const report = useQuery(
+    trpc.cutover.report.queryOptions({ ...location, direction }, { enabled: asked, retry: false }),
+  );
+  const [from, to] = direction === 'toHubcap' ? ['Capture', 'Hubcap'] : ['Hubcap', 'Capture'];
+  return (
+    <Card title="Continuity report">
+      <div className="flex flex-wrap items-center gap-3 text-sm">
+        <label htmlFor="report-direction" className="text-slate-600">
+          Handover
+        </label>
+        <select
+          id="report-direction"
+          className="rounded border border-slate-300 px-2 py-1"
+          value={direction}
+          onChange={(e) => setDirection(e.target.value as typeof direction)}
+        >
+          <option value="toHubcap">after the cutover (Capture → Hubcap)</option>
+          <option value="toCapture">after a rollback (Hubcap → Capture)</option>
+        </select>
+        <Button
+          variant="secondary"
+          onClick={() => (asked ? report.refetch() : setAsked(true))}
+          disabled={report.isFetching}
+        >
+          Check continuity
+        </Button>
+      </div>
+      {report.isError && (
+        <p role="alert" className="mt-3 text-sm text-red-700">
+          {report.error.message}
+        </p>
+      )}
+      {report.data && (
+        <table className="mt-3 w-full text-sm" data-testid="cutover-report">
+          <thead className="text-left text-xs text-slate-500">
+            <tr>
+              <th className="py-1">Partition</th>
+              <th>{from}'s last</th>
+              <th>{to}'s first</th>
+              <th>Result</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.data.partitions.map((p) => (
+              <tr key={p.partitionId} className="border-t border-slate-100">
+                <td className="py-1">{p.partitionId}</td>
+                <td>
+                  <PositionCell position={p.before} />
+                </td>
+                <td>
+                  <PositionCell position={p.after} />
+                </td>
+                <td>
+                  <ContinuityBadge continuity={p.continuity} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  );
+}
