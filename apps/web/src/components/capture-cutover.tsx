@@ -124,8 +124,8 @@ function PositionCell({ position }: { position: Position | null }) {
   if (!position) return <span className="text-slate-400">—</span>;
   return (
     <span className="tabular-nums" title={position.file}>
-      {position.sequenceNumber}
-      {position.enqueuedTime && <span className="ml-2 text-xs text-slate-500">{position.enqueuedTime}</span>}
+      {position.sequenceNumber}{' '}
+      {position.enqueuedTime && <span className="ml-1 text-xs text-slate-500">{position.enqueuedTime}</span>}
     </span>
   );
 }
