@@ -19,7 +19,14 @@ let editor: { cookie: string };
 beforeAll(async () => {
   [api, hubs, azurite] = await Promise.all([
     startHarness(),
-    startLocalEventHubs({ host: '127.0.0.1', port: 0, hubs: [{ name: 'orders', partitionCount: 2 }] }),
+    startLocalEventHubs({
+      host: '127.0.0.1',
+      port: 0,
+      hubs: [
+        { name: 'orders', partitionCount: 2 },
+        { name: 'short', partitionCount: 1, retention: { maxEvents: 10 } },
+      ],
+    }),
     startAzurite(),
   ]);
   viewer = { cookie: await api.signedIn('viewer') };
@@ -29,8 +36,8 @@ afterAll(async () => {
   await Promise.all([api?.close(), hubs?.close(), azurite?.close()]);
 });
 
-async function send(partitionId: string, count: number) {
-  const producer = new EventHubProducerClient(hubs.connectionString(), 'orders');
+async function send(partitionId: string, count: number, hub = 'orders') {
+  const producer = new EventHubProducerClient(hubs.connectionString(), hub);
   try {
     const batch = await producer.createBatch({ partitionId });
     for (let i = 0; i < count; i++) batch.tryAdd({ body: { i } });
@@ -40,12 +47,12 @@ async function send(partitionId: string, count: number) {
   }
 }
 
-function config(topic: string, storage = azurite.connectionString): TopicConfigInput {
+function config(topic: string, storage = azurite.connectionString, hub = 'orders'): TopicConfigInput {
   return {
     topic,
     source: {
       fullyQualifiedNamespace: `127.0.0.1:${hubs.port}`,
-      eventHubName: 'orders',
+      eventHubName: hub,
       consumerGroup: topic,
       auth: { kind: 'connectionString', connectionString: hubs.connectionString() },
     },
@@ -59,8 +66,8 @@ function config(topic: string, storage = azurite.connectionString): TopicConfigI
 }
 
 /** Capture's name for a window of partition `p` on this hub (the namespace is the host: 127.0.0.1). */
-const captureName = (p: string, minute: number) =>
-  `127.0.0.1/orders/${p}/2026/03/07/09/${String(minute).padStart(2, '0')}/00.avro`;
+const captureName = (p: string, minute: number, hub = 'orders') =>
+  `127.0.0.1/${hub}/${p}/2026/03/07/09/${String(minute).padStart(2, '0')}/00.avro`;
 
 async function captureContainer(name: string): Promise<ContainerClient> {
   const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(name);
@@ -166,6 +173,7 @@ describe('the Capture cutover through the api', () => {
       editor,
     );
     expect(retried.status).toBe(200);
+    await send('0', 5);
     await upload(captureName('0', 10), await avroFile(records(30, 34)));
     const after = (await api.call('cutover.plan', location('orders'), viewer)).body.result.data;
     expect(after.blockers).toEqual([
@@ -256,5 +264,34 @@ describe('the Capture cutover through the api', () => {
     const unreachable = await api.call('cutover.plan', location('refunds'), viewer);
     expect(unreachable.status).toBe(502);
     expect(unreachable.body.error.message).toMatch(/^cannot list capture\//);
+  });
+
+  it('checks the plan against the hub: events past retention are named as lost, files past the hub refused', {
+    timeout: 60_000,
+  }, async () => {
+    await createTopic(api.prisma, api.secrets, config('shipping', azurite.connectionString, 'short'), {
+      actor: 'system',
+    });
+    await send('0', 30, 'short'); // the hub keeps only the last 10: 20–29
+    const capture = await captureContainer('capture-short');
+    await capture.getBlockBlobClient(captureName('0', 0, 'short')).uploadData(await avroFile(records(0, 9)));
+    let plan = (await api.call('cutover.plan', location('shipping', 'capture-short'), viewer)).body.result
+      .data;
+    for (let i = 0; i < 20 && plan.warnings.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 250)); // the server applies retention once a second
+      plan = (await api.call('cutover.plan', location('shipping', 'capture-short'), viewer)).body.result.data;
+    }
+    expect(plan.warnings).toEqual([
+      'partition 0: the hub no longer holds 10–19 (10 events past retention): landed by neither, they are lost at source',
+    ]);
+    expect(plan.blockers).toEqual([]);
+
+    await capture
+      .getBlockBlobClient(captureName('0', 5, 'short'))
+      .uploadData(await avroFile(records(10, 500)));
+    plan = (await api.call('cutover.plan', location('shipping', 'capture-short'), viewer)).body.result.data;
+    expect(plan.blockers).toEqual([
+      "partition 0: Capture's last event (500) is past the hub's last (29): these files are not this hub's (was it recreated?)",
+    ]);
   });
 });

@@ -105,6 +105,8 @@ export const CutoverPlan = z.object({
   fileProblems: z.array(CaptureFileProblem),
   /** Why the plan cannot be applied now (checkpoints exist, agents run, a partition has a problem). */
   blockers: z.array(z.string()),
+  /** What starting now cannot avoid, said before it starts (events the hub no longer holds). */
+  warnings: z.array(z.string()),
 });
 export type CutoverPlan = z.infer<typeof CutoverPlan>;
 

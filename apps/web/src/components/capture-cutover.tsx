@@ -143,7 +143,7 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
         </p>
       </Card>
     );
-  const { partitions, fileProblems, blockers } = plan.data;
+  const { partitions, fileProblems, blockers, warnings } = plan.data;
   const ready = blockers.length === 0;
   const begin = () => {
     if (!window.confirm(`Start ${location.topic} after Capture's last events? Capture must be disabled.`))
@@ -197,6 +197,13 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
             ))}
           </ul>
         </div>
+      )}
+      {warnings.length > 0 && (
+        <ul className="mt-3 list-disc pl-5 text-sm text-amber-800" data-testid="cutover-warnings">
+          {warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
       )}
       {blockers.length > 0 && (
         <ul className="mt-3 list-disc pl-5 text-sm text-amber-800" data-testid="cutover-blockers">

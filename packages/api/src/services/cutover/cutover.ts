@@ -17,7 +17,14 @@ import {
 import type { SecurityPolicy } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { audit } from '../audit.ts';
-import { consumerFor, credential, describe, readPartitions, withTimeout } from '../connection.ts';
+import {
+  consumerFor,
+  credential,
+  describe,
+  type PartitionInfo,
+  readPartitions,
+  withTimeout,
+} from '../connection.ts';
 import { type DeploymentServices, deployTopic, type Who } from '../deployments.ts';
 import { readCheckpoints, type StoredCheckpoint } from '../lag-probe.ts';
 import { assertPolicy } from '../policy.ts';
@@ -72,6 +79,7 @@ async function readHub(config: TopicConfig) {
   try {
     const partitions = await withTimeout('the event hub', readPartitions(client));
     return {
+      partitions,
       partitionIds: partitions.map((p) => p.partitionId),
       fullyQualifiedNamespace: client.fullyQualifiedNamespace,
       eventHubName: client.eventHubName,
@@ -108,6 +116,32 @@ async function reading<T>(work: Promise<T>): Promise<T> {
 
 const list = (ids: Iterable<string>) => [...ids].join(', ');
 
+/**
+ * Checks the plan against the hub: Capture's last event must be one the hub assigned (files of a
+ * recreated hub are not), and Hubcap's first should still be held (retention may have dropped it).
+ */
+function againstHub(found: Pick<CutoverPlan, 'partitions'>, hub: readonly PartitionInfo[]) {
+  const warnings: string[] = [];
+  const partitions = found.partitions.map((row) => {
+    const info = hub.find((p) => p.partitionId === row.partitionId);
+    if (!info || !row.captureLast || row.hubcapFirst === null || row.problem) return row;
+    const last = info.isEmpty ? -1 : info.lastEnqueuedSequenceNumber;
+    if (row.captureLast.sequenceNumber > last)
+      return {
+        ...row,
+        problem: `Capture's last event (${row.captureLast.sequenceNumber}) is past the hub's last (${last}): these files are not this hub's (was it recreated?)`,
+      };
+    if (!info.isEmpty && row.hubcapFirst < info.beginningSequenceNumber) {
+      const lost = info.beginningSequenceNumber - row.hubcapFirst;
+      warnings.push(
+        `partition ${row.partitionId}: the hub no longer holds ${row.hubcapFirst}–${info.beginningSequenceNumber - 1} (${lost} events past retention): landed by neither, they are lost at source`,
+      );
+    }
+    return row;
+  });
+  return { partitions, warnings };
+}
+
 /** Why a plan cannot be applied now, each with what to do about it. */
 function blockersOf(
   topic: Awaited<ReturnType<typeof load>>['topic'],
@@ -140,9 +174,10 @@ function blockersOf(
 async function plan(services: CutoverServices, location: CaptureLocation, now = new Date()) {
   const loaded = await load(services, location.topic);
   const hub = await readHub(loaded.config);
-  const found = await reading(
+  const scanned = await reading(
     capturePlan(captureSource(loaded.destination, location, hub), hub.partitionIds),
   );
+  const found = { ...scanned, ...againstHub(scanned, hub.partitions) };
   const checkpoints = await reading(
     withTimeout(
       'the checkpoint store',
