@@ -5,12 +5,11 @@ import { avroFile, records } from '@hubcap/lake/test/capture-files';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { segmentFileName } from '@hubcap/shared';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWeb, type WebServer } from './server.ts';
+import { launchChromium, startWeb, type WebServer } from './server.ts';
 
 /** The Capture cutover page in Debian's Chromium: scan, plan, start, continuity. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
 const KEY = Buffer.alloc(32, 7);
 
@@ -61,19 +60,7 @@ beforeAll(async () => {
     { actor: 'system' },
   );
   web = await startWeb(db.url, { HUBCAP_MAINTENANCE: 'off', HUBCAP_ENCRYPTION_KEY: KEY.toString('base64') });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await (await browser.newContext({ baseURL: web.url })).newPage();
   page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
 });

@@ -5,16 +5,15 @@ import { ensureAdmin, issueAgentToken } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWeb, type WebServer } from './server.ts';
+import { launchChromium, startWeb, type WebServer } from './server.ts';
 
 /**
  * The control plane end to end in Debian's Chromium: sign in, onboard a topic against the local
  * Event Hubs server and Azurite, watch agent reports move the lag chart live, and check what a
  * viewer can see. `UPDATE_SCREENSHOTS=1` refreshes docs/screenshots.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? join(dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots')
@@ -43,19 +42,7 @@ beforeAll(async () => {
   await ensureAdmin(db.prisma, ADMIN.email, ADMIN.password);
   web = await startWeb(db.url, { HUBCAP_MAINTENANCE: 'off' });
   // Playwright gives every launch a fresh, temporary user-data directory.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ baseURL: web.url, viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   // Errors the browser reports on any page (React's hydration errors among them).

@@ -12,9 +12,9 @@ import {
   startLocalEventHubs,
   startSampleTraffic,
 } from '@hubcap/local-eventhubs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWeb, type WebServer } from './server.ts';
+import { launchChromium, startWeb, type WebServer } from './server.ts';
 
 /**
  * A newcomer's first topic on the local platform, timed in Debian's Chromium: open the form, use the
@@ -23,7 +23,6 @@ import { startWeb, type WebServer } from './server.ts';
  * launcher's demo rate of sample traffic. `UPDATE_BENCH=1` records the time in bench/results.md;
  * `UPDATE_SCREENSHOTS=1` refreshes docs/screenshots/onboarding-local.png (not counted in the time).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, '../bench/results.md');
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
@@ -70,19 +69,7 @@ beforeAll(async () => {
     HUBCAP_LOCAL_EVENT_HUB: HUB,
     HUBCAP_LOCAL_CONSUMER_GROUP: GROUP,
   }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ baseURL: web.url, viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.on('dialog', (dialog) => void dialog.accept());

@@ -75,6 +75,20 @@ async function captureContainer(name: string): Promise<ContainerClient> {
   return container;
 }
 
+/** Starts the orders topic after the plan that showed Capture's last at `last0` and `last1`. */
+const start = (last0: number, last1: number) =>
+  api.call(
+    'cutover.start',
+    {
+      ...location('orders'),
+      expected: [
+        { partitionId: '0', sequenceNumber: last0 },
+        { partitionId: '1', sequenceNumber: last1 },
+      ],
+    },
+    editor,
+  );
+
 const location = (topic: string, container = 'capture') => ({
   topic,
   container,
@@ -113,34 +127,14 @@ describe('the Capture cutover through the api', () => {
 
     // Capture was not stopped: it wrote another window after the plan was shown.
     await upload(captureName('1', 10), await avroFile(records(20, 24)));
-    const stale = await api.call(
-      'cutover.start',
-      {
-        ...location('orders'),
-        expected: [
-          { partitionId: '0', sequenceNumber: 29 },
-          { partitionId: '1', sequenceNumber: 19 },
-        ],
-      },
-      editor,
-    );
+    const stale = await start(29, 19);
     expect(stale.status).toBe(409);
     expect(stale.body.error.message).toMatch(
       /partition 1: 19 → 24\): Capture is still writing\. Disable Capture/,
     );
     expect(await api.prisma.auditEvent.count({ where: { action: 'cutover.start' } })).toBe(0);
 
-    const applied = await api.call(
-      'cutover.start',
-      {
-        ...location('orders'),
-        expected: [
-          { partitionId: '0', sequenceNumber: 29 },
-          { partitionId: '1', sequenceNumber: 24 },
-        ],
-      },
-      editor,
-    );
+    const applied = await start(29, 24);
     expect(applied.status).toBe(200);
     expect(applied.body.result.data.deployment).toBeNull(); // this server has no deployer
     // The control plane's own lag probe reads the seeded checkpoints: nothing Capture landed waits.
@@ -161,17 +155,7 @@ describe('the Capture cutover through the api', () => {
       ],
     });
     // Applying the same plan again is a retry, not a conflict; any other plan now meets landed data.
-    const retried = await api.call(
-      'cutover.start',
-      {
-        ...location('orders'),
-        expected: [
-          { partitionId: '0', sequenceNumber: 29 },
-          { partitionId: '1', sequenceNumber: 24 },
-        ],
-      },
-      editor,
-    );
+    const retried = await start(29, 24);
     expect(retried.status).toBe(200);
     await send('0', 5);
     await upload(captureName('0', 10), await avroFile(records(30, 34)));

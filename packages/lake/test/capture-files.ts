@@ -77,3 +77,20 @@ export function captureName(partition: string, time: Date, ns = 'contoso', hub =
 export async function upload(container: ContainerClient, name: string, bytes: Buffer): Promise<void> {
   await container.getBlockBlobClient(name).uploadData(bytes);
 }
+
+/** A report's rows as `[partition, before, after, continuity]`, for comparing at a glance. */
+export function continuityRows(report: {
+  partitions: {
+    partitionId: string;
+    before: { sequenceNumber: number } | null;
+    after: { sequenceNumber: number } | null;
+    continuity: unknown;
+  }[];
+}) {
+  return report.partitions.map((p) => [
+    p.partitionId,
+    p.before?.sequenceNumber,
+    p.after?.sequenceNumber,
+    p.continuity,
+  ]);
+}

@@ -236,27 +236,20 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
   );
 }
 
-function ContinuityBadge({ continuity }: { continuity: Continuity }) {
-  switch (continuity.state) {
-    case 'continuous':
-      return <Badge tone="ok">continuous</Badge>;
-    case 'gap':
-      return (
-        <Badge tone="fail">
-          gap {continuity.from}–{continuity.to} ({continuity.to - continuity.from + 1} events landed by
-          neither)
-        </Badge>
-      );
-    case 'overlap':
-      return (
-        <Badge tone="warn">
-          overlap {continuity.from}–{continuity.to} ({continuity.to - continuity.from + 1} events landed by
-          both)
-        </Badge>
-      );
-    case 'unknown':
-      return <Badge tone="not deployed">{continuity.reason}</Badge>;
-  }
+const RANGE = {
+  gap: { tone: 'fail', by: 'neither' },
+  overlap: { tone: 'warn', by: 'both' },
+} as const;
+
+function ContinuityBadge({ continuity: c }: { continuity: Continuity }) {
+  if (c.state === 'continuous') return <Badge tone="ok">continuous</Badge>;
+  if (c.state === 'unknown') return <Badge tone="not deployed">{c.reason}</Badge>;
+  const { tone, by } = RANGE[c.state];
+  return (
+    <Badge tone={tone}>
+      {c.state} {c.from}–{c.to} ({c.to - c.from + 1} events landed by {by})
+    </Badge>
+  );
 }
 
 function Report({ location }: { location: Location }) {
