@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { BlobCheckpointStore } from '@azure/eventhubs-checkpointstore-blob';
 import { ContainerClient } from '@azure/storage-blob';
@@ -181,6 +183,24 @@ describe('the cutover plan', () => {
       retryOptions: { maxTries: 1 },
     });
     await expect(capturePlan(source(closed))).rejects.toBeInstanceOf(StorageUnreachableError);
+  });
+
+  it('gives up on storage that accepts the connection and never answers, naming what it was reading', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket)); // holds every connection open, says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const container = new ContainerClient(`http://127.0.0.1:${port}/devstoreaccount1/capture`, undefined, {
+        retryOptions: { maxTries: 1 },
+      });
+      await expect(capturePlan({ ...source(container), idleMs: 200 })).rejects.toThrow(
+        new StorageUnreachableError('cannot list capture/: storage did not answer for 0.2 s'),
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

@@ -16,12 +16,15 @@ export interface CaptureSource {
   /** The namespace's name (first label of its host) and the hub, as Capture fills its tokens. */
   namespace: string;
   hub: string;
+  /** How long storage may stay silent before a read gives up (default STORAGE_IDLE_MS). */
+  idleMs?: number;
 }
 
 /** Where Hubcap lands the topic's files. */
 export interface HubcapLanding {
   container: ContainerClient;
   prefix: string;
+  idleMs?: number;
 }
 
 const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
@@ -40,12 +43,18 @@ export async function capturePlan(
   source: CaptureSource,
   partitionIds?: readonly string[],
 ): Promise<Pick<CutoverPlan, 'partitions' | 'fileProblems'>> {
-  const files = await listCaptureFiles(source.container, source.pathFormat, source.namespace, source.hub);
+  const files = await listCaptureFiles(
+    source.container,
+    source.pathFormat,
+    source.namespace,
+    source.hub,
+    source.idleMs,
+  );
   const fileProblems: FileProblem[] = [];
   const partitions = [];
   for (const partitionId of partitionsOf(partitionIds, files.keys())) {
     const own = files.get(partitionId) ?? [];
-    const { last, problems } = await lastCaptured(source.container, own);
+    const { last, problems } = await lastCaptured(source.container, own, source.idleMs);
     fileProblems.push(...problems);
     const problem =
       own.length === 0
@@ -77,8 +86,8 @@ export async function continuityReport(
   partitionIds?: readonly string[],
 ): Promise<Pick<ContinuityReport, 'direction' | 'partitions' | 'fileProblems'>> {
   const [files, landed] = await Promise.all([
-    listCaptureFiles(source.container, source.pathFormat, source.namespace, source.hub),
-    landedRanges(landing.container, landing.prefix),
+    listCaptureFiles(source.container, source.pathFormat, source.namespace, source.hub, source.idleMs),
+    landedRanges(landing.container, landing.prefix, landing.idleMs),
   ]);
   const fileProblems: FileProblem[] = [];
   const partitions = [];
@@ -88,14 +97,14 @@ export async function continuityReport(
     let before: LandedPosition | null;
     let after: LandedPosition | null;
     if (direction === 'toHubcap') {
-      const scanned = await lastCaptured(source.container, own);
+      const scanned = await lastCaptured(source.container, own, source.idleMs);
       fileProblems.push(...scanned.problems);
       before = scanned.last;
       after = hubcap?.first ?? null;
     } else {
       before = hubcap?.last ?? null;
       const scanned = hubcap
-        ? await firstCapturedFrom(source.container, own, hubcap.first.sequenceNumber)
+        ? await firstCapturedFrom(source.container, own, hubcap.first.sequenceNumber, source.idleMs)
         : { first: null, problems: [] };
       fileProblems.push(...scanned.problems);
       after = scanned.first;

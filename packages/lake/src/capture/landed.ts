@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { type LandedPosition, parseSegmentFileName } from '@hubcap/shared';
-import { listBlobs } from './scan.ts';
+import { listBlobs, STORAGE_IDLE_MS } from './scan.ts';
 
 /** Hubcap's first and last landed file on a partition, by their names. */
 export interface LandedRange {
@@ -23,10 +23,11 @@ const byName = (file: string, sequenceNumber: number): LandedPosition => ({
 export async function landedRanges(
   container: ContainerClient,
   prefix: string,
+  idleMs = STORAGE_IDLE_MS,
 ): Promise<Map<string, LandedRange>> {
   const ranges = new Map<string, LandedRange>();
   const root = prefix.replace(/\/+$/, '');
-  for await (const blob of listBlobs(container, root ? `${root}/` : '')) {
+  for await (const blob of listBlobs(container, root ? `${root}/` : '', idleMs)) {
     const relative = root ? blob.name.slice(root.length + 1) : blob.name;
     if (relative.startsWith('_deadletter/')) continue;
     const parsed = parseSegmentFileName(blob.name.slice(blob.name.lastIndexOf('/') + 1));

@@ -85,13 +85,13 @@ export function readCaptureFile(
     let lastRaw: Buffer | null = null;
     let records = 0;
     let settled = false;
-    const fail = (error: unknown) => {
+    const fail = (error: unknown, fileFault = true) => {
       if (settled) return;
       settled = true;
       source.destroy();
       decoder.destroy();
       reject(
-        error instanceof CaptureFileError
+        error instanceof CaptureFileError || !fileFault
           ? error
           : new CaptureFileError(file, `is not a readable Avro file (${(error as Error).message})`),
       );
@@ -117,7 +117,8 @@ export function readCaptureFile(
     source.on('data', (chunk: Buffer) => {
       tail = Buffer.concat([tail, chunk.subarray(-16)]).subarray(-16);
     });
-    source.on('error', fail);
+    // Storage failing mid-file is not the file's fault: passed on as it is.
+    source.on('error', (error) => fail(error, false));
     decoder.on('error', fail);
     decoder.on('metadata', (writerType: avro.Type, _codec: string, header: { sync: Buffer }) => {
       const problem = schemaProblem(writerType);

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { LandedPosition } from '@hubcap/shared';
 import { captureLayout } from './path-format.ts';
@@ -22,11 +23,38 @@ export class StorageUnreachableError extends Error {
   override name = 'StorageUnreachableError';
 }
 
+/** How long storage may stay silent (no page of a listing, no bytes of a file) before a read gives up. */
+export const STORAGE_IDLE_MS = 30_000;
+
+/** Aborts when `touch` has not been called for `idleMs`: a peer that stops answering ends the read. */
+function watchdog(what: string, idleMs: number) {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        controller.abort(
+          new StorageUnreachableError(`${what}: storage did not answer for ${idleMs / 1000} s`),
+        ),
+      idleMs,
+    );
+  };
+  touch();
+  return { signal: controller.signal, touch, stop: () => clearTimeout(timer) };
+}
+
 /** Lists blobs under `prefix`, turning a failure to reach storage into one plain sentence. */
-export async function* listBlobs(container: ContainerClient, prefix: string) {
+export async function* listBlobs(container: ContainerClient, prefix: string, idleMs = STORAGE_IDLE_MS) {
+  const where = `cannot list ${container.containerName}/${prefix}`;
+  const watch = watchdog(where, idleMs);
   try {
-    for await (const blob of container.listBlobsFlat({ prefix })) yield blob;
+    for await (const page of container.listBlobsFlat({ prefix, abortSignal: watch.signal }).byPage()) {
+      watch.touch();
+      yield* page.segment.blobItems;
+    }
   } catch (error) {
+    if (watch.signal.aborted) throw watch.signal.reason;
     const e = error as { statusCode?: number; code?: string; message?: string };
     const why =
       e.statusCode === 404
@@ -34,7 +62,9 @@ export async function* listBlobs(container: ContainerClient, prefix: string) {
         : e.statusCode === 403
           ? 'the storage account refused access (check the connection)'
           : (e.code ?? e.message ?? String(error));
-    throw new StorageUnreachableError(`cannot list ${container.containerName}/${prefix}: ${why}`);
+    throw new StorageUnreachableError(`${where}: ${why}`);
+  } finally {
+    watch.stop();
   }
 }
 
@@ -44,10 +74,11 @@ export async function listCaptureFiles(
   pathFormat: string,
   namespace: string,
   hub: string,
+  idleMs = STORAGE_IDLE_MS,
 ): Promise<Map<string, CaptureFileRef[]>> {
   const layout = captureLayout(pathFormat, namespace, hub);
   const byPartition = new Map<string, CaptureFileRef[]>();
-  for await (const blob of listBlobs(container, layout.listPrefix)) {
+  for await (const blob of listBlobs(container, layout.listPrefix, idleMs)) {
     const parsed = layout.parse(blob.name);
     if (!parsed) continue;
     const files = byPartition.get(parsed.partitionId) ?? [];
@@ -59,15 +90,23 @@ export async function listCaptureFiles(
   return byPartition;
 }
 
-async function readFile(container: ContainerClient, name: string, firstOnly: boolean) {
-  let body: NodeJS.ReadableStream | undefined;
+async function readFile(container: ContainerClient, name: string, firstOnly: boolean, idleMs: number) {
+  const watch = watchdog(`cannot read ${name}`, idleMs);
   try {
-    body = (await container.getBlobClient(name).download()).readableStreamBody;
+    const response = await container
+      .getBlobClient(name)
+      .download(0, undefined, { abortSignal: watch.signal });
+    const body = response.readableStreamBody as Readable | undefined;
+    if (!body) throw new Error('no content stream');
+    body.on('data', watch.touch);
+    return await readCaptureFile(body, name, { firstOnly });
   } catch (error) {
+    if (watch.signal.aborted) throw watch.signal.reason;
+    if (error instanceof CaptureFileError) throw error;
     throw new StorageUnreachableError(`cannot read ${name}: ${(error as Error).message}`);
+  } finally {
+    watch.stop();
   }
-  if (!body) throw new StorageUnreachableError(`cannot read ${name}: no content stream`);
-  return readCaptureFile(body as import('node:stream').Readable, name, { firstOnly });
 }
 
 /** Capture writes `M/d/yyyy h:mm:ss AM|PM` (UTC); shown as ISO 8601 when it reads as that. */
@@ -103,11 +142,12 @@ function position(event: CaptureEvent, file: string): LandedPosition {
 export async function lastCaptured(
   container: ContainerClient,
   files: readonly CaptureFileRef[],
+  idleMs = STORAGE_IDLE_MS,
 ): Promise<{ last: LandedPosition | null; problems: FileProblem[] }> {
   const problems: FileProblem[] = [];
   for (const file of [...files].reverse()) {
     try {
-      const summary = await readFile(container, file.name, false);
+      const summary = await readFile(container, file.name, false, idleMs);
       if (summary.last) return { last: position(summary.last, file.name), problems };
     } catch (error) {
       if (!(error instanceof CaptureFileError)) throw error;
@@ -125,12 +165,13 @@ export async function firstCapturedFrom(
   container: ContainerClient,
   files: readonly CaptureFileRef[],
   fromSequence: number,
+  idleMs = STORAGE_IDLE_MS,
 ): Promise<{ first: LandedPosition | null; problems: FileProblem[] }> {
   const problems: FileProblem[] = [];
   let first: LandedPosition | null = null;
   for (const file of [...files].reverse()) {
     try {
-      const summary = await readFile(container, file.name, true);
+      const summary = await readFile(container, file.name, true, idleMs);
       if (!summary.first) continue;
       if (summary.first.sequenceNumber < fromSequence) break;
       first = position(summary.first, file.name);
