@@ -112,6 +112,10 @@ describe('reading a Capture file', () => {
     await expect(read(huge)).rejects.toThrow(/past 2\^53/);
     const negative = await avroFile([{ ...records(0, 0)[0], SequenceNumber: -5 }], CAPTURE_SCHEMA);
     await expect(read(negative)).rejects.toBeInstanceOf(CaptureFileError);
+    const noOffset = await avroFile([{ ...records(0, 0)[0], Offset: '' }]);
+    await expect(read(noOffset)).rejects.toThrow(
+      'x/05.avro: has a record (sequence number 0) without a usable Offset',
+    );
   });
 
   it('reads an empty Capture file as no records', async () => {

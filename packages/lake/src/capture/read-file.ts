@@ -60,6 +60,12 @@ function event(type: avro.Type, raw: Buffer, file: string): CaptureEvent {
       file,
       `claims sequence number ${record.SequenceNumber}, which Event Hubs never assigns`,
     );
+  // The SDK resumes after a checkpoint's offset: without a usable one, no checkpoint can be written.
+  if (!/^[\x21-\x7e]{1,256}$/.test(record.Offset))
+    throw new CaptureFileError(
+      file,
+      `has a record (sequence number ${record.SequenceNumber}) without a usable Offset`,
+    );
   return {
     sequenceNumber: record.SequenceNumber,
     offset: record.Offset,
