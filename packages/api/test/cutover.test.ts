@@ -25,6 +25,7 @@ beforeAll(async () => {
       hubs: [
         { name: 'orders', partitionCount: 2 },
         { name: 'short', partitionCount: 1, retention: { maxEvents: 10 } },
+        { name: 'sparse', partitionCount: 2 },
       ],
     }),
     startAzurite(),
@@ -276,6 +277,51 @@ describe('the Capture cutover through the api', () => {
     plan = (await api.call('cutover.plan', location('shipping', 'capture-short'), viewer)).body.result.data;
     expect(plan.blockers).toEqual([
       "partition 0: Capture's last event (500) is past the hub's last (29): these files are not this hub's (was it recreated?)",
+    ]);
+  });
+
+  it('hands over nothing on a partition empty on the hub and in Capture, unless the topic would start at the latest event', {
+    timeout: 60_000,
+  }, async () => {
+    await send('0', 10, 'sparse');
+    const capture = await captureContainer('capture-sparse');
+    await capture.getBlockBlobClient(captureName('0', 0, 'sparse')).uploadData(await avroFile(records(0, 9)));
+    await createTopic(api.prisma, api.secrets, config('sparse', azurite.connectionString, 'sparse'), {
+      actor: 'system',
+    });
+    const sparse = { ...location('sparse', 'capture-sparse') };
+    const plan = (await api.call('cutover.plan', sparse, viewer)).body.result.data;
+    expect(plan.blockers).toEqual([]);
+    expect(plan.partitions[1]).toEqual({
+      partitionId: '1',
+      captureLast: null,
+      hubcapFirst: null,
+      problem: null,
+    });
+    const started = await api.call(
+      'cutover.start',
+      { ...sparse, expected: [{ partitionId: '0', sequenceNumber: 9 }] },
+      editor,
+    );
+    expect(started.status).toBe(200);
+    const checkpoints = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      'sparse-checkpoints',
+    );
+    const names: string[] = [];
+    for await (const blob of checkpoints.listBlobsFlat()) names.push(blob.name);
+    expect(names).toEqual(['topics/sparse/127.0.0.1/sparse/sparse/checkpoint/0']);
+
+    const latest = config('sparse-latest', azurite.connectionString, 'sparse');
+    await createTopic(
+      api.prisma,
+      api.secrets,
+      { ...latest, source: { ...latest.source, startPosition: 'latest' } },
+      { actor: 'system' },
+    );
+    const refused = (await api.call('cutover.plan', location('sparse-latest', 'capture-sparse'), viewer)).body
+      .result.data;
+    expect(refused.blockers).toEqual([
+      'partition 1: empty on the hub and in Capture, and the topic starts at the latest event where it has no checkpoint: set its start position to earliest, so events arriving before the agents start are landed',
     ]);
   });
 });

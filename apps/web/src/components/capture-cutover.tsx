@@ -182,7 +182,9 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
                 <PositionCell position={p.captureLast} />
                 {p.problem && <div className="text-xs text-red-700">{p.problem}</div>}
               </td>
-              <td className="tabular-nums">{p.hubcapFirst ?? '—'}</td>
+              <td className="tabular-nums">
+                {p.hubcapFirst ?? (p.problem ? '—' : 'its first event (empty so far)')}
+              </td>
               <td className="break-all font-mono text-xs text-slate-500">{p.captureLast?.file ?? ''}</td>
             </tr>
           ))}

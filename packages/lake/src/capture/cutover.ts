@@ -37,11 +37,14 @@ function partitionsOf(known: readonly string[] | undefined, ...found: Iterable<s
 
 /**
  * The cutover plan: per partition Capture's last event and Hubcap's first sequence number (its + 1).
- * A partition without a readable Capture file gets a problem instead: nothing proves where to start.
+ * A partition without a readable Capture file gets a problem instead: nothing proves where to start,
+ * unless the hub holds nothing there either (`emptyPartitions`): then there is nothing to hand over,
+ * and Hubcap lands it from its first event.
  */
 export async function capturePlan(
   source: CaptureSource,
   partitionIds?: readonly string[],
+  emptyPartitions: ReadonlySet<string> = new Set(),
 ): Promise<Pick<CutoverPlan, 'partitions' | 'fileProblems'>> {
   const files = await listCaptureFiles(
     source.container,
@@ -57,13 +60,13 @@ export async function capturePlan(
     const { last, problems } = await lastCaptured(source.container, own, source.idleMs);
     fileProblems.push(...problems);
     const problem =
-      own.length === 0
-        ? 'Capture has no file for this partition in this container and path format'
-        : problems.length > 0
-          ? `${problems.length} newer file(s) cannot be read (listed below): repair or remove them first`
-          : last === null
-            ? 'every Capture file of this partition is empty'
-            : null;
+      problems.length > 0
+        ? `${problems.length} newer file(s) cannot be read (listed below): repair or remove them first`
+        : last !== null || emptyPartitions.has(partitionId)
+          ? null
+          : own.length === 0
+            ? 'Capture has no file for this partition in this container and path format'
+            : 'every Capture file of this partition is empty';
     partitions.push({
       partitionId,
       captureLast: last,

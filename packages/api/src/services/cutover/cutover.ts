@@ -120,9 +120,20 @@ const list = (ids: Iterable<string>) => [...ids].join(', ');
  * Checks the plan against the hub: Capture's last event must be one the hub assigned (files of a
  * recreated hub are not), and Hubcap's first should still be held (retention may have dropped it).
  */
-function againstHub(found: Pick<CutoverPlan, 'partitions'>, hub: readonly PartitionInfo[]) {
+function againstHub(
+  found: Pick<CutoverPlan, 'partitions'>,
+  hub: readonly PartitionInfo[],
+  startPosition: TopicConfig['source']['startPosition'],
+) {
   const warnings: string[] = [];
   const partitions = found.partitions.map((row) => {
+    // Empty on the hub and in Capture: agents start there without a checkpoint, so at the topic's start position.
+    if (!row.captureLast && !row.problem && startPosition === 'latest')
+      return {
+        ...row,
+        problem:
+          'empty on the hub and in Capture, and the topic starts at the latest event where it has no checkpoint: set its start position to earliest, so events arriving before the agents start are landed',
+      };
     const info = hub.find((p) => p.partitionId === row.partitionId);
     if (!info || !row.captureLast || row.hubcapFirst === null || row.problem) return row;
     const last = info.isEmpty ? -1 : info.lastEnqueuedSequenceNumber;
@@ -175,9 +186,13 @@ async function plan(services: CutoverServices, location: CaptureLocation, now = 
   const loaded = await load(services, location.topic);
   const hub = await readHub(loaded.config);
   const scanned = await reading(
-    capturePlan(captureSource(loaded.destination, location, hub), hub.partitionIds),
+    capturePlan(
+      captureSource(loaded.destination, location, hub),
+      hub.partitionIds,
+      new Set(hub.partitions.filter((p) => p.isEmpty).map((p) => p.partitionId)),
+    ),
   );
-  const found = { ...scanned, ...againstHub(scanned, hub.partitions) };
+  const found = { ...scanned, ...againstHub(scanned, hub.partitions, loaded.config.source.startPosition) };
   const checkpoints = await reading(
     withTimeout(
       'the checkpoint store',
@@ -225,14 +240,16 @@ export async function startCutover(
   if (now.blockers.length > 0)
     throw new AppError('CONFLICT', `the cutover cannot start: ${now.blockers.join('; ')}`);
   const expected = new Map(input.expected.map((e) => [e.partitionId, e.sequenceNumber]));
-  const moved = now.partitions.filter((p) => expected.get(p.partitionId) !== p.captureLast?.sequenceNumber);
+  const moved = now.partitions.filter(
+    (p) => (expected.get(p.partitionId) ?? null) !== (p.captureLast?.sequenceNumber ?? null),
+  );
   if (moved.length > 0)
     throw new AppError(
       'CONFLICT',
       `Capture's files changed since the plan was shown (partition ${list(
         moved.map(
           (p) =>
-            `${p.partitionId}: ${expected.get(p.partitionId) ?? 'none'} → ${p.captureLast?.sequenceNumber}`,
+            `${p.partitionId}: ${expected.get(p.partitionId) ?? 'none'} → ${p.captureLast?.sequenceNumber ?? 'none'}`,
         ),
       )}): Capture is still writing. Disable Capture on the event hub, wait for its last window to close, then scan again.`,
     );
@@ -249,11 +266,18 @@ export async function startCutover(
       await seedCheckpoints(
         checkpointContainer,
         { topic: topic.slug, ...hub, consumerGroup: config.source.consumerGroup },
-        now.partitions.map((p) => ({
-          partitionId: p.partitionId,
-          sequenceNumber: p.captureLast!.sequenceNumber,
-          offset: p.captureLast!.offset ?? '',
-        })),
+        // Partitions empty on the hub and in Capture get none: their agents start at the first event.
+        now.partitions.flatMap((p) =>
+          p.captureLast?.offset
+            ? [
+                {
+                  partitionId: p.partitionId,
+                  sequenceNumber: p.captureLast.sequenceNumber,
+                  offset: p.captureLast.offset,
+                },
+              ]
+            : [],
+        ),
       );
     })(),
   );
