@@ -1,4 +1,3 @@
-import { EventHubProducerClient } from '@azure/event-hubs';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { avroFile, records } from '@hubcap/lake/test/capture-files';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTopicLag } from '../src/services/lag-probe.ts';
 import { loadAgentConfig } from '../src/services/topic-configs.ts';
 import { createTopic } from '../src/services/topics.ts';
+import { sendEvents } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 let api: Harness;
@@ -37,16 +37,8 @@ afterAll(async () => {
   await Promise.all([api?.close(), hubs?.close(), azurite?.close()]);
 });
 
-async function send(partitionId: string, count: number, hub = 'orders') {
-  const producer = new EventHubProducerClient(hubs.connectionString(), hub);
-  try {
-    const batch = await producer.createBatch({ partitionId });
-    for (let i = 0; i < count; i++) batch.tryAdd({ body: { i } });
-    await producer.sendBatch(batch);
-  } finally {
-    await producer.close();
-  }
-}
+const send = (partitionId: string, count: number, hub = 'orders') =>
+  sendEvents(hubs.connectionString(), hub, partitionId, count);
 
 function config(topic: string, storage = azurite.connectionString, hub = 'orders'): TopicConfigInput {
   return {

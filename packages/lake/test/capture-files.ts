@@ -1,19 +1,21 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import avro from 'avsc';
 
-/** Event Hubs Capture's Avro schema, as Capture writes it. */
+const SYSTEM_VALUES = ['long', 'double', 'string', 'bytes'];
+
+/** Event Hubs Capture's Avro schema, as Capture writes it (written out here, independent of the agent's). */
 export const CAPTURE_SCHEMA = {
   type: 'record',
   name: 'EventData',
   namespace: 'Microsoft.ServiceBus.Messaging',
-  fields: [
-    { name: 'SequenceNumber', type: 'long' },
-    { name: 'Offset', type: 'string' },
-    { name: 'EnqueuedTimeUtc', type: 'string' },
-    { name: 'SystemProperties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } },
-    { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes', 'null'] } },
-    { name: 'Body', type: ['null', 'bytes'] },
-  ],
+  fields: Object.entries({
+    SequenceNumber: 'long',
+    Offset: 'string',
+    EnqueuedTimeUtc: 'string',
+    SystemProperties: { type: 'map', values: SYSTEM_VALUES },
+    Properties: { type: 'map', values: [...SYSTEM_VALUES, 'null'] },
+    Body: ['null', 'bytes'],
+  }).map(([name, type]) => ({ name, type })),
 };
 
 /** Capture-like records for sequence numbers `from..to` (offset = 100 × sequence). */

@@ -40,41 +40,22 @@ export function CaptureCutover({ topic, canEdit }: { topic: string; canEdit: boo
           onSubmit={scan}
           aria-label="Capture location"
         >
-          <label htmlFor="capture-container" className="pt-1.5 text-slate-600">
-            Container
-          </label>
-          <div>
-            <input
-              id="capture-container"
-              className="w-full rounded border border-slate-300 px-2 py-1"
-              value={container}
-              onChange={(e) => setContainer(e.target.value)}
-              placeholder="capture"
-              required
-            />
-            <p className="mt-1 text-xs text-slate-500">In this topic's storage account.</p>
-          </div>
-          <label htmlFor="capture-path-format" className="pt-1.5 text-slate-600">
-            Archive name format
-          </label>
-          <div>
-            <input
-              id="capture-path-format"
-              className="w-full rounded border border-slate-300 px-2 py-1 font-mono text-xs"
-              value={pathFormat}
-              onChange={(e) => setPathFormat(e.target.value)}
-              aria-invalid={formatProblems.length > 0}
-            />
-            {formatProblems.length > 0 ? (
-              <p className="mt-1 text-xs text-red-700" role="alert">
-                {formatProblems.join('; ')}
-              </p>
-            ) : (
-              <p className="mt-1 text-xs text-slate-500">
-                As set on the event hub's Capture page (Capture adds .avro).
-              </p>
-            )}
-          </div>
+          <Field
+            id="capture-container"
+            label="Container"
+            value={container}
+            onChange={setContainer}
+            hint="In this topic's storage account."
+          />
+          <Field
+            id="capture-path-format"
+            label="Archive name format"
+            value={pathFormat}
+            onChange={setPathFormat}
+            problems={formatProblems}
+            hint="As set on the event hub's Capture page (Capture adds .avro)."
+            mono
+          />
           <div className="sm:col-start-2">
             <Button type="submit" disabled={formatProblems.length > 0 || container.trim() === ''}>
               Scan Capture's files
@@ -85,6 +66,42 @@ export function CaptureCutover({ topic, canEdit }: { topic: string; canEdit: boo
       {location && <Plan key={JSON.stringify(location)} location={location} canEdit={canEdit} />}
       {location && <Report key={`report-${JSON.stringify(location)}`} location={location} />}
     </div>
+  );
+}
+
+/** One labelled text input of the location form, with its hint or its problems. */
+function Field(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  hint: string;
+  problems?: string[];
+  mono?: boolean;
+}) {
+  const problems = props.problems ?? [];
+  return (
+    <>
+      <label htmlFor={props.id} className="pt-1.5 text-slate-600">
+        {props.label}
+      </label>
+      <div>
+        <input
+          id={props.id}
+          className={`w-full rounded border border-slate-300 px-2 py-1 ${props.mono ? 'font-mono text-xs' : ''}`}
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+          aria-invalid={problems.length > 0}
+        />
+        {problems.length > 0 ? (
+          <p className="mt-1 text-xs text-red-700" role="alert">
+            {problems.join('; ')}
+          </p>
+        ) : (
+          <p className="mt-1 text-xs text-slate-500">{props.hint}</p>
+        )}
+      </div>
+    </>
   );
 }
 
