@@ -44,6 +44,19 @@ function watchdog(what: string, idleMs: number) {
   return { signal: controller.signal, touch, stop: () => clearTimeout(timer) };
 }
 
+/**
+ * What went wrong talking to storage, as a category or an error code: never the remote side's own words
+ * (a server told to connect somewhere must not become a way to read what answers there).
+ */
+function storageFailure(error: unknown, notFound: string): string {
+  const e = error as { statusCode?: number; code?: unknown };
+  if (e.statusCode === 404) return notFound;
+  if (e.statusCode === 401 || e.statusCode === 403)
+    return 'the storage account refused access (check the connection)';
+  if (typeof e.code === 'string' && /^[A-Za-z_]{1,64}$/.test(e.code)) return e.code;
+  return e.statusCode ? `unexpected answer (HTTP ${e.statusCode})` : 'no usable answer';
+}
+
 /** Lists blobs under `prefix`, turning a failure to reach storage into one plain sentence. */
 export async function* listBlobs(container: ContainerClient, prefix: string, idleMs = STORAGE_IDLE_MS) {
   const where = `cannot list ${container.containerName}/${prefix}`;
@@ -55,14 +68,9 @@ export async function* listBlobs(container: ContainerClient, prefix: string, idl
     }
   } catch (error) {
     if (watch.signal.aborted) throw watch.signal.reason;
-    const e = error as { statusCode?: number; code?: string; message?: string };
-    const why =
-      e.statusCode === 404
-        ? `container "${container.containerName}" does not exist`
-        : e.statusCode === 403
-          ? 'the storage account refused access (check the connection)'
-          : (e.code ?? e.message ?? String(error));
-    throw new StorageUnreachableError(`${where}: ${why}`);
+    throw new StorageUnreachableError(
+      `${where}: ${storageFailure(error, `container "${container.containerName}" does not exist`)}`,
+    );
   } finally {
     watch.stop();
   }
@@ -103,7 +111,7 @@ async function readFile(container: ContainerClient, name: string, firstOnly: boo
   } catch (error) {
     if (watch.signal.aborted) throw watch.signal.reason;
     if (error instanceof CaptureFileError) throw error;
-    throw new StorageUnreachableError(`cannot read ${name}: ${(error as Error).message}`);
+    throw new StorageUnreachableError(`cannot read ${name}: ${storageFailure(error, 'it no longer exists')}`);
   } finally {
     watch.stop();
   }
