@@ -16,6 +16,7 @@ COPY packages/api/package.json packages/api/
 COPY packages/db/package.json packages/db/prisma.config.ts packages/db/
 COPY packages/db/prisma packages/db/prisma
 COPY packages/deployer/package.json packages/deployer/
+COPY packages/lake/package.json packages/lake/
 COPY packages/local-azurite/package.json packages/local-azurite/
 COPY packages/local-eventhubs/package.json packages/local-eventhubs/
 COPY packages/platform/package.json packages/platform/
