@@ -3,7 +3,14 @@ import type { NextConfig } from 'next';
 const config: NextConfig = {
   // Container images ship the self-contained server; `npm start` runs `next start` on the regular build.
   output: process.env.HUBCAP_STANDALONE === '1' ? 'standalone' : undefined,
-  transpilePackages: ['@hubcap/api', '@hubcap/db', '@hubcap/deployer', '@hubcap/log', '@hubcap/shared'],
+  transpilePackages: [
+    '@hubcap/api',
+    '@hubcap/db',
+    '@hubcap/deployer',
+    '@hubcap/lake',
+    '@hubcap/log',
+    '@hubcap/shared',
+  ],
   serverExternalPackages: ['@kubernetes/client-node'],
   poweredByHeader: false,
   // Pages also get a Content-Security-Policy with a per-request nonce (src/proxy.ts).

@@ -1,6 +1,7 @@
 import { agentRouter } from './routers/agent.ts';
 import { authRouter } from './routers/auth.ts';
 import { completenessRouter } from './routers/completeness.ts';
+import { cutoverRouter } from './routers/cutover.ts';
 import { deploymentRouter } from './routers/deployment.ts';
 import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
 import { schemaRouter } from './routers/schema.ts';
@@ -19,6 +20,7 @@ export const appRouter = router({
   settings: settingsRouter,
   audit: auditRouter,
   completeness: completenessRouter,
+  cutover: cutoverRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -54,6 +54,9 @@ const MATRIX: Record<string, Required> = {
   'settings.update': 'admin',
   'settings.setThroughputUnits': 'admin',
   'audit.list': 'admin',
+  'cutover.plan': 'viewer',
+  'cutover.start': 'editor',
+  'cutover.report': 'viewer',
 };
 
 const RANK: Record<Principal, number> = { anonymous: -1, agent: -1, viewer: 0, editor: 1, admin: 2 };

@@ -1,3 +1,4 @@
+import { EventHubProducerClient } from '@azure/event-hubs';
 import type { AgentReport, TopicConfigInput } from '@hubcap/shared';
 
 export const EH_SECRET =
@@ -58,3 +59,15 @@ export const agentReport = (topic: string, overrides: Partial<AgentReport> = {})
   errors: [],
   ...overrides,
 });
+
+/** Sends `count` small JSON events to one partition of `hub`, in one batch. */
+export async function sendEvents(connectionString: string, hub: string, partitionId: string, count: number) {
+  const producer = new EventHubProducerClient(connectionString, hub);
+  try {
+    const batch = await producer.createBatch({ partitionId });
+    for (let i = 0; i < count; i++) batch.tryAdd({ body: { i } });
+    await producer.sendBatch(batch);
+  } finally {
+    await producer.close();
+  }
+}

@@ -1,4 +1,3 @@
-import { EventHubProducerClient } from '@azure/event-hubs';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
@@ -6,7 +5,7 @@ import { checkpointBlobPrefix } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeLag } from '../src/services/telemetry/lag-probe.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
-import { agentReport } from './fixtures.ts';
+import { agentReport, sendEvents } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
 
 let api: Harness;
@@ -24,16 +23,8 @@ afterAll(async () => {
   await Promise.all([api?.close(), hubs?.close(), azurite?.close()]);
 });
 
-async function send(partitionId: string, count: number) {
-  const producer = new EventHubProducerClient(hubs.connectionString(), 'orders');
-  try {
-    const batch = await producer.createBatch({ partitionId });
-    for (let i = 0; i < count; i++) batch.tryAdd({ body: { i } });
-    await producer.sendBatch(batch);
-  } finally {
-    await producer.close();
-  }
-}
+const send = (partitionId: string, count: number) =>
+  sendEvents(hubs.connectionString(), 'orders', partitionId, count);
 
 describe('lag read by the control plane itself', () => {
   it('reads each partition from Event Hubs and the checkpoint store: a paused topic shows its lag growing and 0 events/s', {

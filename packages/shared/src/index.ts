@@ -1,5 +1,6 @@
 export * from './agent-report.ts';
 export * from './agent-runtime.ts';
+export * from './capture-cutover.ts';
 export { type FieldInfo, fieldInfo } from './config-reference.ts';
 export * from './endpoints.ts';
 export * from './manifest.ts';

@@ -95,7 +95,7 @@ export const StorageAuth = z
   )
   .meta({ description: 'How the agent authenticates to the storage account.' });
 
-const ContainerName = z
+export const ContainerName = z
   .string({ error: 'container name is required' })
   .regex(
     /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/,

@@ -110,6 +110,9 @@ export function TopicLive({
                 : '○ connecting'}
           </span>
         </div>
+        <Link href={`/topics/${d.name}/cutover` as Route} className="text-sm underline">
+          Cut over from Capture
+        </Link>
         {canEdit && (
           <div className="flex flex-wrap gap-2" data-testid="edit-controls">
             <Link

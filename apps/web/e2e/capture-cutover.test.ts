@@ -1,0 +1,125 @@
+import { EventHubProducerClient } from '@azure/event-hubs';
+import { createTopic, ensureAdmin, SecretBox } from '@hubcap/api';
+import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
+import { avroFile, records } from '@hubcap/lake/test/capture-files';
+import { type Azurite, startAzurite } from '@hubcap/local-azurite';
+import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
+import { segmentFileName } from '@hubcap/shared';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startWeb, type WebServer } from './server.ts';
+
+/** The Capture cutover page in Debian's Chromium: scan, plan, start, continuity. */
+const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
+const KEY = Buffer.alloc(32, 7);
+
+let db: TestDatabase;
+let hubs: LocalEventHubs;
+let azurite: Azurite;
+let web: WebServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  [db, hubs, azurite] = await Promise.all([
+    createTestDatabase(),
+    startLocalEventHubs({ host: '127.0.0.1', port: 0, hubs: [{ name: 'orders', partitionCount: 2 }] }),
+    startAzurite(),
+  ]);
+  const producer = new EventHubProducerClient(hubs.connectionString(), 'orders');
+  for (const partitionId of ['0', '1']) {
+    const batch = await producer.createBatch({ partitionId });
+    for (let i = 0; i < 30; i++) batch.tryAdd({ body: { i } });
+    await producer.sendBatch(batch);
+  }
+  await producer.close();
+  // Capture wrote 0–29 on each partition before it was disabled.
+  const capture = await azurite.container('capture');
+  for (const p of ['0', '1'])
+    await capture
+      .getBlockBlobClient(`127.0.0.1/orders/${p}/2026/03/07/09/05/00.avro`)
+      .uploadData(await avroFile(records(0, 29, '3/7/2026 9:05:59 AM')));
+  await ensureAdmin(db.prisma, ADMIN.email, ADMIN.password);
+  await createTopic(
+    db.prisma,
+    new SecretBox(KEY),
+    {
+      topic: 'orders',
+      source: {
+        fullyQualifiedNamespace: `127.0.0.1:${hubs.port}`,
+        eventHubName: 'orders',
+        auth: { kind: 'connectionString', connectionString: hubs.connectionString() },
+      },
+      destination: {
+        kind: 'azureBlob',
+        account: { kind: 'connectionString', connectionString: azurite.connectionString },
+        container: 'lake',
+      },
+    },
+    { actor: 'system' },
+  );
+  web = await startWeb(db.url, { HUBCAP_MAINTENANCE: 'off', HUBCAP_ENCRYPTION_KEY: KEY.toString('base64') });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ baseURL: web.url })).newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await Promise.all([hubs?.close(), azurite?.close(), db?.drop()]);
+});
+
+describe('the Capture cutover page in Chromium', () => {
+  it('scans, shows the plan, starts after Capture and proves continuity; names a bad format and a missing container', async () => {
+    await page.goto('/sign-in');
+    await page.fill('input[name=email]', ADMIN.email);
+    await page.fill('input[name=password]', ADMIN.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${web.url}/`);
+    await page.goto('/topics/orders');
+    await page.click('text=Cut over from Capture');
+    await page.waitForURL(/\/topics\/orders\/cutover$/);
+
+    await page.fill('#capture-path-format', '../{Namespace}');
+    await expect(page.locator('[role=alert]').first().textContent()).resolves.toMatch(
+      /must not contain "\." or "\.\." path segments/,
+    );
+    await expect(page.locator('button:has-text("Scan Capture\'s files")').isDisabled()).resolves.toBe(true);
+    await page.fill(
+      '#capture-path-format',
+      '{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}',
+    );
+
+    await page.fill('#capture-container', 'missing-container');
+    await page.click('button:has-text("Scan Capture\'s files")');
+    await page.waitForSelector('text=container "missing-container" does not exist');
+
+    await page.fill('#capture-container', 'capture');
+    await page.click('button:has-text("Scan Capture\'s files")');
+    const plan = page.locator('[data-testid=cutover-plan] tbody tr');
+    await plan.first().waitFor();
+    await expect(plan.allInnerTexts()).resolves.toEqual([
+      expect.stringMatching(/^0\s+29\s+2026-03-07T09:05:59\.000Z\s+30\s+127\.0\.0\.1\/orders\/0\//),
+      expect.stringMatching(/^1\s+29\s+2026-03-07T09:05:59\.000Z\s+30\s+127\.0\.0\.1\/orders\/1\//),
+    ]);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('button:has-text("Start Hubcap after Capture")');
+    await page.waitForSelector("text=Checkpoints written at Capture's last events.");
+
+    // The agents landed from 30 on both partitions.
+    const lake = await azurite.container('lake');
+    for (const p of ['0', '1'])
+      await lake.getBlockBlobClient(segmentFileName(p, 30, 35, '.ndjson')).uploadData(Buffer.from('{}\n'));
+    await page.click('button:has-text("Check continuity")');
+    const report = page.locator('[data-testid=cutover-report] tbody tr');
+    await report.first().waitFor();
+    await expect(report.allInnerTexts()).resolves.toEqual([
+      expect.stringMatching(/^0\s+29.*\s+30\s+continuous$/),
+      expect.stringMatching(/^1\s+29.*\s+30\s+continuous$/),
+    ]);
+    expect(pageErrors).toEqual([]);
+  });
+});
