@@ -11,6 +11,8 @@ import { defaultAgentId, type Env, readEnv } from './env.ts';
 import { type StartedFormat, type StateLocation, startFormat } from './formats/index.ts';
 import { countInMetrics, FlushedFiles, logWritten, recordInStatus } from './ingest/flushed-files.ts';
 import { Ingestor } from './ingest/ingestor.ts';
+import type { PathLayout } from './pipeline/paths.ts';
+import type { SegmentLimits } from './pipeline/segment-policy.ts';
 import { createControlPlaneClient } from './report/control-plane-client.ts';
 import { ReportBuilder, Reporter, type ReportIdentity } from './report/reporter.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
@@ -34,7 +36,7 @@ function exitWithConfigError(error: ConfigError | ValidationError): never {
   process.exit(2);
 }
 
-function credentialFor(clientId: string | undefined): () => TokenCredential {
+export function credentialFor(clientId: string | undefined): () => TokenCredential {
   let credential: TokenCredential | undefined;
   return () => {
     credential ??= new DefaultAzureCredential(
@@ -44,7 +46,7 @@ function credentialFor(clientId: string | undefined): () => TokenCredential {
   };
 }
 
-function sinkObserver(status: AgentStatus, metrics: Metrics, log: Logger): SinkObserver {
+export function sinkObserver(status: AgentStatus, metrics: Metrics, log: Logger): SinkObserver {
   return {
     onError(operation, info, attempt) {
       metrics.retries.inc({ operation, kind: info.kind });
@@ -62,7 +64,7 @@ function sinkObserver(status: AgentStatus, metrics: Metrics, log: Logger): SinkO
   };
 }
 
-interface Destination {
+export interface Destination {
   sink: Sink;
   checkpointStore: CheckpointStore;
   /** Where state beside the checkpoints goes (a format's, e.g. Parquet's running schema). */
@@ -70,7 +72,16 @@ interface Destination {
   prepare(signal: AbortSignal): Promise<void>;
 }
 
-function destination(config: TopicConfig, env: Env, observer: SinkObserver): Destination {
+/**
+ * Where a pipeline writes. `scope` keys its checkpoints and staging data: the topic's own for its live
+ * agents, a replay's own (`<topic>/replays/<id>`) for a replay, which never reads or moves the live ones.
+ */
+export function destination(
+  config: TopicConfig,
+  env: Env,
+  observer: SinkObserver,
+  scope: { key: string; legacy: boolean } = { key: config.topic, legacy: true },
+): Destination {
   const d = config.destination;
   if (d.kind === 'localFolder') {
     const sink = new LocalFolderSink(d.path);
@@ -78,7 +89,8 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
       sink,
       checkpointStore: new TopicCheckpointStore(
         new FileCheckpointStore(join(d.path, '.hubcap', 'checkpoints')),
-        config.topic,
+        scope.key,
+        scope,
       ),
       state: { kind: 'folder', path: d.path },
       prepare: () => sink.verify(),
@@ -96,14 +108,14 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
   const sink = new AzureBlobSink({
     container,
     stagingContainer: checkpoints,
-    stagingPrefix: `staging/${config.topic}`,
+    stagingPrefix: `staging/${scope.key}`,
     tokenCredential,
     blockBytes: env.HUBCAP_BLOCK_BYTES,
     observer,
   });
   return {
     sink,
-    checkpointStore: new TopicCheckpointStore(blobCheckpointStore(checkpoints), config.topic),
+    checkpointStore: new TopicCheckpointStore(blobCheckpointStore(checkpoints), scope.key, scope),
     state: { kind: 'container', container: checkpoints },
     async prepare(signal) {
       await ensureContainer(container, 'destination', env.HUBCAP_CREATE_CONTAINERS, signal);
@@ -113,8 +125,29 @@ function destination(config: TopicConfig, env: Env, observer: SinkObserver): Des
   };
 }
 
+/** The topic's own layout of files. */
+export function pathLayout(config: TopicConfig, extension: string): PathLayout {
+  return {
+    prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
+    template: config.pathTemplate,
+    namespace: namespaceName(config.source.fullyQualifiedNamespace),
+    hub: config.source.eventHubName,
+    topic: config.topic,
+    extension,
+  };
+}
+
+export function segmentLimits(config: TopicConfig): SegmentLimits {
+  return {
+    maxBytes: config.batching.maxBytes,
+    maxEvents: config.batching.maxEvents,
+    maxAgeMs: config.batching.maxAgeSeconds * 1000,
+    boundary: timeBoundary(config.pathTemplate),
+  };
+}
+
 /** Retries `check` until it passes: the agent stays up, not ready, and says why. */
-async function untilVerified(
+export async function untilVerified(
   what: 'sink' | 'source',
   check: () => Promise<unknown>,
   status: AgentStatus,
@@ -227,20 +260,8 @@ class TopicPipeline {
       checkpointStore: dest.checkpointStore,
       sink: dest.sink,
       format,
-      layout: {
-        prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
-        template: config.pathTemplate,
-        namespace: namespaceName(config.source.fullyQualifiedNamespace),
-        hub: config.source.eventHubName,
-        topic: config.topic,
-        extension: format.extension,
-      },
-      limits: {
-        maxBytes: config.batching.maxBytes,
-        maxEvents: config.batching.maxEvents,
-        maxAgeMs: config.batching.maxAgeSeconds * 1000,
-        boundary: timeBoundary(config.pathTemplate),
-      },
+      layout: pathLayout(config, format.extension),
+      limits: segmentLimits(config),
       agentId,
       log: agentLog,
       metrics,
@@ -362,6 +383,10 @@ export async function runAgent(lifecycle: Lifecycle): Promise<void> {
     env.HUBCAP_CONTROL_PLANE_URL && env.HUBCAP_AGENT_TOKEN
       ? createControlPlaneClient({ url: env.HUBCAP_CONTROL_PLANE_URL, token: env.HUBCAP_AGENT_TOKEN })
       : undefined;
+  if (env.HUBCAP_REPLAY_ID || env.HUBCAP_REPLAY) {
+    const { replayMain } = await import('./replay/main.ts');
+    return replayMain(lifecycle, env, log, controlPlane, agentId);
+  }
 
   let loaded: LoadedConfig;
   try {

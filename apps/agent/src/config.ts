@@ -4,6 +4,9 @@ import type { Env } from './env.ts';
 import type { ControlPlaneClient } from './report/control-plane-client.ts';
 import { backoffDelay, sleepUnlessAborted } from './runtime/backoff.ts';
 
+/** The part of the control plane a config load needs. */
+type ConfigSource = Pick<ControlPlaneClient, 'fetchConfig'>;
+
 /** A user mistake in the configuration: reported as plain lines, never as a stack trace. */
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -59,7 +62,7 @@ const httpStatus = (error: unknown) => (error as { data?: { httpStatus?: number 
  * start after its agents, or restart): waiting beats a crash loop. A refused token is final.
  */
 async function fetchWithRetry(
-  client: ControlPlaneClient,
+  client: ConfigSource,
   retry: ConfigRetry,
 ): Promise<{ version: number; config: unknown }> {
   for (let attempt = 0; ; attempt++) {
@@ -85,7 +88,7 @@ async function fetchWithRetry(
  */
 export async function loadConfig(
   env: Env,
-  controlPlane: () => ControlPlaneClient | undefined,
+  controlPlane: () => ConfigSource | undefined,
   retry: ConfigRetry = {},
 ): Promise<LoadedConfig> {
   const loaded = await readConfig(env, controlPlane, retry);
@@ -103,7 +106,7 @@ export async function loadConfig(
 
 async function readConfig(
   env: Env,
-  controlPlane: () => ControlPlaneClient | undefined,
+  controlPlane: () => ConfigSource | undefined,
   retry: ConfigRetry,
 ): Promise<LoadedConfig> {
   const client = controlPlane();

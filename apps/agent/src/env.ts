@@ -26,6 +26,15 @@ export const Env = z.object({
   HUBCAP_CONTROL_PLANE_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
   HUBCAP_AGENT_TOKEN: optionalText,
   HUBCAP_AGENT_ID: optionalText,
+  /** A replay run: its id; the control plane gives its window and the topic's config. */
+  HUBCAP_REPLAY_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9]{1,40}$/, 'must be a replay id')
+      .optional(),
+  ),
+  /** A hand-run replay without a control plane: its window as JSON (with HUBCAP_CONFIG[_FILE]). */
+  HUBCAP_REPLAY: optionalText,
   /** Hosts beyond Azure's endpoints this agent may connect to (`host`, `host:port`, `*.suffix`, comma-separated). */
   HUBCAP_ALLOWED_ENDPOINTS: z
     .string()

@@ -4,6 +4,7 @@ import { completenessRouter } from './routers/completeness.ts';
 import { cutoverRouter } from './routers/cutover.ts';
 import { deploymentRouter } from './routers/deployment.ts';
 import { alertRouter, auditRouter, settingsRouter } from './routers/ops.ts';
+import { replayRouter } from './routers/replay.ts';
 import { schemaRouter } from './routers/schema.ts';
 import { topicRouter } from './routers/topic.ts';
 import { userRouter } from './routers/user.ts';
@@ -21,6 +22,7 @@ export const appRouter = router({
   audit: auditRouter,
   completeness: completenessRouter,
   cutover: cutoverRouter,
+  replay: replayRouter,
 });
 
 export type AppRouter = typeof appRouter;

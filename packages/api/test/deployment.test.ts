@@ -1,4 +1,10 @@
-import type { AgentDeploymentSpec, Deployer, DeploymentStatus, TopicRef } from '@hubcap/deployer';
+import type {
+  AgentDeploymentSpec,
+  AgentJobSpec,
+  Deployer,
+  DeploymentStatus,
+  TopicRef,
+} from '@hubcap/deployer';
 import { DeployerError } from '@hubcap/deployer';
 import type { TopicConfigInput } from '@hubcap/shared';
 import { TRPCError } from '@trpc/server';
@@ -79,6 +85,17 @@ class ScriptedDeployer implements Deployer {
   async status(topic: TopicRef) {
     this.calls.push({ op: 'status', topic });
     return this.#run('status', ok('running'));
+  }
+  async runJob(spec: AgentJobSpec) {
+    this.calls.push({ op: 'runJob', topic: spec.topic });
+    return { phase: 'running' as const, restarts: 0, message: 'Running.' };
+  }
+  async jobStatus(topic: TopicRef) {
+    this.calls.push({ op: 'jobStatus', topic });
+    return { phase: 'running' as const, restarts: 0, message: 'Running.' };
+  }
+  async removeJob(topic: TopicRef) {
+    this.calls.push({ op: 'removeJob', topic });
   }
 }
 

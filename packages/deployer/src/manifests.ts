@@ -4,6 +4,7 @@ import type {
   KubernetesObject,
   V1Deployment,
   V1EnvVar,
+  V1Job,
   V1PodDisruptionBudget,
   V1Secret,
   V1SecurityContext,
@@ -21,7 +22,7 @@ import {
   TOKEN_HASH_ANNOTATION,
   TOPIC_LABEL,
 } from './names.ts';
-import type { AgentDeploymentSpec } from './types.ts';
+import { type AgentDeploymentSpec, type AgentJobSpec, JOB_BACKOFF_LIMIT } from './types.ts';
 
 /** Where and how agents run on Kubernetes; the same for every topic of one control plane. */
 export interface KubernetesTarget {
@@ -45,7 +46,7 @@ export interface KubernetesTarget {
 /** The control plane's address in exported manifests when none is configured (the chart's default Service). */
 export const EXPORT_CONTROL_PLANE_URL = 'http://hubcap-web.hubcap.svc:3000';
 
-export type AgentObject = V1ServiceAccount | V1Secret | V1Deployment | V1PodDisruptionBudget;
+export type AgentObject = V1ServiceAccount | V1Secret | V1Deployment | V1PodDisruptionBudget | V1Job;
 
 /** Every kind of object Hubcap has ever made for a topic (older versions also made a ConfigMap). */
 export const AGENT_KINDS = [
@@ -261,6 +262,65 @@ export function manifests(
   }
   objects.push(deployment);
   return objects;
+}
+
+/** The name of a one-off run's Job and Secret: `hubcap-<run>` (runs are unique per cluster). */
+export const jobObjectName = (spec: Pick<AgentJobSpec, 'name'>) => `hubcap-${spec.name}`;
+/** A finished run's Job (and its pods' logs) stays this long, then Kubernetes removes it. */
+const JOB_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * A one-off run of the topic's agent, in apply order: the topic's ServiceAccount, the run's Secret
+ * (its own token) and a Job whose pod is the agent's (same image, limits, identity), told which run it
+ * is by `spec.env`. Failed pods are replaced up to JOB_BACKOFF_LIMIT times; each resumes from the
+ * run's own checkpoints. Labelled with the topic, so removing the topic removes its runs.
+ */
+export function jobManifests(spec: AgentJobSpec, target: KubernetesTarget): AgentObject[] {
+  const [serviceAccount, , ...rest] = manifests({ ...spec, paused: false }, target);
+  const deployment = rest.find((o) => o.kind === 'Deployment') as V1Deployment;
+  const name = jobObjectName(spec);
+  const labels = {
+    ...deployment.metadata!.labels,
+    'app.kubernetes.io/component': 'replay',
+    'hubcap.io/run': spec.name,
+  };
+  const metadata = { name, namespace: target.namespace, labels };
+  const secret: V1Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata,
+    type: 'Opaque',
+    data: { [SECRET_KEYS.agentToken]: b64(spec.agentToken) },
+  };
+  const pod = deployment.spec!.template.spec!;
+  const agent = pod.containers[0]!;
+  const env: V1EnvVar[] = [
+    ...agent.env!.map((e) =>
+      e.name === 'HUBCAP_AGENT_TOKEN'
+        ? { name: e.name, valueFrom: { secretKeyRef: { name, key: SECRET_KEYS.agentToken } } }
+        : e,
+    ),
+    ...Object.entries(spec.env).map(([k, value]) => ({ name: k, value })),
+  ];
+  const job: V1Job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata,
+    spec: {
+      backoffLimit: JOB_BACKOFF_LIMIT,
+      ttlSecondsAfterFinished: JOB_TTL_SECONDS,
+      template: {
+        // Not the Deployment's selector labels: its PodDisruptionBudget and Service never count a run.
+        metadata: { labels: { 'app.kubernetes.io/name': 'hubcap-replay', 'hubcap.io/run': spec.name } },
+        spec: {
+          ...pod,
+          restartPolicy: 'Never',
+          containers: [{ ...agent, env, readinessProbe: undefined }],
+        },
+      },
+    },
+  };
+  return [serviceAccount!, secret, job];
 }
 
 /** `Kind/name`, for messages. */

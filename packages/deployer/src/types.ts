@@ -74,6 +74,33 @@ export interface AgentLogLine {
   line: string;
 }
 
+/** A one-off run of the topic's agent (a replay): runs until it exits 0, restarted after a failure. */
+export interface AgentJobSpec {
+  topic: TopicRef;
+  /** Unique per topic, lower-case letters, digits and dashes (at most 40): e.g. "replay-<id>". */
+  name: string;
+  config: TopicConfig;
+  configVersion: number;
+  /** Bearer token of this run alone (it fetches its own bounded config with it). */
+  agentToken: string;
+  /** What tells the agent which run it is (e.g. HUBCAP_REPLAY_ID); never a secret. */
+  env: Record<string, string>;
+}
+
+export type JobPhase = 'running' | 'succeeded' | 'failed' | 'deleted';
+
+/** Restarts after a failure before a one-off run counts as failed (Kubernetes' default backoffLimit). */
+export const JOB_BACKOFF_LIMIT = 6;
+
+export interface JobStatus {
+  phase: JobPhase;
+  /** Failed attempts so far. */
+  restarts: number;
+  /** One line for the UI. */
+  message: string;
+  lastTermination?: AgentTermination;
+}
+
 /** The one interface the control plane deploys agents through. */
 export interface Deployer {
   readonly target: DeploymentTarget;
@@ -86,6 +113,11 @@ export interface Deployer {
   /** Deletes every object (or process) of the topic. */
   remove(topic: TopicRef): Promise<void>;
   status(topic: TopicRef): Promise<DeploymentStatus>;
+  /** Starts a one-off run; starting one that exists changes nothing. */
+  runJob(spec: AgentJobSpec): Promise<JobStatus>;
+  jobStatus(topic: TopicRef, name: string): Promise<JobStatus>;
+  /** Stops (SIGTERM, then its grace period) and deletes a one-off run; one already gone is fine. */
+  removeJob(topic: TopicRef, name: string): Promise<void>;
   /** Recent log lines, oldest first. */
   logs?(topic: TopicRef, options?: { limit?: number }): Promise<AgentLogLine[]>;
   /** Releases connections and stops whatever the deployer runs itself (local processes). Idempotent. */

@@ -44,6 +44,7 @@ const RESOURCES: Record<string, { group: string; kind: string }> = {
   pods: { group: 'api/v1', kind: 'Pod' },
   deployments: { group: 'apis/apps/v1', kind: 'Deployment' },
   poddisruptionbudgets: { group: 'apis/policy/v1', kind: 'PodDisruptionBudget' },
+  jobs: { group: 'apis/batch/v1', kind: 'Job' },
 };
 
 function discovery(group: string): Json {
@@ -111,6 +112,22 @@ function applyProblems(body: Json, kind: string, namespace: string, name: string
       'BadRequest',
       'the namespace of the provided object does not match the namespace sent on the request',
     );
+  return null;
+}
+
+/**
+ * What the API server refuses of a batch/v1 Job beyond the schema: a pod restart policy other than
+ * Never or OnFailure, and any change to the pod template or selector of an existing Job (immutable).
+ */
+function jobProblems(existing: Json, next: Json, name: string): string | null {
+  // The Job's name becomes a label value of its pods.
+  if (name.length > 63)
+    return `Job.batch "${name}" is invalid: metadata.name: must be no more than 63 characters`;
+  const policy = next.spec?.template?.spec?.restartPolicy;
+  if (policy !== 'Never' && policy !== 'OnFailure')
+    return `Job.batch "${name}" is invalid: spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"`;
+  if (existing && JSON.stringify(existing.spec?.template) !== JSON.stringify(next.spec?.template))
+    return `Job.batch "${name}" is invalid: spec.template: Invalid value: field is immutable`;
   return null;
 }
 
@@ -182,12 +199,15 @@ export async function startFakeKubeApi(options: { namespaces?: string[] } = {}):
     const path = url.pathname;
     if (
       req.method === 'GET' &&
-      (path === '/api/v1' || path === '/apis/apps/v1' || path === '/apis/policy/v1')
+      (path === '/api/v1' ||
+        path === '/apis/apps/v1' ||
+        path === '/apis/policy/v1' ||
+        path === '/apis/batch/v1')
     )
       return send(res, 200, discovery(path.slice(1)));
 
     const m =
-      /^\/(api\/v1|apis\/apps\/v1|apis\/policy\/v1)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/(log|scale))?$/.exec(
+      /^\/(api\/v1|apis\/apps\/v1|apis\/policy\/v1|apis\/batch\/v1)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/(log|scale))?$/.exec(
         path,
       );
     if (!m)
@@ -295,6 +315,8 @@ export async function startFakeKubeApi(options: { namespaces?: string[] } = {}):
             `Deployment.apps "${name}" is invalid: spec.selector: Invalid value: field is immutable`,
           ),
         );
+      const jobRefused = info.kind === 'Job' ? jobProblems(existing, next, name!) : null;
+      if (jobRefused) return send(res, 422, status(422, 'Invalid', jobRefused));
       const generation = existing?.metadata?.generation ?? 0;
       const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(next.spec);
       const managedFields = [

@@ -5,6 +5,7 @@ export { type FieldInfo, fieldInfo } from './config-reference.ts';
 export * from './endpoints.ts';
 export * from './manifest.ts';
 export * from './path-template.ts';
+export * from './replay.ts';
 export * from './secrets.ts';
 export * from './source-key.ts';
 export * from './topic-config.ts';

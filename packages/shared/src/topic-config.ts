@@ -108,7 +108,7 @@ export function namespaceOfConnectionString(connectionString: string): string | 
   return host && host.length <= 260 && HOST_NAME.test(host) ? host : undefined;
 }
 
-const SourceFields = z.strictObject({
+export const SourceFields = z.strictObject({
   fullyQualifiedNamespace: namespace('namespace').optional().meta({
     description:
       'Fully-qualified Event Hubs namespace, e.g. myns.servicebus.windows.net. With a connection string it is taken from its Endpoint; required with workload identity.',

@@ -13,10 +13,13 @@ import { checkpointNamespace } from '@hubcap/shared';
 export class TopicCheckpointStore implements CheckpointStore {
   readonly #inner: CheckpointStore;
   readonly #topic: string;
+  readonly #legacy: boolean;
 
-  constructor(inner: CheckpointStore, topic: string) {
+  /** `legacy: false`: a store of its own from the start (a replay's), which never reads the shared layout. */
+  constructor(inner: CheckpointStore, topic: string, options: { legacy?: boolean } = {}) {
     this.#inner = inner;
     this.#topic = topic;
+    this.#legacy = options.legacy ?? true;
   }
 
   #scoped(namespace: string): string {
@@ -53,7 +56,7 @@ export class TopicCheckpointStore implements CheckpointStore {
   ): Promise<Checkpoint[]> {
     const [own, legacy] = await Promise.all([
       this.#inner.listCheckpoints(this.#scoped(namespace), hub, group, options),
-      this.#inner.listCheckpoints(namespace, hub, group, options),
+      this.#legacy ? this.#inner.listCheckpoints(namespace, hub, group, options) : [],
     ]);
     const mine = new Set(own.map((c) => c.partitionId));
     return [...own, ...legacy.filter((c) => !mine.has(c.partitionId))].map((c) => ({

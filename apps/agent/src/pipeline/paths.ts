@@ -138,3 +138,29 @@ export function deadLetterProbePrefix(
 ): string {
   return replayProbePrefix(deadLetterLayout(layout), partition, firstEnqueuedTime, firstSequence);
 }
+
+/** Listing prefix of every file whose first event falls in the same folder as `time`. */
+export function folderPrefix(layout: PathLayout, partition: string, time: Date): string {
+  const folder = segmentFolder(layout, partition, time);
+  return folder ? `${folder}/` : '';
+}
+
+/**
+ * The sequence range of the file of `partition` (this format's extension) that holds `sequence`,
+ * among `names`; null when none does. Replays start and end on these boundaries, so that a replay
+ * into the topic's own layout rewrites whole files, identical to the ones already there.
+ */
+export function rangeHolding(
+  names: readonly string[],
+  partition: string,
+  sequence: number,
+  extension: string,
+): { firstSequence: number; lastSequence: number } | null {
+  for (const path of names) {
+    const parsed = parseSegmentFileName(path.slice(path.lastIndexOf('/') + 1));
+    if (!parsed || parsed.partition !== partition || parsed.extension !== extension) continue;
+    if (parsed.firstSequence <= sequence && sequence <= parsed.lastSequence)
+      return { firstSequence: parsed.firstSequence, lastSequence: parsed.lastSequence };
+  }
+  return null;
+}

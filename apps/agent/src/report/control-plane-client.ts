@@ -12,6 +12,9 @@ type Outputs = inferRouterOutputs<AppRouter>['agent'];
 export interface ControlPlaneClient {
   report(report: Inputs['report']): Promise<Outputs['report']>;
   fetchConfig(): Promise<Outputs['config']>;
+  /** A replay run's window and config. */
+  fetchReplay(id: string): Promise<Outputs['replay']>;
+  reportReplay(progress: Inputs['replayProgress']): Promise<Outputs['replayProgress']>;
 }
 
 export interface ControlPlaneOptions {
@@ -41,5 +44,7 @@ export function createControlPlaneClient(options: ControlPlaneOptions): ControlP
   return {
     report: (report) => client.agent.report.mutate(report),
     fetchConfig: () => client.agent.config.query(),
+    fetchReplay: (id) => client.agent.replay.query({ id }),
+    reportReplay: (progress) => client.agent.replayProgress.mutate(progress),
   };
 }

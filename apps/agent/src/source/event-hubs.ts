@@ -64,3 +64,34 @@ export function createConsumerClient(
 export function blobCheckpointStore(container: ContainerClient): CheckpointStore {
   return new BlobCheckpointStore(container);
 }
+
+/**
+ * A client that reads chosen partitions without a checkpoint store: no load balancing, no ownership
+ * and no owner level, so live agents keep their partitions (a replay's reader).
+ */
+export function createReaderClient(
+  config: TopicConfig,
+  credential: () => TokenCredential,
+): EventHubConsumerClient {
+  const { source } = config;
+  const options: EventHubConsumerClientOptions = {
+    retryOptions: { maxRetries: 6, retryDelayInMs: 500, maxRetryDelayInMs: 15_000, timeoutInMs: 60_000 },
+  };
+  if (source.auth.kind === 'connectionString') {
+    return hasEntityPath(source.auth.connectionString)
+      ? new EventHubConsumerClient(source.consumerGroup, source.auth.connectionString, options)
+      : new EventHubConsumerClient(
+          source.consumerGroup,
+          source.auth.connectionString,
+          source.eventHubName,
+          options,
+        );
+  }
+  return new EventHubConsumerClient(
+    source.consumerGroup,
+    source.fullyQualifiedNamespace,
+    source.eventHubName,
+    credential(),
+    options,
+  );
+}

@@ -1,5 +1,14 @@
-import { AgentConfigResponse, AgentReport, ReportAck } from '@hubcap/shared';
+import {
+  AgentConfigResponse,
+  AgentReplayResponse,
+  AgentReport,
+  ReplayProgress,
+  ReplayRun,
+  ReportAck,
+} from '@hubcap/shared';
+import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { agentReplay, recordReplayProgress } from '../services/replay/replay.ts';
 import { ingestReport } from '../services/telemetry/reports.ts';
 import { loadAgentConfig } from '../services/topics/topic-configs.ts';
 import { agentProcedure, router } from '../trpc.ts';
@@ -19,4 +28,13 @@ export const agentRouter = router({
     }
     return loadAgentConfig(ctx.prisma, ctx.secrets, ctx.agent.topicId);
   }),
+  /** A replay run's window and config (the run is told its id; its token is its own). */
+  replay: agentProcedure
+    .input(z.strictObject({ id: ReplayRun.shape.id }))
+    .output(AgentReplayResponse)
+    .query(({ ctx, input }) => agentReplay(ctx, ctx.agent, input.id)),
+  replayProgress: agentProcedure
+    .input(ReplayProgress)
+    .output(z.strictObject({ cancelled: z.boolean() }))
+    .mutation(({ ctx, input }) => recordReplayProgress(ctx, ctx.agent, input)),
 });

@@ -1,6 +1,7 @@
 import { fileLayout } from '@hubcap/shared';
 import {
   AppsV1Api,
+  BatchV1Api,
   CoreV1Api,
   createConfiguration,
   type KubeConfig,
@@ -10,6 +11,7 @@ import {
   PolicyV1Api,
   ServerConfiguration,
   type V1Deployment,
+  type V1Job,
   type V1Pod,
   type V1Secret,
 } from '@kubernetes/client-node';
@@ -19,6 +21,8 @@ import {
   type AgentObject,
   describeObject,
   hashOf,
+  jobManifests,
+  jobObjectName,
   type KubernetesTarget,
   manifests,
   SECRET_KEYS,
@@ -34,12 +38,14 @@ import {
 } from '../names.ts';
 import {
   type AgentDeploymentSpec,
+  type AgentJobSpec,
   type AgentLogLine,
   type AgentReplicaStatus,
   type Deployer,
   DeployerError,
   type DeploymentStatus,
   emptyStatus,
+  type JobStatus,
   type TopicRef,
 } from '../types.ts';
 import { toDeployerError } from './errors.ts';
@@ -62,6 +68,7 @@ export class KubernetesDeployer implements Deployer {
   readonly #core: CoreV1Api;
   readonly #apps: AppsV1Api;
   readonly #policy: PolicyV1Api;
+  readonly #batch: BatchV1Api;
 
   constructor(options: KubernetesDeployerOptions) {
     this.#options = options;
@@ -87,6 +94,7 @@ export class KubernetesDeployer implements Deployer {
     this.#core = new CoreV1Api(configuration);
     this.#apps = new AppsV1Api(configuration);
     this.#policy = new PolicyV1Api(configuration);
+    this.#batch = new BatchV1Api(configuration);
   }
 
   get namespace(): string {
@@ -292,6 +300,11 @@ export class KubernetesDeployer implements Deployer {
     const labelSelector = topicLabelSelector(topic);
     const propagationPolicy = 'Background';
     const kinds: [string, () => Promise<unknown>][] = [
+      // A topic's one-off runs (and, in the background, their pods) go with it.
+      [
+        'Jobs',
+        () => this.#batch.deleteCollectionNamespacedJob({ namespace, labelSelector, propagationPolicy }),
+      ],
       [
         'Deployments',
         () =>
@@ -339,6 +352,42 @@ export class KubernetesDeployer implements Deployer {
     return deploymentStatus(live, pods.items);
   }
 
+  /** Applies the run's objects; a Job that exists is left as it is (its pod template is immutable). */
+  async runJob(spec: AgentJobSpec): Promise<JobStatus> {
+    const live = await this.#readJob(spec.name);
+    if (live) return jobStatusOf(live);
+    for (const object of jobManifests(spec, this.#options))
+      await this.#call(`apply ${describeObject(object)}`, () => this.#patch(object));
+    return this.jobStatus(spec.topic, spec.name);
+  }
+
+  #readJob(run: string): Promise<V1Job | null> {
+    const name = jobObjectName({ name: run });
+    return this.#readOrNull(`read Job/${name}`, () =>
+      this.#batch.readNamespacedJob({ name, namespace: this.namespace }),
+    );
+  }
+
+  async jobStatus(_topic: TopicRef, run: string): Promise<JobStatus> {
+    const live = await this.#readJob(run);
+    return live ? jobStatusOf(live) : { phase: 'deleted', restarts: 0, message: 'No such Job.' };
+  }
+
+  /** Deletes the Job with its pods (they get their grace period to drain) and the run's Secret. */
+  async removeJob(_topic: TopicRef, run: string): Promise<void> {
+    const name = jobObjectName({ name: run });
+    const namespace = this.namespace;
+    const gone = (error: DeployerError) => {
+      if (error.kind !== 'notFound') throw error;
+    };
+    await this.#call(`delete Job/${name}`, () =>
+      this.#batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }),
+    ).catch(gone);
+    await this.#call(`delete Secret/${name}`, () =>
+      this.#core.deleteNamespacedSecret({ name, namespace }),
+    ).catch(gone);
+  }
+
   async logs(topic: TopicRef, options: { limit?: number } = {}): Promise<AgentLogLine[]> {
     const pods = await this.#call('list the pods', () =>
       this.#core.listNamespacedPod({ namespace: this.namespace, labelSelector: topicLabelSelector(topic) }),
@@ -364,6 +413,27 @@ export class KubernetesDeployer implements Deployer {
     }
     return lines.sort((a, b) => a.at.localeCompare(b.at)).slice(-limit);
   }
+}
+
+/** A Job's state as Kubernetes reports it: conditions Complete / Failed, counts of failed pods. */
+export function jobStatusOf(job: V1Job): JobStatus {
+  const restarts = job.status?.failed ?? 0;
+  const condition = (type: string) =>
+    job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+  const failed = condition('Failed');
+  if (condition('Complete') || (job.status?.succeeded ?? 0) > 0)
+    return { phase: 'succeeded', restarts, message: 'Completed.' };
+  if (failed)
+    return {
+      phase: 'failed',
+      restarts,
+      message: `Failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim(),
+    };
+  return {
+    phase: 'running',
+    restarts,
+    message: restarts > 0 ? `Running (attempt ${restarts + 1}).` : 'Running.',
+  };
 }
 
 const templateAnnotation = (deployment: V1Deployment, key: string) =>

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { agentNodeOptions, restartReason } from '@hubcap/shared';
 import {
   type AgentDeploymentSpec,
+  type AgentJobSpec,
   type AgentLogLine,
   type AgentReplicaStatus,
   type AgentTermination,
@@ -10,6 +11,9 @@ import {
   DeployerError,
   type DeploymentStatus,
   emptyStatus,
+  JOB_BACKOFF_LIMIT,
+  type JobPhase,
+  type JobStatus,
   type TopicRef,
 } from '../types.ts';
 import {
@@ -62,7 +66,12 @@ interface Run {
   desired: number;
   replicas: Replica[];
   logs: AgentLogLine[];
+  /** A one-off run (see runJob): done at exit 0, failed after JOB_BACKOFF_LIMIT failures. */
+  job?: { name: string; env: Record<string, string>; phase: JobPhase };
 }
+
+/** Runs are keyed by topic id; a one-off run by topic id and its name. */
+const runKey = (topic: TopicRef, job?: string) => (job ? `${topic.id}/${job}` : topic.id);
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -147,11 +156,57 @@ export class LocalRunner implements Deployer {
   }
 
   async remove(topic: TopicRef): Promise<void> {
-    const run = this.#runs.get(topic.id);
+    // The topic's one-off runs go with it.
+    const keys = [...this.#runs.keys()].filter((k) => k === topic.id || k.startsWith(`${topic.id}/`));
+    await Promise.all(keys.map((key) => this.#removeRun(key)));
+  }
+
+  async #removeRun(key: string): Promise<void> {
+    const run = this.#runs.get(key);
     if (!run) return;
     run.desired = 0;
     await this.#stopRun(run);
-    this.#runs.delete(topic.id);
+    if (this.#runs.get(key) === run) this.#runs.delete(key);
+  }
+
+  async runJob(spec: AgentJobSpec): Promise<JobStatus> {
+    if (this.#closing) throw new DeployerError('unavailable', 'The local runner is shutting down.');
+    const key = runKey(spec.topic, spec.name);
+    if (!this.#runs.has(key)) {
+      const run: Run = {
+        topic: spec.topic,
+        spec: { ...spec, paused: false },
+        desired: 1,
+        replicas: [],
+        logs: [],
+        job: { name: spec.name, env: spec.env, phase: 'running' },
+      };
+      this.#runs.set(key, run);
+      this.#scaleTo(run, 1);
+    }
+    return this.jobStatus(spec.topic, spec.name);
+  }
+
+  async jobStatus(topic: TopicRef, name: string): Promise<JobStatus> {
+    const run = this.#runs.get(runKey(topic, name));
+    if (!run?.job) return { phase: 'deleted', restarts: 0, message: 'No such run.' };
+    const replica = run.replicas[0];
+    const restarts = replica?.restarts ?? 0;
+    const status: JobStatus = { phase: run.job.phase, restarts, message: '' };
+    if (replica?.lastTermination) status.lastTermination = replica.lastTermination;
+    status.message =
+      run.job.phase === 'succeeded'
+        ? 'Completed.'
+        : run.job.phase === 'failed'
+          ? `Failed after ${restarts + 1} attempts (${replica?.lastTermination?.reason ?? 'unknown'}).`
+          : restarts > 0
+            ? `Running (attempt ${restarts + 1}).`
+            : 'Running.';
+    return status;
+  }
+
+  removeJob(topic: TopicRef, name: string): Promise<void> {
+    return this.#removeRun(runKey(topic, name));
   }
 
   async status(topic: TopicRef): Promise<DeploymentStatus> {
@@ -248,7 +303,7 @@ export class LocalRunner implements Deployer {
   #scaleTo(run: Run, count: number): void {
     for (let i = run.replicas.length; i < count; i++) {
       const replica: Replica = {
-        name: `${run.topic.name}-${i}`,
+        name: run.job ? `${run.topic.name}-${run.job.name}` : `${run.topic.name}-${i}`,
         child: null,
         exited: null,
         port: null,
@@ -308,6 +363,7 @@ export class LocalRunner implements Deployer {
       HUBCAP_AGENT_ID: replica.name,
       HUBCAP_HTTP_PORT: '0',
       NODE_OPTIONS: agentNodeOptions(spec.config.scaling.memory, spec.config.format.type),
+      ...run.job?.env,
     };
     if (this.#options.controlPlaneUrl) {
       // Like every agent: the config (and any new version) comes from the control plane.
@@ -358,7 +414,11 @@ export class LocalRunner implements Deployer {
       if (replica.lastStderr) termination.message = replica.lastStderr;
       replica.lastTermination = termination;
       this.#savePids();
-      const wanted = !replica.stopping && this.#runs.get(run.topic.id) === run && !this.#closing;
+      const wanted = !replica.stopping && this.#current(run) && !this.#closing;
+      if (run.job && wanted && (code === 0 || replica.restarts >= JOB_BACKOFF_LIMIT)) {
+        run.job.phase = code === 0 ? 'succeeded' : 'failed';
+        run.desired = 0;
+      }
       if (!wanted || run.desired === 0) {
         this.#note(run, `stopped (${termination.reason})`, replica.name);
         return;
@@ -374,12 +434,16 @@ export class LocalRunner implements Deployer {
       this.#note(run, `exited (${termination.reason}); restarting in ${after}`, replica.name);
       replica.restartTimer = setTimeout(() => {
         replica.restartTimer = null;
-        if (replica.stopping || this.#runs.get(run.topic.id) !== run || this.#closing || run.desired === 0)
-          return;
+        if (replica.stopping || !this.#current(run) || this.#closing || run.desired === 0) return;
         replica.restarts++;
         this.#start(run, replica);
       }, delay);
     });
+  }
+
+  /** Whether `run` is still the one the runner keeps under its key (not replaced or removed). */
+  #current(run: Run): boolean {
+    return this.#runs.get(runKey(run.topic, run.job?.name)) === run;
   }
 
   #savePids(): void {

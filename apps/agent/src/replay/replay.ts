@@ -1,0 +1,254 @@
+import type {
+  CheckpointStore,
+  EventHubConsumerClient,
+  EventPosition,
+  ReceivedEventData,
+} from '@azure/event-hubs';
+import type { ReplayPartition, ReplayProgress, ReplayRun } from '@hubcap/shared';
+import type { FileFormat } from '../formats/index.ts';
+import { type FlushedFile, PartitionWriter } from '../ingest/partition-writer.ts';
+import { folderPrefix, type PathLayout, rangeHolding } from '../pipeline/paths.ts';
+import type { SegmentLimits } from '../pipeline/segment-policy.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { Metrics } from '../runtime/metrics.ts';
+import type { AgentStatus } from '../runtime/status.ts';
+import { retryStorage } from '../sink/retry.ts';
+import type { Sink } from '../sink/sink.ts';
+
+export interface ReplayOptions {
+  run: ReplayRun;
+  /** Reads chosen partitions without load balancing or ownership (see createReaderClient). */
+  client: EventHubConsumerClient;
+  /** The topic's consumer group (the reader's; checkpoints are kept under it too). */
+  consumerGroup: string;
+  /** The replay's own checkpoints (its scope), never the live agents'. */
+  checkpoints: CheckpointStore;
+  sink: Sink;
+  format: FileFormat;
+  /** Where the replay writes: the topic's layout, or the same under the replay's prefix. */
+  layout: PathLayout;
+  limits: SegmentLimits;
+  receive: { maxBatchSize: number; maxWaitTimeInSeconds: number; prefetchCount: number };
+  log: Logger;
+  metrics: Metrics;
+  status: AgentStatus;
+  signal: AbortSignal;
+  /** Progress, every `reportEveryMs` and once at the end. */
+  report(progress: ReplayProgress): Promise<void>;
+  /** Every file once published and checkpointed (the format's subscribers, metrics, the log). */
+  onFlushed?(file: FlushedFile): void;
+  reportEveryMs: number;
+  /** Test hook: sleep between publishing a file and checkpointing it. */
+  pauseAfterCommitMs?: number;
+}
+
+/** The first event at a position, or null when the partition holds none there. */
+async function eventAt(
+  client: EventHubConsumerClient,
+  partitionId: string,
+  startPosition: EventPosition,
+): Promise<ReceivedEventData | null> {
+  return new Promise((resolve, reject) => {
+    const subscription = client.subscribe(
+      partitionId,
+      {
+        processEvents: async (events) => {
+          await subscription.close();
+          resolve(events[0] ?? null);
+        },
+        processError: async (error) => {
+          await subscription.close();
+          reject(error);
+        },
+      },
+      { startPosition, maxBatchSize: 1, maxWaitTimeInSeconds: 5, skipParsingBodyAsJson: true },
+    );
+  });
+}
+
+/**
+ * A partition's inclusive sequence range for the window: from the first event enqueued at or after
+ * `from` (or the given sequence number) to the last one before `to`. Into the topic's own layout the
+ * range widens to the boundaries of the files already holding its ends, so every file is rewritten
+ * whole and identical.
+ */
+export async function planPartition(
+  o: Pick<ReplayOptions, 'client' | 'run' | 'sink' | 'layout' | 'signal'>,
+  partitionId: string,
+): Promise<ReplayPartition> {
+  const none: ReplayPartition = {
+    partitionId,
+    firstSequence: null,
+    lastSequence: null,
+    landed: null,
+    done: true,
+  };
+  const { client, run } = o;
+  const p = await client.getPartitionProperties(partitionId, { abortSignal: o.signal });
+  if (p.isEmpty) return none;
+  const to = Date.parse(run.to);
+  // Enqueued-time positions are exclusive: one millisecond earlier gives the first event at or after.
+  const after =
+    p.lastEnqueuedOnUtc.getTime() < to
+      ? null
+      : await eventAt(client, partitionId, { enqueuedOn: new Date(to - 1) });
+  const explicit = run.startSequences?.[partitionId];
+  const start = await eventAt(
+    client,
+    partitionId,
+    explicit === undefined
+      ? { enqueuedOn: new Date(Date.parse(run.from) - 1) }
+      : { sequenceNumber: Math.max(explicit, p.beginningSequenceNumber), isInclusive: true },
+  );
+  const lastSequence = after ? after.sequenceNumber - 1 : p.lastEnqueuedSequenceNumber;
+  if (!start || start.sequenceNumber > lastSequence) return none;
+  const range = { ...none, firstSequence: start.sequenceNumber, lastSequence, done: false };
+  if (o.run.target.kind !== 'ownLayout') return range;
+  const end = await eventAt(client, partitionId, { sequenceNumber: lastSequence, isInclusive: true });
+  const holding = async (event: ReceivedEventData | null) =>
+    event &&
+    rangeHolding(
+      await o.sink.list(folderPrefix(o.layout, partitionId, event.enqueuedTimeUtc), o.signal),
+      partitionId,
+      event.sequenceNumber,
+      o.layout.extension,
+    );
+  const [first, last] = [await holding(start), await holding(end)];
+  // A file whose start the hub no longer holds cannot be rewritten whole: start after it.
+  if (first)
+    range.firstSequence =
+      first.firstSequence >= p.beginningSequenceNumber ? first.firstSequence : first.lastSequence + 1;
+  if (last) range.lastSequence = last.lastSequence;
+  if (range.firstSequence! > range.lastSequence!) return none;
+  return range;
+}
+
+/** Reads one partition's range into files and checkpoints them, from the replay's own checkpoint on. */
+async function replayPartition(o: ReplayOptions, range: ReplayPartition): Promise<void> {
+  const { partitionId } = range;
+  const last = range.lastSequence!;
+  const from = range.landed === null ? range.firstSequence! : range.landed + 1;
+  const log = o.log.child({ partition: partitionId });
+  const where = {
+    fullyQualifiedNamespace: o.client.fullyQualifiedNamespace,
+    eventHubName: o.client.eventHubName,
+    consumerGroup: o.consumerGroup,
+  };
+  const writer = new PartitionWriter({
+    partitionId,
+    layout: o.layout,
+    format: o.format,
+    limits: o.limits,
+    sink: o.sink,
+    log,
+    stats: o.status.partition(partitionId),
+    metrics: o.metrics,
+    pauseAfterCommitMs: o.pauseAfterCommitMs,
+    checkpoint: (position, signal) =>
+      retryStorage(
+        'checkpoint',
+        () => o.checkpoints.updateCheckpoint({ ...where, partitionId, ...position }),
+        {
+          signal,
+        },
+      ),
+    onFlushed: (file) => {
+      o.onFlushed?.(file);
+      range.landed = file.lastSequence;
+    },
+  });
+  log.info({ from, last }, 'replaying partition');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let finished = false;
+      const subscription = o.client.subscribe(
+        partitionId,
+        {
+          processEvents: async (events: ReceivedEventData[]) => {
+            if (finished) return;
+            try {
+              const mine = events.filter((e) => e.sequenceNumber <= last);
+              if (mine.length > 0) await writer.write(mine);
+              else await writer.tick();
+              if (events.some((e) => e.sequenceNumber >= last)) {
+                finished = true;
+                await writer.drain();
+                await subscription.close();
+                resolve();
+              }
+            } catch (error) {
+              finished = true;
+              await subscription.close().catch(() => {});
+              reject(error);
+            }
+          },
+          processError: async (error) => {
+            log.warn({ error: error.message }, 'event hubs error while replaying; retrying');
+          },
+        },
+        {
+          startPosition: { sequenceNumber: from, isInclusive: true },
+          ...o.receive,
+          skipParsingBodyAsJson: true,
+        },
+      );
+      o.signal.addEventListener('abort', () => {
+        finished = true;
+        void subscription.close().then(() => reject(new Error('replay stopped')));
+      });
+    });
+  } finally {
+    await writer.close();
+  }
+  range.done = true;
+}
+
+/**
+ * A bounded run: plans every partition's range, resumes from the replay's own checkpoints, writes each
+ * range with the same partition writer as the live agent (so names, boundaries and the replay probe
+ * are the same), and ends when every range is landed.
+ */
+export async function runReplay(o: ReplayOptions): Promise<ReplayProgress> {
+  const ids = await o.client.getPartitionIds({ abortSignal: o.signal });
+  const landed = new Map(
+    (
+      await o.checkpoints.listCheckpoints(
+        o.client.fullyQualifiedNamespace,
+        o.client.eventHubName,
+        o.consumerGroup,
+      )
+    ).map((c) => [c.partitionId, c.sequenceNumber]),
+  );
+  const ranges = await Promise.all(ids.map((id) => planPartition(o, id)));
+  for (const r of ranges) {
+    const at = landed.get(r.partitionId);
+    if (r.lastSequence === null || at === undefined) continue;
+    r.landed = at;
+    if (at >= r.lastSequence) r.done = true;
+  }
+  o.log.info({ ranges }, 'replay planned');
+  const progress = (state: ReplayProgress['state'], message?: string): ReplayProgress => ({
+    id: o.run.id,
+    partitions: ranges,
+    state,
+    ...(message ? { message } : {}),
+  });
+  const send = (p: ReplayProgress) =>
+    o
+      .report(p)
+      .catch((error: Error) => o.log.warn({ error: error.message }, 'cannot report replay progress'));
+  const timer = setInterval(() => void send(progress('running')), o.reportEveryMs);
+  timer.unref();
+  try {
+    await send(progress('running'));
+    await Promise.all(ranges.filter((r) => !r.done).map((r) => replayPartition(o, r)));
+  } catch (error) {
+    clearInterval(timer);
+    if (!o.signal.aborted) await send(progress('failed', (error as Error).message.slice(0, 2000)));
+    throw error;
+  }
+  clearInterval(timer);
+  const done = progress('succeeded');
+  await send(done);
+  return done;
+}
