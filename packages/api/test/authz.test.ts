@@ -45,6 +45,8 @@ const MATRIX: Record<string, Required> = {
   'deployment.exportManifests': 'viewer',
   'agent.report': 'agent',
   'agent.config': 'agent',
+  'agent.replay': 'agent',
+  'agent.replayProgress': 'agent',
   'user.list': 'admin',
   'user.create': 'admin',
   'user.update': 'admin',
@@ -57,6 +59,9 @@ const MATRIX: Record<string, Required> = {
   'cutover.plan': 'viewer',
   'cutover.start': 'editor',
   'cutover.report': 'viewer',
+  'replay.list': 'viewer',
+  'replay.start': 'editor',
+  'replay.cancel': 'editor',
 };
 
 const RANK: Record<Principal, number> = { anonymous: -1, agent: -1, viewer: 0, editor: 1, admin: 2 };

@@ -273,6 +273,13 @@ export async function deleteTopic(prisma: PrismaClient, topicId: string, who: Ac
         `the agent of "${topic.slug}" is deployed: remove it first (Remove in the Deployment panel)`,
       );
     }
+    // A replay's run holds the topic's config and token: it ends (or is cancelled) first.
+    const running = await tx.replay.count({ where: { topicId, state: { in: ['starting', 'running'] } } });
+    if (running > 0)
+      throw new AppError(
+        'CONFLICT',
+        `a replay of "${topic.slug}" is running: cancel it first (Replays on the topic page)`,
+      );
     await tx.topic.delete({ where: { id: topicId } });
     await audit(tx, who, 'topic.delete', { type: 'topic', id: topicId }, { name: topic.slug });
   });

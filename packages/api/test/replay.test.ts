@@ -1,0 +1,253 @@
+// Replays through the service layer for real: the local runner starts the real agent as a one-off
+// process, which fetches its window from this control plane over HTTP, lands it in Azurite and reports.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { LocalRunner } from '@hubcap/deployer/local';
+import { type Azurite, startAzurite } from '@hubcap/local-azurite';
+import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
+import type { TopicConfigInput } from '@hubcap/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendEvents } from './fixtures.ts';
+import { type Harness, startHarness } from './harness.ts';
+
+const AGENT_ENTRY = fileURLToPath(new URL('../../../apps/agent/src/main.ts', import.meta.url));
+
+let api: Harness;
+let hubs: LocalEventHubs;
+let azurite: Azurite;
+let runner: LocalRunner;
+let server: ReturnType<typeof createServer>;
+let editor: { cookie: string };
+let viewer: { cookie: string };
+let admin: { cookie: string };
+
+async function body(req: IncomingMessage): Promise<string | undefined> {
+  if (req.method !== 'POST') return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+beforeAll(async () => {
+  [hubs, azurite] = await Promise.all([
+    startLocalEventHubs({
+      hubs: [
+        { name: 'orders', partitionCount: 2, consumerGroups: ['replays'] },
+        { name: 'short', partitionCount: 1, retention: { maxEvents: 10 } },
+      ],
+    }),
+    startAzurite(),
+  ]);
+  // The control plane over HTTP, as the agent reaches it.
+  server = createServer(async (req, res) => {
+    const response = await api.fetch(req.url!.replace(/^\/api\/trpc\//, ''), {
+      method: req.method!,
+      headers: Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
+      body: await body(req),
+    });
+    res.writeHead(response.status, Object.fromEntries(response.headers)).end(await response.text());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  runner = new LocalRunner({
+    agentEntry: AGENT_ENTRY,
+    controlPlaneUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    env: { HUBCAP_MAX_WAIT_SECONDS: '0.2', HUBCAP_ALLOWED_ENDPOINTS: '127.0.0.1' },
+    backoff: { initialMs: 200 },
+    stopTimeoutMs: 20_000,
+  });
+  api = await startHarness({ deployer: runner });
+  [editor, viewer, admin] = [
+    { cookie: await api.signedIn('editor') },
+    { cookie: await api.signedIn('viewer') },
+    { cookie: await api.signedIn('admin') },
+  ];
+}, 120_000);
+afterAll(async () => {
+  await runner?.close();
+  server?.close();
+  await Promise.all([api?.close(), hubs?.close(), azurite?.close()]);
+});
+
+function config(topic: string, hub = 'orders'): TopicConfigInput {
+  return {
+    topic,
+    source: {
+      fullyQualifiedNamespace: `127.0.0.1:${hubs.port}`,
+      eventHubName: hub,
+      auth: { kind: 'connectionString', connectionString: hubs.connectionString() },
+    },
+    destination: {
+      kind: 'azureBlob',
+      account: { kind: 'connectionString', connectionString: azurite.connectionString },
+      container: `${topic}-lake`,
+      checkpointContainer: `${topic}-checkpoints`,
+    },
+    batching: { maxEvents: 5, maxAgeSeconds: 1 },
+    reporting: { intervalSeconds: 1 },
+  };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const list = async (name: string) => (await api.call('replay.list', { name }, viewer)).body.result.data;
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+describe('replay procedures', () => {
+  it('runs a replay as a local process to its end, with progress, a verify report and audit entries', {
+    timeout: 120_000,
+  }, async () => {
+    expect((await api.call('topic.create', { config: config('orders') }, editor)).status).toBe(200);
+    await sendEvents(hubs.connectionString(), 'orders', '0', 12);
+    await sendEvents(hubs.connectionString(), 'orders', '1', 7);
+    const started = await api.call(
+      'replay.start',
+      {
+        topic: 'orders',
+        from: minutesAgo(10),
+        to: new Date().toISOString(),
+        target: { kind: 'prefix', prefix: 'again' },
+      },
+      editor,
+    );
+    expect(started.status).toBe(200);
+    const { id } = started.body.result.data;
+    const done = await until('the replay to succeed with its verify report', async () => {
+      const [r] = await list('orders');
+      return r.state === 'succeeded' && r.verify ? r : null;
+    });
+    expect(done).toMatchObject({ id, events: 19, totalEvents: 19, partitionsDone: 2, secondsLeft: null });
+    expect(done.verify).toMatchObject({ ok: true, problems: 0 });
+    expect(done.verify.cells.map((c: { partition: string }) => c.partition).sort()).toEqual(['0', '1']);
+    const names: string[] = [];
+    for await (const b of azurite.service
+      .getContainerClient('orders-lake')
+      .listBlobsFlat({ prefix: 'again/' }))
+      names.push(b.name);
+    expect(names.length).toBeGreaterThanOrEqual(4);
+    // The run's token ended with it; the runner's process is done.
+    expect(await api.prisma.agentInstance.count({ where: { name: `replay-${id}`, revokedAt: null } })).toBe(
+      0,
+    );
+    expect((await runner.jobStatus({ id: done.id, name: 'orders' }, `replay-${id}`)).phase).not.toBe(
+      'running',
+    );
+    const audit = (await api.call('audit.list', {}, admin)).body.result.data;
+    const actions = JSON.stringify(audit);
+    expect(actions).toContain('replay.start');
+    expect(actions).toContain('replay.finish');
+  });
+
+  it('refuses bad windows with the field that is wrong, never a 500', async () => {
+    const start = (input: Record<string, unknown>) =>
+      api.call(
+        'replay.start',
+        { topic: 'orders', from: minutesAgo(10), to: minutesAgo(1), target: { kind: 'ownLayout' }, ...input },
+        editor,
+      );
+    const fields = async (input: Record<string, unknown>) => {
+      const res = await start(input);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      return res.body.error.data.fieldErrors;
+    };
+    expect(await fields({ to: minutesAgo(20) })).toEqual({ to: 'must be after the start' });
+    expect(
+      await fields({
+        from: new Date(Date.now() + 3600_000).toISOString(),
+        to: new Date(Date.now() + 7200_000).toISOString(),
+      }),
+    ).toMatchObject({
+      from: 'must not be in the future',
+    });
+    expect(await fields({ from: '2000-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' })).toEqual({
+      to: 'must be at most 90 days after the start',
+    });
+    expect(await fields({ target: { kind: 'prefix', prefix: 'a/../b' } })).toHaveProperty(['target.prefix']);
+    expect(await fields({ target: { kind: 'prefix', prefix: '' } })).toHaveProperty(['target.prefix']);
+    expect(await fields({ from: 'yesterday' })).toHaveProperty('from');
+    expect(await fields({ startSequences: { '0': 2 ** 53 } })).toHaveProperty(['startSequences.0']);
+    expect(await fields({ startSequences: { '9': 1 } })).toEqual({
+      'startSequences.9': 'the hub has no partition "9" (it has 0, 1)',
+    });
+    expect((await start({ topic: 'nope' })).status).toBe(404);
+    expect(await api.prisma.replay.count({ where: { state: { not: 'succeeded' } } })).toBe(0);
+  });
+
+  it('refuses a window older than the retention, naming the earliest event per partition', async () => {
+    expect((await api.call('topic.create', { config: config('short', 'short') }, editor)).status).toBe(200);
+    await sendEvents(hubs.connectionString(), 'short', '0', 25);
+    const res = await api.call(
+      'replay.start',
+      { topic: 'short', from: minutesAgo(30), to: new Date().toISOString(), target: { kind: 'ownLayout' } },
+      editor,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.data.fieldErrors.from).toMatch(
+      /^events before .* are no longer in the hub \(retention\); earliest available: partition 0: \d{4}-.*Z \(sequence 15\)$/,
+    );
+    const seq = await api.call(
+      'replay.start',
+      {
+        topic: 'short',
+        from: minutesAgo(30),
+        to: new Date().toISOString(),
+        startSequences: { '0': 3 },
+        target: { kind: 'ownLayout' },
+      },
+      editor,
+    );
+    expect(seq.body.error.data.fieldErrors['startSequences.0']).toMatch(
+      /^sequence 3 is no longer in the hub/,
+    );
+  });
+
+  it('cancels a running replay (the process stops); a topic is not deleted under a running replay', {
+    timeout: 60_000,
+  }, async () => {
+    const start = await api.call(
+      'replay.start',
+      {
+        topic: 'short',
+        from: minutesAgo(1),
+        to: new Date().toISOString(),
+        startSequences: { '0': 20 },
+        target: { kind: 'prefix', prefix: 'x' },
+      },
+      editor,
+    );
+    expect(start.status).toBe(200);
+    const { id } = start.body.result.data;
+    expect((await api.call('replay.cancel', { id }, viewer)).status).toBe(403);
+    const cancelled = await api.call('replay.cancel', { id }, editor);
+    expect(cancelled.body.result.data.state).toBe('cancelled');
+    expect((await runner.jobStatus({ id: 'any', name: 'short' }, `replay-${id}`)).phase).toBe('deleted');
+    expect((await api.call('replay.cancel', { id }, editor)).status).toBe(409);
+
+    const second = await api.call(
+      'replay.start',
+      {
+        topic: 'short',
+        from: minutesAgo(1),
+        to: new Date().toISOString(),
+        startSequences: { '0': 20 },
+        target: { kind: 'prefix', prefix: 'y' },
+      },
+      editor,
+    );
+    const topic = await api.prisma.topic.findUniqueOrThrow({ where: { slug: 'short' } });
+    const refused = await api.call('topic.delete', { name: 'short' }, editor);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('a replay of "short" is running: cancel it first');
+    await api.call('replay.cancel', { id: second.body.result.data.id }, editor);
+    expect((await api.call('topic.delete', { name: 'short' }, editor)).status).toBe(200);
+    expect(await api.prisma.replay.count({ where: { topicId: topic.id } })).toBe(0);
+  });
+});
