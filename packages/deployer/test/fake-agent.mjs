@@ -1,5 +1,6 @@
 // Stands in for the agent in the runner's own tests: FAKE_MODE=serve answers /readyz like the agent
-// and logs its port the same way; FAKE_MODE=crash fails at start like a misconfigured agent.
+// and logs its port the same way; FAKE_MODE=crash fails at start like a misconfigured agent;
+// FAKE_MODE=done finishes at once like a one-off run (a replay) with nothing left to do.
 import { createServer } from 'node:http';
 
 const log = (fields) =>
@@ -8,6 +9,10 @@ const log = (fields) =>
 if (process.env.FAKE_MODE === 'crash') {
   process.stderr.write('hubcap-agent: config is invalid: source.eventHubName is required\n');
   process.exit(2);
+}
+if (process.env.FAKE_MODE === 'done') {
+  log({ msg: 'replay finished', replay: process.env.HUBCAP_REPLAY_ID });
+  process.exit(0);
 }
 const server = createServer((req, res) => {
   res.writeHead(req.url === '/readyz' || req.url === '/healthz' ? 200 : 404).end('ok');

@@ -100,6 +100,18 @@ describe('Helm chart (static checks; no renderer available here)', () => {
       await deployer.pause(topic);
       await deployer.resume(topic);
       await deployer.logs(topic);
+      // A one-off run (a replay): applied, read, cancelled.
+      const run = {
+        topic,
+        name: 'replay-r1',
+        config: spec().config,
+        configVersion: 1,
+        agentToken: 'hca_run',
+        env: {},
+      };
+      await deployer.runJob(run);
+      await deployer.jobStatus(topic, run.name);
+      await deployer.removeJob(topic, run.name);
       await deployer.remove(topic);
       const used = new Set<string>();
       for (const r of api.requests) {

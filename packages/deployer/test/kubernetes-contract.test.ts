@@ -384,6 +384,7 @@ describe('Kubernetes deployer HTTP contract (fake API server, not a cluster)', (
     await deployer.remove(topic);
     const deletes = writes();
     expect(kinds(deletes)).toEqual([
+      `DELETE /apis/batch/v1/namespaces/${NS}/jobs`,
       `DELETE /apis/apps/v1/namespaces/${NS}/deployments`,
       `DELETE /apis/policy/v1/namespaces/${NS}/poddisruptionbudgets`,
       `DELETE /api/v1/namespaces/${NS}/configmaps`,
@@ -515,7 +516,7 @@ describe('Kubernetes deployer error contract (fake API server, not a cluster)', 
     const error = await failure(deployer.remove(topic));
     expect(error.kind).toBe('forbidden');
     expect(error.message).toMatch(
-      /Deleted: Deployments, PodDisruptionBudgets, ConfigMaps, ServiceAccounts; delete the rest again/,
+      /Deleted: Jobs, Deployments, PodDisruptionBudgets, ConfigMaps, ServiceAccounts; delete the rest again/,
     );
     expect([...api.store.keys()]).toEqual([`${NS}/secrets/hubcap-agent-orders`]);
   });
