@@ -14,6 +14,7 @@ import { DeployPanel } from './deploy-panel.tsx';
 import { formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } from './format.ts';
 import { LagHint, NamespaceCostHint, StatusReason } from './health.tsx';
 import { LineChart } from './line-chart.tsx';
+import { Replays } from './replays.tsx';
 import { ConfigChanges } from './topic-form/results.tsx';
 import { DeadLetters, SchemaHistory, SchemaNotice } from './topic-schema.tsx';
 import { Badge, Card, Stat, TableHead } from './ui.tsx';
@@ -250,6 +251,7 @@ export function TopicLive({
       </Card>
 
       <CompletenessGrid topic={d.name} />
+      <Replays topic={d.name} canEdit={canEdit} />
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Deployment">
