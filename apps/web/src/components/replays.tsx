@@ -40,25 +40,36 @@ export function Replays({ topic, canEdit }: { topic: string; canEdit: boolean })
   );
 }
 
+/** A labelled input with its problem (or its help) under it. */
 function Field(props: {
   id: string;
   label: string;
+  value: string;
+  onChange(value: string): void;
   error?: string | undefined;
-  children: React.ReactNode;
-  hint?: string;
+  hint: string;
+  type?: 'datetime-local';
+  mono?: boolean;
 }) {
   return (
     <div className="flex flex-col gap-1 text-sm">
       <label htmlFor={props.id} className="text-slate-600">
         {props.label}
       </label>
-      {props.children}
+      <input
+        id={props.id}
+        type={props.type ?? 'text'}
+        className={`rounded border border-slate-300 px-2 py-1 ${props.mono ? 'font-mono text-xs' : ''}`}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-invalid={Boolean(props.error)}
+      />
       {props.error ? (
         <p className="text-xs text-red-700" role="alert" data-field={props.id}>
           {props.error}
         </p>
       ) : (
-        props.hint && <p className="text-xs text-slate-500">{props.hint}</p>
+        <p className="text-xs text-slate-500">{props.hint}</p>
       )}
     </div>
   );
@@ -105,26 +116,24 @@ function StartReplay({ topic }: { topic: string }) {
   };
   return (
     <form onSubmit={submit} className="mb-4 grid gap-3 sm:grid-cols-2" aria-label="Start a replay" noValidate>
-      <Field id="replay-from" label="From (UTC)" error={errors.from} hint="First enqueued time replayed.">
-        <input
-          id="replay-from"
-          type="datetime-local"
-          className="rounded border border-slate-300 px-2 py-1"
-          value={from}
-          onChange={(e) => setFrom(e.target.value)}
-          aria-invalid={Boolean(errors.from)}
-        />
-      </Field>
-      <Field id="replay-to" label="To (UTC, not included)" error={errors.to} hint="At most now.">
-        <input
-          id="replay-to"
-          type="datetime-local"
-          className="rounded border border-slate-300 px-2 py-1"
-          value={to}
-          onChange={(e) => setTo(e.target.value)}
-          aria-invalid={Boolean(errors.to)}
-        />
-      </Field>
+      <Field
+        id="replay-from"
+        label="From (UTC)"
+        error={errors.from}
+        hint="First enqueued time replayed."
+        value={from}
+        onChange={setFrom}
+        type="datetime-local"
+      />
+      <Field
+        id="replay-to"
+        label="To (UTC, not included)"
+        error={errors.to}
+        hint="At most now."
+        value={to}
+        onChange={setTo}
+        type="datetime-local"
+      />
       <fieldset className="flex flex-col gap-1 text-sm sm:col-span-2">
         <legend className="text-slate-600">Write into</legend>
         <label className="flex items-center gap-2">
@@ -159,30 +168,19 @@ function StartReplay({ topic }: { topic: string }) {
           label="Prefix"
           error={errors['target.prefix']}
           hint="Folder in the topic's container."
-        >
-          <input
-            id="replay-prefix"
-            className="rounded border border-slate-300 px-2 py-1 font-mono text-xs"
-            value={prefix}
-            onChange={(e) => setPrefix(e.target.value)}
-            aria-invalid={Boolean(errors['target.prefix'])}
-          />
-        </Field>
+          value={prefix}
+          onChange={setPrefix}
+          mono
+        />
       )}
       <Field
         id="replay-group"
         label="Consumer group"
         error={errors.consumerGroup}
         hint="Empty: the topic's. While its agents run, name another group of the hub."
-      >
-        <input
-          id="replay-group"
-          className="rounded border border-slate-300 px-2 py-1"
-          value={consumerGroup}
-          onChange={(e) => setConsumerGroup(e.target.value)}
-          aria-invalid={Boolean(errors.consumerGroup)}
-        />
-      </Field>
+        value={consumerGroup}
+        onChange={setConsumerGroup}
+      />
       <div className="flex items-center gap-3 sm:col-span-2">
         <Button type="submit" disabled={start.isPending}>
           {start.isPending ? 'Checking the hub…' : 'Start replay'}
