@@ -4,7 +4,15 @@ import { type Azurite, readAllBlobs, startAzurite } from '@hubcap/local-azurite'
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { PATH_PRESETS, PartitionManifest, TopicMarker } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentProcess, checkLake, expectedIds, produce, startAgent } from './harness.ts';
+import {
+  type AgentProcess,
+  checkLake,
+  clicksToLake,
+  expectedIds,
+  produce,
+  startAgent,
+  until,
+} from './harness.ts';
 
 /**
  * The local Event Hubs server's clock is set by the test: its enqueued times cross window boundaries
@@ -39,25 +47,7 @@ const folder = (start: number) => {
 };
 const hourOf = (window: string) => window.slice(-7);
 
-function config(container: string) {
-  return {
-    topic: 'clicks',
-    source: {
-      fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
-      eventHubName: 'clicks',
-      auth: { kind: 'connectionString' as const, connectionString: eh.connectionString('clicks') },
-    },
-    destination: {
-      kind: 'azureBlob' as const,
-      account: { kind: 'connectionString' as const, connectionString: azurite.connectionString },
-      container,
-      checkpointContainer: `${container}-checkpoints`,
-      prefix: 'lake',
-    },
-    pathTemplate: template,
-    batching: { maxAgeSeconds: 1, maxEvents: 8 },
-  };
-}
+const config = (container: string) => clicksToLake(eh, azurite.connectionString, container);
 
 async function completenessFiles(container: ContainerClient): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -65,20 +55,6 @@ async function completenessFiles(container: ContainerClient): Promise<Map<string
     if (name.includes('/_hubcap/') || name.endsWith('/_SUCCESS')) out.set(name, bytes.toString('utf8'));
   }
   return out;
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Until both partitions wrote the file ending at `last`. */

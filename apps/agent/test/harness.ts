@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { TopicConfigInput } from '@hubcap/shared';
+import { PATH_PRESETS, type TopicConfigInput } from '@hubcap/shared';
 import { decodeBodies } from './read-back.ts';
 
 export const AGENT_MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -179,4 +179,47 @@ export async function checkLake(
 
 export function expectedIds(partitions: string[], count: number, from = 0): string[] {
   return partitions.flatMap((p) => Array.from({ length: count }, (_, i) => `${p}-${from + i}`));
+}
+
+/**
+ * The hub `clicks` of the local Event Hubs server landed in a container of Azurite under `lake/`, in
+ * hourly Hive folders, in small files (at most 8 events, 1 s old).
+ */
+export function clicksToLake(
+  eh: { port: number; connectionString(hub: string): string },
+  storage: string,
+  container: string,
+) {
+  return {
+    topic: 'clicks',
+    source: {
+      fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
+      eventHubName: 'clicks',
+      auth: { kind: 'connectionString' as const, connectionString: eh.connectionString('clicks') },
+    },
+    destination: {
+      kind: 'azureBlob' as const,
+      account: { kind: 'connectionString' as const, connectionString: storage },
+      container,
+      checkpointContainer: `${container}-checkpoints`,
+      prefix: 'lake',
+    },
+    pathTemplate: PATH_PRESETS.hive,
+    batching: { maxAgeSeconds: 1, maxEvents: 8 },
+  };
+}
+
+/** Polls `probe` every 250 ms until it gives a value. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -4,7 +4,15 @@ import { type Azurite, readAllBlobs, startAzurite } from '@hubcap/local-azurite'
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { PATH_PRESETS, type ReplayRun } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentProcess, checkLake, expectedIds, produce, startAgent } from './harness.ts';
+import {
+  type AgentProcess,
+  checkLake,
+  clicksToLake,
+  expectedIds,
+  produce,
+  startAgent,
+  until,
+} from './harness.ts';
 
 /**
  * The local Event Hubs server's clock is the test's: events 0..19 of each partition are enqueued at
@@ -39,39 +47,7 @@ afterAll(async () => {
 const partitions = ['0', '1'];
 const template = PATH_PRESETS.hive;
 
-function config(container: string) {
-  return {
-    topic: 'clicks',
-    source: {
-      fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
-      eventHubName: 'clicks',
-      auth: { kind: 'connectionString' as const, connectionString: eh.connectionString('clicks') },
-    },
-    destination: {
-      kind: 'azureBlob' as const,
-      account: { kind: 'connectionString' as const, connectionString: azurite.connectionString },
-      container,
-      checkpointContainer: `${container}-checkpoints`,
-      prefix: 'lake',
-    },
-    pathTemplate: template,
-    batching: { maxAgeSeconds: 1, maxEvents: 8 },
-  };
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | false> | T | null | false,
-  ms = 60_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const config = (container: string) => clicksToLake(eh, azurite.connectionString, container);
 
 /** Runs a replay to its end; the process must exit 0. */
 async function replay(
