@@ -7,7 +7,7 @@ import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { PATH_PRESETS } from '@hubcap/shared';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startWeb, type WebServer } from './server.ts';
+import { launchChromium, signIn, startWeb, type WebServer } from './server.ts';
 
 /** The topic page's completeness grid in Debian's Chromium, at a phone's width. */
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
@@ -78,11 +78,7 @@ describe('completeness grid in Chromium', () => {
 
     const context = await browser.newContext({ baseURL: web.url, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
-    await page.goto('/sign-in');
-    await page.fill('input[name=email]', ADMIN.email);
-    await page.fill('input[name=password]', ADMIN.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${web.url}/`);
+    await signIn(page, ADMIN);
     await page.goto('/topics/clicks');
     const row = page.locator(`[data-window="${new Date(previous).toISOString()}"]`);
     await row.waitFor({ timeout: 30_000 });

@@ -14,7 +14,7 @@ import {
 } from '@hubcap/local-eventhubs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startWeb, type WebServer } from './server.ts';
+import { launchChromium, signIn, startWeb, type WebServer } from './server.ts';
 
 /**
  * A newcomer's first topic on the local platform, timed in Debian's Chromium: open the form, use the
@@ -101,11 +101,7 @@ function record(lines: string[]) {
 
 describe('onboarding on the local platform, in Chromium', () => {
   it('takes a new user from the form to the first file on the topic page in under a minute', async () => {
-    await page.goto('/sign-in');
-    await page.fill('input[name=email]', ADMIN.email);
-    await page.fill('input[name=password]', ADMIN.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${web.url}/`);
+    await signIn(page, ADMIN);
 
     let started = Date.now();
     const marks: Record<string, number> = {};

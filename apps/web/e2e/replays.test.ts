@@ -3,7 +3,7 @@ import { createTopic, ensureAdmin, SecretBox } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startWeb, type WebServer } from './server.ts';
+import { launchChromium, signIn, startWeb, type WebServer } from './server.ts';
 
 /** The topic page's Replays section in Debian's Chromium, at a phone's width. */
 const ADMIN = { email: 'admin@example.com', password: 'e2e admin password' };
@@ -76,11 +76,7 @@ describe('replays in Chromium', () => {
 
     const context = await browser.newContext({ baseURL: web.url, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
-    await page.goto('/sign-in');
-    await page.fill('input[name=email]', ADMIN.email);
-    await page.fill('input[name=password]', ADMIN.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${web.url}/`);
+    await signIn(page, ADMIN);
     await page.goto('/topics/clicks');
 
     const row = page.locator('[data-testid=replays] tbody tr');
