@@ -10,6 +10,7 @@ import {
   type Subscription,
 } from '@azure/event-hubs';
 import type { TopicConfig } from '@hubcap/shared';
+import { checkpointer } from '../checkpoint/checkpointer.ts';
 import { type Completeness, completenessFor, type PartitionSealer } from '../completeness/index.ts';
 import { UnwritableError } from '../formats/format.ts';
 import type { FileFormat } from '../formats/index.ts';
@@ -141,20 +142,7 @@ export class Ingestor {
       metrics: o.metrics,
       pauseAfterCommitMs: o.pauseAfterCommitMs,
       ...(o.onFlushed ? { onFlushed: o.onFlushed } : {}),
-      checkpoint: (position, signal) =>
-        retryStorage(
-          'checkpoint',
-          () => o.checkpointStore.updateCheckpoint({ ...where, partitionId, ...position }),
-          {
-            signal,
-            onError: (info) => {
-              o.metrics.retries.inc({ operation: 'checkpoint', kind: info.kind });
-              o.metrics.errors.inc({ kind: 'checkpoint' });
-              o.status.recordError('checkpoint', info.message, info.retryable, partitionId);
-              log.warn({ error: info.message }, 'checkpoint failed; retrying');
-            },
-          },
-        ),
+      checkpoint: checkpointer(o.checkpointStore, { ...where, partitionId }, { ...o, log }),
       quarantine: this.#quarantine(partitionId),
       onUnwritable: (failure) => {
         const message = `partition ${partitionId}: the ${o.config.format.type} writer refused file ${failure.path} (sequence numbers ${failure.firstSequence}–${failure.lastSequence}, ${failure.events} events): ${failure.message}. Re-reading it in parts of ${failure.quarantine.span} to isolate the event that causes it as a dead letter.`;

@@ -5,6 +5,7 @@ import type {
   ReceivedEventData,
 } from '@azure/event-hubs';
 import type { ReplayPartition, ReplayProgress, ReplayRun } from '@hubcap/shared';
+import { checkpointer } from '../checkpoint/checkpointer.ts';
 import type { FileFormat } from '../formats/index.ts';
 import { type FlushedFile, PartitionWriter } from '../ingest/partition-writer.ts';
 import { folderPrefix, type PathLayout, rangeHolding } from '../pipeline/paths.ts';
@@ -12,7 +13,6 @@ import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import type { AgentStatus } from '../runtime/status.ts';
-import { retryStorage } from '../sink/retry.ts';
 import type { Sink } from '../sink/sink.ts';
 
 export interface ReplayOptions {
@@ -144,14 +144,7 @@ async function replayPartition(o: ReplayOptions, range: ReplayPartition): Promis
     stats: o.status.partition(partitionId),
     metrics: o.metrics,
     pauseAfterCommitMs: o.pauseAfterCommitMs,
-    checkpoint: (position, signal) =>
-      retryStorage(
-        'checkpoint',
-        () => o.checkpoints.updateCheckpoint({ ...where, partitionId, ...position }),
-        {
-          signal,
-        },
-      ),
+    checkpoint: checkpointer(o.checkpoints, { ...where, partitionId }, { ...o, log }),
     onFlushed: (file) => {
       o.onFlushed?.(file);
       range.landed = file.lastSequence;
