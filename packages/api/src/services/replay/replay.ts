@@ -178,7 +178,12 @@ export async function startReplay(
   // The server reads the hub on the user's behalf: only endpoints the operator allows.
   assertPolicy(loaded.config, services.policy);
   await assertOwnReader(services.prisma, topic.id, loaded.config, input);
-  const { partitions, earliest } = await readEarliest(loaded.config);
+  // Read with the replay's group: the topic's may hold the agents' owner-level readers.
+  const group = input.consumerGroup ?? loaded.config.source.consumerGroup;
+  const { partitions, earliest } = await readEarliest({
+    ...loaded.config,
+    source: { ...loaded.config.source, consumerGroup: group },
+  });
   const retention = retentionProblems(input, partitions, earliest);
   if (Object.keys(retention).length > 0) throw AppError.invalid(retention);
 
@@ -295,14 +300,14 @@ async function settleWithDeployer(services: DeploymentServices, row: Row): Promi
   } catch {
     return row; // the deployer is unreachable: say nothing new
   }
-  if (status.phase !== 'failed' && status.phase !== 'deleted') return row;
-  await finish(
-    services.prisma,
-    row.id,
-    row.topicId,
-    'failed',
-    `The run ${status.phase === 'failed' ? status.message : 'is gone'}`,
-  );
+  if (status.phase === 'running') return row;
+  // A run that exited 0 sent its last report first: still running here means that report was lost.
+  const why = {
+    failed: status.message,
+    deleted: 'The run is gone (its Job or process was removed).',
+    succeeded: 'The run ended but its last report never arrived.',
+  }[status.phase];
+  await finish(services.prisma, row.id, row.topicId, 'failed', why);
   return loadReplay(services.prisma, row.id);
 }
 
