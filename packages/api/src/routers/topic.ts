@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { audit, userActor } from '../services/audit.ts';
 import { applySavedConfig } from '../services/deployments/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/telemetry/fleet.ts';
-import { FleetOverview } from '../services/telemetry/views.ts';
+import { FleetOverview, streamOf, TopicDetail } from '../services/telemetry/views.ts';
 import { connectionFailure, previewEvents, testConnection } from '../services/topics/connection.ts';
 import { assertPolicy } from '../services/topics/policy.ts';
 import { openSecrets } from '../services/topics/topic-configs.ts';
@@ -94,6 +94,7 @@ export const topicRouter = router({
 
   get: viewerProcedure
     .input(z.strictObject({ name: TopicName, range: Range }))
+    .output(TopicDetail)
     .query(async ({ ctx, input }) =>
       topicDetail(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), input.range),
     ),
@@ -101,6 +102,7 @@ export const topicRouter = router({
   /** Live topic page: a fresh snapshot whenever a report, an edit, a deployment or an alert touches the topic. */
   watch: viewerProcedure
     .input(z.strictObject({ name: TopicName, range: Range }))
+    .output(streamOf(TopicDetail))
     .subscription(async function* ({ ctx, input, signal }) {
       const topicId = await topicIdForSlug(ctx.prisma, input.name);
       const open = liveStreams.get(ctx.user.id) ?? 0;
