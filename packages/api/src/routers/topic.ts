@@ -1,4 +1,4 @@
-import { keepStoredSecrets, TopicConfig, TopicName } from '@hubcap/shared';
+import { keepStoredSecrets, SECRET_FIELDS, TopicConfig, TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
@@ -57,6 +57,14 @@ const ConfigDraft = z
     `must not be nested deeper than ${MAX_CONFIG_DEPTH} levels`,
   );
 const ByName = z.strictObject({ name: TopicName });
+/** A stored config for the edit form: its secrets blank, with the paths of those kept if left blank. */
+const EditableConfig = z.strictObject({
+  id: z.string(),
+  name: TopicName,
+  version: z.number().int().positive(),
+  config: ConfigDraft,
+  storedSecrets: z.array(z.enum(SECRET_FIELDS.map((f) => f.path))),
+});
 const Range = z.enum(CHART_RANGES, { error: `must be one of ${CHART_RANGES.join(', ')}` }).default('1h');
 
 const WATCH_INTERVAL_MS = 2_000;
@@ -124,6 +132,7 @@ export const topicRouter = router({
 
   getConfig: editorProcedure
     .input(ByName)
+    .output(EditableConfig)
     .query(async ({ ctx, input }) =>
       getTopicConfig(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name)),
     ),
