@@ -142,10 +142,20 @@ for (const [name, make] of Object.entries(lakes)) {
       expect(report.cells.map((c) => [c.partition, c.window.slice(-7), c.status, c.events])).toEqual([
         ['0', 'hour=09', 'complete', 10],
         ['0', 'hour=10', 'complete', 5],
-        ['0', 'hour=11', 'open', 0],
+        ['0', 'hour=11', 'open', 5],
         ['1', 'hour=09', 'complete', 3],
       ]);
       expect(report.ok).toBe(true);
+    });
+
+    it('refuses a prefix with nothing under it, or one that could leave the container', async () => {
+      await layOut(lake, good);
+      await expect(verify(lake.store, { prefix: 'lake-typo', template })).rejects.toThrow(
+        /nothing under prefix "lake-typo"/,
+      );
+      await expect(verify(lake.store, { prefix: '../lake', template })).rejects.toThrow(
+        /"\.\." path segment/,
+      );
     });
 
     it('finds a missing file, an overlap, a checksum mismatch, a gap between windows and an unlisted file', async () => {
@@ -268,6 +278,19 @@ for (const [name, make] of Object.entries(lakes)) {
         '{topic}',
       ]).catch((e: { code: number; stderr: string }) => e);
       expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/no time variable/) });
+      if (name === 'azurite') {
+        const missing = await run(process.execPath, [
+          CLI,
+          'verify',
+          azurite.connectionString,
+          '--container',
+          'no-such-container',
+        ]).catch((e: { code: number; stderr: string }) => e);
+        expect(missing).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(/container "no-such-container" does not exist/),
+        });
+      }
     });
   });
 }
