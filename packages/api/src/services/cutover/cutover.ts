@@ -103,7 +103,8 @@ async function reading<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof StorageUnreachableError) throw new AppError('BAD_GATEWAY', error.message);
+    if (error instanceof StorageUnreachableError)
+      throw new AppError(error.missing ? 'NOT_FOUND' : 'BAD_GATEWAY', error.message);
     throw error;
   }
 }
