@@ -78,6 +78,7 @@ const nullableNumber = z.number().nullable();
 /** The topic page: the fleet row's figures and everything behind them. */
 export const TopicDetail: z.ZodType<Awaited<ReturnType<typeof topicDetail>>> = TopicSummary.extend({
   range: z.enum(['1h', '6h', '24h', '7d', '30d']),
+  maxFileAgeSeconds: z.number(),
   lagTrend: z
     .object({
       arrivingPerSecond: z.number(),
