@@ -54,6 +54,7 @@ describe('storage stall', () => {
           checkpointContainer: 'stall-checkpoints',
         },
         format: { type: 'ndjson', compression: 'gzip' },
+        batching: { maxAgeSeconds: 5 },
         scaling: { memory: MEMORY },
       },
       // As deployed for 256Mi; a short receive wait lets the SDK's link credit grow quickly while idle.

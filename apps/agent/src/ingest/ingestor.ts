@@ -50,13 +50,15 @@ const LAG_INTERVAL_MS = 5000;
  * that credit is not bounded by `prefetchCount`: each receive adds up to `prefetchCount` more
  * (Azure/azure-sdk-for-js#39452), so it grows to hundreds of thousands of events per partition
  * while the agent keeps up. When storage stalls, all of them arrive and wait in memory. Above this
- * share of the memory limit, the readers whose batch has waited GUARD_WAIT_MS stop: closing the link
- * drops what the SDK holds, the open segment is re-read from the checkpoint once its partition's
- * earlier files are published (nothing lost, nothing twice), and the new link starts with fresh credit.
+ * share of the memory limit, the readers whose batch waits while memory grows (by GUARD_GROWTH of the
+ * limit since the guard first saw it waiting) stop: closing the link drops what the SDK holds, the
+ * open segment is re-read from the checkpoint once its partition's earlier files are published
+ * (nothing lost, nothing twice), and the new link starts with fresh credit. Growth, not the level:
+ * V8 keeps the pages it freed, so a restarted reader must not be stopped again for memory it no
+ * longer holds.
  */
 const MEMORY_HIGH_WATER = 0.8;
-/** Longer than a batch takes when only CPU is short: a reader stops for storage, not for a busy core. */
-const GUARD_WAIT_MS = 250;
+const GUARD_GROWTH = 0.05;
 const GUARD_INTERVAL_MS = 100;
 
 /** A partition's reader stopped because memory neared the limit while its events waited. */
@@ -97,8 +99,8 @@ export class Ingestor {
   #lagTimer: NodeJS.Timeout | null = null;
   #guardTimer: NodeJS.Timeout | null = null;
   #refreshing = false;
-  /** Partitions whose batch waits for its writer: since when, and how to stop their reader. */
-  readonly #waiting = new Map<string, { since: number; stop: (error: Error) => void }>();
+  /** Partitions whose batch waits for its writer: how to stop their reader, and the memory then. */
+  readonly #waiting = new Map<string, { stop: (error: Error) => void; resident?: number }>();
 
   constructor(options: IngestorOptions) {
     this.#o = options;
@@ -230,9 +232,7 @@ export class Ingestor {
   #accepted(partitionId: string, write: Promise<void>): Promise<void> {
     if (!this.#guardTimer) return write;
     write.catch(() => {}); // a stopped reader's batch is re-read; its writer is being retired
-    const stopped = new Promise<never>((_, stop) =>
-      this.#waiting.set(partitionId, { since: performance.now(), stop }),
-    );
+    const stopped = new Promise<never>((_, stop) => this.#waiting.set(partitionId, { stop }));
     return Promise.race([write, stopped]).finally(() => this.#waiting.delete(partitionId));
   }
 
@@ -240,10 +240,11 @@ export class Ingestor {
     const limit = this.#o.memoryLimitBytes!;
     if (this.#waiting.size === 0) return;
     const resident = (this.#o.residentBytes ?? process.memoryUsage.rss)();
-    if (resident < MEMORY_HIGH_WATER * limit) return;
-    const now = performance.now();
-    for (const [partitionId, { since, stop }] of this.#waiting) {
-      if (now - since < GUARD_WAIT_MS) continue;
+    for (const [partitionId, waiting] of this.#waiting) {
+      waiting.resident ??= resident;
+      if (resident < MEMORY_HIGH_WATER * limit || resident - waiting.resident < GUARD_GROWTH * limit)
+        continue;
+      const { stop } = waiting;
       this.#waiting.delete(partitionId);
       const error = new MemoryPressureError(partitionId, resident, limit);
       this.#o.metrics.errors.inc({ kind: 'memory' });
