@@ -5,6 +5,7 @@
  * go below: (a) a bare SDK consumer that only counts, plus each format's encoder alone on the same
  * events (formats.ts); then the agent writing each format to Azurite with 256 MiB segments, flat out;
  * then the agent at the seed's real rate with product-default batching. Writes bench/results.md.
+ * BENCH_ONLY=seed runs only the seed-rate measurement and prints it; BENCH_AGENT_ARGS adds agent flags.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -27,41 +28,24 @@ const SEED_RATE = 3500;
 const SEED_SECONDS = Number(process.env.BENCH_SEED_SECONDS ?? 180);
 const SEGMENT_BATCHING = { maxBytes: 256 * 1024 * 1024, maxEvents: 50_000_000, maxAgeSeconds: 3600 };
 /** Each format, its encoder alone, its target ratio and the memory its agent runs with (`scaling.memory`). */
-const CONTENDERS: {
-  name: string;
-  format: Record<string, string>;
-  encoder: string;
-  target: number;
-  memory: string;
-}[] = [
-  {
-    name: 'NDJSON + gzip-1',
-    format: { type: 'ndjson', compression: 'gzip' },
-    encoder: 'ndjson-gzip',
-    target: 1.5,
-    memory: '256Mi',
-  },
-  {
-    name: 'NDJSON + zstd-3',
-    format: { type: 'ndjson', compression: 'zstd' },
-    encoder: 'ndjson-zstd',
-    target: 1.5,
-    memory: '256Mi',
-  },
-  {
-    name: 'Avro (deflate)',
-    format: { type: 'avro', codec: 'deflate' },
-    encoder: 'avro-deflate',
-    target: 1.75,
-    memory: '256Mi',
-  },
-  {
-    name: 'Parquet (zstd)',
-    format: { type: 'parquet', compression: 'zstd' },
-    encoder: 'parquet-zstd',
-    target: 1.75,
-    memory: '512Mi',
-  },
+const contender = (
+  name: string,
+  format: Record<string, string>,
+  encoder: string,
+  target: number,
+  memory = '256Mi',
+) => ({
+  name,
+  format,
+  encoder,
+  target,
+  memory,
+});
+const CONTENDERS = [
+  contender('NDJSON + gzip-1', { type: 'ndjson', compression: 'gzip' }, 'ndjson-gzip', 1.5),
+  contender('NDJSON + zstd-3', { type: 'ndjson', compression: 'zstd' }, 'ndjson-zstd', 1.5),
+  contender('Avro (deflate)', { type: 'avro', codec: 'deflate' }, 'avro-deflate', 1.75),
+  contender('Parquet (zstd)', { type: 'parquet', compression: 'zstd' }, 'parquet-zstd', 1.75, '512Mi'),
 ];
 const PARTITIONS = ['0', '1', '2', '3'];
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -136,6 +120,14 @@ async function main() {
     );
     const loads: number[] = [];
     const load = () => loads.push(loadavg()[0]!);
+    if (process.env.BENCH_ONLY === 'seed') {
+      // Only the seed-rate run, printed (to compare agent flags); results.md stays as it is.
+      const seed = await seedRateRun(connectionString, azurite, eh.port);
+      log(
+        `seed: ${JSON.stringify({ ...seed, cpuPerGB: perGB(seed.cpuSeconds, seed.bytes), load: loadavg()[0] })}`,
+      );
+      return;
+    }
 
     log('(a) bare consumer');
     const bare = (await withServerCpu(() =>
@@ -290,7 +282,9 @@ async function runAgent(
     ...(run.batching ? { batching: run.batching } : {}),
     scaling: { memory: run.memory },
   };
-  const child = spawn(process.execPath, ['--trace-gc', AGENT_MAIN], {
+  // BENCH_AGENT_ARGS: Node or V8 flags that NODE_OPTIONS refuses (e.g. --no-memory-reducer).
+  const flags = (process.env.BENCH_AGENT_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, ['--trace-gc', ...flags, AGENT_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       // What the deployer sets; BENCH_NODE_OPTIONS adds e.g. --cpu-prof.

@@ -9,12 +9,12 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventHubProducerClient } from '@azure/event-hubs';
-import { devConnectionString, spawnAzurite } from '@hubcap/local-azurite';
+import { spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { agentNodeOptions } from '@hubcap/shared';
 import { checkpointed } from '../test/checkpoints.ts';
 import { checkLake, startAgent } from '../test/harness.ts';
-import { stallingProxy } from '../test/stalling-proxy.ts';
+import { stallingProxy, stallTopic } from '../test/stalling-proxy.ts';
 import { jsonEvent } from './events.ts';
 
 const RATE = 3 * 3500;
@@ -33,32 +33,13 @@ const lake = await azurite.container('stall-lake');
 const checkpoints = await azurite.container('stall-checkpoints');
 const ehConnection = eh.connectionString('stall');
 
-const agent = startAgent(
-  {
-    topic: 'stall',
-    source: {
-      fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
-      eventHubName: 'stall',
-      auth: { kind: 'connectionString', connectionString: ehConnection },
-      startPosition: 'earliest',
-    },
-    destination: {
-      kind: 'azureBlob',
-      account: { kind: 'connectionString', connectionString: devConnectionString(proxy.url) },
-      container: 'stall-lake',
-      checkpointContainer: 'stall-checkpoints',
-    },
-    format: { type: 'ndjson', compression: 'gzip' },
-    scaling: { memory: MEMORY },
-  },
-  {
-    NODE_OPTIONS: agentNodeOptions(MEMORY),
-    // Product defaults (the harness shortens them for tests).
-    HUBCAP_MAX_WAIT_SECONDS: '1',
-    HUBCAP_LB_UPDATE_INTERVAL_MS: '10000',
-    HUBCAP_LB_OWNERSHIP_EXPIRY_MS: '60000',
-  },
-);
+const agent = startAgent(stallTopic(eh.port, ehConnection, proxy, MEMORY), {
+  NODE_OPTIONS: agentNodeOptions(MEMORY),
+  // Product defaults (the harness shortens them for tests).
+  HUBCAP_MAX_WAIT_SECONDS: '1',
+  HUBCAP_LB_UPDATE_INTERVAL_MS: '10000',
+  HUBCAP_LB_OWNERSHIP_EXPIRY_MS: '60000',
+});
 await agent.started;
 
 const rssMiB = () => {

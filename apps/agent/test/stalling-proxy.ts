@@ -1,4 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { devConnectionString } from '@hubcap/local-azurite';
+import type { TopicConfigInput } from '@hubcap/shared';
 
 export interface StallingProxy {
   /** `http://127.0.0.1:<port>`: put it in place of the real endpoint. */
@@ -48,4 +50,24 @@ export async function stallingProxy(target: { host: string; port: number }): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Topic `stall`: NDJSON + gzip from the local hub `stall` to Azurite behind `proxy`, within `memory`. */
+export function stallTopic(ehPort: number, ehConnection: string, proxy: StallingProxy, memory: string) {
+  return {
+    topic: 'stall',
+    source: {
+      fullyQualifiedNamespace: `127.0.0.1:${ehPort}`,
+      eventHubName: 'stall',
+      auth: { kind: 'connectionString', connectionString: ehConnection },
+    },
+    destination: {
+      kind: 'azureBlob',
+      account: { kind: 'connectionString', connectionString: devConnectionString(proxy.url) },
+      container: 'stall-lake',
+      checkpointContainer: 'stall-checkpoints',
+    },
+    format: { type: 'ndjson', compression: 'gzip' },
+    scaling: { memory },
+  } satisfies TopicConfigInput;
 }

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Azurite, devConnectionString, spawnAzurite } from '@hubcap/local-azurite';
+import { type Azurite, spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { agentNodeOptions, memoryBytes } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointed } from './checkpoints.ts';
 import { checkLake, expectedIds, produce, startAgent } from './harness.ts';
-import { type StallingProxy, stallingProxy } from './stalling-proxy.ts';
+import { type StallingProxy, stallingProxy, stallTopic } from './stalling-proxy.ts';
 
 const PARTITIONS = ['0', '1', '2', '3'];
 const PER_PARTITION = 50_000;
@@ -40,23 +40,7 @@ describe('storage stall', () => {
     const lake = await azurite.container('stall-lake');
     const checkpoints = await azurite.container('stall-checkpoints');
     const agent = startAgent(
-      {
-        topic: 'stall',
-        source: {
-          fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
-          eventHubName: 'stall',
-          auth: { kind: 'connectionString', connectionString: eh.connectionString('stall') },
-        },
-        destination: {
-          kind: 'azureBlob',
-          account: { kind: 'connectionString', connectionString: devConnectionString(proxy.url) },
-          container: 'stall-lake',
-          checkpointContainer: 'stall-checkpoints',
-        },
-        format: { type: 'ndjson', compression: 'gzip' },
-        batching: { maxAgeSeconds: 5 },
-        scaling: { memory: MEMORY },
-      },
+      { ...stallTopic(eh.port, eh.connectionString('stall'), proxy, MEMORY), batching: { maxAgeSeconds: 5 } },
       // As deployed for 256Mi; a short receive wait lets the SDK's link credit grow quickly while idle.
       { NODE_OPTIONS: agentNodeOptions(MEMORY), HUBCAP_MAX_WAIT_SECONDS: '0.05' },
     );
