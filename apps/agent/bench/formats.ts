@@ -1,8 +1,9 @@
 /**
- * Writer-only comparison (run as a child process by run.ts, one format per process):
- * `node bench/formats.ts <ndjson-gzip|parquet-zstd> <events>` encodes the same generated ~1 KB JSON
- * events as one file and prints {events, cpuSeconds, maxRssBytes, bytes} as JSON. Event generation is
- * measured in a dry pass first and subtracted, so the figure is the writer's own cost per core.
+ * An encoder alone (run as a child process by run.ts, one format per process): `node bench/formats.ts
+ * <ndjson-gzip|ndjson-zstd|avro-deflate|parquet-zstd> <events>` encodes the same generated ~1 KB JSON
+ * events as the preload as one file and prints {events, inputBytes, cpuSeconds, maxRssBytes, bytes} as
+ * JSON. Event generation is measured in a dry pass first and subtracted, so the figure is the
+ * encoder's own cost: its part of the floor.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,15 +41,22 @@ function* batches(): Generator<SourceEvent[]> {
 const cpu = () => processUsage().cpuSeconds;
 
 let c0 = cpu();
-for (const _ of batches());
+let inputBytes = 0;
+for (const batch of batches()) for (const e of batch) inputBytes += (e.body as Buffer).byteLength;
 const generation = cpu() - c0;
 
 const dir = await mkdtemp(join(tmpdir(), 'hubcap-bench-'));
 const engine = which.startsWith('parquet') ? await DuckDbEngine.create({ spillDir: dir }) : undefined;
+const configs = {
+  'ndjson-gzip': { type: 'ndjson', compression: 'gzip' },
+  'ndjson-zstd': { type: 'ndjson', compression: 'zstd' },
+  'avro-deflate': { type: 'avro', codec: 'deflate' },
+  'parquet-zstd': { type: 'parquet', compression: 'zstd' },
+} as const;
+const config = configs[which as keyof typeof configs];
+if (!config) throw new Error(`unknown encoder ${which}: one of ${Object.keys(configs).join(', ')}`);
 const format = createFileFormat(
-  which === 'ndjson-gzip'
-    ? { type: 'ndjson', compression: 'gzip' }
-    : { type: 'parquet', compression: 'zstd' },
+  config,
   engine ? { parquet: { engine, tracker: new SchemaTracker(), maxBodyBytes: 1 << 20 } } : {},
 );
 let bytes = 0;
@@ -68,5 +76,5 @@ const cpuSeconds = cpu() - c0 - generation;
 engine?.close();
 await rm(dir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ events: total, cpuSeconds, maxRssBytes: processUsage().maxRssBytes, bytes, generationSeconds: generation })}\n`,
+  `${JSON.stringify({ events: total, inputBytes, cpuSeconds, maxRssBytes: processUsage().maxRssBytes, bytes, generationSeconds: generation })}\n`,
 );

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CheckpointStore } from '@azure/event-hubs';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { namespaceName, type TopicConfig, timeBoundary, ValidationError } from '@hubcap/shared';
+import { memoryBytes, namespaceName, type TopicConfig, timeBoundary, ValidationError } from '@hubcap/shared';
 import pkg from '../package.json' with { type: 'json' };
 import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
 import { TopicCheckpointStore } from './checkpoint/topic-checkpoint-store.ts';
@@ -273,6 +273,7 @@ class TopicPipeline {
       },
       pauseAfterCommitMs: env.HUBCAP_TEST_PAUSE_AFTER_COMMIT_MS,
       onFlushed: flushed.emit,
+      memoryLimitBytes: memoryBytes(config.scaling.memory),
     });
     if (
       !(await untilVerified(

@@ -5,6 +5,7 @@ import { avroFile, records } from '@hubcap/lake/test/capture-files';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { segmentFileName } from '@hubcap/shared';
+import { localTopicInput } from '@hubcap/shared/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startWeb, type WebServer } from './server.ts';
@@ -44,19 +45,12 @@ beforeAll(async () => {
   await createTopic(
     db.prisma,
     new SecretBox(KEY),
-    {
-      topic: 'orders',
-      source: {
-        fullyQualifiedNamespace: `127.0.0.1:${hubs.port}`,
-        eventHubName: 'orders',
-        auth: { kind: 'connectionString', connectionString: hubs.connectionString() },
-      },
-      destination: {
-        kind: 'azureBlob',
-        account: { kind: 'connectionString', connectionString: azurite.connectionString },
-        container: 'lake',
-      },
-    },
+    localTopicInput('orders', {
+      namespace: `127.0.0.1:${hubs.port}`,
+      hub: 'orders',
+      eventHubs: hubs.connectionString(),
+      storage: azurite.connectionString,
+    }),
     { actor: 'system' },
   );
   web = await startWeb(db.url, { HUBCAP_MAINTENANCE: 'off', HUBCAP_ENCRYPTION_KEY: KEY.toString('base64') });

@@ -4,7 +4,7 @@ import { createTopic, ensureAdmin, SecretBox } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { oneFileManifest } from '@hubcap/lake/testing';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
-import { PATH_PRESETS } from '@hubcap/shared';
+import { PATH_PRESETS, segmentFileName } from '@hubcap/shared';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, signIn, startWeb, type WebServer } from './server.ts';
@@ -75,6 +75,12 @@ describe('completeness grid in Chromium', () => {
     const marker = await manifest(lake, '0', previous, 0, 9);
     await manifest(lake, '1', previous, 4, 9, [[0, 3]]);
     await lake.getBlockBlobClient(marker).upload('{}', 2);
+    const now = new Date(previous + hour).toISOString();
+    await lake
+      .getBlockBlobClient(
+        `topic=clicks/date=${now.slice(0, 10)}/hour=${now.slice(11, 13)}/${segmentFileName('0', 10, 14, '.ndjson')}`,
+      )
+      .upload('{}', 2);
 
     const context = await browser.newContext({ baseURL: web.url, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
@@ -88,9 +94,12 @@ describe('completeness grid in Chromium', () => {
     expect(states).toEqual(['complete', 'lost-at-source']);
     expect(await row.getByText('partition 1: lost at source, 6 events, 4 lost at source').count()).toBe(1);
     expect(await row.getByTestId('freshness').textContent()).not.toBe('—');
-    // An hour not sealed yet reads as open.
-    const older = page.locator(`[data-window="${new Date(previous - hour).toISOString()}"] td[data-state]`);
-    expect(await older.first().getAttribute('data-state')).toBe('open');
+    // The current hour: partition 0 landed a file and sealed nothing yet (open), partition 1 nothing yet.
+    const current = page.locator(`[data-window="${new Date(previous + hour).toISOString()}"] td[data-state]`);
+    expect(await current.evaluateAll((cells) => cells.map((c) => c.getAttribute('data-state')))).toEqual([
+      'open',
+      'empty',
+    ]);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await context.close();

@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
 import { SECRET_FIELDS } from '@hubcap/shared';
+import { localTopicInput } from '@hubcap/shared/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startWeb, type WebServer } from './server.ts';
@@ -408,19 +409,12 @@ describe('control plane in Chromium', () => {
         });
         return res.status;
       },
-      {
-        topic: 'doomed',
-        source: {
-          eventHubName: 'clicks',
-          consumerGroup: 'doomed',
-          auth: { kind: 'connectionString', connectionString: hubs.connectionString() },
-        },
-        destination: {
-          kind: 'azureBlob',
-          account: { kind: 'connectionString', connectionString: azurite.connectionString },
-          container: 'lake',
-        },
-      },
+      localTopicInput('doomed', {
+        hub: 'clicks',
+        consumerGroup: 'doomed',
+        eventHubs: hubs.connectionString(),
+        storage: azurite.connectionString,
+      }),
     );
     expect(created).toBe(200);
     const topic = await db.prisma.topic.findUniqueOrThrow({ where: { slug: 'doomed' } });

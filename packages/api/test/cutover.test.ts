@@ -193,7 +193,7 @@ describe('the Capture cutover through the api', () => {
     );
 
     const missing = await api.call('cutover.plan', location('payments', 'no-such-container'), viewer);
-    expect(missing.status).toBe(502);
+    expect(missing.status).toBe(404);
     expect(missing.body.error.message).toBe(
       'cannot list no-such-container/: container "no-such-container" does not exist',
     );

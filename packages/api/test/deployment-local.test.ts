@@ -8,6 +8,7 @@ import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
 import { LocalRunner } from '@hubcap/deployer/local';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs, startSampleTraffic } from '@hubcap/local-eventhubs';
+import { localTopicInput } from '@hubcap/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/auth/secret-box.ts';
 import {
@@ -68,17 +69,12 @@ describe('local runner with the real agent, deployed from the service layer', ()
       db.prisma,
       services.secrets,
       {
-        topic: 'orders',
-        source: {
-          fullyQualifiedNamespace: `127.0.0.1:${eventHubs.port}`,
-          eventHubName: 'orders',
-          auth: { kind: 'connectionString', connectionString: eventHubs.connectionString() },
-        },
-        destination: {
-          kind: 'azureBlob',
-          account: { kind: 'connectionString', connectionString: azurite.connectionString },
-          container: 'lake',
-        },
+        ...localTopicInput('orders', {
+          namespace: `127.0.0.1:${eventHubs.port}`,
+          hub: 'orders',
+          eventHubs: eventHubs.connectionString(),
+          storage: azurite.connectionString,
+        }),
         format: { type: 'ndjson', compression: 'none' },
         batching: { maxAgeSeconds: 1 },
       },

@@ -2,6 +2,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
 import { checkpointBlobPrefix } from '@hubcap/shared';
+import { localTopicInput } from '@hubcap/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeLag } from '../src/services/telemetry/lag-probe.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
@@ -35,17 +36,12 @@ describe('lag read by the control plane itself', () => {
       api.prisma,
       api.secrets,
       {
-        topic: 'orders',
-        source: {
-          fullyQualifiedNamespace: namespace,
-          eventHubName: 'orders',
-          auth: { kind: 'connectionString', connectionString: hubs.connectionString() },
-        },
-        destination: {
-          kind: 'azureBlob',
-          account: { kind: 'connectionString', connectionString: azurite.connectionString },
-          container: 'lake',
-        },
+        ...localTopicInput('orders', {
+          namespace,
+          hub: 'orders',
+          eventHubs: hubs.connectionString(),
+          storage: azurite.connectionString,
+        }),
         batching: { maxAgeSeconds: 10 },
       },
       { actor: 'system' },

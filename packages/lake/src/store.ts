@@ -29,13 +29,20 @@ export class BlobStore implements LakeStore {
 
   async list(prefix: string): Promise<StoredFile[]> {
     const files: StoredFile[] = [];
-    for await (const blob of this.#container.listBlobsFlat({ prefix: prefix || undefined })) {
-      const hash = blob.properties.contentMD5;
-      files.push({
-        path: blob.name,
-        bytes: blob.properties.contentLength ?? 0,
-        md5: hash ? Buffer.from(hash).toString('base64') : null,
-      });
+    try {
+      for await (const blob of this.#container.listBlobsFlat({ prefix: prefix || undefined })) {
+        const hash = blob.properties.contentMD5;
+        files.push({
+          path: blob.name,
+          bytes: blob.properties.contentLength ?? 0,
+          md5: hash ? Buffer.from(hash).toString('base64') : null,
+        });
+      }
+    } catch (error) {
+      // The SDK's text carries a request id and a time: name the container instead.
+      if ((error as { code?: string }).code === 'ContainerNotFound')
+        throw new Error(`container "${this.#container.containerName}" does not exist in ${this.location}`);
+      throw error;
     }
     return files.sort((a, b) => (a.path < b.path ? -1 : 1));
   }

@@ -7,6 +7,7 @@ import {
   parseSegmentFileName,
   type SequenceRange,
   type StoredFile,
+  unsafePathProblem,
   windowTemplate,
 } from '@hubcap/shared';
 import type { LakeStore } from './store.ts';
@@ -83,8 +84,12 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
     );
   const depth = folderTemplate.split('/').length;
   const prefix = options.prefix.replace(/^\/+|\/+$/g, '');
+  if (prefix && unsafePathProblem(prefix)) throw new Error(`prefix "${prefix}" ${unsafePathProblem(prefix)}`);
   const root = prefix ? `${prefix}/` : '';
   const listing = await store.list(root);
+  // A mistyped prefix must not pass as "nothing wrong".
+  if (listing.length === 0)
+    throw new Error(`nothing under ${prefix ? `prefix "${prefix}"` : 'the root'} of ${store.location}`);
   const byPath = new Map(listing.map((f) => [f.path, f]));
 
   // Files by (window folder, partition), from the names alone.
@@ -132,7 +137,8 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
       partition,
       status: 'open',
       sequences: units.length ? range(units[0]!.firstSequence, units[units.length - 1]!.lastSequence) : null,
-      events: 0,
+      // Landed so far: the sequence numbers its files cover (data and dead letters).
+      events: units.reduce((n, u) => n + u.lastSequence - u.firstSequence + 1, 0),
       files: files.length,
       lostAtSource: [],
       problems: overlaps(units),

@@ -181,6 +181,7 @@ describe('the cutover plan', () => {
     await expect(capturePlan(source(missing))).rejects.toThrow(
       new StorageUnreachableError(
         'cannot list no-such-container/: container "no-such-container" does not exist',
+        true,
       ),
     );
     const closed = new ContainerClient('http://127.0.0.1:9/devstoreaccount1/c', undefined, {

@@ -142,10 +142,20 @@ for (const [name, make] of Object.entries(lakes)) {
       expect(report.cells.map((c) => [c.partition, c.window.slice(-7), c.status, c.events])).toEqual([
         ['0', 'hour=09', 'complete', 10],
         ['0', 'hour=10', 'complete', 5],
-        ['0', 'hour=11', 'open', 0],
+        ['0', 'hour=11', 'open', 5],
         ['1', 'hour=09', 'complete', 3],
       ]);
       expect(report.ok).toBe(true);
+    });
+
+    it('refuses a prefix with nothing under it, or one that could leave the container', async () => {
+      await layOut(lake, good);
+      await expect(verify(lake.store, { prefix: 'lake-typo', template })).rejects.toThrow(
+        /nothing under prefix "lake-typo"/,
+      );
+      await expect(verify(lake.store, { prefix: '../lake', template })).rejects.toThrow(
+        /"\.\." path segment/,
+      );
     });
 
     it('finds a missing file, an overlap, a checksum mismatch, a gap between windows and an unlisted file', async () => {
@@ -268,12 +278,25 @@ for (const [name, make] of Object.entries(lakes)) {
         '{topic}',
       ]).catch((e: { code: number; stderr: string }) => e);
       expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/no time variable/) });
+      if (name === 'azurite') {
+        const missing = await run(process.execPath, [
+          CLI,
+          'verify',
+          azurite.connectionString,
+          '--container',
+          'no-such-container',
+        ]).catch((e: { code: number; stderr: string }) => e);
+        expect(missing).toMatchObject({
+          code: 2,
+          stderr: expect.stringMatching(/container "no-such-container" does not exist/),
+        });
+      }
     });
   });
 }
 
 describe('completeness grid', () => {
-  it('shows complete, open, gap and lost-at-source cells and the freshness of complete windows', async () => {
+  it('shows complete, open, empty, gap and lost-at-source cells and the freshness of complete windows', async () => {
     const lake = await lakes.folder();
     await layOut(lake, [
       { h: 0, files: ranges('0-4') },
@@ -285,21 +308,27 @@ describe('completeness grid', () => {
       },
       { h: 0, partition: '1', files: ranges('0-2') },
       { h: 1, partition: '1', files: ranges('3-3') },
+      { h: 3, files: ranges('16-17 18-20'), open: true },
     ]);
     await lake.put(`${folder(0)}/_SUCCESS`, '{}');
+    await lake.put(`${folder(3)}/_hubcap/1.manifest.json`, '{"version":1,');
     const layout = { prefix: 'lake', template, namespace: 'ns', hub: 'hub', topic: 'orders' };
     const grid = await readGrid(lake.store, layout, ['0', '1'], {
-      from: new Date(base),
-      to: new Date(base + 3 * hour),
+      from: new Date(base - 2 * hour),
+      to: new Date(base + 4 * hour - 1),
     });
+    // Before the first data nothing is listed; files without a manifest are open (with the events
+    // their names cover), an unreadable manifest too; nothing at all is empty.
     expect(
       grid.map((w) => [w.start.slice(11, 13), w.cells.map((c) => c.state), w.completedAt !== null]),
     ).toEqual([
-      ['11', ['lost-at-source', 'open'], false],
+      ['12', ['open', 'open'], false],
+      ['11', ['lost-at-source', 'empty'], false],
       ['10', ['gap', 'complete'], false],
       ['09', ['complete', 'complete'], true],
     ]);
-    expect(grid[0]!.cells[0]).toMatchObject({ events: 3, lost: 3 });
-    expect(grid[2]!.freshnessSeconds).toBeGreaterThan(0);
+    expect(grid[0]!.cells[0]).toMatchObject({ events: 5 });
+    expect(grid[1]!.cells[0]).toMatchObject({ events: 3, lost: 3 });
+    expect(grid[3]!.freshnessSeconds).toBeGreaterThan(0);
   });
 });

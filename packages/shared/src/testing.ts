@@ -40,3 +40,24 @@ export function configWithoutSecrets(topic = 'no-secrets'): TopicConfig {
     destination: { kind: 'localFolder', path: '/data' },
   });
 }
+
+/** For tests: a topic that reads a hub of the local Event Hubs server and lands in an Azurite container. */
+export function localTopicInput(
+  topic: string,
+  local: { eventHubs: string; storage: string; hub: string; namespace?: string; consumerGroup?: string },
+) {
+  return {
+    topic,
+    source: {
+      ...(local.namespace ? { fullyQualifiedNamespace: local.namespace } : {}),
+      eventHubName: local.hub,
+      ...(local.consumerGroup ? { consumerGroup: local.consumerGroup } : {}),
+      auth: { kind: 'connectionString' as const, connectionString: local.eventHubs },
+    },
+    destination: {
+      kind: 'azureBlob' as const,
+      account: { kind: 'connectionString' as const, connectionString: local.storage },
+      container: 'lake',
+    },
+  };
+}

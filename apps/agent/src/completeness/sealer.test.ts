@@ -139,6 +139,21 @@ describe('completeness manifests', () => {
     expect(manifest?.events).toBe(3);
   });
 
+  it('a checkpoint older than the one the reader resumed from (another replica wrote it) is no gap', async () => {
+    const { writer, store } = run(PATH_PRESETS.hive, ['0']);
+    const first = writer('0', null);
+    await first.writer.write([0, 1, 2, 3, 4, 5, 6, 7].map((s) => ev(s, base + s * 1000)));
+    await first.writer.drain();
+    // Told the checkpoint was 3, this replica reads from 8: 4..7 are in storage, not lost.
+    const second = writer('0', 3);
+    await second.writer.write([8, 9].map((s) => ev(s, base + s * 1000)));
+    await second.writer.drain();
+    await second.sealer.idle(base + 2 * hour, new AbortController().signal);
+    const manifest = await store.readManifest('0', store.windowOf(base), new AbortController().signal);
+    expect(manifest?.lostAtSource).toEqual([]);
+    expect(manifest?.sequences).toEqual({ firstSequence: 0, lastSequence: 9 });
+  });
+
   it('a restart and a second replica write the same bytes; a replica that lost the partition writes nothing', async () => {
     const events = [0, 1, 2, 3, 4, 5, 6].map((s) => ev(s, base + s * 600_000)); // 9:00 … 10:00
     const first = run(PATH_PRESETS.capture, ['0']);

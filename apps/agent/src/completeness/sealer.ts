@@ -60,7 +60,11 @@ export class PartitionSealer {
     return this.#serial(async () => {
       const { store } = this.#o;
       const window = store.windowOf(file.firstEnqueuedTime.getTime());
-      if (this.#expected !== null && file.firstSequence > this.#expected) {
+      if (
+        this.#expected !== null &&
+        file.firstSequence > this.#expected &&
+        !(await this.#landedUpTo(file.firstSequence - 1, window, signal))
+      ) {
         const range = { firstSequence: this.#expected, lastSequence: file.firstSequence - 1 };
         await this.#fence(signal);
         await store.put(
@@ -85,6 +89,22 @@ export class PartitionSealer {
    */
   idle(readAt: number, signal: AbortSignal): Promise<void> {
     return this.#serial(() => this.#sealBefore(this.#o.store.windowOf(readAt - CLOCK_SKEW_MS).start, signal));
+  }
+
+  /**
+   * Whether a file of this partition ends at `sequence`, in `window` or the windows before it: the
+   * checkpoint this sealer was told about may be older than the one the reader resumed from (another
+   * replica checkpointed in between), and then the range before the file is landed, not lost.
+   */
+  async #landedUpTo(sequence: number, window: Window, signal: AbortSignal): Promise<boolean> {
+    const { store, topic } = this.#o;
+    for (let n = 0; n < LOOKBACK_WINDOWS; n++) {
+      const { files } = await store.facts(topic, this.#partition, window, signal);
+      if (files.some((f) => f.lastSequence === sequence)) return true;
+      if (files.some((f) => f.lastSequence < sequence)) return false;
+      window = store.windowOf(window.start - 1);
+    }
+    return false;
   }
 
   #serial(step: () => Promise<void>): Promise<void> {

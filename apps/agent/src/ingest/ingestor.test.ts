@@ -18,7 +18,8 @@ import type { FileFormat } from '../formats/index.ts';
 import { createMetrics } from '../runtime/metrics.ts';
 import { AgentStatus } from '../runtime/status.ts';
 import { LocalFolderSink } from '../sink/local-folder-sink.ts';
-import { Ingestor } from './ingestor.ts';
+import type { Sink } from '../sink/sink.ts';
+import { Ingestor, MemoryPressureError } from './ingestor.ts';
 
 /** A format whose writer refuses every file (as DuckDB would one row). */
 const refusing: FileFormat = {
@@ -41,7 +42,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function setup() {
+function setup(options: { sink?: Sink; memory?: { limit: number; resident: () => number } } = {}) {
   let handlers: SubscriptionEventHandlers | null = null;
   const client = {
     subscribe: (h: SubscriptionEventHandlers) => {
@@ -63,7 +64,7 @@ function setup() {
       listCheckpoints: async () => [],
       updateCheckpoint: async () => {},
     } as unknown as CheckpointStore,
-    sink: new LocalFolderSink(root),
+    sink: options.sink ?? new LocalFolderSink(root),
     format: refusing,
     layout: { prefix: '', template: '{partition}', namespace: 'ns', hub: 'h', topic: 't', extension: '.x' },
     limits: { maxBytes: 1 << 20, maxEvents: 2, maxAgeMs: 60_000, boundary: 'none' },
@@ -72,6 +73,9 @@ function setup() {
     metrics: createMetrics(),
     status,
     receive: { maxBatchSize: 10, maxWaitTimeInSeconds: 1, prefetchCount: 10 },
+    ...(options.memory
+      ? { memoryLimitBytes: options.memory.limit, residentBytes: options.memory.resident }
+      : {}),
   });
   ingestor.start();
   const ctx = (partitionId: string) =>
@@ -99,7 +103,7 @@ function setup() {
       }
     }).rejects.toThrow(UnwritableError);
   }
-  return { handlers: () => handlers!, ingestor, status, ctx, refuse };
+  return { handlers: () => handlers!, ingestor, status, ctx, refuse, events };
 }
 
 describe('Ingestor: a refused file turns readiness false until the partition is past it, or gone', () => {
@@ -120,5 +124,51 @@ describe('Ingestor: a refused file turns readiness false until the partition is 
     expect(status.ready).toBe(false);
     await ingestor.close();
     expect(status.ready).toBe(true);
+  });
+});
+
+/** Storage that never answers: the first batch of a partition waits on its replay probe for ever. */
+function hungSink(): Sink {
+  const never = () => new Promise<never>(() => {});
+  return { ...new LocalFolderSink(root), list: never, verify: never } as unknown as Sink;
+}
+
+describe('Ingestor: memory guard', () => {
+  const MiB = 2 ** 20;
+
+  it('stops a reader whose batch waits while memory grows past 80 % of the limit', async () => {
+    let resident = 100 * MiB;
+    const { handlers, ingestor, ctx, events } = setup({
+      sink: hungSink(),
+      memory: { limit: 256 * MiB, resident: () => resident },
+    });
+    await handlers().processInitialize!(ctx('0'));
+    const waiting = handlers().processEvents(events(0), ctx('0'));
+    await new Promise((r) => setTimeout(r, 250)); // the guard notes the memory while the batch waits
+    resident = 230 * MiB; // the SDK fills its queue
+    await expect(waiting).rejects.toThrow(MemoryPressureError);
+    await expect(waiting).rejects.toThrow(
+      /partition 0: reading stopped at 230 MiB of a 256 MiB memory limit/,
+    );
+    await ingestor.close();
+  });
+
+  it('leaves a waiting reader alone while memory stays high but does not grow (pages V8 kept)', async () => {
+    const { handlers, ingestor, ctx, events } = setup({
+      sink: hungSink(),
+      memory: { limit: 256 * MiB, resident: () => 240 * MiB },
+    });
+    await handlers().processInitialize!(ctx('0'));
+    const outcome = Promise.race([
+      handlers()
+        .processEvents(events(0), ctx('0'))
+        .then(
+          () => 'accepted',
+          () => 'stopped',
+        ),
+      new Promise((r) => setTimeout(() => r('still waiting'), 500)),
+    ]);
+    expect(await outcome).toBe('still waiting');
+    await ingestor.close();
   });
 });

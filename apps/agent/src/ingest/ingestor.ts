@@ -40,9 +40,38 @@ export interface IngestorOptions {
   pauseAfterCommitMs?: number;
   /** Every file once published and checkpointed (metrics, status and logs subscribe in agent.ts). */
   onFlushed?(file: FlushedFile): void;
+  /** The memory the agent may use (`scaling.memory`): readers stop near it (see #guardMemory). */
+  memoryLimitBytes?: number;
+  /** The process's resident memory now (a test can pass its own). */
+  residentBytes?: () => number;
 }
 
 const LAG_INTERVAL_MS = 5000;
+/**
+ * The SDK pulls events while a batch waits for its writer, as far as the link's credit allows, and
+ * that credit is not bounded by `prefetchCount`: each receive adds up to `prefetchCount` more
+ * (Azure/azure-sdk-for-js#39452), so it grows to hundreds of thousands of events per partition
+ * while the agent keeps up. When storage stalls, all of them arrive and wait in memory. Above this
+ * share of the memory limit, the readers whose batch waits while memory grows (by GUARD_GROWTH of the
+ * limit since the guard first saw it waiting) stop: closing the link drops what the SDK holds, the
+ * open segment is re-read from the checkpoint once its partition's earlier files are published
+ * (nothing lost, nothing twice), and the new link starts with fresh credit. Growth, not the level:
+ * V8 keeps the pages it freed, so a restarted reader must not be stopped again for memory it no
+ * longer holds.
+ */
+const MEMORY_HIGH_WATER = 0.8;
+const GUARD_GROWTH = 0.05;
+const GUARD_INTERVAL_MS = 100;
+
+/** A partition's reader stopped because memory neared the limit while its events waited. */
+export class MemoryPressureError extends Error {
+  constructor(partitionId: string, residentBytes: number, limitBytes: number) {
+    super(
+      `partition ${partitionId}: reading stopped at ${(residentBytes / 2 ** 20).toFixed(0)} MiB of a ${(limitBytes / 2 ** 20).toFixed(0)} MiB memory limit while events waited for storage; it resumes from the checkpoint`,
+    );
+    this.name = 'MemoryPressureError';
+  }
+}
 
 /** Event Hubs errors that need an operator rather than a retry. */
 function isFatalSourceError(error: Error & { code?: string }): boolean {
@@ -72,8 +101,11 @@ export class Ingestor {
   #draining = false;
   #closed: Promise<void> | null = null;
   #lagTimer: NodeJS.Timeout | null = null;
+  #guardTimer: NodeJS.Timeout | null = null;
   #refreshing = false;
   readonly #completeness: Completeness | null;
+  /** Partitions whose batch waits for its writer: how to stop their reader, and the memory then. */
+  readonly #waiting = new Map<string, { stop: (error: Error) => void; resident?: number }>();
 
   constructor(options: IngestorOptions) {
     this.#o = options;
@@ -99,6 +131,10 @@ export class Ingestor {
     );
     this.#lagTimer = setInterval(() => void this.#refreshLag(), LAG_INTERVAL_MS);
     this.#lagTimer.unref();
+    if (this.#o.memoryLimitBytes) {
+      this.#guardTimer = setInterval(() => this.#guardMemory(), GUARD_INTERVAL_MS);
+      this.#guardTimer.unref();
+    }
   }
 
   async #initialize(ctx: PartitionContext): Promise<void> {
@@ -179,13 +215,39 @@ export class Ingestor {
       this.#o.metrics.bytesReceived.inc({ partition: partitionId }, bytes);
     }
     try {
-      await writer.write(events);
+      await this.#accepted(partitionId, writer.write(events));
     } catch (error) {
       // The SDK restarts the partition's reader from its checkpoint. A refused file is already reported.
-      if (error instanceof UnwritableError) throw error;
+      if (error instanceof UnwritableError || error instanceof MemoryPressureError) throw error;
       this.#o.status.recordError('sink', (error as Error).message, true, partitionId);
       this.#o.metrics.errors.inc({ kind: 'sink' });
       throw error;
+    }
+  }
+
+  /** The writer's acceptance of a batch, or the memory guard's stop, whichever comes first. */
+  #accepted(partitionId: string, write: Promise<void>): Promise<void> {
+    if (!this.#guardTimer) return write;
+    write.catch(() => {}); // a stopped reader's batch is re-read; its writer is being retired
+    const stopped = new Promise<never>((_, stop) => this.#waiting.set(partitionId, { stop }));
+    return Promise.race([write, stopped]).finally(() => this.#waiting.delete(partitionId));
+  }
+
+  #guardMemory(): void {
+    const limit = this.#o.memoryLimitBytes!;
+    if (this.#waiting.size === 0) return;
+    const resident = (this.#o.residentBytes ?? process.memoryUsage.rss)();
+    for (const [partitionId, waiting] of this.#waiting) {
+      waiting.resident ??= resident;
+      if (resident < MEMORY_HIGH_WATER * limit || resident - waiting.resident < GUARD_GROWTH * limit)
+        continue;
+      const { stop } = waiting;
+      this.#waiting.delete(partitionId);
+      const error = new MemoryPressureError(partitionId, resident, limit);
+      this.#o.metrics.errors.inc({ kind: 'memory' });
+      this.#o.status.recordError('sink', error.message, true, partitionId);
+      this.#o.log.warn({ partition: partitionId, residentBytes: resident }, error.message);
+      stop(error);
     }
   }
 
@@ -204,7 +266,8 @@ export class Ingestor {
   }
 
   async #error(error: Error, ctx: PartitionContext): Promise<void> {
-    if (error instanceof UnwritableError) return; // thrown by processEvents; reported by the writer
+    // Thrown by processEvents, and reported there.
+    if (error instanceof UnwritableError || error instanceof MemoryPressureError) return;
     const fatal = isFatalSourceError(error as Error & { code?: string });
     this.#o.metrics.errors.inc({ kind: 'source' });
     this.#o.status.recordError('source', error.message, !fatal, ctx.partitionId || undefined);
@@ -327,6 +390,7 @@ export class Ingestor {
     this.#closed ??= (async () => {
       this.#draining = true;
       if (this.#lagTimer) clearInterval(this.#lagTimer);
+      if (this.#guardTimer) clearInterval(this.#guardTimer);
       const retiring = [...this.#settling.values()];
       for (const { writer } of retiring) writer.abandon('closed');
       await Promise.all([

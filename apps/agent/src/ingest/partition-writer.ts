@@ -210,7 +210,12 @@ export class PartitionWriter {
     let i = 0;
     while (i < events.length) {
       const first = events[i]!;
-      if (!this.#segment) this.#segment = await this.#open(first);
+      if (!this.#segment) {
+        const opened = await this.#open(first);
+        // Retired while it opened (its probe waits on storage): the events are re-read.
+        if (this.#draining) return this.#discard(opened, 'reader-restart');
+        this.#segment = opened;
+      }
       const segment = this.#segment;
       const run: SourceEvent[] = [];
       let reason: FlushReason | null = null;

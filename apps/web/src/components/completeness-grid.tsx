@@ -13,6 +13,7 @@ type State = Grid['windows'][number]['cells'][number]['state'];
 const STATES: Record<State, { label: string; className: string; mark: string }> = {
   complete: { label: 'complete', className: 'bg-emerald-500 text-white', mark: '✓' },
   open: { label: 'open', className: 'border border-slate-300 bg-white text-slate-500', mark: '·' },
+  empty: { label: 'no data yet', className: 'bg-slate-100 text-slate-400', mark: '' },
   gap: { label: 'gap', className: 'bg-red-600 text-white', mark: '!' },
   'lost-at-source': { label: 'lost at source', className: 'bg-amber-400 text-amber-950', mark: '−' },
 };

@@ -1,6 +1,7 @@
 import type { AppRouter } from '@hubcap/api';
 import type { inferRouterOutputs } from '@trpc/server';
-import { formatMoney, formatNumber, formatSeconds } from './format.ts';
+import { formatMoney } from './format.ts';
+import { lagHint } from './lag-hint.ts';
 
 type Detail = inferRouterOutputs<AppRouter>['topic']['get'];
 
@@ -19,37 +20,8 @@ export function StatusReason({ status, reason }: { status: string; reason: strin
   );
 }
 
-/** Lag in seconds, its trend and the time to catch up, from the control plane's own readings. */
-/**
- * The lag's trend and the time to catch up. The trend spans the control plane's readings of the last
- * minutes; the figure beside it is the newest, so the estimate divides the newest lag by the rate at
- * which the agents gain on the hub. Nothing is estimated while no agent writes.
- */
-export function LagHint({
-  lagEvents,
-  lagSeconds,
-  trend,
-  writing,
-}: {
-  lagEvents: number;
-  lagSeconds: number;
-  trend: Detail['lagTrend'];
-  writing: boolean;
-}) {
-  const parts = [`events · ${formatSeconds(lagSeconds)}`];
-  if (lagEvents === 0) parts.push('caught up');
-  else if (!writing) parts.push('no agent writes: it grows with every event');
-  else if (trend) {
-    const rate = trend.lagPerSecond;
-    parts.push(
-      Math.abs(rate) < 0.05
-        ? 'steady'
-        : `${rate > 0 ? 'growing' : 'shrinking'} ${formatNumber(Math.abs(rate), 1)}/s`,
-    );
-    const gaining = trend.writtenPerSecond - trend.arrivingPerSecond;
-    parts.push(gaining > 0 ? `caught up in ~${formatSeconds(lagEvents / gaining)}` : 'not catching up');
-  }
-  return <span data-testid="lag-hint">{parts.join(' · ')}</span>;
+export function LagHint(props: Parameters<typeof lagHint>[0]) {
+  return <span data-testid="lag-hint">{lagHint(props)}</span>;
 }
 
 /** Capture bills the namespace, not the topic: its figure, TUs and what they rest on. */

@@ -151,6 +151,7 @@ export function TopicLive({
               lagSeconds={d.lagSeconds}
               trend={d.lagTrend}
               writing={!['paused', 'stale', 'not deployed'].includes(d.status)}
+              maxFileAgeSeconds={d.maxFileAgeSeconds}
             />
           }
         />

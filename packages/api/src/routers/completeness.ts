@@ -4,7 +4,7 @@ import { completenessGrid } from '../services/completeness/grid.ts';
 import { topicIdForSlug } from '../services/topics/topics.ts';
 import { router, viewerProcedure } from '../trpc.ts';
 
-const State = z.enum(['complete', 'open', 'gap', 'lost-at-source']);
+const State = z.enum(['complete', 'open', 'empty', 'gap', 'lost-at-source']);
 
 export const CompletenessGridOutput = z.strictObject({
   window: z.enum(['hour', 'day', 'month', 'year']).nullable(),

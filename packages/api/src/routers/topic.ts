@@ -1,11 +1,11 @@
-import { keepStoredSecrets, TopicConfig, TopicName } from '@hubcap/shared';
+import { keepStoredSecrets, SECRET_FIELDS, TopicConfig, TopicName } from '@hubcap/shared';
 import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { AppError } from '../errors.ts';
 import { audit, userActor } from '../services/audit.ts';
 import { applySavedConfig } from '../services/deployments/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/telemetry/fleet.ts';
-import { FleetOverview } from '../services/telemetry/views.ts';
+import { FleetOverview, streamOf, TopicDetail } from '../services/telemetry/views.ts';
 import { connectionFailure, previewEvents, testConnection } from '../services/topics/connection.ts';
 import { assertPolicy } from '../services/topics/policy.ts';
 import { openSecrets } from '../services/topics/topic-configs.ts';
@@ -57,6 +57,14 @@ const ConfigDraft = z
     `must not be nested deeper than ${MAX_CONFIG_DEPTH} levels`,
   );
 const ByName = z.strictObject({ name: TopicName });
+/** A stored config for the edit form: its secrets blank, with the paths of those kept if left blank. */
+const EditableConfig = z.strictObject({
+  id: z.string(),
+  name: TopicName,
+  version: z.number().int().positive(),
+  config: ConfigDraft,
+  storedSecrets: z.array(z.enum(SECRET_FIELDS.map((f) => f.path))),
+});
 const Range = z.enum(CHART_RANGES, { error: `must be one of ${CHART_RANGES.join(', ')}` }).default('1h');
 
 const WATCH_INTERVAL_MS = 2_000;
@@ -94,6 +102,7 @@ export const topicRouter = router({
 
   get: viewerProcedure
     .input(z.strictObject({ name: TopicName, range: Range }))
+    .output(TopicDetail)
     .query(async ({ ctx, input }) =>
       topicDetail(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name), input.range),
     ),
@@ -101,6 +110,7 @@ export const topicRouter = router({
   /** Live topic page: a fresh snapshot whenever a report, an edit, a deployment or an alert touches the topic. */
   watch: viewerProcedure
     .input(z.strictObject({ name: TopicName, range: Range }))
+    .output(streamOf(TopicDetail))
     .subscription(async function* ({ ctx, input, signal }) {
       const topicId = await topicIdForSlug(ctx.prisma, input.name);
       const open = liveStreams.get(ctx.user.id) ?? 0;
@@ -122,6 +132,7 @@ export const topicRouter = router({
 
   getConfig: editorProcedure
     .input(ByName)
+    .output(EditableConfig)
     .query(async ({ ctx, input }) =>
       getTopicConfig(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name)),
     ),

@@ -21,6 +21,12 @@ export interface FileProblem {
 /** Storage could not be listed or read: nothing can be said about the files. */
 export class StorageUnreachableError extends Error {
   override name = 'StorageUnreachableError';
+  /** Storage answered, but what was asked for (a container) does not exist: the caller's mistake. */
+  readonly missing: boolean;
+  constructor(message: string, missing = false) {
+    super(message);
+    this.missing = missing;
+  }
 }
 
 /** How long storage may stay silent (no page of a listing, no bytes of a file) before a read gives up. */
@@ -70,6 +76,7 @@ export async function* listBlobs(container: ContainerClient, prefix: string, idl
     if (watch.signal.aborted) throw watch.signal.reason;
     throw new StorageUnreachableError(
       `${where}: ${storageFailure(error, `container "${container.containerName}" does not exist`)}`,
+      (error as { statusCode?: number }).statusCode === 404,
     );
   } finally {
     watch.stop();

@@ -18,7 +18,7 @@ import type { SecurityPolicy } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { type Actor, audit } from '../audit.ts';
 import { type DeploymentServices, deployTopic } from '../deployments/deployments.ts';
-import { readCheckpoints, type StoredCheckpoint } from '../telemetry/lag-probe.ts';
+import { readCheckpoints, type StoredCheckpoint, TOPIC_RUN_STATE } from '../telemetry/lag-probe.ts';
 import {
   consumerFor,
   credential,
@@ -43,13 +43,7 @@ type AzureBlob = Extract<TopicConfig['destination'], { kind: 'azureBlob' }>;
 async function load(services: CutoverServices, name: string) {
   const topic = await services.prisma.topic.findUnique({
     where: { slug: name },
-    select: {
-      id: true,
-      slug: true,
-      desiredState: true,
-      deployment: { select: { phase: true } },
-      agents: { select: { lastSeenAt: true }, where: { revokedAt: null } },
-    },
+    select: TOPIC_RUN_STATE,
   });
   if (!topic) throw new AppError('NOT_FOUND', `no topic named "${name}"`);
   const { config } = await loadAgentConfig(services.prisma, services.secrets, topic.id);
@@ -109,7 +103,8 @@ async function reading<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof StorageUnreachableError) throw new AppError('BAD_GATEWAY', error.message);
+    if (error instanceof StorageUnreachableError)
+      throw new AppError(error.missing ? 'NOT_FOUND' : 'BAD_GATEWAY', error.message);
     throw error;
   }
 }

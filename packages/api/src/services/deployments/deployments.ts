@@ -211,12 +211,14 @@ async function retireReplacedTokens(prisma: PrismaClient, topicId: string): Prom
 }
 
 /** What the deployer applies; a null token keeps the one it already deployed. */
-const specOf = (
-  topic: { id: string; slug: string },
-  loaded: { version: number; config: TopicConfig },
-  paused: boolean,
-  agentToken: string | null,
-): AgentDeploymentSpec => ({
+/** A topic's current config, to be applied running or paused. */
+interface Rollout {
+  topic: { id: string; slug: string };
+  loaded: { version: number; config: TopicConfig };
+  paused: boolean;
+}
+
+const specOf = ({ topic, loaded, paused }: Rollout, agentToken: string | null): AgentDeploymentSpec => ({
   topic: refOf(topic),
   config: loaded.config,
   configVersion: loaded.version,
@@ -232,10 +234,9 @@ const specOf = (
 async function applyWithNewToken(
   services: DeploymentServices,
   deployer: Deployer,
-  topic: { id: string; slug: string },
-  loaded: { version: number; config: TopicConfig },
-  paused: boolean,
+  rollout: Rollout,
 ): Promise<DeploymentStatus> {
+  const { topic, loaded } = rollout;
   const { agentId, token } = await issueAgentToken(
     services.prisma,
     topic.id,
@@ -243,7 +244,7 @@ async function applyWithNewToken(
     { configAccess: true },
   );
   try {
-    const status = await deployer.apply(specOf(topic, loaded, paused, token));
+    const status = await deployer.apply(specOf(rollout, token));
     await retireOtherTokens(services.prisma, topic.id, agentId);
     return status;
   } catch (error) {
@@ -264,17 +265,16 @@ async function applyWithNewToken(
 async function applyConfig(
   services: DeploymentServices,
   deployer: Deployer,
-  topic: { id: string; slug: string },
-  loaded: { version: number; config: TopicConfig },
-  paused: boolean,
+  rollout: Rollout,
 ): Promise<DeploymentStatus> {
-  const valid = await services.prisma.agentInstance.count({ where: { topicId: topic.id, revokedAt: null } });
-  if (valid === 0) return applyWithNewToken(services, deployer, topic, loaded, paused);
+  const topicId = rollout.topic.id;
+  const valid = await services.prisma.agentInstance.count({ where: { topicId, revokedAt: null } });
+  if (valid === 0) return applyWithNewToken(services, deployer, rollout);
   try {
-    return await deployer.apply(specOf(topic, loaded, paused, null));
+    return await deployer.apply(specOf(rollout, null));
   } catch (error) {
     if (!(error instanceof DeployerError && error.kind === 'missingToken')) throw error;
-    return applyWithNewToken(services, deployer, topic, loaded, paused);
+    return applyWithNewToken(services, deployer, rollout);
   }
 }
 
@@ -298,7 +298,7 @@ export async function deployTopic(
     message: `${action === 'deploy' ? 'Deploying' : 'Redeploying'} config version ${loaded.version}…`,
   });
   try {
-    const status = await applyConfig(services, deployer, topic, loaded, false);
+    const status = await applyConfig(services, deployer, { topic, loaded, paused: false });
     await recordSuccess(
       services,
       who,
@@ -354,7 +354,7 @@ export async function applySavedConfig(
   const loaded = await loadAgentConfig(services.prisma, services.secrets, topic.id);
   const paused = topic.desiredState === 'paused';
   try {
-    const status = await applyConfig(services, deployer, topic, loaded, paused);
+    const status = await applyConfig(services, deployer, { topic, loaded, paused });
     await recordSuccess(
       services,
       who,
@@ -735,7 +735,7 @@ export async function reconcileDeployments(
     }
     const paused = topic.desiredState === 'paused';
     try {
-      const status = await applyConfig(services, deployer, topic, loaded, paused);
+      const status = await applyConfig(services, deployer, { topic, loaded, paused });
       await record(services.prisma, topic.id, deployer.target, {
         ...status,
         configVersion: loaded.version,

@@ -2,10 +2,13 @@ import type { AgentLogLine, DeploymentStatus } from '@hubcap/deployer';
 import { z } from 'zod';
 import type { ReconcileProgress, TopicDeploymentView } from './deployments.ts';
 
+export const Target = z.enum(['kubernetes', 'local']);
+export const Phase = z.enum(['pending', 'applying', 'running', 'paused', 'failed', 'deleted']);
+
 /** What the deployer says runs (Kubernetes or local processes). */
 export const DeploymentStatusView: z.ZodType<DeploymentStatus> = z.object({
-  target: z.enum(['kubernetes', 'local']),
-  phase: z.enum(['pending', 'applying', 'running', 'paused', 'failed', 'deleted']),
+  target: Target,
+  phase: Phase,
   desiredReplicas: z.number(),
   readyReplicas: z.number(),
   configVersion: z.number().nullable(),

@@ -415,6 +415,10 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
   return {
     ...summary,
     range,
+    /** How long a file may stay open: lag younger than this is events waiting for their file. */
+    maxFileAgeSeconds:
+      (config?.config as { batching?: { maxAgeSeconds?: number } } | undefined)?.batching?.maxAgeSeconds ??
+      300,
     lagTrend: trend,
     /** Capture for the topic's namespace (shared by its deployed topics), beside what its agents cost. */
     namespaceCost: cost.namespaces.find((n) => n.namespace === costInput?.namespace) ?? null,

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PrismaClient } from '@hubcap/db';
+import type { Prisma, PrismaClient } from '@hubcap/db';
 import { checkpointBlobPrefix, checkpointNamespace, type TopicConfig } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import {
@@ -214,6 +214,15 @@ async function storeReading(prisma: PrismaClient, topicId: string, reading: Topi
   ]);
 }
 
+/** What tells whether a topic's agents should run and do (its desired state, deployment and agents). */
+export const TOPIC_RUN_STATE = {
+  id: true,
+  slug: true,
+  desiredState: true,
+  deployment: { select: { phase: true } },
+  agents: { select: { lastSeenAt: true }, where: { revokedAt: null } },
+} satisfies Prisma.TopicSelect;
+
 /**
  * One pass over every deployed topic (running or paused): reads its lag from Event Hubs and the
  * checkpoint store and records it. A topic that cannot be read is logged and left as it was.
@@ -226,13 +235,7 @@ export async function probeLag(
   const now = options.now ?? new Date();
   const topics = await prisma.topic.findMany({
     where: { deployment: { phase: { not: 'deleted' } } },
-    select: {
-      id: true,
-      slug: true,
-      desiredState: true,
-      deployment: { select: { phase: true } },
-      agents: { select: { lastSeenAt: true }, where: { revokedAt: null } },
-    },
+    select: TOPIC_RUN_STATE,
   });
   let probed = 0;
   let failed = 0;
