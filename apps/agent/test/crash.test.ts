@@ -45,7 +45,7 @@ describe('crash test: kill -9 at random moments, restart, every event exactly on
       ['0', '1', '2', '3'].flatMap((p) => [
         [p, 'complete', 1000],
         [p, 'complete', 1000],
-        [p, 'open', 0],
+        [p, 'open', 1000], // the last wave: landed, not sealed yet
       ]),
     );
   });
