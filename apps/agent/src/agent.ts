@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CheckpointStore } from '@azure/event-hubs';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { memoryBytes, namespaceName, type TopicConfig, timeBoundary, ValidationError } from '@hubcap/shared';
+import { memoryBytes, type TopicConfig, timeBoundary, ValidationError, windowLayout } from '@hubcap/shared';
 import pkg from '../package.json' with { type: 'json' };
 import { FileCheckpointStore } from './checkpoint/file-checkpoint-store.ts';
 import { TopicCheckpointStore } from './checkpoint/topic-checkpoint-store.ts';
@@ -127,14 +127,8 @@ export function destination(
 
 /** The topic's own layout of files. */
 export function pathLayout(config: TopicConfig, extension: string): PathLayout {
-  return {
-    prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
-    template: config.pathTemplate,
-    namespace: namespaceName(config.source.fullyQualifiedNamespace),
-    hub: config.source.eventHubName,
-    topic: config.topic,
-    extension,
-  };
+  const { prefix, template, namespace, hub, topic } = windowLayout(config);
+  return { prefix, template, namespace, hub, topic, extension };
 }
 
 export function segmentLimits(config: TopicConfig): SegmentLimits {

@@ -1,18 +1,13 @@
 import { TopicConfig } from '@hubcap/shared';
+import { configWithoutSecrets } from '@hubcap/shared/testing';
 import { describe, expect, it } from 'vitest';
 import type { ConfigError } from './config.ts';
 import { ConfigWatcher } from './config-watcher.ts';
 
-const config = (topic = 'orders', maxAgeSeconds = 60) => ({
-  topic,
-  source: {
-    fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-    eventHubName: 'orders',
-    auth: { kind: 'workloadIdentity' },
-  },
-  destination: { kind: 'localFolder', path: '/tmp/x' },
-  batching: { maxAgeSeconds },
-});
+const config = (topic = 'orders', maxAgeSeconds = 60) => {
+  const base = configWithoutSecrets(topic);
+  return { ...base, batching: { ...base.batching, maxAgeSeconds } };
+};
 
 function watcher(answers: { version: number; config: unknown }[]) {
   const rejected: { version: number; error: ConfigError }[] = [];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTopic, ensureAdmin, SecretBox } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
+import { workloadTopicInput } from '@hubcap/shared/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, signIn, startWeb, type WebServer } from './server.ts';
@@ -27,24 +28,9 @@ afterAll(async () => {
 
 describe('replays in Chromium', () => {
   it('names wrong fields, warns before the own layout, and lists a finished replay with its verify report', async () => {
-    const { id } = await createTopic(
-      db.prisma,
-      new SecretBox(key),
-      {
-        topic: 'clicks',
-        source: {
-          fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
-          eventHubName: 'clicks',
-          auth: { kind: 'workloadIdentity' },
-        },
-        destination: {
-          kind: 'azureBlob',
-          account: { kind: 'workloadIdentity', accountUrl: 'https://lake.blob.core.windows.net' },
-          container: 'lake',
-        },
-      },
-      { actor: 'system' },
-    );
+    const { id } = await createTopic(db.prisma, new SecretBox(key), workloadTopicInput('clicks'), {
+      actor: 'system',
+    });
     await db.prisma.replay.create({
       data: {
         topicId: id,

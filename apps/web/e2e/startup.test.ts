@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTopic, SecretBox } from '@hubcap/api';
 import { createTestDatabase, type TestDatabase } from '@hubcap/db/testing';
+import { workloadTopicInput } from '@hubcap/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWeb, type WebServer } from './server.ts';
 
@@ -25,20 +26,7 @@ beforeAll(async () => {
     const { id } = await createTopic(
       db.prisma,
       SecretBox.fromBase64(Buffer.alloc(32, 1).toString('base64')),
-      {
-        topic: name,
-        source: {
-          fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
-          eventHubName: name,
-          consumerGroup: name,
-          auth: { kind: 'workloadIdentity' },
-        },
-        destination: {
-          kind: 'azureBlob',
-          account: { kind: 'workloadIdentity', accountUrl: 'https://lake.blob.core.windows.net' },
-          container: 'raw',
-        },
-      },
+      workloadTopicInput(name, { consumerGroup: name, container: 'raw' }),
       { actor: 'system' },
     );
     await db.prisma.deployment.create({

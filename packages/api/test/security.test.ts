@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { workloadTopicInput } from '@hubcap/shared/testing';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneSessions } from '../src/auth/sessions.ts';
@@ -211,16 +212,10 @@ describe('server-side requests', () => {
   it('sends managed-identity tokens to Azure endpoints only, whatever the operator allows', async () => {
     const editor = await api.signedIn('editor');
     const config = local({
-      source: {
-        fullyQualifiedNamespace: '127.0.0.1',
-        eventHubName: 'probe',
-        auth: { kind: 'workloadIdentity' },
-      },
-      destination: {
-        kind: 'azureBlob',
-        account: { kind: 'workloadIdentity', accountUrl: 'http://169.254.169.254/metadata' },
-        container: 'lake',
-      },
+      ...workloadTopicInput('probe', {
+        namespace: '127.0.0.1',
+        accountUrl: 'http://169.254.169.254/metadata',
+      }),
       format: { type: 'parquet', schemaRegistry: { fullyQualifiedNamespace: 'localhost' } },
     });
     const res = await api.call('topic.testConnection', { config }, { cookie: editor });
@@ -237,18 +232,14 @@ describe('server-side requests', () => {
 
   it('accepts the sovereign clouds’ endpoints', async () => {
     const editor = await strict.signedIn('editor');
-    const config = topicConfig('sovereign', {
-      source: {
-        fullyQualifiedNamespace: 'ns.servicebus.chinacloudapi.cn',
-        eventHubName: 'sovereign',
-        auth: { kind: 'workloadIdentity' },
-      },
-      destination: {
-        kind: 'azureBlob',
-        account: { kind: 'workloadIdentity', accountUrl: 'https://acct.blob.core.usgovcloudapi.net' },
+    const config = topicConfig(
+      'sovereign',
+      workloadTopicInput('sovereign', {
+        namespace: 'ns.servicebus.chinacloudapi.cn',
+        accountUrl: 'https://acct.blob.core.usgovcloudapi.net',
         container: 'raw',
-      },
-    });
+      }),
+    );
     const res = await strict.call('topic.create', { config }, { cookie: editor });
     expect(res.status).toBe(200);
   });

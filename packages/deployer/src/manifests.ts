@@ -86,6 +86,17 @@ function workloadIdentity(config: TopicConfig): { used: boolean; clientId?: stri
 
 const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64');
 
+/** The Secret that holds an agent's (or a replay run's) token: the only secret a pod gets. */
+function agentTokenSecret(metadata: V1Secret['metadata'], agentToken: string): V1Secret {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata,
+    type: 'Opaque',
+    data: { [SECRET_KEYS.agentToken]: b64(agentToken) },
+  };
+}
+
 export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 }
@@ -146,13 +157,7 @@ export function manifests(
     metadata: Object.keys(saAnnotations).length ? { ...metadata, annotations: saAnnotations } : metadata,
     automountServiceAccountToken: false,
   };
-  const secret: V1Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata,
-    type: 'Opaque',
-    data: { [SECRET_KEYS.agentToken]: b64(spec.agentToken) },
-  };
+  const secret = agentTokenSecret(metadata, spec.agentToken);
 
   const agentEnv: V1EnvVar[] = [
     { name: 'HUBCAP_CONTROL_PLANE_URL', value: target.controlPlaneUrl },
@@ -285,13 +290,7 @@ export function jobManifests(spec: AgentJobSpec, target: KubernetesTarget): Agen
     'hubcap.io/run': spec.name,
   };
   const metadata = { name, namespace: target.namespace, labels };
-  const secret: V1Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata,
-    type: 'Opaque',
-    data: { [SECRET_KEYS.agentToken]: b64(spec.agentToken) },
-  };
+  const secret = agentTokenSecret(metadata, spec.agentToken);
   const pod = deployment.spec!.template.spec!;
   const agent = pod.containers[0]!;
   const env: V1EnvVar[] = [

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { renderPath, segmentFileName, type TimeBoundary, timeBoundary, timeBucket } from './path-template.ts';
+import {
+  namespaceName,
+  renderPath,
+  segmentFileName,
+  type TimeBoundary,
+  timeBoundary,
+  timeBucket,
+} from './path-template.ts';
+import type { TopicConfig } from './topic-config.ts';
 
 /**
  * Completeness manifests: the contract between the agent (writes them), `hubcap verify` (audits
@@ -159,6 +167,18 @@ export interface WindowLayout {
   topic: string;
   /** The config's `completeness.markerPath`; the default when absent (see defaultMarkerTemplate). */
   markerPath?: string | undefined;
+}
+
+/** How a topic names its files and windows in its destination (what its agents and verify share). */
+export function windowLayout(config: TopicConfig): WindowLayout {
+  return {
+    prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
+    template: config.pathTemplate,
+    namespace: namespaceName(config.source.fullyQualifiedNamespace),
+    hub: config.source.eventHubName,
+    topic: config.topic,
+    markerPath: config.completeness.markerPath,
+  };
 }
 
 const joinPath = (...parts: string[]) =>

@@ -61,3 +61,33 @@ export function localTopicInput(
     },
   };
 }
+
+/** For tests: a topic that reads and writes with workload identity, on Azure's endpoints unless told. */
+export function workloadTopicInput(
+  topic: string,
+  where: {
+    namespace?: string;
+    hub?: string;
+    consumerGroup?: string;
+    accountUrl?: string;
+    container?: string;
+  } = {},
+) {
+  return {
+    topic,
+    source: {
+      fullyQualifiedNamespace: where.namespace ?? 'contoso.servicebus.windows.net',
+      eventHubName: where.hub ?? topic,
+      ...(where.consumerGroup ? { consumerGroup: where.consumerGroup } : {}),
+      auth: { kind: 'workloadIdentity' as const },
+    },
+    destination: {
+      kind: 'azureBlob' as const,
+      account: {
+        kind: 'workloadIdentity' as const,
+        accountUrl: where.accountUrl ?? 'https://lake.blob.core.windows.net',
+      },
+      container: where.container ?? 'lake',
+    },
+  };
+}

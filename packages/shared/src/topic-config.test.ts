@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { workloadTopicInput } from './testing.ts';
 import { TopicConfig } from './topic-config.ts';
 import { describeIssues, parseOrThrow, ValidationError } from './validation.ts';
 
-const minimal = {
-  topic: 'orders',
-  source: {
-    fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
-    eventHubName: 'orders',
-    auth: { kind: 'workloadIdentity' },
-  },
-  destination: {
-    kind: 'azureBlob',
-    account: { kind: 'workloadIdentity', accountUrl: 'https://contosolake.blob.core.windows.net' },
-    container: 'raw',
-  },
-};
+const minimal = workloadTopicInput('orders', {
+  accountUrl: 'https://contosolake.blob.core.windows.net',
+  container: 'raw',
+});
 
 function problems(input: unknown): string[] {
   const result = TopicConfig.safeParse(input);

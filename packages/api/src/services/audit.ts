@@ -124,3 +124,14 @@ export async function listAuditEvents(
     createdAt: createdAt.toISOString(),
   }));
 }
+
+/** An audit entry about a topic: the topic as the target, its name first in the details. */
+export function auditTopic(
+  db: Db,
+  who: Actor,
+  action: string,
+  topic: { id: string; slug: string },
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  return audit(db, who, action, { type: 'topic', id: topic.id }, { name: topic.slug, ...details });
+}

@@ -1,9 +1,9 @@
 import type { PrismaClient } from '@hubcap/db';
-import { markerPath, windowOf } from '@hubcap/shared';
+import { markerPath, windowLayout, windowOf } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import { withTimeout } from '../topics/connection.ts';
 import { loadAgentConfig } from '../topics/topic-configs.ts';
-import { storeFor, windowLayout } from './grid.ts';
+import { storeFor } from './grid.ts';
 
 const hhmm = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 

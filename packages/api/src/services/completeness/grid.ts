@@ -1,12 +1,6 @@
 import type { PrismaClient } from '@hubcap/db';
 import { BlobStore, FolderStore, type GridWindow, type LakeStore, readGrid } from '@hubcap/lake';
-import {
-  namespaceName,
-  type TopicConfig,
-  timeBoundary,
-  type WindowLayout,
-  windowTemplate,
-} from '@hubcap/shared';
+import { type TopicConfig, timeBoundary, windowLayout, windowTemplate } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import type { SecurityPolicy } from '../../context.ts';
 import { AppError } from '../../errors.ts';
@@ -28,18 +22,6 @@ export function storeFor(config: TopicConfig): LakeStore {
   if (destination.kind === 'localFolder') return new FolderStore(destination.path);
   const service = storageService(destination.account);
   return new BlobStore(service.getContainerClient(destination.container));
-}
-
-/** How the topic's windows are named in its destination, as its agents name them. */
-export function windowLayout(config: TopicConfig): WindowLayout {
-  return {
-    prefix: config.destination.kind === 'azureBlob' ? config.destination.prefix : '',
-    template: config.pathTemplate,
-    namespace: namespaceName(config.source.fullyQualifiedNamespace),
-    hub: config.source.eventHubName,
-    topic: config.topic,
-    markerPath: config.completeness.markerPath,
-  };
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from '@hubcap/shared';
 import type { SecurityPolicy } from '../../context.ts';
 import { AppError } from '../../errors.ts';
-import { type Actor, audit } from '../audit.ts';
+import { type Actor, auditTopic } from '../audit.ts';
 import { type DeploymentServices, deployTopic } from '../deployments/deployments.ts';
 import { readCheckpoints, type StoredCheckpoint, TOPIC_RUN_STATE } from '../telemetry/lag-probe.ts';
 import {
@@ -276,23 +276,16 @@ export async function startCutover(
       );
     })(),
   );
-  await audit(
-    services.prisma,
-    who,
-    'cutover.start',
-    { type: 'topic', id: topic.id },
-    {
-      name: topic.slug,
-      container: input.container,
-      pathFormat: input.pathFormat,
-      partitions: now.partitions.map((p) => ({
-        partitionId: p.partitionId,
-        captureLast: p.captureLast?.sequenceNumber,
-        captureFile: p.captureLast?.file,
-        hubcapFirst: p.hubcapFirst,
-      })),
-    },
-  );
+  await auditTopic(services.prisma, who, 'cutover.start', topic, {
+    container: input.container,
+    pathFormat: input.pathFormat,
+    partitions: now.partitions.map((p) => ({
+      partitionId: p.partitionId,
+      captureLast: p.captureLast?.sequenceNumber,
+      captureFile: p.captureLast?.file,
+      hubcapFirst: p.hubcapFirst,
+    })),
+  });
   if (!services.deployer) return { plan: now, deployment: null };
   const status = await deployTopic(services, topic.slug, who, 'deploy');
   return { plan: now, deployment: { phase: status.phase, message: status.message } };

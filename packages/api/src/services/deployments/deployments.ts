@@ -15,7 +15,7 @@ import {
 import { REDACTED, redactSecrets, type TopicConfig } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import { AppError, type AppErrorCode } from '../../errors.ts';
-import { type Actor, audit, SYSTEM } from '../audit.ts';
+import { type Actor, audit, auditTopic, SYSTEM } from '../audit.ts';
 import { loadAgentConfig } from '../topics/topic-configs.ts';
 import { issueAgentToken } from '../topics/topics.ts';
 
@@ -457,17 +457,10 @@ export async function removeTopicDeployment(
     message: 'Removed.',
     status: null,
   });
-  await audit(
-    services.prisma,
-    who,
-    'deployment.remove',
-    { type: 'topic', id: topic.id },
-    {
-      name: topic.slug,
-      target: deployer.target,
-      outcome: 'ok',
-    },
-  );
+  await auditTopic(services.prisma, who, 'deployment.remove', topic, {
+    target: deployer.target,
+    outcome: 'ok',
+  });
 }
 
 export interface TopicDeploymentView {
@@ -743,18 +736,11 @@ export async function reconcileDeployments(
         applied: true,
       });
       if (status.drift.length) {
-        await audit(
-          services.prisma,
-          who,
-          'deployment.reconcile',
-          { type: 'topic', id: topic.id },
-          {
-            name: topic.slug,
-            target: deployer.target,
-            outcome: 'ok',
-            drift: status.drift,
-          },
-        );
+        await auditTopic(services.prisma, who, 'deployment.reconcile', topic, {
+          target: deployer.target,
+          outcome: 'ok',
+          drift: status.drift,
+        });
       }
       log(
         `reconcile ${topic.slug}: ${status.phase}${status.drift.length ? `; drift: ${status.drift.join('; ')}` : ''}`,
