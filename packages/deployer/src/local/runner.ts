@@ -107,9 +107,8 @@ export class LocalRunner implements Deployer {
     const full = { ...spec, agentToken };
     const desired = spec.paused ? 0 : spec.config.scaling.replicas;
     const drift: string[] = [];
-    if (!existing) {
-      if (desired > 0) drift.push('no local agent was running');
-    } else {
+    // No agent running is not drift here: local agents stop with the platform, and start on apply.
+    if (existing) {
       const restart = this.#restartReason(existing.spec, full);
       if (!restart) {
         // The agents fetch the new version from the control plane and switch in place.
