@@ -137,17 +137,10 @@ async function recordFailure(
     message: details.message,
     status: details,
   });
-  await audit(
-    services.prisma,
-    who,
-    `deployment.${action}`,
-    { type: 'topic', id: topic.id },
-    {
-      name: topic.slug,
-      ...extra,
-      ...details,
-    },
-  );
+  await auditTopic(services.prisma, who, `deployment.${action}`, topic, {
+    ...extra,
+    ...details,
+  });
   return details;
 }
 
@@ -166,13 +159,12 @@ async function recordSuccess(
 ): Promise<void> {
   const target = services.deployer!.target;
   await record(services.prisma, topic.id, target, { ...status, ...row, status });
-  await audit(
-    services.prisma,
-    who,
-    `deployment.${action}`,
-    { type: 'topic', id: topic.id },
-    { name: topic.slug, target, ...details, outcome: 'ok', phase: status.phase },
-  );
+  await auditTopic(services.prisma, who, `deployment.${action}`, topic, {
+    target,
+    ...details,
+    outcome: 'ok',
+    phase: status.phase,
+  });
 }
 
 const failure = (error: unknown) =>
