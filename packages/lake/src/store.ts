@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ContainerClient } from '@azure/storage-blob';
 import type { StoredFile } from '@hubcap/shared';
 
@@ -13,6 +14,8 @@ export interface LakeStore {
   read(path: string): Promise<Buffer | null>;
   /** A file's bytes and when it was last written, or null when it does not exist. */
   get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null>;
+  /** A file's bytes as a stream (for files of any size, like Capture's), or null when it does not exist. */
+  stream(path: string): Promise<Readable | null>;
 }
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('base64');
@@ -49,6 +52,16 @@ export class BlobStore implements LakeStore {
 
   async read(path: string): Promise<Buffer | null> {
     return (await this.get(path))?.bytes ?? null;
+  }
+
+  async stream(path: string): Promise<Readable | null> {
+    try {
+      const response = await this.#container.getBlockBlobClient(path).download();
+      return (response.readableStreamBody as Readable | undefined) ?? null;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw error;
+    }
   }
 
   async get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null> {
@@ -97,6 +110,17 @@ export class FolderStore implements LakeStore {
 
   async read(path: string): Promise<Buffer | null> {
     return (await this.get(path))?.bytes ?? null;
+  }
+
+  async stream(path: string): Promise<Readable | null> {
+    const stream = createReadStream(join(this.location, path));
+    // Opening fails asynchronously: wait for it, so a missing file is null like the blob store's.
+    return new Promise((resolve, reject) => {
+      stream.once('open', () => resolve(stream));
+      stream.once('error', (error: NodeJS.ErrnoException) =>
+        error.code === 'ENOENT' ? resolve(null) : reject(error),
+      );
+    });
   }
 
   async get(path: string): Promise<{ bytes: Buffer; modifiedAt: Date } | null> {

@@ -10,6 +10,9 @@ import {
   unsafePathProblem,
   windowTemplate,
 } from '@hubcap/shared';
+import { type CaptureFiles, captureCells } from './capture/audit.ts';
+import { checkMarkers, type MarkerCheck, type MarkerNames, type WindowSeal } from './markers.ts';
+import { gaps, merge, overlaps, range, show, type Unit } from './ranges.ts';
 import type { LakeStore } from './store.ts';
 
 const DEAD_LETTER_FOLDER = '_deadletter';
@@ -24,14 +27,16 @@ export interface Problem {
     | 'missing-file'
     | 'checksum-mismatch'
     | 'size-mismatch'
-    | 'bad-manifest';
+    | 'bad-manifest'
+    | 'unreadable-file';
   message: string;
   ranges?: SequenceRange[];
   path?: string;
 }
 
-/** One window of one partition. */
+/** One window of one partition: Hubcap's files, or Event Hubs Capture's (read for a cutover's audit). */
 export interface Cell {
+  source: 'hubcap' | 'capture';
   window: string;
   partition: string;
   status: CellStatus;
@@ -46,6 +51,8 @@ export interface VerifyReport {
   location: string;
   prefix: string;
   cells: Cell[];
+  /** The topic markers found or due, checked against the manifests. */
+  markers: MarkerCheck[];
   problems: number;
   ok: boolean;
 }
@@ -59,16 +66,10 @@ export interface VerifyOptions {
   deep?: boolean;
   /** Ranges lost at source are reported without failing. */
   allowLost?: boolean;
-}
-
-const span = (r: SequenceRange) => r.lastSequence - r.firstSequence + 1;
-const range = (firstSequence: number, lastSequence: number): SequenceRange => ({
-  firstSequence,
-  lastSequence,
-});
-
-interface Unit extends SequenceRange {
-  path: string;
+  /** The names the marker path uses that the window folders do not, and a configured marker path. */
+  markers?: MarkerNames;
+  /** Event Hubs Capture's files of the same hub: audited first, then Hubcap's continue them. */
+  capture?: CaptureFiles;
 }
 
 /**
@@ -113,6 +114,7 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
   }
 
   const cells = new Map<string, Cell>();
+  const seals: WindowSeal[] = [];
   for (const [path, file] of manifests) {
     const window = path.slice(0, path.indexOf(`/${MANIFEST_FOLDER}/`));
     const partition = path.slice(path.lastIndexOf('/') + 1, -'.manifest.json'.length);
@@ -128,11 +130,14 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
         });
     }
     cells.set(`${window}\0${partition}`, cell.cell);
+    seals.push({ folder: window, partition, manifest: cell.manifest });
   }
   for (const [key, { window, partition, files }] of stored) {
     if (cells.has(key)) continue;
     const units = merge(files);
+    seals.push({ folder: window, partition, manifest: null });
     cells.set(key, {
+      source: 'hubcap',
       window,
       partition,
       status: 'open',
@@ -145,20 +150,30 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
     });
   }
 
-  const sorted = [...cells.values()].sort(
+  const capture = options.capture ? await captureCells(options.capture, options.template) : [];
+  // Per partition, Capture's windows come first: Hubcap continues where Capture stopped.
+  const sorted = [...capture, ...cells.values()].sort(
     (a, b) =>
-      a.partition.localeCompare(b.partition, 'en', { numeric: true }) || (a.window < b.window ? -1 : 1),
+      a.partition.localeCompare(b.partition, 'en', { numeric: true }) ||
+      (a.source === b.source ? 0 : a.source === 'capture' ? -1 : 1) ||
+      (a.window < b.window ? -1 : 1),
   );
   checkAcrossWindows(sorted);
   for (const cell of sorted) {
     if (cell.problems.length > 0) cell.status = 'problem';
     else if (cell.status !== 'open' && cell.lostAtSource.length > 0) cell.status = 'lost-at-source';
   }
-  const problems = sorted.reduce(
-    (n, c) => n + c.problems.length + (c.lostAtSource.length > 0 && !options.allowLost ? 1 : 0),
-    0,
-  );
-  return { location: store.location, prefix, cells: sorted, problems, ok: problems === 0 };
+  const markers = await checkMarkers(store, listing, seals, {
+    prefix,
+    template: options.template,
+    ...options.markers,
+  });
+  const problems =
+    sorted.reduce(
+      (n, c) => n + c.problems.length + (c.lostAtSource.length > 0 && !options.allowLost ? 1 : 0),
+      0,
+    ) + markers.filter((m) => m.state !== 'marked').length;
+  return { location: store.location, prefix, cells: sorted, markers, problems, ok: problems === 0 };
 }
 
 async function checkManifest(
@@ -168,8 +183,9 @@ async function checkManifest(
   partition: string,
   byPath: Map<string, StoredFile>,
   options: VerifyOptions,
-): Promise<{ cell: Cell; listed: string[] }> {
+): Promise<{ cell: Cell; listed: string[]; manifest: PartitionManifest | null }> {
   const cell: Cell = {
+    source: 'hubcap',
     window,
     partition,
     status: 'complete',
@@ -182,7 +198,7 @@ async function checkManifest(
   const manifest = parseManifest((await store.read(file.path)) ?? Buffer.alloc(0), partition);
   if (typeof manifest === 'string') {
     cell.problems.push({ kind: 'bad-manifest', path: file.path, message: `${file.path}: ${manifest}` });
-    return { cell, listed: [] };
+    return { cell, listed: [], manifest: null };
   }
   Object.assign(cell, {
     sequences: manifest.sequences,
@@ -235,7 +251,7 @@ async function checkManifest(
         message: `${file.path}: its range ${show([manifest.sequences])} is not what its files cover (${show([covered])})`,
       });
   }
-  return { cell, listed: manifest.files.map((f) => f.path) };
+  return { cell, listed: manifest.files.map((f) => f.path), manifest };
 }
 
 /** The manifest, or why it cannot be read (hostile content ends here as a problem, never a crash). */
@@ -254,51 +270,18 @@ function parseManifest(bytes: Buffer, partition: string): PartitionManifest | st
   return parsed.data;
 }
 
-/** Ranges sorted; a dead-letter file with the same range as its data file is one unit. */
-function merge(ranges: readonly Unit[]): Unit[] {
-  const seen = new Set<string>();
-  return [...ranges]
-    .sort((a, b) => a.firstSequence - b.firstSequence || a.lastSequence - b.lastSequence)
-    .filter((r) => {
-      const key = `${r.firstSequence}-${r.lastSequence}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
-}
-
-function overlaps(units: readonly Unit[]): Problem[] {
-  const problems: Problem[] = [];
-  for (let i = 1; i < units.length; i++) {
-    const [a, b] = [units[i - 1]!, units[i]!];
-    if (b.firstSequence <= a.lastSequence)
-      problems.push({
-        kind: 'overlap',
-        ranges: [range(b.firstSequence, Math.min(a.lastSequence, b.lastSequence))],
-        message: `${a.path} and ${b.path} both hold ${show([range(b.firstSequence, Math.min(a.lastSequence, b.lastSequence))])}`,
-      });
-  }
-  return problems;
-}
-
-function gaps(units: readonly Unit[]): SequenceRange[] {
-  const holes: SequenceRange[] = [];
-  for (let i = 1; i < units.length; i++) {
-    const end = Math.max(...units.slice(0, i).map((u) => u.lastSequence));
-    if (units[i]!.firstSequence > end + 1) holes.push(range(end + 1, units[i]!.firstSequence - 1));
-  }
-  return holes;
-}
-
 /**
  * Between a partition's windows: the next one starts right after the last one ends, and only the
  * newest window may be open (an older open window has files no manifest accounts for).
  */
 function checkAcrossWindows(cells: Cell[]): void {
   let previous: SequenceRange | null = null;
+  let previousSource: Cell['source'] = 'hubcap';
   for (let i = 0; i < cells.length; i++) {
     const cell = cells[i]!;
     if (cells[i - 1]?.partition !== cell.partition) previous = null;
+    const since =
+      previousSource !== cell.source ? "Capture's last file (the handover)" : 'the previous window';
     const newest = cells[i + 1]?.partition !== cell.partition;
     if (cell.status === 'open' && !newest)
       cell.problems.push({
@@ -312,7 +295,7 @@ function checkAcrossWindows(cells: Cell[]): void {
       cell.problems.push({
         kind: 'gap',
         ranges: [hole],
-        message: `sequence numbers missing since the previous window: ${show([hole])}`,
+        message: `sequence numbers missing since ${since}: ${show([hole])}`,
       });
     }
     if (previous && current.firstSequence <= previous.lastSequence) {
@@ -320,17 +303,13 @@ function checkAcrossWindows(cells: Cell[]): void {
       cell.problems.push({
         kind: 'overlap',
         ranges: [both],
-        message: `sequence numbers also in the previous window: ${show([both])}`,
+        message: `sequence numbers also in ${since}: ${show([both])}`,
       });
     }
     previous = current;
+    previousSource = cell.source;
   }
 }
-
-const show = (ranges: readonly SequenceRange[]) =>
-  ranges
-    .map((r) => (span(r) === 1 ? `${r.firstSequence}` : `${r.firstSequence}–${r.lastSequence} (${span(r)})`))
-    .join(', ');
 
 /** The report as text: one line per window and partition, then its problems. */
 export function formatReport(report: VerifyReport): string {
@@ -343,6 +322,10 @@ export function formatReport(report: VerifyReport): string {
     );
     for (const p of c.problems) lines.push(`  ${p.kind}: ${p.message}`);
   }
+  for (const m of report.markers)
+    if (m.state !== 'marked') lines.push(`${m.state.padEnd(14)} ${m.window} ${m.message}`);
+  const marked = report.markers.filter((m) => m.state === 'marked').length;
+  if (marked > 0) lines.push(`${marked} topic marker(s) agree with their manifests`);
   lines.push(report.ok ? 'ok' : `${report.problems} problem(s)`);
   return lines.join('\n');
 }

@@ -8,9 +8,11 @@ import { promisify } from 'node:util';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import {
   buildPartitionManifest,
+  buildTopicMarker,
   type ManifestFacts,
   manifestBytes,
   PATH_PRESETS,
+  type PartitionManifest,
   segmentFileName,
 } from '@hubcap/shared';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -38,7 +40,7 @@ interface Lake {
 
 /**
  * Lays out what the agent writes: per window, the partition's files (ranges) and its manifest;
- * windows listed in `open` get files and no manifest.
+ * windows listed in `open` get files and no manifest. A window every partition sealed gets its marker.
  */
 async function layOut(
   lake: Lake,
@@ -49,7 +51,9 @@ async function layOut(
     lost?: [number, number][];
     open?: boolean;
   }[],
+  { markers = true } = {},
 ) {
+  const sealed = new Map<number, PartitionManifest[]>();
   for (const w of windows) {
     const partition = w.partition ?? '0';
     const facts: ManifestFacts = {
@@ -75,12 +79,15 @@ async function layOut(
         events: last - first + 1,
       });
     }
-    if (!w.open)
-      await lake.put(
-        `${folder(w.h)}/_hubcap/${partition}.manifest.json`,
-        manifestBytes(buildPartitionManifest(facts)),
-      );
+    if (w.open) continue;
+    const manifest = buildPartitionManifest(facts);
+    await lake.put(`${folder(w.h)}/_hubcap/${partition}.manifest.json`, manifestBytes(manifest));
+    sealed.set(w.h, [...(sealed.get(w.h) ?? []), manifest]);
   }
+  const partitions = new Set(windows.map((w) => w.partition ?? '0'));
+  for (const [h, manifests] of sealed)
+    if (markers && manifests.length === partitions.size)
+      await lake.put(`${folder(h)}/_SUCCESS`, manifestBytes(buildTopicMarker('orders', manifests)));
 }
 
 const good = [
@@ -92,6 +99,21 @@ const good = [
   { h: 2, files: ranges('15-19'), open: true },
   { h: 0, partition: '1', files: ranges('0-2') },
 ];
+
+/** The marker of hour 09 as the agent writes it. */
+async function readMarker(lake: Lake, windowFolder: string): Promise<string> {
+  return String(await lake.store.read(`${windowFolder}/_SUCCESS`));
+}
+
+/** The marker the windows of `good` give hour 09 (both partitions sealed it). */
+async function readMarkerOf(lake: Lake, windows: typeof good): Promise<Buffer> {
+  const manifests = [];
+  for (const w of windows.filter((w) => w.h === 0))
+    manifests.push(
+      JSON.parse(String(await lake.store.read(`${folder(0)}/_hubcap/${w.partition ?? '0'}.manifest.json`))),
+    );
+  return manifestBytes(buildTopicMarker('orders', manifests));
+}
 
 let azurite: Azurite;
 beforeAll(async () => {
@@ -212,6 +234,89 @@ for (const [name, make] of Object.entries(lakes)) {
       expect((await verify(lake.store, { prefix: 'lake', template, allowLost: true })).ok).toBe(true);
     });
 
+    it('checks topic markers: due where every partition sealed, agreeing with the manifests, never early', async () => {
+      await layOut(lake, good);
+      const audit = () => verify(lake.store, { prefix: 'lake', template });
+      const states = async () =>
+        (await audit()).markers.map((m) => [m.window.slice(11, 13), m.state, m.message]);
+      expect(await states()).toEqual([
+        ['09', 'marked', `${folder(0)}/_SUCCESS agrees with 2 partition manifest(s)`],
+      ]);
+
+      // Sealed by every partition, no marker: downstream jobs waiting on it never start.
+      await lake.remove(`${folder(0)}/_SUCCESS`);
+      expect(await states()).toEqual([
+        ['09', 'unmarked', `every partition sealed the window; ${folder(0)}/_SUCCESS is missing`],
+      ]);
+      expect(await audit()).toMatchObject({ ok: false, problems: 1 });
+
+      // A marker for a window partition 1 has not sealed (hour 10), one where nothing landed (hour 14).
+      const marker = JSON.parse(
+        manifestBytes(
+          buildTopicMarker('orders', [
+            buildPartitionManifest({
+              topic: 'orders',
+              partition: '0',
+              window: { start: base, end: base + hour },
+              files: [],
+              lostAtSource: [],
+            }),
+          ]),
+        ).toString(),
+      );
+      await lake.put(`${folder(1)}/_SUCCESS`, JSON.stringify(marker));
+      await lake.put(`${folder(5)}/_SUCCESS`, JSON.stringify(marker));
+      // The marker of hour 09 written again, but saying partition 1 has 4 events instead of 3.
+      await layOut(lake, good.slice(0, 1).concat(good.slice(3)));
+      const tampered = JSON.parse(await readMarker(lake, folder(0)));
+      tampered.partitions[1].events = 4;
+      await lake.put(`${folder(0)}/_SUCCESS`, JSON.stringify(tampered));
+      expect(await states()).toEqual([
+        [
+          '09',
+          'bad-marker',
+          `${folder(0)}/_SUCCESS disagrees with the manifests: partition 1: {"partition":"1","sequences":{"firstSequence":0,"lastSequence":2},"events":4,"lostAtSource":0}, its manifest {"partition":"1","sequences":{"firstSequence":0,"lastSequence":2},"events":3,"lostAtSource":0}`,
+        ],
+        ['10', 'bad-marker', `${folder(1)}/_SUCCESS marks a window partition(s) 1 have not sealed`],
+        [
+          '14',
+          'bad-marker',
+          `${folder(5)}/_SUCCESS marks a window no partition landed or sealed anything in`,
+        ],
+      ]);
+
+      // Hostile markers are named, not a crash.
+      for (const hostile of [
+        '',
+        Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+        JSON.stringify({ ...tampered, partitions: [{ ...tampered.partitions[0], events: 2 ** 60 }] }),
+        `\uFEFF${JSON.stringify(tampered)}`,
+      ]) {
+        await lake.put(`${folder(0)}/_SUCCESS`, hostile);
+        const [first] = (await audit()).markers;
+        expect(first, String(hostile).slice(0, 30)).toMatchObject({
+          state: 'bad-marker',
+          // A BOM is read past (as JSON readers do): that marker is then judged by its content.
+          message: expect.stringMatching(/is not (UTF-8 JSON|a topic marker)|disagrees/),
+        });
+      }
+    });
+
+    it('finds markers at a configured path, and asks for the names it uses that the folders do not', async () => {
+      await layOut(lake, good, { markers: false });
+      const markerPath = 'markers/{hub}/{yyyy}{MM}{dd}T{HH}/_SUCCESS';
+      await expect(verify(lake.store, { prefix: 'lake', template, markers: { markerPath } })).rejects.toThrow(
+        'the marker path "markers/{hub}/{yyyy}{MM}{dd}T{HH}/_SUCCESS" uses {hub}, which the window folders do not name: give a topic config',
+      );
+      const options = { prefix: 'lake', template, markers: { markerPath, hub: 'orders' } };
+      expect((await verify(lake.store, options)).markers.map((m) => [m.path, m.state])).toEqual([
+        ['lake/markers/orders/20260307T09/_SUCCESS', 'unmarked'],
+      ]);
+      await lake.put('lake/markers/orders/20260307T09/_SUCCESS', await readMarkerOf(lake, good));
+      expect(await verify(lake.store, options)).toMatchObject({ ok: true, markers: [{ state: 'marked' }] });
+    });
+
     it('reports hostile manifests as problems: not JSON, invalid UTF-8, deeply nested, huge numbers, another partition', async () => {
       const manifest = `${folder(0)}/_hubcap/0.manifest.json`;
       const ok = JSON.parse(
@@ -298,18 +403,22 @@ for (const [name, make] of Object.entries(lakes)) {
 describe('completeness grid', () => {
   it('shows complete, open, empty, gap and lost-at-source cells and the freshness of complete windows', async () => {
     const lake = await lakes.folder();
-    await layOut(lake, [
-      { h: 0, files: ranges('0-4') },
-      { h: 1, files: ranges('7-9') },
-      {
-        h: 2,
-        files: ranges('10-11 15-15'),
-        lost: ranges('12-14'),
-      },
-      { h: 0, partition: '1', files: ranges('0-2') },
-      { h: 1, partition: '1', files: ranges('3-3') },
-      { h: 3, files: ranges('16-17 18-20'), open: true },
-    ]);
+    await layOut(
+      lake,
+      [
+        { h: 0, files: ranges('0-4') },
+        { h: 1, files: ranges('7-9') },
+        {
+          h: 2,
+          files: ranges('10-11 15-15'),
+          lost: ranges('12-14'),
+        },
+        { h: 0, partition: '1', files: ranges('0-2') },
+        { h: 1, partition: '1', files: ranges('3-3') },
+        { h: 3, files: ranges('16-17 18-20'), open: true },
+      ],
+      { markers: false },
+    );
     await lake.put(`${folder(0)}/_SUCCESS`, '{}');
     await lake.put(`${folder(3)}/_hubcap/1.manifest.json`, '{"version":1,');
     const layout = { prefix: 'lake', template, namespace: 'ns', hub: 'hub', topic: 'orders' };

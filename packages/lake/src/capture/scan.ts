@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { LandedPosition } from '@hubcap/shared';
-import { captureLayout } from './path-format.ts';
+import { type CaptureLayout, captureLayout } from './path-format.ts';
 import { type CaptureEvent, CaptureFileError, readCaptureFile } from './read-file.ts';
 
 /** One of Capture's files, as its name describes it. */
@@ -83,6 +83,24 @@ export async function* listBlobs(container: ContainerClient, prefix: string, idl
   }
 }
 
+/** Capture's files among `names`, per partition, oldest window first (names of other files are ignored). */
+export function groupCaptureFiles(
+  names: Iterable<string>,
+  layout: CaptureLayout,
+): Map<string, CaptureFileRef[]> {
+  const byPartition = new Map<string, CaptureFileRef[]>();
+  for (const name of names) {
+    const parsed = layout.parse(name);
+    if (!parsed) continue;
+    const files = byPartition.get(parsed.partitionId) ?? [];
+    files.push({ name, ...parsed });
+    byPartition.set(parsed.partitionId, files);
+  }
+  for (const files of byPartition.values())
+    files.sort((a, b) => a.time - b.time || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return byPartition;
+}
+
 /** Capture's files of one hub in `container`, per partition, oldest window first. */
 export async function listCaptureFiles(
   container: ContainerClient,
@@ -92,17 +110,9 @@ export async function listCaptureFiles(
   idleMs = STORAGE_IDLE_MS,
 ): Promise<Map<string, CaptureFileRef[]>> {
   const layout = captureLayout(pathFormat, namespace, hub);
-  const byPartition = new Map<string, CaptureFileRef[]>();
-  for await (const blob of listBlobs(container, layout.listPrefix, idleMs)) {
-    const parsed = layout.parse(blob.name);
-    if (!parsed) continue;
-    const files = byPartition.get(parsed.partitionId) ?? [];
-    files.push({ name: blob.name, ...parsed });
-    byPartition.set(parsed.partitionId, files);
-  }
-  for (const files of byPartition.values())
-    files.sort((a, b) => a.time - b.time || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return byPartition;
+  const names: string[] = [];
+  for await (const blob of listBlobs(container, layout.listPrefix, idleMs)) names.push(blob.name);
+  return groupCaptureFiles(names, layout);
 }
 
 async function readFile(container: ContainerClient, name: string, firstOnly: boolean, idleMs: number) {

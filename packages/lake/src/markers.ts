@@ -1,0 +1,154 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  buildTopicMarker,
+  defaultMarkerTemplate,
+  describeIssues,
+  markerPath,
+  type PartitionManifest,
+  type StoredFile,
+  TopicMarker,
+  type WindowLayout,
+  windowTemplate,
+} from '@hubcap/shared';
+import type { LakeStore } from './store.ts';
+import { templateMatcher } from './template-match.ts';
+
+/** A topic marker as verify found it: `marked` agrees with every partition's manifest. */
+export interface MarkerCheck {
+  /** Start of the window (ISO 8601). */
+  window: string;
+  path: string;
+  state: 'marked' | 'unmarked' | 'bad-marker';
+  message: string;
+}
+
+/** What a partition's window holds: its manifest when sealed (and readable), null while open. */
+export interface WindowSeal {
+  folder: string;
+  partition: string;
+  manifest: PartitionManifest | null;
+}
+
+/** Values of the marker path's variables that the window folders do not name (from a topic config). */
+export interface MarkerNames {
+  namespace?: string | undefined;
+  hub?: string | undefined;
+  topic?: string | undefined;
+  /** The config's `completeness.markerPath` (default: defaultMarkerTemplate). */
+  markerPath?: string | undefined;
+}
+
+const MAX_MARKER_BYTES = 16 * 1024 * 1024;
+const NAMES = ['namespace', 'hub', 'topic'] as const;
+const under = (prefix: string, template: string) => (prefix ? `${prefix}/${template}` : template);
+
+/**
+ * The topic markers of a prefix against its manifests: a window every partition sealed needs its
+ * marker; a marker needs every partition's manifest of its window, and says what they say.
+ * "Every partition" is every partition with a window folder under the same names (namespace, hub,
+ * topic): a partition that never landed nor sealed anything is not known here.
+ */
+export async function checkMarkers(
+  store: LakeStore,
+  listing: readonly StoredFile[],
+  seals: readonly WindowSeal[],
+  layout: { prefix: string; template: string } & MarkerNames,
+): Promise<MarkerCheck[]> {
+  const folderTemplate = windowTemplate(layout.template)!;
+  const markerTemplate = layout.markerPath ?? defaultMarkerTemplate(layout.template)!;
+  const unknown = NAMES.filter(
+    (name) =>
+      markerTemplate.includes(`{${name}}`) &&
+      !folderTemplate.includes(`{${name}}`) &&
+      layout[name] === undefined &&
+      name !== 'topic', // manifests name their topic
+  );
+  if (unknown.length > 0)
+    throw new Error(
+      `the marker path "${markerTemplate}" uses ${unknown.map((n) => `{${n}}`).join(', ')}, which the window folders do not name: give a topic config`,
+    );
+  const topicOfManifests = seals.find((s) => s.manifest)?.manifest?.topic ?? '';
+  const folderOf = templateMatcher(under(layout.prefix, folderTemplate));
+
+  /** Per expected marker path: its window and the partitions' manifests; per topic, its partitions. */
+  const windows = new Map<string, { start: number; topic: string; names: string; seals: WindowSeal[] }>();
+  const partitions = new Map<string, Set<string>>();
+  for (const seal of seals) {
+    const match = folderOf(seal.folder);
+    if (!match || match.windowStart === null) continue;
+    const values = {
+      namespace: layout.namespace ?? match.values.namespace ?? '',
+      hub: layout.hub ?? match.values.hub ?? '',
+      topic: layout.topic ?? match.values.topic ?? seal.manifest?.topic ?? topicOfManifests,
+    };
+    const at: WindowLayout = { ...layout, ...values, markerPath: markerTemplate };
+    const path = markerPath(at, match.windowStart)!;
+    const names = JSON.stringify(values);
+    const window = windows.get(path) ?? { start: match.windowStart, topic: values.topic, names, seals: [] };
+    window.seals.push(seal);
+    windows.set(path, window);
+    partitions.set(names, (partitions.get(names) ?? new Set()).add(seal.partition));
+  }
+
+  const checks: MarkerCheck[] = [];
+  const markerOf = templateMatcher(under(layout.prefix, markerTemplate));
+  for (const file of listing) {
+    const match = markerOf(file.path);
+    if (match && !windows.has(file.path))
+      checks.push({
+        window: match.windowStart === null ? '' : new Date(match.windowStart).toISOString(),
+        path: file.path,
+        state: 'bad-marker',
+        message: `${file.path} marks a window no partition landed or sealed anything in`,
+      });
+  }
+  const byPath = new Map(listing.map((f) => [f.path, f]));
+  for (const [path, window] of windows) {
+    const sealed = new Map(window.seals.map((s) => [s.partition, s.manifest]));
+    const unsealed = [...partitions.get(window.names)!].filter((p) => !sealed.get(p));
+    const check = (state: MarkerCheck['state'], message: string) =>
+      checks.push({ window: new Date(window.start).toISOString(), path, state, message });
+    if (!byPath.has(path)) {
+      if (unsealed.length === 0) check('unmarked', `every partition sealed the window; ${path} is missing`);
+      continue;
+    }
+    if (unsealed.length > 0) {
+      check('bad-marker', `${path} marks a window partition(s) ${unsealed.join(', ')} have not sealed`);
+      continue;
+    }
+    const expected = buildTopicMarker(window.topic, [...sealed.values()] as PartitionManifest[]);
+    const found = parseMarker((await store.read(path)) ?? Buffer.alloc(0));
+    if (typeof found === 'string') check('bad-marker', `${path} ${found}`);
+    else if (!isDeepStrictEqual(found, expected))
+      check('bad-marker', `${path} disagrees with the manifests: ${difference(found, expected)}`);
+    else check('marked', `${path} agrees with ${sealed.size} partition manifest(s)`);
+  }
+  return checks.sort((a, b) =>
+    a.window < b.window ? -1 : a.window > b.window ? 1 : a.path < b.path ? -1 : 1,
+  );
+}
+
+function parseMarker(bytes: Buffer): TopicMarker | string {
+  if (bytes.byteLength > MAX_MARKER_BYTES) return 'is larger than 16 MiB';
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    return `is not UTF-8 JSON (${(error as Error).message})`;
+  }
+  const parsed = TopicMarker.safeParse(json);
+  return parsed.success
+    ? parsed.data
+    : `is not a topic marker: ${describeIssues(parsed.error).slice(0, 5).join('; ')}`;
+}
+
+/** The first thing a marker says differently from the manifests, in a few words. */
+function difference(found: TopicMarker, expected: TopicMarker): string {
+  if (found.topic !== expected.topic) return `topic "${found.topic}", the manifests "${expected.topic}"`;
+  if (!isDeepStrictEqual(found.window, expected.window))
+    return `window ${found.window.start}, the manifests ${expected.window.start}`;
+  const ids = (m: TopicMarker) => m.partitions.map((p) => p.partition).join(', ');
+  if (ids(found) !== ids(expected)) return `partitions ${ids(found)}, the manifests ${ids(expected)}`;
+  const i = found.partitions.findIndex((p, n) => !isDeepStrictEqual(p, expected.partitions[n]));
+  return `partition ${found.partitions[i]!.partition}: ${JSON.stringify(found.partitions[i])}, its manifest ${JSON.stringify(expected.partitions[i])}`;
+}
