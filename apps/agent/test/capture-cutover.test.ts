@@ -1,10 +1,17 @@
 import { EventHubConsumerClient, type ReceivedEventData } from '@azure/event-hubs';
 import type { ContainerClient } from '@azure/storage-blob';
-import { type CaptureSource, capturePlan, continuityReport, seedCheckpoints } from '@hubcap/lake';
+import {
+  BlobStore,
+  type CaptureSource,
+  capturePlan,
+  continuityReport,
+  seedCheckpoints,
+  verify,
+} from '@hubcap/lake';
 import { continuityRows } from '@hubcap/lake/test/capture-files';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { DEFAULT_CAPTURE_PATH_FORMAT } from '@hubcap/shared';
+import { DEFAULT_CAPTURE_PATH_FORMAT, PATH_PRESETS } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AvroContainerEncoder } from '../src/formats/avro/avro.ts';
 import { checkLake, expectedIds, produce, startAgent } from './harness.ts';
@@ -168,6 +175,18 @@ describe('cutover from Event Hubs Capture', () => {
       ['0', 59, 60, { state: 'continuous' }],
       ['1', 59, 60, { state: 'continuous' }],
     ]);
+    // `hubcap verify` across both: per partition Capture's files (0–59, read from their records), then
+    // Hubcap's (the agent's default template), with no gap and no overlap.
+    const both = await verify(new BlobStore(lake), {
+      prefix: '',
+      template: PATH_PRESETS.hive,
+      capture: { ...source, store: new BlobStore(capture) },
+    });
+    expect(both.cells.flatMap((c) => c.problems)).toEqual([]);
+    expect(
+      both.cells.filter((c) => c.source === 'capture').map((c) => [c.partition, c.sequences, c.events]),
+    ).toEqual(partitions.map((p) => [p, { firstSequence: 0, lastSequence: 59 }, 60]));
+    expect(both.ok).toBe(true);
 
     // Rollback: the agents are stopped (drained), Capture enabled again starts with the next event.
     await produce(eh.connectionString('orders'), 'orders', partitions, 20, { from: 150 });
