@@ -5,6 +5,7 @@
  * go below: (a) a bare SDK consumer that only counts, plus each format's encoder alone on the same
  * events (formats.ts); then the agent writing each format to Azurite with 256 MiB segments, flat out;
  * then the agent at the seed's real rate with product-default batching. Writes bench/results.md.
+ * Last, window end → topic marker at the demo rate (marker-latency.ts, its own hub and Azurite).
  * BENCH_ONLY=seed runs only the seed-rate measurement and prints it; BENCH_AGENT_ARGS adds agent flags.
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ import { agentNodeOptions, type Format } from '@hubcap/shared';
 import { AGENT_MAIN } from '../test/harness.ts';
 import { measureCompression } from './compression.ts';
 import { jsonEvent } from './events.ts';
+import { type MarkerLatency, markerSection } from './marker-latency.ts';
 
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 500_000);
 const ENCODER_EVENTS = Number(process.env.BENCH_ENCODER_EVENTS ?? 200_000);
@@ -172,6 +174,8 @@ async function main() {
 
     log('compression levels');
     const compression = measureCompression(32);
+    log('window end → topic marker');
+    const markers = (await runChild([here('./marker-latency.ts')])) as unknown as MarkerLatency;
     // The hand-written "Reading the results" section at the end survives a new run.
     const notes = /\n## Reading the results[\s\S]*$/.exec(
       await readFile(here('./results.md'), 'utf8').catch(() => ''),
@@ -181,7 +185,9 @@ async function main() {
       report(
         { bare, encoders, agents, seed, compression, loads },
         { total, preloadedBytes, preloadSeconds },
-      ) + (notes?.[0] ?? ''),
+      ) +
+        `\n${markerSection(markers)}` +
+        (notes?.[0] ?? ''),
     );
     log('wrote bench/results.md');
   } finally {
