@@ -2,7 +2,6 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   buildTopicMarker,
   defaultMarkerTemplate,
-  describeIssues,
   markerPath,
   type PartitionManifest,
   type StoredFile,
@@ -10,6 +9,7 @@ import {
   type WindowLayout,
   windowTemplate,
 } from '@hubcap/shared';
+import { parseJsonFile } from './json-file.ts';
 import type { LakeStore } from './store.ts';
 import { templateMatcher } from './template-match.ts';
 
@@ -38,7 +38,6 @@ export interface MarkerNames {
   markerPath?: string | undefined;
 }
 
-const MAX_MARKER_BYTES = 16 * 1024 * 1024;
 const NAMES = ['namespace', 'hub', 'topic'] as const;
 const under = (prefix: string, template: string) => (prefix ? `${prefix}/${template}` : template);
 
@@ -117,7 +116,12 @@ export async function checkMarkers(
       continue;
     }
     const expected = buildTopicMarker(window.topic, [...sealed.values()] as PartitionManifest[]);
-    const found = parseMarker((await store.read(path)) ?? Buffer.alloc(0));
+    const found = parseJsonFile(
+      (await store.read(path)) ?? Buffer.alloc(0),
+      TopicMarker,
+      'a topic marker',
+      16,
+    );
     if (typeof found === 'string') check('bad-marker', `${path} ${found}`);
     else if (!isDeepStrictEqual(found, expected))
       check('bad-marker', `${path} disagrees with the manifests: ${difference(found, expected)}`);
@@ -126,20 +130,6 @@ export async function checkMarkers(
   return checks.sort((a, b) =>
     a.window < b.window ? -1 : a.window > b.window ? 1 : a.path < b.path ? -1 : 1,
   );
-}
-
-function parseMarker(bytes: Buffer): TopicMarker | string {
-  if (bytes.byteLength > MAX_MARKER_BYTES) return 'is larger than 16 MiB';
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (error) {
-    return `is not UTF-8 JSON (${(error as Error).message})`;
-  }
-  const parsed = TopicMarker.safeParse(json);
-  return parsed.success
-    ? parsed.data
-    : `is not a topic marker: ${describeIssues(parsed.error).slice(0, 5).join('; ')}`;
 }
 
 /** The first thing a marker says differently from the manifests, in a few words. */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  describeIssues,
   MANIFEST_FOLDER,
   type PartitionManifest,
   PartitionManifest as PartitionManifestSchema,
@@ -11,6 +10,7 @@ import {
   windowTemplate,
 } from '@hubcap/shared';
 import { type CaptureFiles, captureCells } from './capture/audit.ts';
+import { parseJsonFile } from './json-file.ts';
 import { checkMarkers, type MarkerCheck, type MarkerNames, type WindowSeal } from './markers.ts';
 import { gaps, merge, overlaps, range, show, type Unit } from './ranges.ts';
 import type { LakeStore } from './store.ts';
@@ -254,20 +254,11 @@ async function checkManifest(
   return { cell, listed: manifest.files.map((f) => f.path), manifest };
 }
 
-/** The manifest, or why it cannot be read (hostile content ends here as a problem, never a crash). */
+/** The manifest, or why it cannot be read. */
 function parseManifest(bytes: Buffer, partition: string): PartitionManifest | string {
-  if (bytes.byteLength > 64 * 1024 * 1024) return 'is larger than 64 MiB';
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (error) {
-    return `is not UTF-8 JSON (${(error as Error).message})`;
-  }
-  const parsed = PartitionManifestSchema.safeParse(json);
-  if (!parsed.success) return `is not a manifest: ${describeIssues(parsed.error).slice(0, 5).join('; ')}`;
-  if (parsed.data.partition !== partition)
-    return `names partition ${parsed.data.partition}, not ${partition}`;
-  return parsed.data;
+  const manifest = parseJsonFile(bytes, PartitionManifestSchema, 'a manifest', 64);
+  if (typeof manifest === 'string' || manifest.partition === partition) return manifest;
+  return `names partition ${manifest.partition}, not ${partition}`;
 }
 
 /**

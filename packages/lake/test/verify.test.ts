@@ -100,6 +100,16 @@ const good = [
   { h: 0, partition: '1', files: ranges('0-2') },
 ];
 
+/** Partition 0's manifest of hour 09 with nothing in it. */
+const emptyManifest = () =>
+  buildPartitionManifest({
+    topic: 'orders',
+    partition: '0',
+    window: { start: base, end: base + hour },
+    files: [],
+    lostAtSource: [],
+  });
+
 /** The marker of hour 09 as the agent writes it. */
 async function readMarker(lake: Lake, windowFolder: string): Promise<string> {
   return String(await lake.store.read(`${windowFolder}/_SUCCESS`));
@@ -251,19 +261,7 @@ for (const [name, make] of Object.entries(lakes)) {
       expect(await audit()).toMatchObject({ ok: false, problems: 1 });
 
       // A marker for a window partition 1 has not sealed (hour 10), one where nothing landed (hour 14).
-      const marker = JSON.parse(
-        manifestBytes(
-          buildTopicMarker('orders', [
-            buildPartitionManifest({
-              topic: 'orders',
-              partition: '0',
-              window: { start: base, end: base + hour },
-              files: [],
-              lostAtSource: [],
-            }),
-          ]),
-        ).toString(),
-      );
+      const marker = JSON.parse(manifestBytes(buildTopicMarker('orders', [emptyManifest()])).toString());
       await lake.put(`${folder(1)}/_SUCCESS`, JSON.stringify(marker));
       await lake.put(`${folder(5)}/_SUCCESS`, JSON.stringify(marker));
       // The marker of hour 09 written again, but saying partition 1 has 4 events instead of 3.
@@ -319,17 +317,7 @@ for (const [name, make] of Object.entries(lakes)) {
 
     it('reports hostile manifests as problems: not JSON, invalid UTF-8, deeply nested, huge numbers, another partition', async () => {
       const manifest = `${folder(0)}/_hubcap/0.manifest.json`;
-      const ok = JSON.parse(
-        manifestBytes(
-          buildPartitionManifest({
-            topic: 'orders',
-            partition: '0',
-            window: { start: base, end: base + hour },
-            files: [],
-            lostAtSource: [],
-          }),
-        ).toString(),
-      );
+      const ok = JSON.parse(manifestBytes(emptyManifest()).toString());
       for (const hostile of [
         '',
         '{"version": 1,',
