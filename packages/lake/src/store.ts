@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ContainerClient } from '@azure/storage-blob';
 import type { StoredFile } from '@hubcap/shared';
+import { STORAGE_IDLE_MS, watchdog } from './capture/scan.ts';
 
 /** What verify reads: a listing with sizes and checksums, and files' bytes. */
 export interface LakeStore {
@@ -20,32 +21,47 @@ export interface LakeStore {
 
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('base64');
 
-/** A blob container: sizes and Content-MD5 come from the listing. */
+/**
+ * A blob container: sizes and Content-MD5 come from the listing. Storage that stops answering (no page
+ * of a listing, no bytes of a file for `idleMs`) ends the call with a StorageUnreachableError.
+ */
 export class BlobStore implements LakeStore {
   readonly location: string;
   readonly #container: ContainerClient;
+  readonly #idleMs: number;
 
-  constructor(container: ContainerClient) {
+  constructor(container: ContainerClient, idleMs = STORAGE_IDLE_MS) {
     this.#container = container;
+    this.#idleMs = idleMs;
     this.location = `${container.accountName}/${container.containerName}`;
   }
 
   async list(prefix: string): Promise<StoredFile[]> {
     const files: StoredFile[] = [];
+    const watch = watchdog(`cannot list ${this.location}/${prefix}`, this.#idleMs);
     try {
-      for await (const blob of this.#container.listBlobsFlat({ prefix: prefix || undefined })) {
-        const hash = blob.properties.contentMD5;
-        files.push({
-          path: blob.name,
-          bytes: blob.properties.contentLength ?? 0,
-          md5: hash ? Buffer.from(hash).toString('base64') : null,
-        });
+      const pages = this.#container
+        .listBlobsFlat({ prefix: prefix || undefined, abortSignal: watch.signal })
+        .byPage();
+      for await (const page of pages) {
+        watch.touch();
+        for (const blob of page.segment.blobItems) {
+          const hash = blob.properties.contentMD5;
+          files.push({
+            path: blob.name,
+            bytes: blob.properties.contentLength ?? 0,
+            md5: hash ? Buffer.from(hash).toString('base64') : null,
+          });
+        }
       }
     } catch (error) {
+      if (watch.signal.aborted) throw watch.signal.reason;
       // The SDK's text carries a request id and a time: name the container instead.
       if ((error as { code?: string }).code === 'ContainerNotFound')
         throw new Error(`container "${this.#container.containerName}" does not exist in ${this.location}`);
       throw error;
+    } finally {
+      watch.stop();
     }
     return files.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
@@ -55,10 +71,23 @@ export class BlobStore implements LakeStore {
   }
 
   async stream(path: string): Promise<Readable | null> {
+    const watch = watchdog(`cannot read ${path}`, this.#idleMs);
     try {
-      const response = await this.#container.getBlockBlobClient(path).download();
-      return (response.readableStreamBody as Readable | undefined) ?? null;
+      const response = await this.#container
+        .getBlockBlobClient(path)
+        .download(0, undefined, { abortSignal: watch.signal });
+      const body = response.readableStreamBody as Readable | undefined;
+      if (!body) {
+        watch.stop();
+        return null;
+      }
+      // The watch lasts as long as the reader reads: a body that stops mid-file ends in a plain error.
+      body.on('data', watch.touch).once('close', watch.stop);
+      watch.signal.addEventListener('abort', () => body.destroy(watch.signal.reason as Error));
+      return body;
     } catch (error) {
+      watch.stop();
+      if (watch.signal.aborted) throw watch.signal.reason;
       if ((error as { statusCode?: number }).statusCode === 404) return null;
       throw error;
     }

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { ContainerClient } from '@azure/storage-blob';
+import { ContainerClient } from '@azure/storage-blob';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import {
   buildPartitionManifest,
@@ -17,6 +19,7 @@ import {
   splitTemplate,
 } from '@hubcap/shared';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StorageUnreachableError } from '../src/capture/scan.ts';
 import { BlobStore } from '../src/store.ts';
 import { type VerifyReport, verify } from '../src/verify.ts';
 import { avroFile, CAPTURE_SCHEMA, captureName, records, upload } from './capture-files.ts';
@@ -263,5 +266,51 @@ describe('hubcap verify across Capture and Hubcap', () => {
       code: 2,
       stderr: expect.stringMatching(/--capture needs --namespace and --hub/),
     });
+  });
+
+  it('gives up on Capture storage that never answers, or stops in the middle of a file, naming what it read', async () => {
+    const sockets = new Set<Socket>();
+    // Lists nothing ever; sends a blob's first bytes and then nothing.
+    const server = createServer((request, response) => {
+      if (request.url?.includes('comp=list')) return;
+      response.writeHead(200, {
+        'content-length': '1000',
+        'x-ms-blob-type': 'BlockBlob',
+        etag: '"1"',
+        'last-modified': new Date().toUTCString(),
+      });
+      response.write(Buffer.from('Obj\u0001'));
+    }).on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/devstoreaccount1/capture`;
+      const silent = new BlobStore(
+        new ContainerClient(url, undefined, { retryOptions: { maxTries: 1 } }),
+        200,
+      );
+      await expect(
+        verify(new BlobStore(lake), {
+          prefix: 'lake',
+          template,
+          capture: {
+            store: silent,
+            pathFormat: DEFAULT_CAPTURE_PATH_FORMAT,
+            namespace: 'contoso',
+            hub: 'orders',
+          },
+        }),
+      ).rejects.toThrow(
+        new StorageUnreachableError(
+          'cannot list devstoreaccount1/capture/: storage did not answer for 0.2 s',
+        ),
+      );
+      const body = await silent.stream('contoso/orders/0/x.avro');
+      await expect(body!.toArray()).rejects.toThrow(
+        new StorageUnreachableError('cannot read contoso/orders/0/x.avro: storage did not answer for 0.2 s'),
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

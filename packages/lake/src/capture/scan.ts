@@ -33,7 +33,7 @@ export class StorageUnreachableError extends Error {
 export const STORAGE_IDLE_MS = 30_000;
 
 /** Aborts when `touch` has not been called for `idleMs`: a peer that stops answering ends the read. */
-function watchdog(what: string, idleMs: number) {
+export function watchdog(what: string, idleMs: number) {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const touch = () => {
