@@ -9,6 +9,7 @@ import {
   PathTemplate,
 } from '@hubcap/shared';
 import { z } from 'zod';
+import { markersUncheckable } from './markers.ts';
 import { openStore } from './store.ts';
 import { formatReport, verify } from './verify.ts';
 
@@ -97,16 +98,20 @@ async function main(argv: string[]): Promise<number> {
     throw new Error('--capture needs --namespace and --hub (or a --config naming the source)');
   if (values['capture-container'] && !(values.capture && values.container))
     throw new Error('--capture-container needs --capture, a connection string and --container');
-  const store = openStore(location, values.container);
   const templateProblems = PathTemplate.safeParse(template ?? PATH_PRESETS.capture);
   if (!templateProblems.success)
     throw new Error(`--template: ${describeIssues(templateProblems.error).join('; ')}`);
+  const markers = { namespace, hub, topic, markerPath };
+  // Asked for here, not skipped as a library caller may: a person can name what is missing.
+  const uncheckable = markersUncheckable({ template: templateProblems.data, ...markers });
+  if (uncheckable) throw new Error(uncheckable);
+  const store = openStore(location, values.container);
   const report = await verify(store, {
     prefix: prefix ?? '',
     template: templateProblems.data,
     deep: values.deep,
     allowLost: values['allow-lost'],
-    markers: { namespace, hub, topic, markerPath },
+    markers,
     ...(values.capture && namespace && hub
       ? {
           capture: {

@@ -42,6 +42,26 @@ const NAMES = ['namespace', 'hub', 'topic'] as const;
 const under = (prefix: string, template: string) => (prefix ? `${prefix}/${template}` : template);
 
 /**
+ * Why the markers cannot be found with what is known (the marker path uses a name the window folders
+ * do not hold and none was given), or null when they can.
+ */
+export function markersUncheckable(layout: { template: string } & MarkerNames): string | null {
+  const folderTemplate = windowTemplate(layout.template);
+  const markerTemplate = layout.markerPath ?? defaultMarkerTemplate(layout.template);
+  if (folderTemplate === null || markerTemplate === null) return null;
+  const unknown = NAMES.filter(
+    (name) =>
+      markerTemplate.includes(`{${name}}`) &&
+      !folderTemplate.includes(`{${name}}`) &&
+      layout[name] === undefined &&
+      name !== 'topic', // manifests name their topic
+  );
+  return unknown.length === 0
+    ? null
+    : `the marker path "${markerTemplate}" uses ${unknown.map((n) => `{${n}}`).join(', ')}, which the window folders do not name: give a topic config`;
+}
+
+/**
  * The topic markers of a prefix against its manifests: a window every partition sealed needs its
  * marker; a marker needs every partition's manifest of its window, and says what they say.
  * "Every partition" is every partition with a window folder under the same names (namespace, hub,
@@ -55,17 +75,6 @@ export async function checkMarkers(
 ): Promise<MarkerCheck[]> {
   const folderTemplate = windowTemplate(layout.template)!;
   const markerTemplate = layout.markerPath ?? defaultMarkerTemplate(layout.template)!;
-  const unknown = NAMES.filter(
-    (name) =>
-      markerTemplate.includes(`{${name}}`) &&
-      !folderTemplate.includes(`{${name}}`) &&
-      layout[name] === undefined &&
-      name !== 'topic', // manifests name their topic
-  );
-  if (unknown.length > 0)
-    throw new Error(
-      `the marker path "${markerTemplate}" uses ${unknown.map((n) => `{${n}}`).join(', ')}, which the window folders do not name: give a topic config`,
-    );
   const topicOfManifests = seals.find((s) => s.manifest)?.manifest?.topic ?? '';
   const folderOf = templateMatcher(under(layout.prefix, folderTemplate));
 

@@ -11,7 +11,13 @@ import {
 } from '@hubcap/shared';
 import { type CaptureFiles, captureCells } from './capture/audit.ts';
 import { parseJsonFile } from './json-file.ts';
-import { checkMarkers, type MarkerCheck, type MarkerNames, type WindowSeal } from './markers.ts';
+import {
+  checkMarkers,
+  type MarkerCheck,
+  type MarkerNames,
+  markersUncheckable,
+  type WindowSeal,
+} from './markers.ts';
 import { gaps, merge, overlaps, range, show, type Unit } from './ranges.ts';
 import type { LakeStore } from './store.ts';
 
@@ -53,6 +59,8 @@ export interface VerifyReport {
   cells: Cell[];
   /** The topic markers found or due, checked against the manifests. */
   markers: MarkerCheck[];
+  /** Why the markers were not checked (a name the marker path needs is unknown), or null. */
+  markersUnchecked: string | null;
   problems: number;
   ok: boolean;
 }
@@ -163,17 +171,23 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
     if (cell.problems.length > 0) cell.status = 'problem';
     else if (cell.status !== 'open' && cell.lostAtSource.length > 0) cell.status = 'lost-at-source';
   }
-  const markers = await checkMarkers(store, listing, seals, {
-    prefix,
-    template: options.template,
-    ...options.markers,
-  });
+  const markerLayout = { prefix, template: options.template, ...options.markers };
+  const markersUnchecked = markersUncheckable(markerLayout);
+  const markers = markersUnchecked ? [] : await checkMarkers(store, listing, seals, markerLayout);
   const problems =
     sorted.reduce(
       (n, c) => n + c.problems.length + (c.lostAtSource.length > 0 && !options.allowLost ? 1 : 0),
       0,
     ) + markers.filter((m) => m.state !== 'marked').length;
-  return { location: store.location, prefix, cells: sorted, markers, problems, ok: problems === 0 };
+  return {
+    location: store.location,
+    prefix,
+    cells: sorted,
+    markers,
+    markersUnchecked,
+    problems,
+    ok: problems === 0,
+  };
 }
 
 async function checkManifest(
@@ -315,6 +329,7 @@ export function formatReport(report: VerifyReport): string {
   }
   for (const m of report.markers)
     if (m.state !== 'marked') lines.push(`${m.state.padEnd(14)} ${m.window} ${m.message}`);
+  if (report.markersUnchecked) lines.push(`markers not checked: ${report.markersUnchecked}`);
   const marked = report.markers.filter((m) => m.state === 'marked').length;
   if (marked > 0) lines.push(`${marked} topic marker(s) agree with their manifests`);
   lines.push(report.ok ? 'ok' : `${report.problems} problem(s)`);

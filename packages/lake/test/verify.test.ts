@@ -304,9 +304,13 @@ for (const [name, make] of Object.entries(lakes)) {
     it('finds markers at a configured path, and asks for the names it uses that the folders do not', async () => {
       await layOut(lake, good, { markers: false });
       const markerPath = 'markers/{hub}/{yyyy}{MM}{dd}T{HH}/_SUCCESS';
-      await expect(verify(lake.store, { prefix: 'lake', template, markers: { markerPath } })).rejects.toThrow(
-        'the marker path "markers/{hub}/{yyyy}{MM}{dd}T{HH}/_SUCCESS" uses {hub}, which the window folders do not name: give a topic config',
-      );
+      // A caller that cannot name the hub gets the rest of the audit, and why the markers were not checked.
+      expect(await verify(lake.store, { prefix: 'lake', template, markers: { markerPath } })).toMatchObject({
+        ok: true,
+        markers: [],
+        markersUnchecked:
+          'the marker path "markers/{hub}/{yyyy}{MM}{dd}T{HH}/_SUCCESS" uses {hub}, which the window folders do not name: give a topic config',
+      });
       const options = { prefix: 'lake', template, markers: { markerPath, hub: 'orders' } };
       expect((await verify(lake.store, options)).markers.map((m) => [m.path, m.state])).toEqual([
         ['lake/markers/orders/20260307T09/_SUCCESS', 'unmarked'],
@@ -371,6 +375,14 @@ for (const [name, make] of Object.entries(lakes)) {
         '{topic}',
       ]).catch((e: { code: number; stderr: string }) => e);
       expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/no time variable/) });
+      const markerPath = 'markers/{hub}/{yyyy}{MM}{dd}{HH}/_SUCCESS';
+      const noHub = await run(process.execPath, [...args, '--marker-path', markerPath]).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(noHub).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/uses \{hub\}, which the window/),
+      });
       if (name === 'azurite') {
         const missing = await run(process.execPath, [
           CLI,
