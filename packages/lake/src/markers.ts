@@ -73,31 +73,8 @@ export async function checkMarkers(
   seals: readonly WindowSeal[],
   layout: { prefix: string; template: string } & MarkerNames,
 ): Promise<MarkerCheck[]> {
-  const folderTemplate = windowTemplate(layout.template)!;
   const markerTemplate = layout.markerPath ?? defaultMarkerTemplate(layout.template)!;
-  const topicOfManifests = seals.find((s) => s.manifest)?.manifest?.topic ?? '';
-  const folderOf = templateMatcher(under(layout.prefix, folderTemplate));
-
-  /** Per expected marker path: its window and the partitions' manifests; per topic, its partitions. */
-  const windows = new Map<string, { start: number; topic: string; names: string; seals: WindowSeal[] }>();
-  const partitions = new Map<string, Set<string>>();
-  for (const seal of seals) {
-    const match = folderOf(seal.folder);
-    if (!match || match.windowStart === null) continue;
-    const values = {
-      namespace: layout.namespace ?? match.values.namespace ?? '',
-      hub: layout.hub ?? match.values.hub ?? '',
-      topic: layout.topic ?? match.values.topic ?? seal.manifest?.topic ?? topicOfManifests,
-    };
-    const at: WindowLayout = { ...layout, ...values, markerPath: markerTemplate };
-    const path = markerPath(at, match.windowStart)!;
-    const names = JSON.stringify(values);
-    const window = windows.get(path) ?? { start: match.windowStart, topic: values.topic, names, seals: [] };
-    window.seals.push(seal);
-    windows.set(path, window);
-    partitions.set(names, (partitions.get(names) ?? new Set()).add(seal.partition));
-  }
-
+  const { windows, partitions } = markersDue(seals, { ...layout, markerPath: markerTemplate });
   const checks: MarkerCheck[] = [];
   const markerOf = templateMatcher(under(layout.prefix, markerTemplate));
   for (const file of listing) {
@@ -110,35 +87,76 @@ export async function checkMarkers(
         message: `${file.path} marks a window no partition landed or sealed anything in`,
       });
   }
-  const byPath = new Map(listing.map((f) => [f.path, f]));
+  const listed = new Set(listing.map((f) => f.path));
   for (const [path, window] of windows) {
     const sealed = new Map(window.seals.map((s) => [s.partition, s.manifest]));
     const unsealed = [...partitions.get(window.names)!].filter((p) => !sealed.get(p));
-    const check = (state: MarkerCheck['state'], message: string) =>
-      checks.push({ window: new Date(window.start).toISOString(), path, state, message });
-    if (!byPath.has(path)) {
-      if (unsealed.length === 0) check('unmarked', `every partition sealed the window; ${path} is missing`);
-      continue;
-    }
-    if (unsealed.length > 0) {
-      check('bad-marker', `${path} marks a window partition(s) ${unsealed.join(', ')} have not sealed`);
-      continue;
-    }
-    const expected = buildTopicMarker(window.topic, [...sealed.values()] as PartitionManifest[]);
-    const found = parseJsonFile(
-      (await store.read(path)) ?? Buffer.alloc(0),
-      TopicMarker,
-      'a topic marker',
-      16,
-    );
-    if (typeof found === 'string') check('bad-marker', `${path} ${found}`);
-    else if (!isDeepStrictEqual(found, expected))
-      check('bad-marker', `${path} disagrees with the manifests: ${difference(found, expected)}`);
-    else check('marked', `${path} agrees with ${sealed.size} partition manifest(s)`);
+    const judged = await judge(store, path, listed.has(path), window.topic, sealed, unsealed);
+    if (judged) checks.push({ window: new Date(window.start).toISOString(), path, ...judged });
   }
   return checks.sort((a, b) =>
     a.window < b.window ? -1 : a.window > b.window ? 1 : a.path < b.path ? -1 : 1,
   );
+}
+
+/**
+ * Where each window's marker should be, with the partitions' seals of the window; and per set of
+ * names (namespace, hub, topic), the partitions known under them.
+ */
+function markersDue(
+  seals: readonly WindowSeal[],
+  layout: { prefix: string; template: string; markerPath: string } & MarkerNames,
+) {
+  const topicOfManifests = seals.find((s) => s.manifest)?.manifest?.topic ?? '';
+  const folderOf = templateMatcher(under(layout.prefix, windowTemplate(layout.template)!));
+  const windows = new Map<string, { start: number; topic: string; names: string; seals: WindowSeal[] }>();
+  const partitions = new Map<string, Set<string>>();
+  for (const seal of seals) {
+    const match = folderOf(seal.folder);
+    if (!match || match.windowStart === null) continue;
+    const values = {
+      namespace: layout.namespace ?? match.values.namespace ?? '',
+      hub: layout.hub ?? match.values.hub ?? '',
+      topic: layout.topic ?? match.values.topic ?? seal.manifest?.topic ?? topicOfManifests,
+    };
+    const at: WindowLayout = { ...layout, ...values };
+    const path = markerPath(at, match.windowStart)!;
+    const names = JSON.stringify(values);
+    const window = windows.get(path) ?? { start: match.windowStart, topic: values.topic, names, seals: [] };
+    window.seals.push(seal);
+    windows.set(path, window);
+    partitions.set(names, (partitions.get(names) ?? new Set()).add(seal.partition));
+  }
+  return { windows, partitions };
+}
+
+/** One window's marker (present or not) against its partitions' manifests; null when none is due. */
+async function judge(
+  store: LakeStore,
+  path: string,
+  present: boolean,
+  topic: string,
+  sealed: Map<string, PartitionManifest | null>,
+  unsealed: string[],
+): Promise<Pick<MarkerCheck, 'state' | 'message'> | null> {
+  if (!present)
+    return unsealed.length > 0
+      ? null
+      : { state: 'unmarked', message: `every partition sealed the window; ${path} is missing` };
+  if (unsealed.length > 0)
+    return {
+      state: 'bad-marker',
+      message: `${path} marks a window partition(s) ${unsealed.join(', ')} have not sealed`,
+    };
+  const expected = buildTopicMarker(topic, [...sealed.values()] as PartitionManifest[]);
+  const found = parseJsonFile((await store.read(path)) ?? Buffer.alloc(0), TopicMarker, 'a topic marker', 16);
+  if (typeof found === 'string') return { state: 'bad-marker', message: `${path} ${found}` };
+  if (!isDeepStrictEqual(found, expected))
+    return {
+      state: 'bad-marker',
+      message: `${path} disagrees with the manifests: ${difference(found, expected)}`,
+    };
+  return { state: 'marked', message: `${path} agrees with ${sealed.size} partition manifest(s)` };
 }
 
 /** The first thing a marker says differently from the manifests, in a few words. */
