@@ -114,10 +114,11 @@ function markersDue(
   for (const seal of seals) {
     const match = folderOf(seal.folder);
     if (!match || match.windowStart === null) continue;
+    // What the folder says wins: a name given for Capture may differ from it in case.
     const values = {
-      namespace: layout.namespace ?? match.values.namespace ?? '',
-      hub: layout.hub ?? match.values.hub ?? '',
-      topic: layout.topic ?? match.values.topic ?? seal.manifest?.topic ?? topicOfManifests,
+      namespace: match.values.namespace ?? layout.namespace ?? '',
+      hub: match.values.hub ?? layout.hub ?? '',
+      topic: match.values.topic ?? layout.topic ?? seal.manifest?.topic ?? topicOfManifests,
     };
     const at: WindowLayout = { ...layout, ...values };
     const path = markerPath(at, match.windowStart)!;

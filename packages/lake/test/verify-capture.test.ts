@@ -239,7 +239,7 @@ describe('hubcap verify across Capture and Hubcap', () => {
       'lake',
       '--capture',
       '--namespace',
-      'contoso',
+      'Contoso', // as the portal shows it; Capture's and Hubcap's folders say contoso
       '--hub',
       'orders',
       '--capture-container',
