@@ -228,7 +228,7 @@ describe('hubcap verify across Capture and Hubcap', () => {
   });
 
   it('the command audits both with --capture; exit 0 when continuous, 1 on a gap, 2 without the hub', {
-    timeout: 30_000,
+    timeout: 60_000, // each run is a process start: slow on a loaded machine
   }, async () => {
     const args = [
       CLI,

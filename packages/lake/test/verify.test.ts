@@ -353,7 +353,7 @@ for (const [name, make] of Object.entries(lakes)) {
     });
 
     it('the command exits 0 on a good prefix, 1 on a problem, 2 when it cannot run; --json prints the report', {
-      timeout: 30_000,
+      timeout: 60_000, // each run is a process start: slow on a loaded machine
     }, async () => {
       await layOut(lake, good);
       const target = name === 'folder' ? [lake.root] : [azurite.connectionString, '--container', lake.root];
