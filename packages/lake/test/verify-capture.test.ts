@@ -192,6 +192,23 @@ describe('hubcap verify across Capture and Hubcap', () => {
     expect(report.cells[0]!.problems[0]!.message).toMatch(/20\/00\.avro both hold 55–59 \(5\)/);
   });
 
+  it('refuses a Capture path format that could leave the container, by what is wrong', async () => {
+    await expect(
+      verify(new BlobStore(lake), {
+        prefix: 'lake',
+        template,
+        capture: {
+          store: new BlobStore(capture),
+          pathFormat: `../${DEFAULT_CAPTURE_PATH_FORMAT}`,
+          namespace: 'contoso',
+          hub: 'orders',
+        },
+      }),
+    ).rejects.toThrow(
+      /the Capture path format is invalid:\n {2}- must not contain "\." or "\.\." path segments/,
+    );
+  });
+
   it('names hostile Capture files (truncated, not Avro, wrong schema, past 2^53) without failing the audit', async () => {
     const whole = await avroFile(records(60, 200));
     const hostile = {
@@ -265,6 +282,17 @@ describe('hubcap verify across Capture and Hubcap', () => {
     expect(usage).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/--capture needs --namespace and --hub/),
+    });
+    const escape = await run(process.execPath, [
+      ...args,
+      '--capture-path-format',
+      '../{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}',
+      '--marker-path',
+      '../_SUCCESS',
+    ]).catch((e: { code: number; stderr: string }) => e);
+    expect(escape).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--marker-path: .*"\.\." path segments/),
     });
   });
 
