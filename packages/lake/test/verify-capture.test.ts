@@ -283,14 +283,14 @@ describe('hubcap verify across Capture and Hubcap', () => {
       code: 2,
       stderr: expect.stringMatching(/--capture needs --namespace and --hub/),
     });
-    const escape = await run(process.execPath, [
+    const leaving = await run(process.execPath, [
       ...args,
       '--capture-path-format',
       '../{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}',
       '--marker-path',
       '../_SUCCESS',
     ]).catch((e: { code: number; stderr: string }) => e);
-    expect(escape).toMatchObject({
+    expect(leaving).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/--marker-path: .*"\.\." path segments/),
     });
