@@ -3,8 +3,8 @@ import type { TopicConfig } from '@hubcap/shared';
 import type { PathLayout } from '../pipeline/paths.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { Sink } from '../sink/sink.ts';
-import { PartitionSealer } from './sealer.ts';
-import { WindowStore } from './window-store.ts';
+import { type CompletenessOptions, markIfComplete, PartitionSealer, writeManifest } from './sealer.ts';
+import { type Window, WindowStore } from './window-store.ts';
 
 export { PartitionSealer } from './sealer.ts';
 export { WindowStore } from './window-store.ts';
@@ -33,13 +33,51 @@ export class Completeness {
     owns: (signal: AbortSignal) => Promise<boolean>,
     log: Logger,
   ): PartitionSealer {
-    const options = {
+    return new PartitionSealer(this.#options(log), partitionId, resumedFrom, owns);
+  }
+
+  /** The windows that lie whole in [from, to): a window starting before `from` or ending after `to` is not. */
+  windowsWithin(from: number, to: number): Window[] {
+    const windows: Window[] = [];
+    let window = this.#store.windowOf(from);
+    if (window.start < from) window = this.#store.windowOf(window.end);
+    for (; window.end <= to; window = this.#store.windowOf(window.end)) windows.push(window);
+    return windows;
+  }
+
+  /**
+   * A replay's seal: it landed every event of `partitions` in `windows` (the whole windows of its time
+   * range), so their manifests are written, derived from storage as the live agent derives them (the
+   * same bytes in the topic's own layout), then each window's topic marker once every partition of the
+   * hub has a manifest of it. Idempotent: a resumed run writes nothing new.
+   */
+  async sealReplayed(
+    windows: Window[],
+    partitions: string[],
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<{ manifests: number; markers: number }> {
+    const o = this.#options(log);
+    // A replay takes no ownership: only a stop keeps it from writing.
+    const fence = async (s: AbortSignal) => s.throwIfAborted();
+    let markers = 0;
+    for (const window of windows) {
+      const manifests = await Promise.all(
+        partitions.map((partition) => writeManifest(o, partition, window, fence, signal)),
+      );
+      if (manifests.length > 0 && (await markIfComplete(o, window, manifests, fence, signal))) markers++;
+    }
+    log.info({ windows: windows.length, partitions, markers }, 'replayed windows sealed');
+    return { manifests: windows.length * partitions.length, markers };
+  }
+
+  #options(log: Logger): CompletenessOptions {
+    return {
       topic: this.#topic,
       store: this.#store,
       log,
       partitionIds: (signal: AbortSignal) => this.#ids(signal),
     };
-    return new PartitionSealer(options, partitionId, resumedFrom, owns);
   }
 
   /** The hub's partitions, asked once (a failed ask is asked again next time). */

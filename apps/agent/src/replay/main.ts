@@ -18,6 +18,7 @@ import {
 } from '../agent.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
+import { completenessFor } from '../completeness/index.ts';
 import { startFormat } from '../formats/index.ts';
 import { countInMetrics, FlushedFiles, logWritten } from '../ingest/flushed-files.ts';
 import type { ControlPlaneClient } from '../report/control-plane-client.ts';
@@ -129,15 +130,18 @@ export async function replayMain(
   // A stop (cancel, node drain) leaves the landed files checkpointed: the next run resumes after them.
   lifecycle.onShutdown(release);
   if (!(await untilVerified('sink', () => dest.prepare(signal), status, replayLog, signal))) return;
-  const layout = pathLayout(config, format.extension);
+  const own = pathLayout(config, format.extension);
+  const layout = run.target.kind === 'prefix' ? { ...own, prefix: run.target.prefix } : own;
   const result = await runReplay({
     run,
+    config,
     client,
     consumerGroup: config.source.consumerGroup,
     checkpoints: dest.checkpointStore,
     sink: dest.sink,
     format,
-    layout: run.target.kind === 'prefix' ? { ...layout, prefix: run.target.prefix } : layout,
+    layout,
+    completeness: completenessFor({ config, layout, sink: dest.sink, client }),
     limits: segmentLimits(config),
     receive: {
       maxBatchSize: env.HUBCAP_MAX_BATCH_SIZE,
