@@ -26,8 +26,7 @@ export interface WriterParts {
 }
 
 /** One partition's part: where it checkpoints, its log, and what only the live agent has. */
-export interface WriterPartition
-  extends Partial<Pick<PartitionWriterOptions, 'owns' | 'beforeCheckpoint'>> {
+export interface WriterPartition extends Partial<Pick<PartitionWriterOptions, 'owns' | 'beforeCheckpoint'>> {
   where: Pick<Checkpoint, 'fullyQualifiedNamespace' | 'eventHubName' | 'consumerGroup' | 'partitionId'>;
   log: Logger;
   /**

@@ -16,9 +16,9 @@ import {
   sinkObserver,
   untilVerified,
 } from '../agent.ts';
+import { completenessFor } from '../completeness/index.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import { completenessFor } from '../completeness/index.ts';
 import { startFormat } from '../formats/index.ts';
 import { countInMetrics, FlushedFiles, logWritten } from '../ingest/flushed-files.ts';
 import type { ControlPlaneClient } from '../report/control-plane-client.ts';
