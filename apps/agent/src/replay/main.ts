@@ -8,18 +8,18 @@ import {
 } from '@hubcap/shared';
 import pkg from '../../package.json' with { type: 'json' };
 import {
-  credentialFor,
   destination,
   pathLayout,
   SERVICE,
   segmentLimits,
   sinkObserver,
+  sourceCredential,
+  startTopicFormat,
   untilVerified,
 } from '../agent.ts';
 import { completenessFor } from '../completeness/index.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import { startFormat } from '../formats/index.ts';
 import { countInMetrics, FlushedFiles, logWritten } from '../ingest/flushed-files.ts';
 import type { ControlPlaneClient } from '../report/control-plane-client.ts';
 import { HttpServer } from '../runtime/http-server.ts';
@@ -105,21 +105,15 @@ export async function replayMain(
     legacy: false,
   });
   const flushed = new FlushedFiles(config.format.type, [countInMetrics(metrics), logWritten(replayLog)]);
-  const format = await startFormat({
-    topic: config,
+  const format = await startTopicFormat(config, dest, {
     env,
     agentId,
-    state: dest.state,
     status,
     log: replayLog,
     metrics,
-    credential: (clientId) => credentialFor(clientId)(),
     flushed,
   });
-  const client = createReaderClient(
-    config,
-    credentialFor(config.source.auth.kind === 'workloadIdentity' ? config.source.auth.clientId : undefined),
-  );
+  const client = createReaderClient(config, sourceCredential(config));
   const release = async () => {
     abort.abort();
     await client.close().catch(() => {});
