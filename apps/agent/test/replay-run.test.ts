@@ -13,12 +13,14 @@ import { pathLayout } from '../src/agent.ts';
 import { FileCheckpointStore } from '../src/checkpoint/file-checkpoint-store.ts';
 import { completenessFor } from '../src/completeness/index.ts';
 import { createFileFormat, type FileFormat, UnwritableError } from '../src/formats/index.ts';
+import { SchemaTracker } from '../src/formats/parquet/schema-tracker.ts';
 import type { SourceEvent } from '../src/pipeline/event.ts';
 import { runReplay } from '../src/replay/replay.ts';
 import { createMetrics } from '../src/runtime/metrics.ts';
 import { AgentStatus } from '../src/runtime/status.ts';
 import { LocalFolderSink } from '../src/sink/local-folder-sink.ts';
 import { createReaderClient } from '../src/source/event-hubs.ts';
+import { duckDbForTests } from './parquet-segment.ts';
 
 /**
  * A replay run in process (its format can be one a test builds) against the local Event Hubs server
@@ -28,12 +30,15 @@ const hour = 3600_000;
 const H = Math.floor(Date.now() / hour) * hour - 3 * hour;
 let clock = H;
 
+const duck = duckDbForTests('hubcap-replay-run-');
+
 let eh: Awaited<ReturnType<typeof startLocalEventHubs>>;
 beforeAll(async () => {
   eh = await startLocalEventHubs({
     hubs: [
       { name: 'windows', partitionCount: 2 },
       { name: 'poison', partitionCount: 1 },
+      { name: 'drift', partitionCount: 1 },
     ],
     now: () => clock,
   });
@@ -62,7 +67,7 @@ async function send(hub: string, partitionId: string, bodies: string[]): Promise
   }
 }
 
-function topic(hub: string): TopicConfig {
+function topic(hub: string, more: Record<string, unknown> = {}): TopicConfig {
   return TopicConfig.parse({
     topic: hub,
     source: {
@@ -73,6 +78,7 @@ function topic(hub: string): TopicConfig {
     destination: { kind: 'localFolder', path: root },
     pathTemplate: PATH_PRESETS.hive,
     batching: { maxAgeSeconds: 1, maxEvents: 4 },
+    ...more,
   });
 }
 
@@ -195,12 +201,13 @@ describe('a replay run', () => {
     await at(H + 3 * hour + 40 * 60_000, '1', ['late']); // after the end
     clock = H + 3 * hour + 50 * 60_000;
     const config = topic('windows');
-    const result = await replay(config, {
+    const run: ReplayRun = {
       id: 'windows1',
       from: new Date(H + 30 * 60_000).toISOString(),
       to: new Date(H + 3 * hour + 30 * 60_000).toISOString(),
       target: { kind: 'prefix', prefix: 'backfill' },
-    });
+    };
+    const result = await replay(config, run);
     expect(result.state).toBe('succeeded');
     const { data } = await landed('backfill');
     expect(data.map((l) => JSON.parse(l).n).sort()).toEqual(
@@ -248,14 +255,47 @@ describe('a replay run', () => {
 
     // A resumed run (every range landed) seals again with the same bytes.
     const before = await Promise.all(sealed.map((n) => readFile(join(root, n))));
-    const again = await replay(config, {
-      id: 'windows1',
-      from: new Date(H + 30 * 60_000).toISOString(),
-      to: new Date(H + 3 * hour + 30 * 60_000).toISOString(),
-      target: { kind: 'prefix', prefix: 'backfill' },
-    });
+    const again = await replay(config, run);
     expect(again.state).toBe('succeeded');
     const after = await Promise.all(sealed.map((n) => readFile(join(root, n))));
     expect(after).toEqual(before);
+  });
+
+  it("into the topic's own layout, derives again the manifests of the windows it cuts, whose files it rewrote", {
+    timeout: 60_000,
+  }, async () => {
+    // W-1 holds an event with a field no later event has; W holds events 1..8 in two files.
+    clock = H - hour + 60_000;
+    await send('drift', '0', [JSON.stringify({ id: 0, extra: true })]);
+    clock = H + 40 * 60_000;
+    await send(
+      'drift',
+      '0',
+      Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: i + 1 })),
+    );
+    clock = H + 2 * hour;
+    const config = topic('drift', { format: { type: 'parquet', compression: 'zstd' } });
+    const parquet = () =>
+      createFileFormat(config.format, {
+        parquet: { engine: duck.engine, tracker: new SchemaTracker(), maxBodyBytes: 1 << 20 },
+      });
+    const own = (id: string, from: number, to: number): ReplayRun => ({
+      id,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      target: { kind: 'ownLayout' },
+    });
+    // As the live agent would: both windows landed and sealed, the files of W carrying `extra`.
+    await replay(config, own('live', H - hour, H + hour), parquet());
+    const audit = () => verify(new FolderStore(root), { prefix: '', template: PATH_PRESETS.hive });
+    expect((await audit()).ok).toBe(true);
+    // A replay from inside W reads from its first file on, never sees `extra`: the files differ.
+    const result = await replay(config, own('cut', H + 30 * 60_000, H + hour - 1), parquet());
+    expect(result.state).toBe('succeeded');
+    const report = await audit();
+    expect(report.cells.map((c) => [c.status, c.problems])).toEqual([
+      ['complete', []],
+      ['complete', []],
+    ]);
   });
 });

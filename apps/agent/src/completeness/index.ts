@@ -45,30 +45,47 @@ export class Completeness {
     return windows;
   }
 
+  /** The windows [from, to) cuts: the one holding `from` unless it starts there, and the one holding `to`. */
+  windowsCut(from: number, to: number): Window[] {
+    const whole = this.windowsWithin(from, to);
+    const ends = [this.#store.windowOf(from), this.#store.windowOf(to - 1)];
+    return ends.filter(
+      (w, i) => i === ends.findIndex((x) => x.start === w.start) && !whole.some((x) => x.start === w.start),
+    );
+  }
+
   /**
-   * A replay's seal: it landed every event of `partitions` in `windows` (the whole windows of its time
-   * range), so their manifests are written, derived from storage as the live agent derives them (the
-   * same bytes in the topic's own layout), then each window's topic marker once every partition of the
-   * hub has a manifest of it. Idempotent: a resumed run writes nothing new.
+   * A replay's seal of `windows`, after every event of `partitions` in them is landed: their manifests,
+   * derived from storage as the live agent derives them (the same bytes in the topic's own layout), then
+   * each window's topic marker once every partition of the hub has a manifest of it. With `sealedOnly`,
+   * only manifests that exist are derived again: a window the replay cut is whole in storage only where
+   * the live agent sealed it, and a rewrite that changed a file's bytes must not leave its old checksum
+   * there. Idempotent: a resumed run writes nothing new.
    */
   async sealReplayed(
     windows: Window[],
     partitions: string[],
     log: Logger,
     signal: AbortSignal,
+    sealedOnly = false,
   ): Promise<{ manifests: number; markers: number }> {
     const o = this.#options(log);
     // A replay takes no ownership: only a stop keeps it from writing.
     const fence = async (s: AbortSignal) => s.throwIfAborted();
-    let markers = 0;
+    let [count, markers] = [0, 0];
     for (const window of windows) {
-      const manifests = await Promise.all(
-        partitions.map((partition) => writeManifest(o, partition, window, fence, signal)),
-      );
+      const sealed = sealedOnly
+        ? await filterAsync(
+            partitions,
+            async (p) => (await this.#store.readManifest(p, window, signal)) !== null,
+          )
+        : partitions;
+      const manifests = await Promise.all(sealed.map((p) => writeManifest(o, p, window, fence, signal)));
+      count += manifests.length;
       if (manifests.length > 0 && (await markIfComplete(o, window, manifests, fence, signal))) markers++;
     }
-    log.info({ windows: windows.length, partitions, markers }, 'replayed windows sealed');
-    return { manifests: windows.length * partitions.length, markers };
+    log.info({ windows: windows.length, manifests: count, markers, sealedOnly }, 'replayed windows sealed');
+    return { manifests: count, markers };
   }
 
   #options(log: Logger): CompletenessOptions {
@@ -98,4 +115,9 @@ export function completenessFor(options: {
   client: EventHubConsumerClient;
 }): Completeness | null {
   return WindowStore.applies(options.layout) ? new Completeness(options) : null;
+}
+
+async function filterAsync<T>(items: T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept = await Promise.all(items.map(keep));
+  return items.filter((_, i) => kept[i]);
 }

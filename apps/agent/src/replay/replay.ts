@@ -229,13 +229,17 @@ async function readRange(
 /**
  * After every range is landed (so a resumed run seals again, writing the same bytes): the manifests
  * of the windows lying whole in the replay's time range. A partition started at a sequence number
- * covers no window it can prove whole, and windows the range cuts keep what they had.
+ * covers no window it can prove whole. Into the topic's own layout, the windows the range cuts keep
+ * their manifests, derived again (a Parquet file rewritten under another running schema changed).
  */
-async function sealWholeWindows(o: ReplayOptions, ids: string[]): Promise<void> {
-  if (!o.completeness) return;
-  const timed = ids.filter((id) => o.run.startSequences?.[id] === undefined);
-  const windows = o.completeness.windowsWithin(Date.parse(o.run.from), Date.parse(o.run.to));
-  await o.completeness.sealReplayed(windows, timed, o.log, o.signal);
+async function sealWindows(o: ReplayOptions, ids: string[]): Promise<void> {
+  const { completeness, run } = o;
+  if (!completeness) return;
+  const timed = ids.filter((id) => run.startSequences?.[id] === undefined);
+  const [from, to] = [Date.parse(run.from), Date.parse(run.to)];
+  await completeness.sealReplayed(completeness.windowsWithin(from, to), timed, o.log, o.signal);
+  if (run.target.kind === 'ownLayout')
+    await completeness.sealReplayed(completeness.windowsCut(from, to), timed, o.log, o.signal, true);
 }
 
 /**
@@ -277,7 +281,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayProgress> {
   try {
     await send(progress('running'));
     await Promise.all(ranges.filter((r) => !r.done).map((r) => replayPartition(o, r)));
-    await sealWholeWindows(o, ids);
+    await sealWindows(o, ids);
   } catch (error) {
     clearInterval(timer);
     if (!o.signal.aborted) await send(progress('failed', (error as Error).message.slice(0, 2000)));
