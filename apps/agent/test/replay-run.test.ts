@@ -116,6 +116,16 @@ async function replay(config: TopicConfig, run: ReplayRun, format?: FileFormat) 
   }
 }
 
+/** Every file under `prefix` (manifests and markers aside) and its bytes. */
+async function tree(prefix: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(join(root, prefix), { recursive: true })).sort()) {
+    if (!/\.ndjson(\.gz)?$/.test(name)) continue;
+    out[name] = (await readFile(join(root, prefix, name))).toString('base64');
+  }
+  return out;
+}
+
 /** Every landed line (data and dead letters) under `prefix`, by kind. */
 async function landed(prefix: string): Promise<{ data: string[]; dead: { body: string; reason: string }[] }> {
   const out = { data: [] as string[], dead: [] as { body: string; reason: string }[] };
@@ -177,6 +187,21 @@ describe('a replay run', () => {
     const { data, dead } = await landed('backfill');
     expect(data.sort()).toEqual(bodies.filter((b) => b !== '"poison"').sort());
     expect(dead).toEqual([{ body: '"poison"', reason: 'unwritable' }]);
+
+    // Another run over the same files (as into the topic's own layout) rewrites them, the dead letter too.
+    const before = await tree('backfill');
+    const again = await replay(
+      topic('poison'),
+      {
+        id: 'poison2',
+        from: new Date(H).toISOString(),
+        to: new Date(H + hour).toISOString(),
+        target: { kind: 'prefix', prefix: 'backfill' },
+      },
+      refusing,
+    );
+    expect(again.state).toBe('succeeded');
+    expect(await tree('backfill')).toEqual(before);
   });
 
   it('writes the manifests and markers of the windows it lands whole, none for the windows its range cuts', {
