@@ -173,16 +173,18 @@ describe('a replay run', () => {
         ];
       },
     };
-    const result = await replay(
-      topic('poison'),
-      {
-        id: 'poison1',
-        from: new Date(H).toISOString(),
-        to: new Date(H + hour).toISOString(),
-        target: { kind: 'prefix', prefix: 'backfill' },
-      },
-      refusing,
-    );
+    const run = (id: string) =>
+      replay(
+        topic('poison'),
+        {
+          id,
+          from: new Date(H).toISOString(),
+          to: new Date(H + hour).toISOString(),
+          target: { kind: 'prefix', prefix: 'backfill' },
+        },
+        refusing,
+      );
+    const result = await run('poison1');
     expect(result.state).toBe('succeeded');
     const { data, dead } = await landed('backfill');
     expect(data.sort()).toEqual(bodies.filter((b) => b !== '"poison"').sort());
@@ -190,16 +192,7 @@ describe('a replay run', () => {
 
     // Another run over the same files (as into the topic's own layout) rewrites them, the dead letter too.
     const before = await tree('backfill');
-    const again = await replay(
-      topic('poison'),
-      {
-        id: 'poison2',
-        from: new Date(H).toISOString(),
-        to: new Date(H + hour).toISOString(),
-        target: { kind: 'prefix', prefix: 'backfill' },
-      },
-      refusing,
-    );
+    const again = await run('poison2');
     expect(again.state).toBe('succeeded');
     expect(await tree('backfill')).toEqual(before);
   });
