@@ -20,7 +20,7 @@ import type { Sink } from '../sink/sink.ts';
 
 export interface ReplayOptions {
   run: ReplayRun;
-  /** The topic's config (its format's name, its completeness marker path). */
+  /** The topic's config (its format's name in the message of a refused file). */
   config: TopicConfig;
   /** Reads chosen partitions without load balancing or ownership (see createReaderClient). */
   client: EventHubConsumerClient;
