@@ -8,6 +8,7 @@ import { TopicCheckpointStore } from './checkpoint/topic-checkpoint-store.ts';
 import { ConfigError, type LoadedConfig, loadConfig } from './config.ts';
 import { ConfigWatcher } from './config-watcher.ts';
 import { defaultAgentId, type Env, readEnv } from './env.ts';
+import type { FormatStart } from './formats/format.ts';
 import { type StartedFormat, type StateLocation, startFormat } from './formats/index.ts';
 import { countInMetrics, FlushedFiles, logWritten, recordInStatus } from './ingest/flushed-files.ts';
 import { Ingestor } from './ingest/ingestor.ts';
@@ -44,6 +45,26 @@ export function credentialFor(clientId: string | undefined): () => TokenCredenti
     );
     return credential;
   };
+}
+
+/** The credential of the topic's source when it signs in with an identity, made on first use. */
+export function sourceCredential(config: TopicConfig): () => TokenCredential {
+  const { auth } = config.source;
+  return credentialFor(auth.kind === 'workloadIdentity' ? auth.clientId : undefined);
+}
+
+/** The topic's format, started for one pipeline (the live agent's or a replay's) writing to `dest`. */
+export function startTopicFormat(
+  config: TopicConfig,
+  dest: Destination,
+  parts: Pick<FormatStart, 'env' | 'agentId' | 'status' | 'log' | 'metrics' | 'flushed'>,
+): Promise<StartedFormat> {
+  return startFormat({
+    ...parts,
+    topic: config,
+    state: dest.state,
+    credential: (clientId) => credentialFor(clientId)(),
+  });
 }
 
 export function sinkObserver(status: AgentStatus, metrics: Metrics, log: Logger): SinkObserver {
@@ -223,15 +244,12 @@ class TopicPipeline {
       logWritten(agentLog),
       recordInStatus(status),
     ]);
-    const format = await startFormat({
-      topic: config,
+    const format = await startTopicFormat(config, dest, {
       env,
       agentId,
-      state: dest.state,
       status,
       log: agentLog,
       metrics,
-      credential: (clientId) => credentialFor(clientId)(),
       flushed,
     });
     this.#format = format;
@@ -246,7 +264,7 @@ class TopicPipeline {
         updateIntervalMs: env.HUBCAP_LB_UPDATE_INTERVAL_MS,
         ownershipExpiryMs: env.HUBCAP_LB_OWNERSHIP_EXPIRY_MS,
       },
-      credentialFor(config.source.auth.kind === 'workloadIdentity' ? config.source.auth.clientId : undefined),
+      sourceCredential(config),
     );
     this.#ingestor = new Ingestor({
       config,

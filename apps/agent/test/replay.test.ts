@@ -30,6 +30,8 @@ const WINDOW = {
 };
 let clock = A + 1000;
 
+const partitions = ['0', '1'];
+
 let eh: Awaited<ReturnType<typeof startLocalEventHubs>>;
 let azurite: Azurite;
 beforeAll(async () => {
@@ -38,13 +40,19 @@ beforeAll(async () => {
     now: () => clock,
   });
   azurite = await startAzurite();
+  const send = (count: number, from: number) =>
+    produce(eh.connectionString('clicks'), 'clicks', partitions, count, { from });
+  await send(20, 0);
+  clock = A + hour / 2;
+  await send(20, 20);
+  clock = B + 1000;
+  await send(20, 40);
 });
 afterAll(async () => {
   await azurite?.close();
   await eh?.close();
 });
 
-const partitions = ['0', '1'];
 const template = PATH_PRESETS.hive;
 
 const config = (container: string) => clicksToLake(eh, azurite.connectionString, container);
@@ -78,14 +86,6 @@ describe('replay with the real agent, the local Event Hubs server and Azurite', 
     timeout: 240_000,
   }, async () => {
     const container = await azurite.container();
-    const send = (count: number, from: number) =>
-      produce(eh.connectionString('clicks'), 'clicks', partitions, count, { from });
-    await send(20, 0);
-    clock = A + hour / 2;
-    await send(20, 20);
-    clock = B + 1000;
-    await send(20, 40);
-
     const live = startAgent(config(container.containerName), { HUBCAP_AGENT_ID: 'live-0' });
     try {
       await until('the live agent landed everything', async () => {
@@ -121,6 +121,21 @@ describe('replay with the real agent, the local Event Hubs server and Azurite', 
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
       for (const [name, bytes] of before) expect(after.get(name)?.equals(bytes), name).toBe(true);
       expect(await verify(new BlobStore(container), { prefix: 'lake', template })).toEqual(audited);
+
+      // A replay of the whole window A writes its manifests and marker as the live agent did, byte for byte.
+      const sealed = [...before.keys()].filter((n) => n.includes('/_hubcap/') || n.endsWith('/_SUCCESS'));
+      expect(sealed.length).toBeGreaterThanOrEqual(3);
+      for (const name of sealed) await container.deleteBlob(name);
+      await replay(container.containerName, {
+        id: 'own2',
+        from: new Date(A).toISOString(),
+        to: new Date(B).toISOString(),
+        consumerGroup: 'replays',
+        target: { kind: 'ownLayout' },
+      });
+      const resealed = await readAllBlobs(container, 'lake/');
+      expect([...resealed.keys()].sort()).toEqual([...before.keys()].sort());
+      for (const [name, bytes] of before) expect(resealed.get(name)?.equals(bytes), name).toBe(true);
 
       // Into a prefix: exactly the window's events, each once.
       await replay(container.containerName, {
@@ -181,4 +196,43 @@ describe('replay with the real agent, the local Event Hubs server and Azurite', 
       await live.exited;
     }
   });
+});
+
+describe("replay into the topic's own layout, in every format with a writer of its own", () => {
+  for (const format of [
+    { type: 'avro', codec: 'deflate' },
+    { type: 'parquet', compression: 'zstd' },
+  ] as const) {
+    it(`${format.type}: the files holding the window are rewritten byte for byte`, {
+      timeout: 240_000,
+    }, async () => {
+      const container = await azurite.container();
+      const topic = { ...config(container.containerName), format };
+      const live = startAgent(topic, { HUBCAP_AGENT_ID: `live-${format.type}` });
+      try {
+        await until('the live agent landed everything', async () => {
+          const lake = await checkLake(container, expectedIds(partitions, 60), 'lake/');
+          return lake.missing.length === 0 && lake.duplicated.length === 0;
+        });
+        await until(
+          'live checkpoints',
+          () =>
+            live.lines.filter((l) => l.includes('"file written"') && l.includes('"lastSequence":59,'))
+              .length === 2,
+        );
+      } finally {
+        live.kill('SIGTERM');
+        await live.exited;
+      }
+      const before = await readAllBlobs(container, 'lake/');
+      const run = { id: `own${format.type}`, ...WINDOW, target: { kind: 'ownLayout' as const } };
+      const agent = startAgent(topic, { HUBCAP_REPLAY: JSON.stringify(run) });
+      const code = await agent.exited;
+      expect(code, agent.lines.join('\n')).toBe(0);
+      expect(written(agent)).toBeGreaterThan(2);
+      const after = await readAllBlobs(container, 'lake/');
+      expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+      for (const [name, bytes] of before) expect(after.get(name)?.equals(bytes), name).toBe(true);
+    });
+  }
 });

@@ -165,30 +165,53 @@ export class PartitionSealer {
   }
 
   async #seal(window: Window, signal: AbortSignal): Promise<void> {
-    const { store, topic, log } = this.#o;
-    const manifest = await store.deriveManifest(topic, this.#partition, window, signal);
-    await this.#fence(signal);
-    const path = store.manifestPath(this.#partition, window);
-    await store.put(this.#partition, path, manifestBytes(manifest), signal);
-    const marker = await this.#markIfComplete(window, manifest, signal);
-    log.info(
+    const fence = (s: AbortSignal) => this.#fence(s);
+    const manifest = await writeManifest(this.#o, this.#partition, window, fence, signal);
+    const marker = await markIfComplete(this.#o, window, [manifest], fence, signal);
+    this.#o.log.info(
       { window: manifest.window.start, events: manifest.events, files: manifest.files.length, marker },
       'window sealed',
     );
   }
+}
 
-  /** The topic marker, once every partition's manifest of the window exists. */
-  async #markIfComplete(window: Window, own: PartitionManifest, signal: AbortSignal): Promise<boolean> {
-    const { store, topic } = this.#o;
-    const manifests = [own];
-    for (const partition of await this.#o.partitionIds(signal)) {
-      if (partition === this.#partition) continue;
-      const manifest = await store.readManifest(partition, window, signal);
-      if (!manifest) return false;
-      manifests.push(manifest);
-    }
-    await this.#fence(signal);
-    await store.put(this.#partition, store.markerPath(window), store.marker(topic, manifests), signal);
-    return true;
+type Fence = (signal: AbortSignal) => Promise<void>;
+
+/** A partition's manifest of `window`, derived from storage and written once `fence` allows it. */
+export async function writeManifest(
+  o: CompletenessOptions,
+  partition: string,
+  window: Window,
+  fence: Fence,
+  signal: AbortSignal,
+): Promise<PartitionManifest> {
+  const { store, topic } = o;
+  const manifest = await store.deriveManifest(topic, partition, window, signal);
+  await fence(signal);
+  await store.put(partition, store.manifestPath(partition, window), manifestBytes(manifest), signal);
+  return manifest;
+}
+
+/**
+ * The topic marker of `window`, once every partition's manifest of it exists (`known`: those the caller
+ * has just written; the others are read). Returns whether it was written.
+ */
+export async function markIfComplete(
+  o: CompletenessOptions,
+  window: Window,
+  known: PartitionManifest[],
+  fence: Fence,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { store, topic } = o;
+  const manifests = [...known];
+  for (const partition of await o.partitionIds(signal)) {
+    if (known.some((m) => m.partition === partition)) continue;
+    const manifest = await store.readManifest(partition, window, signal);
+    if (!manifest) return false;
+    manifests.push(manifest);
   }
+  await fence(signal);
+  await store.put(known[0]!.partition, store.markerPath(window), store.marker(topic, manifests), signal);
+  return true;
 }

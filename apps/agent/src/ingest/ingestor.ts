@@ -10,7 +10,6 @@ import {
   type Subscription,
 } from '@azure/event-hubs';
 import type { TopicConfig } from '@hubcap/shared';
-import { checkpointer } from '../checkpoint/checkpointer.ts';
 import { type Completeness, completenessFor, type PartitionSealer } from '../completeness/index.ts';
 import { UnwritableError } from '../formats/format.ts';
 import type { FileFormat } from '../formats/index.ts';
@@ -21,8 +20,9 @@ import type { Metrics } from '../runtime/metrics.ts';
 import { type AgentStatus, partitionLag } from '../runtime/status.ts';
 import { retryStorage } from '../sink/retry.ts';
 import type { Sink } from '../sink/sink.ts';
-import { type FlushedFile, PartitionWriter } from './partition-writer.ts';
+import type { FlushedFile, PartitionWriter } from './partition-writer.ts';
 import type { Quarantine } from './quarantine.ts';
+import { createPartitionWriter } from './writer-factory.ts';
 
 export interface IngestorOptions {
   config: TopicConfig;
@@ -167,36 +167,16 @@ export class Ingestor {
       return owners.some((x) => x.partitionId === partitionId && x.ownerId === o.agentId);
     };
     const sealer = this.#completeness?.partition(partitionId, stats.resumedFrom, owns, log);
-    const writer = new PartitionWriter({
-      partitionId,
-      layout: o.layout,
-      format: o.format,
-      limits: o.limits,
-      sink: o.sink,
-      log,
-      stats,
-      metrics: o.metrics,
-      pauseAfterCommitMs: o.pauseAfterCommitMs,
-      ...(o.onFlushed ? { onFlushed: o.onFlushed } : {}),
-      checkpoint: checkpointer(o.checkpointStore, { ...where, partitionId }, { ...o, log }),
-      quarantine: this.#quarantine(partitionId),
-      onUnwritable: (failure) => {
-        const message = `partition ${partitionId}: the ${o.config.format.type} writer refused file ${failure.path} (sequence numbers ${failure.firstSequence}–${failure.lastSequence}, ${failure.events} events): ${failure.message}. Re-reading it in parts of ${failure.quarantine.span} to isolate the event that causes it as a dead letter.`;
-        o.metrics.errors.inc({ kind: 'encoding' });
-        o.status.recordError('encoding', message, true, partitionId);
-        o.status.setFatal(`encoding:${partitionId}`, message);
-        log.error(
-          { ...failure, quarantine: undefined, span: failure.quarantine.span },
-          'file refused by the writer; isolating the event that causes it',
-        );
+    const writer = createPartitionWriter(
+      { ...o, formatType: o.config.format.type },
+      {
+        where: { ...where, partitionId },
+        log,
+        quarantine: this.#quarantine(partitionId),
+        owns,
+        beforeCheckpoint: sealer && ((file, signal) => sealer.beforeCheckpoint(file, signal)),
       },
-      onRecovered: () => {
-        o.status.clearFatal(`encoding:${partitionId}`);
-        log.info('the refused range is written; the event that caused it is in the dead letters');
-      },
-      owns,
-      beforeCheckpoint: sealer && ((file, signal) => sealer.beforeCheckpoint(file, signal)),
-    });
+    );
     if (sealer) this.#sealers.set(writer, sealer);
     this.#writers.set(partitionId, writer);
     o.metrics.ownedPartitions.set(this.#writers.size);

@@ -392,9 +392,10 @@ export class PartitionWriter {
     const holder = this.#o.quarantine;
     if (!(error instanceof UnwritableError) || !holder || this.#abort.signal.aborted) return;
     // Splitting a probed range would write parts beside the file already published: it is retried
-    // as it is (it was written once, so this is no content problem) and reported as an error.
-    if (segment.fromProbe) return;
+    // as it is (it was written once, so this is no content problem) and reported as an error. A
+    // probed single event cannot be split: it is the event an earlier run isolated as a dead letter.
     const { state } = segment;
+    if (segment.fromProbe && state.events > 1) return;
     const quarantine = quarantineAfter(state.firstSequence, state.lastSequence, state.events, error.message);
     holder.current = quarantine;
     this.#o.onUnwritable?.({

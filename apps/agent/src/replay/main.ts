@@ -8,17 +8,18 @@ import {
 } from '@hubcap/shared';
 import pkg from '../../package.json' with { type: 'json' };
 import {
-  credentialFor,
   destination,
   pathLayout,
   SERVICE,
   segmentLimits,
   sinkObserver,
+  sourceCredential,
+  startTopicFormat,
   untilVerified,
 } from '../agent.ts';
+import { completenessFor } from '../completeness/index.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import type { Env } from '../env.ts';
-import { startFormat } from '../formats/index.ts';
 import { countInMetrics, FlushedFiles, logWritten } from '../ingest/flushed-files.ts';
 import type { ControlPlaneClient } from '../report/control-plane-client.ts';
 import { HttpServer } from '../runtime/http-server.ts';
@@ -104,21 +105,15 @@ export async function replayMain(
     legacy: false,
   });
   const flushed = new FlushedFiles(config.format.type, [countInMetrics(metrics), logWritten(replayLog)]);
-  const format = await startFormat({
-    topic: config,
+  const format = await startTopicFormat(config, dest, {
     env,
     agentId,
-    state: dest.state,
     status,
     log: replayLog,
     metrics,
-    credential: (clientId) => credentialFor(clientId)(),
     flushed,
   });
-  const client = createReaderClient(
-    config,
-    credentialFor(config.source.auth.kind === 'workloadIdentity' ? config.source.auth.clientId : undefined),
-  );
+  const client = createReaderClient(config, sourceCredential(config));
   const release = async () => {
     abort.abort();
     await client.close().catch(() => {});
@@ -129,15 +124,18 @@ export async function replayMain(
   // A stop (cancel, node drain) leaves the landed files checkpointed: the next run resumes after them.
   lifecycle.onShutdown(release);
   if (!(await untilVerified('sink', () => dest.prepare(signal), status, replayLog, signal))) return;
-  const layout = pathLayout(config, format.extension);
+  const own = pathLayout(config, format.extension);
+  const layout = run.target.kind === 'prefix' ? { ...own, prefix: run.target.prefix } : own;
   const result = await runReplay({
     run,
+    config,
     client,
     consumerGroup: config.source.consumerGroup,
     checkpoints: dest.checkpointStore,
     sink: dest.sink,
     format,
-    layout: run.target.kind === 'prefix' ? { ...layout, prefix: run.target.prefix } : layout,
+    layout,
+    completeness: completenessFor({ config, layout, sink: dest.sink, client }),
     limits: segmentLimits(config),
     receive: {
       maxBatchSize: env.HUBCAP_MAX_BATCH_SIZE,

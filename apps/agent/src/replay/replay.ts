@@ -4,10 +4,13 @@ import type {
   EventPosition,
   ReceivedEventData,
 } from '@azure/event-hubs';
-import type { ReplayPartition, ReplayProgress, ReplayRun } from '@hubcap/shared';
-import { checkpointer } from '../checkpoint/checkpointer.ts';
+import type { ReplayPartition, ReplayProgress, ReplayRun, TopicConfig } from '@hubcap/shared';
+import type { Completeness } from '../completeness/index.ts';
+import { UnwritableError } from '../formats/format.ts';
 import type { FileFormat } from '../formats/index.ts';
-import { type FlushedFile, PartitionWriter } from '../ingest/partition-writer.ts';
+import type { FlushedFile } from '../ingest/partition-writer.ts';
+import type { Quarantine } from '../ingest/quarantine.ts';
+import { createPartitionWriter } from '../ingest/writer-factory.ts';
 import { folderPrefix, type PathLayout, rangeHolding } from '../pipeline/paths.ts';
 import type { SegmentLimits } from '../pipeline/segment-policy.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -17,6 +20,8 @@ import type { Sink } from '../sink/sink.ts';
 
 export interface ReplayOptions {
   run: ReplayRun;
+  /** The topic's config (its format's name in the message of a refused file). */
+  config: TopicConfig;
   /** Reads chosen partitions without load balancing or ownership (see createReaderClient). */
   client: EventHubConsumerClient;
   /** The topic's consumer group (the reader's; checkpoints are kept under it too). */
@@ -33,6 +38,8 @@ export interface ReplayOptions {
   metrics: Metrics;
   status: AgentStatus;
   signal: AbortSignal;
+  /** The topic's windows (null for a template without time variables): the whole ones landed are sealed. */
+  completeness: Completeness | null;
   /** Progress, every `reportEveryMs` and once at the end. */
   report(progress: ReplayProgress): Promise<void>;
   /** Every file once published and checkpointed (the format's subscribers, metrics, the log). */
@@ -123,33 +130,57 @@ export async function planPartition(
   return range;
 }
 
-/** Reads one partition's range into files and checkpoints them, from the replay's own checkpoint on. */
+/**
+ * Reads one partition's range into files and checkpoints them, from the replay's own checkpoint on. A
+ * file the format's writer refuses is quarantined: like the live agent's reader, the partition is read
+ * again from its checkpoint until the event that causes it is isolated as a dead letter.
+ */
 async function replayPartition(o: ReplayOptions, range: ReplayPartition): Promise<void> {
+  const quarantine: { current: Quarantine | null } = { current: null };
+  for (;;) {
+    const before = quarantine.current;
+    try {
+      await readRange(o, range, quarantine);
+      break;
+    } catch (error) {
+      // Only a refusal that narrowed the quarantine is progress; anything else fails the partition.
+      if (!(error instanceof UnwritableError) || quarantine.current === before || o.signal.aborted)
+        throw error;
+    }
+  }
+  range.done = true;
+}
+
+async function readRange(
+  o: ReplayOptions,
+  range: ReplayPartition,
+  quarantine: { current: Quarantine | null },
+): Promise<void> {
   const { partitionId } = range;
   const last = range.lastSequence!;
   const from = range.landed === null ? range.firstSequence! : range.landed + 1;
   const log = o.log.child({ partition: partitionId });
-  const where = {
-    fullyQualifiedNamespace: o.client.fullyQualifiedNamespace,
-    eventHubName: o.client.eventHubName,
-    consumerGroup: o.consumerGroup,
-  };
-  const writer = new PartitionWriter({
-    partitionId,
-    layout: o.layout,
-    format: o.format,
-    limits: o.limits,
-    sink: o.sink,
-    log,
-    stats: o.status.partition(partitionId),
-    metrics: o.metrics,
-    pauseAfterCommitMs: o.pauseAfterCommitMs,
-    checkpoint: checkpointer(o.checkpoints, { ...where, partitionId }, { ...o, log }),
-    onFlushed: (file) => {
-      o.onFlushed?.(file);
-      range.landed = file.lastSequence;
+  const writer = createPartitionWriter(
+    {
+      ...o,
+      formatType: o.config.format.type,
+      checkpointStore: o.checkpoints,
+      onFlushed: (file) => {
+        o.onFlushed?.(file);
+        range.landed = file.lastSequence;
+      },
     },
-  });
+    {
+      where: {
+        fullyQualifiedNamespace: o.client.fullyQualifiedNamespace,
+        eventHubName: o.client.eventHubName,
+        consumerGroup: o.consumerGroup,
+        partitionId,
+      },
+      log,
+      quarantine,
+    },
+  );
   log.info({ from, last }, 'replaying partition');
   try {
     await new Promise<void>((resolve, reject) => {
@@ -193,7 +224,22 @@ async function replayPartition(o: ReplayOptions, range: ReplayPartition): Promis
   } finally {
     await writer.close();
   }
-  range.done = true;
+}
+
+/**
+ * After every range is landed (so a resumed run seals again, writing the same bytes): the manifests
+ * of the windows lying whole in the replay's time range. A partition started at a sequence number
+ * covers no window it can prove whole. Into the topic's own layout, the windows the range cuts keep
+ * their manifests, derived again (a Parquet file rewritten under another running schema changed).
+ */
+async function sealWindows(o: ReplayOptions, ids: string[]): Promise<void> {
+  const { completeness, run } = o;
+  if (!completeness) return;
+  const timed = ids.filter((id) => run.startSequences?.[id] === undefined);
+  const [from, to] = [Date.parse(run.from), Date.parse(run.to)];
+  await completeness.sealReplayed(completeness.windowsWithin(from, to), timed, o.log, o.signal);
+  if (run.target.kind === 'ownLayout')
+    await completeness.sealReplayed(completeness.windowsCut(from, to), timed, o.log, o.signal, true);
 }
 
 /**
@@ -235,6 +281,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayProgress> {
   try {
     await send(progress('running'));
     await Promise.all(ranges.filter((r) => !r.done).map((r) => replayPartition(o, r)));
+    await sealWindows(o, ids);
   } catch (error) {
     clearInterval(timer);
     if (!o.signal.aborted) await send(progress('failed', (error as Error).message.slice(0, 2000)));

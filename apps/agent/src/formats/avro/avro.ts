@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import { deflateRaw } from 'node:zlib';
@@ -107,7 +107,7 @@ export class AvroContainerEncoder extends Transform {
   readonly #codec: 'deflate' | 'null';
   readonly #blockBytes: number;
   readonly #level: number;
-  readonly #sync = randomBytes(16);
+  #sync = Buffer.alloc(16);
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #headerWritten = false;
@@ -123,8 +123,20 @@ export class AvroContainerEncoder extends Transform {
     this.#level = options.deflateLevel ?? 6;
   }
 
-  #header(): Buffer {
+  /**
+   * The sync marker is derived from the file's first event instead of drawn at random, so a replay
+   * that rewrites the file (the same first event, the same events) writes the same bytes. Avro asks
+   * only that the marker is unlikely inside the data: a hash over the event's sequence number, the
+   * service's enqueued time (to the millisecond, unknown to a sender in advance) and its body is.
+   */
+  #header(first: SourceEvent | undefined): Buffer {
     this.#headerWritten = true;
+    if (first) {
+      this.#sync = createHash('md5')
+        .update(`${first.sequenceNumber}\0${first.enqueuedTimeUtc.getTime()}\0`)
+        .update(first.body === undefined || first.body === null ? Buffer.alloc(0) : bodyBytes(first.body))
+        .digest();
+    }
     const metadata = metadataType.toBuffer({
       'avro.schema': Buffer.from(JSON.stringify(CAPTURE_SCHEMA)),
       'avro.codec': Buffer.from(this.#codec),
@@ -145,27 +157,32 @@ export class AvroContainerEncoder extends Transform {
   }
 
   override _transform(events: readonly SourceEvent[], _: BufferEncoding, done: TransformCallback): void {
-    if (!this.#headerWritten) this.push(this.#header());
-    const waits: Promise<void>[] = [];
+    if (!this.#headerWritten) this.push(this.#header(events[0]));
+    this.#append(events).then(() => done(), done);
+  }
+
+  /**
+   * A block ends after the event that fills it, wherever the batches the source delivered begin and
+   * end: a replay reads other batches than the live agent did, and must cut the same blocks.
+   */
+  async #append(events: readonly SourceEvent[]): Promise<void> {
     for (const event of events) {
       let record: Buffer;
       try {
         record = captureType.toBuffer(captureRecord(event));
       } catch (error) {
         if (!this.#ctx) throw error;
-        const wait = deadLetter(this.#ctx, event, new RowError('unwritable', (error as Error).message));
-        if (wait) waits.push(wait);
+        await deadLetter(this.#ctx, event, new RowError('unwritable', (error as Error).message));
         continue;
       }
       this.#pending.push(record);
       this.#pendingBytes += record.byteLength;
+      if (this.#pendingBytes >= this.#blockBytes) await this.#emitBlock();
     }
-    const block = this.#pendingBytes < this.#blockBytes ? undefined : this.#emitBlock();
-    Promise.all([block, ...waits]).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback): void {
-    if (!this.#headerWritten) this.push(this.#header());
+    if (!this.#headerWritten) this.push(this.#header(undefined));
     this.#emitBlock().then(() => done(), done);
   }
 }

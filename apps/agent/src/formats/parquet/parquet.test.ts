@@ -254,3 +254,29 @@ describe('Parquet encoder (DuckDB COPY), read back with DuckDB', () => {
     again.close();
   });
 });
+
+describe('Parquet files rewritten by a replay', () => {
+  const events = [20, 21, 22].map((s) => ev(s, { id: s, name: `n${s}` }));
+  const fileOf = async (tracker: SchemaTracker, batches: SourceEvent[][]) =>
+    (await encode(tracker, batches)).bytes;
+
+  it('are the same bytes for the same events and running schema, however the source batched them', async () => {
+    const first = await fileOf(new SchemaTracker(), [events]);
+    const again = await fileOf(new SchemaTracker(), [[events[0]!], events.slice(1)]);
+    expect(again.equals(first)).toBe(true);
+  });
+
+  it('carry the running schema of the writer: a field seen only before the file makes a column of nulls, so they differ', async () => {
+    // The live agent saw `extra` in an earlier file; a replay reading from this file on never did.
+    const live = new SchemaTracker();
+    await encode(live, [[ev(5, { id: 5, name: 'n5', extra: true })]]);
+    const original = await encode(live, [events]);
+    const rewritten = await encode(new SchemaTracker(), [events]);
+    expect(Object.keys(await parquetColumns(original.path))).toContain('extra');
+    expect(Object.keys(await parquetColumns(rewritten.path))).not.toContain('extra');
+    expect(rewritten.bytes.equals(original.bytes)).toBe(false);
+    // The same rows, so the same name and the same events: only the columns differ.
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ extra: _, ...row }) => row);
+    expect(strip(await readParquet([rewritten.path]))).toEqual(strip(await readParquet([original.path])));
+  });
+});
