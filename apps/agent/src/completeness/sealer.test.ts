@@ -154,6 +154,36 @@ describe('completeness manifests', () => {
     expect(manifest?.sequences).toEqual({ firstSequence: 0, lastSequence: 9 });
   });
 
+  it('a restart after a crash between the last manifest and the topic marker writes the marker', async () => {
+    const { writer, store } = run(PATH_PRESETS.hive, ['0', '1']);
+    const folder = 'lake/topic=orders/date=2026-03-07/hour=09';
+    const p1 = writer('1', null);
+    await p1.writer.write([ev(0, base), ev(1, base + hour)]);
+    await p1.writer.drain();
+    // Partition 0 seals hour 9 last, and the process dies before its marker is written.
+    const p0 = writer('0', null);
+    const put = store.put.bind(store);
+    store.put = async (partition, path, bytes, signal) => {
+      if (path.endsWith('_SUCCESS')) throw new Error('killed');
+      return put(partition, path, bytes, signal);
+    };
+    await p0.writer.write([ev(0, base), ev(1, base + hour)]);
+    await expect(p0.writer.drain()).rejects.toThrow('killed');
+    store.put = put;
+    expect(await store.readManifest('0', store.windowOf(base), new AbortController().signal)).not.toBeNull();
+    expect(Object.keys(await tree())).not.toContain(`${folder}/_SUCCESS`);
+
+    // Restarted from its checkpoint (still in hour 9: the next file was never checkpointed).
+    const restarted = writer('0', 0);
+    await restarted.writer.write([ev(1, base + hour)]);
+    await restarted.writer.drain();
+    const marker = TopicMarker.parse(await readJson(`${folder}/_SUCCESS`));
+    expect(marker.partitions.map((p) => [p.partition, p.events])).toEqual([
+      ['0', 1],
+      ['1', 1],
+    ]);
+  });
+
   it('a restart and a second replica write the same bytes; a replica that lost the partition writes nothing', async () => {
     const events = [0, 1, 2, 3, 4, 5, 6].map((s) => ev(s, base + s * 600_000)); // 9:00 … 10:00
     const first = run(PATH_PRESETS.capture, ['0']);

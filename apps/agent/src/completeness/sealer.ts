@@ -149,7 +149,13 @@ export class PartitionSealer {
       return open;
     }
     for (let n = 0; n < LOOKBACK_WINDOWS; n++) {
-      if (await store.readManifest(this.#partition, window, signal)) return window.end;
+      const manifest = await store.readManifest(this.#partition, window, signal);
+      if (manifest) {
+        // A crash between this manifest and the topic marker (written by whoever seals last) leaves
+        // the window unmarked; nobody else seals it again, so the marker is written here if due.
+        await markIfComplete(this.#o, window, [manifest], (s) => this.#fence(s), signal);
+        return window.end;
+      }
       const facts = await store.facts(topic, this.#partition, window, signal);
       if (facts.files.some((f) => f.lastSequence === this.#resumedFrom)) return window.start;
       window = store.windowOf(window.start - 1);
