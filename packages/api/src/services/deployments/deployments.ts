@@ -15,7 +15,7 @@ import {
 import { REDACTED, redactSecrets, type TopicConfig } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import { AppError, type AppErrorCode } from '../../errors.ts';
-import { type Actor, audit, auditTopic, SYSTEM } from '../audit.ts';
+import { type Actor, auditTopic, SYSTEM } from '../audit.ts';
 import { loadAgentConfig } from '../topics/topic-configs.ts';
 import { issueAgentToken } from '../topics/topics.ts';
 
