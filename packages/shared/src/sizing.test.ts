@@ -127,3 +127,24 @@ describe('CPU quantities', () => {
       expect(cpuMillicores(bad)).toBeNaN();
   });
 });
+
+describe('meetsAdvice', () => {
+  const advice = recommendScaling(gzip, measured(5e6)); // 800m, 384Mi
+  it('compares the CPU over all replicas and the memory of each', () => {
+    expect(meetsAdvice(advice, { replicas: 1, cpu: '800m', memory: '384Mi' })).toBe(true);
+    expect(meetsAdvice(advice, { replicas: 2, cpu: '400m', memory: '1Gi' })).toBe(true);
+    expect(meetsAdvice(advice, { replicas: 0, cpu: '1', memory: '512Mi' })).toBe(true);
+    expect(meetsAdvice(advice, { replicas: 1, cpu: '700m', memory: '512Mi' })).toBe(false);
+    expect(meetsAdvice(advice, { replicas: 1, cpu: '1', memory: '256Mi' })).toBe(false);
+    // The 250m floor counts: 0.19 core of need is not met by 200m.
+    expect(
+      meetsAdvice(recommendScaling(gzip, measured(1.2e6)), { replicas: 1, cpu: '200m', memory: '1Gi' }),
+    ).toBe(false);
+  });
+  it('meets nothing with quantities that are not ones, or advice that is not enough', () => {
+    expect(meetsAdvice(advice, { replicas: 1, cpu: 'lots', memory: '1Gi' })).toBe(false);
+    expect(meetsAdvice(advice, { replicas: 1, cpu: '2', memory: '\u0000' })).toBe(false);
+    const short = recommendScaling(gzip, measured(MAX_SIZING_BYTES_PER_SECOND));
+    expect(meetsAdvice(short, { replicas: 32, cpu: '1', memory: '1Gi' })).toBe(false);
+  });
+});

@@ -30,6 +30,8 @@ const CPU_SECONDS_PER_GB = {
  */
 const PEAK_RSS_MIB = { ndjson: 258, avro: 258, parquet: 404 } as const;
 
+/** How far back a topic's peak rate is looked for: a day holds its daily peak. */
+export const SIZING_WINDOW_HOURS = 24;
 /** The burst a replica must absorb without falling behind: three times the peak rate. */
 export const BURST_FACTOR = 3;
 /** The rate the defaults are sized for when nothing is measured: a 300 GB/day topic. */
@@ -162,11 +164,14 @@ export function recommendScaling(format: unknown, measured: unknown, replicas = 
   };
 }
 
-/** Whether a replica with `cpu` and `memory` has at least what `advice` recommends. */
+/**
+ * Whether `scaling` has at least what `advice` recommends: as much CPU over its replicas (a paused
+ * topic's count as one) and the memory in each.
+ */
 export function meetsAdvice(
   advice: ScalingAdvice,
   scaling: { replicas: number; cpu: string; memory: string },
-) {
+): boolean {
   const cpu = cpuMillicores(scaling.cpu) * Math.max(1, scaling.replicas);
   let memory = 0;
   try {
@@ -174,5 +179,6 @@ export function meetsAdvice(
   } catch {
     // A quantity the schema would refuse meets nothing.
   }
-  return cpu >= advice.cores * 1000 && memory >= memoryBytes(advice.memory);
+  const neededCpu = cpuMillicores(advice.cpu) * advice.replicas;
+  return advice.sufficient && cpu >= neededCpu && memory >= memoryBytes(advice.memory);
 }

@@ -11,7 +11,7 @@ import type { LocalServices } from '@/server/local-services.ts';
 import { useTRPC } from '@/trpc/client.tsx';
 import { Button, Card } from '../ui.tsx';
 import { useSourceConflict } from '../use-source-conflict.ts';
-import { AgentSection } from './agent-section.tsx';
+import { AgentSection, type Measurement } from './agent-section.tsx';
 import { DestinationSection } from './destination-section.tsx';
 import { countErrors, type Draft, draftResolver, NEW_TOPIC } from './draft.ts';
 import { TextField } from './fields.tsx';
@@ -37,12 +37,15 @@ export function TopicForm({
   initial = NEW_TOPIC,
   storedSecrets = [],
   localServices = null,
+  measurement = { rates: null, problem: null },
 }: {
   mode: 'create' | 'edit';
   initial?: Draft;
   storedSecrets?: string[];
   /** Only on the local platform: what "Use the local services" fills in. */
   localServices?: LocalServices | null;
+  /** The topic's measured peak rates (edit); a new topic has none. */
+  measurement?: Measurement;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -132,7 +135,7 @@ export function TopicForm({
         />
         <DestinationSection storedSecrets={storedSecrets} />
         <FilesSection />
-        <AgentSection />
+        <AgentSection measurement={measurement} />
 
         {formError && (
           <p

@@ -7,10 +7,8 @@ import {
   recommendScaling,
   Scaling,
   type ScalingAdvice,
+  SIZING_WINDOW_HOURS,
 } from '@hubcap/shared';
-
-/** How far back a topic's peak rate is looked for: a day holds its daily peak. */
-export const SIZING_WINDOW_HOURS = 24;
 
 export interface Measurement {
   /** Null when no agent reported in the window (new topic, paused, crashed, removed) or `problem` is set. */
