@@ -103,7 +103,7 @@ describe('the CPU and memory recommendation', () => {
     expect(result.measurement).toEqual({
       rates: null,
       problem:
-        "the agents' reported rates cannot be sized from (peakBytesPerSecond: must be at most 1e+12 bytes/s; peakEventsPerSecond: must be at most 1e+10 events/s)",
+        'The agents reported rates no event hub carries (peakBytesPerSecond: must be at most 1e+12 bytes/s; peakEventsPerSecond: must be at most 1e+10 events/s).',
     });
     expect(result.advice.basis).toBe('none');
   });

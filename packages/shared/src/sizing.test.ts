@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryBytes } from './agent-runtime.ts';
 import {
   cpuMillicores,
+  MAX_REPLICAS,
   MAX_SIZING_BYTES_PER_SECOND,
   meetsAdvice,
   recommendScaling,
@@ -83,6 +84,9 @@ describe('recommendScaling', () => {
     // A paused topic (0 replicas) is sized for one.
     expect(recommendScaling(gzip, measured(1e6), 0).replicas).toBe(1);
     expect(recommendScaling(gzip, measured(1e6), 3)).toMatchObject({ replicas: 3, cpu: '250m' });
+    // The most a topic may run.
+    expect(Scaling.safeParse({ replicas: MAX_REPLICAS }).success).toBe(true);
+    expect(Scaling.safeParse({ replicas: MAX_REPLICAS + 1 }).success).toBe(false);
     expect(recommendScaling(gzip, measured(MAX_SIZING_BYTES_PER_SECOND))).toMatchObject({
       replicas: 32,
       cpu: '1',

@@ -34,8 +34,9 @@ const PEAK_RSS_MIB = { ndjson: 258, avro: 258, parquet: 404 } as const;
 export const SIZING_WINDOW_HOURS = 24;
 /** The burst a replica must absorb without falling behind: three times the peak rate. */
 export const BURST_FACTOR = 3;
-/** The rate the defaults are sized for when nothing is measured: a 300 GB/day topic. */
-export const SIZING_POINT_BYTES_PER_SECOND = 300e9 / 86_400;
+/** The topic the defaults are sized for, and the rate that stands in when nothing is measured. */
+export const SIZING_POINT_GB_PER_DAY = 300;
+export const SIZING_POINT_BYTES_PER_SECOND = (SIZING_POINT_GB_PER_DAY * 1e9) / 86_400;
 /**
  * Memory is sized so the drain peak stays under 80 % of the limit: there the agent starts stopping
  * readers of partitions that wait for storage (apps/agent README), so a limit any lower would throttle
@@ -54,7 +55,8 @@ const MIN_CPU_MILLICORES = 250;
  * use of more than one core: beyond it, partitions are spread over more replicas.
  */
 const MAX_CPU_MILLICORES_PER_REPLICA = 1000;
-const MAX_REPLICAS = 32;
+/** `scaling.replicas`' maximum. */
+export const MAX_REPLICAS = 32;
 /** Far beyond any Event Hubs namespace (a dedicated cluster ingests a few GB/s). */
 export const MAX_SIZING_BYTES_PER_SECOND = 1e12;
 const MAX_SIZING_EVENTS_PER_SECOND = 1e10;
@@ -83,6 +85,14 @@ export const MeasuredRates = z.strictObject({
     .max(43_200, 'must be at most 43200'),
 });
 export type MeasuredRates = z.output<typeof MeasuredRates>;
+
+/** A topic's measured peak rates, or why there are none to size from. */
+export interface Measurement {
+  /** Null when no agent reported in the window (new topic, paused, crashed, removed) or `problem` is set. */
+  rates: MeasuredRates | null;
+  /** Why reported rates could not be used. */
+  problem: string | null;
+}
 
 /**
  * What a recommendation rests on. `measured`: the peak of the agents' reports. Otherwise it is the

@@ -2,9 +2,11 @@
 
 import {
   BURST_FACTOR,
-  type MeasuredRates,
+  MAX_REPLICAS,
+  type Measurement,
   meetsAdvice,
   type ScalingAdvice,
+  SIZING_POINT_GB_PER_DAY,
   SIZING_WINDOW_HOURS,
 } from '@hubcap/shared';
 import { formatBytes, formatNumber } from './format.ts';
@@ -13,10 +15,7 @@ import { Badge, Button } from './ui.tsx';
 type Scaling = { replicas: number; cpu: string; memory: string };
 
 /** Where the rate came from, in words: the measured peak, or why the format alone speaks. */
-function basisLine(
-  advice: ScalingAdvice,
-  measurement: { rates: MeasuredRates | null; problem: string | null },
-) {
+function basisLine(advice: ScalingAdvice, measurement: Measurement) {
   const rate = `${formatBytes(advice.bytesPerSecond)}/s`;
   const need = `→ ${formatNumber(advice.cores, 2)} core for a ${BURST_FACTOR}× burst at ${advice.cpuSecondsPerGB} CPU-s/GB`;
   const rates = measurement.rates;
@@ -27,7 +26,7 @@ function basisLine(
     (advice.basis === 'idle'
       ? `The agents reported no bytes in the last ${SIZING_WINDOW_HOURS} h, and zero is no rate to size from.`
       : `No measured rate yet: no agent reported in the last ${SIZING_WINDOW_HOURS} h.`);
-  return `${why} From the format alone, for a 300 GB/day topic (${rate}) ${need}.`;
+  return `${why} From the format alone, for a ${SIZING_POINT_GB_PER_DAY} GB/day topic (${rate}) ${need}.`;
 }
 
 /**
@@ -41,7 +40,7 @@ export function SizingAdvice({
   onApply,
 }: {
   advice: ScalingAdvice;
-  measurement: { rates: MeasuredRates | null; problem: string | null };
+  measurement: Measurement;
   scaling: Scaling;
   onApply?: () => void;
 }) {
@@ -53,8 +52,9 @@ export function SizingAdvice({
       <p>
         Recommended: <strong data-testid="recommended-cpu">{advice.cpu}</strong> CPU and{' '}
         <strong data-testid="recommended-memory">{advice.memory}</strong> memory per replica{replicas}
-        {!advice.sufficient && ': still short, even 32 replicas of one core do not absorb the burst'}. You
-        have {scaling.cpu} and {scaling.memory}
+        {!advice.sufficient &&
+          `: still short, even ${MAX_REPLICAS} replicas of one core do not absorb the burst`}
+        . You have {scaling.cpu} and {scaling.memory}
         {scaling.replicas === 1 ? '' : ` on ${scaling.replicas} replicas`}.{' '}
         <Badge tone={enough ? 'ok' : 'warn'}>{enough ? 'enough' : 'below'}</Badge>
       </p>

@@ -1,13 +1,11 @@
 'use client';
 
-import { type MeasuredRates, recommendScaling, type ScalingAdvice } from '@hubcap/shared';
+import { type Measurement, recommendScaling, type ScalingAdvice } from '@hubcap/shared';
 import { useFormContext, useWatch } from 'react-hook-form';
 import { SizingAdvice } from '../sizing-advice.tsx';
 import { Card } from '../ui.tsx';
 import type { Draft } from './draft.ts';
 import { TextField } from './fields.tsx';
-
-export type Measurement = { rates: MeasuredRates | null; problem: string | null };
 
 /** How the agent runs: replicas, resources and how often it reports, with what the topic's rates call for. */
 export function AgentSection({ measurement }: { measurement: Measurement }) {

@@ -1,6 +1,7 @@
 'use client';
 
 import type { AppRouter } from '@hubcap/api';
+import type { Measurement } from '@hubcap/shared';
 import { useMutation } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { Route } from 'next';
@@ -11,7 +12,7 @@ import type { LocalServices } from '@/server/local-services.ts';
 import { useTRPC } from '@/trpc/client.tsx';
 import { Button, Card } from '../ui.tsx';
 import { useSourceConflict } from '../use-source-conflict.ts';
-import { AgentSection, type Measurement } from './agent-section.tsx';
+import { AgentSection } from './agent-section.tsx';
 import { DestinationSection } from './destination-section.tsx';
 import { countErrors, type Draft, draftResolver, NEW_TOPIC } from './draft.ts';
 import { TextField } from './fields.tsx';

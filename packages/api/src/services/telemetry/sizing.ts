@@ -3,19 +3,13 @@ import {
   describeIssues,
   Format,
   MeasuredRates,
+  type Measurement,
   meetsAdvice,
   recommendScaling,
   Scaling,
   type ScalingAdvice,
   SIZING_WINDOW_HOURS,
 } from '@hubcap/shared';
-
-export interface Measurement {
-  /** Null when no agent reported in the window (new topic, paused, crashed, removed) or `problem` is set. */
-  rates: MeasuredRates | null;
-  /** Why reported rates could not be used. */
-  problem: string | null;
-}
 
 /**
  * The topic's peak per-minute rates over the window, from its agents' reports (replicas summed). Only
@@ -40,7 +34,7 @@ export async function measuredRates(
   if (parsed.success) return { rates: parsed.data, problem: null };
   return {
     rates: null,
-    problem: `the agents' reported rates cannot be sized from (${describeIssues(parsed.error).join('; ')})`,
+    problem: `The agents reported rates no event hub carries (${describeIssues(parsed.error).join('; ')}).`,
   };
 }
 
