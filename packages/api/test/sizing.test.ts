@@ -108,6 +108,24 @@ describe('the CPU and memory recommendation', () => {
     expect(result.advice.basis).toBe('none');
   });
 
+  it('stores the defaults a topic was created with, so a later default never changes it', async () => {
+    const { id } = await createTopic(api.prisma, api.secrets, topicConfig('clicks'), { actor: 'system' });
+    const stored = await api.prisma.topicConfigVersion.findFirstOrThrow({ where: { topicId: id } });
+    expect((stored.config as { scaling: unknown }).scaling).toEqual({
+      replicas: 1,
+      cpu: '1',
+      memory: '512Mi',
+    });
+    const first = await api.prisma.topicConfigVersion.findFirstOrThrow({
+      where: { topic: { slug: 'orders' } },
+    });
+    expect((first.config as { scaling: unknown }).scaling).toEqual({
+      replicas: 1,
+      cpu: '250m',
+      memory: '512Mi',
+    });
+  });
+
   it('refuses names that are not topics', async () => {
     for (const name of ['', '../orders', 'x'.repeat(10_000), 'orders\u0000']) {
       const res = await api.call('topic.getMeasuredRates', { name }, { cookie: viewer });
