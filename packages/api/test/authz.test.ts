@@ -21,6 +21,7 @@ const MATRIX: Record<string, Required> = {
   'topic.watch': 'viewer',
   'topic.listVersions': 'viewer',
   'topic.getConfig': 'editor',
+  'topic.getMeasuredRates': 'viewer',
   'topic.create': 'editor',
   'topic.update': 'editor',
   'topic.testConnection': 'editor',

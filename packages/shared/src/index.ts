@@ -7,6 +7,7 @@ export * from './manifest.ts';
 export * from './path-template.ts';
 export * from './replay.ts';
 export * from './secrets.ts';
+export * from './sizing.ts';
 export * from './source-key.ts';
 export * from './topic-config.ts';
 export * from './validation.ts';

@@ -24,7 +24,7 @@ describe('TopicConfig', () => {
       maxEvents: 1_000_000,
       maxAgeSeconds: 300,
     });
-    expect(config.scaling).toEqual({ replicas: 1, cpu: '250m', memory: '512Mi' });
+    expect(config.scaling).toEqual({ replicas: 1, cpu: '1', memory: '512Mi' });
     expect(config.pathTemplate).toBe('{namespace}/{hub}/{partition}/{yyyy}/{MM}/{dd}/{HH}/{mm}/{ss}');
     expect(config.destination.kind === 'azureBlob' && config.destination.checkpointContainer).toBe(
       'hubcap-checkpoints',

@@ -315,8 +315,14 @@ export const Scaling = z
     replicas: wholeNumber(0, 32)
       .default(1)
       .meta({ description: 'Agent replicas; they share the partitions between them.' }),
-    cpu: CpuQuantity.default('250m').meta({ description: 'CPU request and limit per replica.' }),
-    memory: MemoryQuantity.default('512Mi').meta({ description: 'Memory request and limit per replica.' }),
+    cpu: CpuQuantity.default('1').meta({
+      description:
+        'CPU request and limit per replica. The default absorbs a 3× burst of a 300 GB/day topic in every format (NDJSON and Parquet need 600m, Avro 1); the topic page recommends from measured rates (docs/sizing.md).',
+    }),
+    memory: MemoryQuantity.default('512Mi').meta({
+      description:
+        'Memory request and limit per replica; the V8 heap (and Parquet’s DuckDB) are sized from it. The default holds a catch-up in every format (NDJSON and Avro need 384Mi, Parquet 512Mi; docs/sizing.md).',
+    }),
   })
   .prefault({})
   .meta({ description: 'Replicas and resources of the agent deployment.' });

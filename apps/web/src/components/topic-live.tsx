@@ -15,6 +15,7 @@ import { formatBytes, formatMoney, formatNumber, formatSeconds, formatTime } fro
 import { LagHint, NamespaceCostHint, StatusReason } from './health.tsx';
 import { LineChart } from './line-chart.tsx';
 import { Replays } from './replays.tsx';
+import { SizingAdvice } from './sizing-advice.tsx';
 import { ConfigChanges } from './topic-form/results.tsx';
 import { DeadLetters, SchemaHistory, SchemaNotice } from './topic-schema.tsx';
 import { Badge, Card, Stat, TableHead } from './ui.tsx';
@@ -257,6 +258,16 @@ export function TopicLive({
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Deployment">
           <DeployPanel topic={d.name} canEdit={canEdit} />
+          {d.sizing && (
+            <>
+              <h3 className="mt-4 text-sm font-semibold">CPU and memory</h3>
+              <SizingAdvice
+                advice={d.sizing.advice}
+                measurement={d.sizing.measurement}
+                scaling={d.sizing.scaling}
+              />
+            </>
+          )}
           <h3 className="mt-4 text-sm font-semibold">Replicas</h3>
           <ul className="mt-1 text-sm" data-testid="replica-versions">
             {d.replicas.length === 0 && <li className="text-slate-500">none reporting</li>}

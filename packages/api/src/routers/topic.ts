@@ -5,7 +5,8 @@ import { AppError } from '../errors.ts';
 import { audit, userActor } from '../services/audit.ts';
 import { applySavedConfig } from '../services/deployments/deployments.ts';
 import { CHART_RANGES, fleetOverview, topicDetail, topicVersionStamp } from '../services/telemetry/fleet.ts';
-import { FleetOverview, streamOf, TopicDetail } from '../services/telemetry/views.ts';
+import { measuredRates } from '../services/telemetry/sizing.ts';
+import { FleetOverview, Measurement, streamOf, TopicDetail } from '../services/telemetry/views.ts';
 import { connectionFailure, previewEvents, testConnection } from '../services/topics/connection.ts';
 import { assertPolicy } from '../services/topics/policy.ts';
 import { openSecrets } from '../services/topics/topic-configs.ts';
@@ -129,6 +130,12 @@ export const topicRouter = router({
         else liveStreams.delete(ctx.user.id);
       }
     }),
+
+  /** The peak rates a topic's agents reported lately, for the form's CPU and memory recommendation. */
+  getMeasuredRates: viewerProcedure
+    .input(ByName)
+    .output(Measurement)
+    .query(async ({ ctx, input }) => measuredRates(ctx.prisma, await topicIdForSlug(ctx.prisma, input.name))),
 
   getConfig: editorProcedure
     .input(ByName)

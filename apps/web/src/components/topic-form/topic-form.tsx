@@ -1,6 +1,7 @@
 'use client';
 
 import type { AppRouter } from '@hubcap/api';
+import type { Measurement } from '@hubcap/shared';
 import { useMutation } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { Route } from 'next';
@@ -37,12 +38,15 @@ export function TopicForm({
   initial = NEW_TOPIC,
   storedSecrets = [],
   localServices = null,
+  measurement = { rates: null, problem: null },
 }: {
   mode: 'create' | 'edit';
   initial?: Draft;
   storedSecrets?: string[];
   /** Only on the local platform: what "Use the local services" fills in. */
   localServices?: LocalServices | null;
+  /** The topic's measured peak rates (edit); a new topic has none. */
+  measurement?: Measurement;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -132,7 +136,7 @@ export function TopicForm({
         />
         <DestinationSection storedSecrets={storedSecrets} />
         <FilesSection />
-        <AgentSection />
+        <AgentSection measurement={measurement} />
 
         {formError && (
           <p

@@ -1,10 +1,11 @@
+import { cpuMillicores } from '@hubcap/shared';
 import type { Settings } from '../accounts/settings.ts';
 
 const HOURS_PER_MONTH = 730;
 
 /** CPU quantity ("250m", "0.5", "2") in cores. */
 export function cpuCores(quantity: string): number {
-  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+  return cpuMillicores(quantity) / 1000;
 }
 
 const MEMORY_UNITS: Record<string, number> = {

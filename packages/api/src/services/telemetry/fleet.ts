@@ -6,6 +6,7 @@ import { schemaOverview } from '../schema/schema-history.ts';
 import { agentMonthly, type CostOverview, type CostTopic, costOverview } from './cost.ts';
 import { deadLetterLocation } from './dead-letters.ts';
 import { type LagTrend, lagTrend } from './lag-trend.ts';
+import { topicSizing } from './sizing.ts';
 import { staleAfterMs, type TopicStatus, topicStatus } from './status.ts';
 
 interface FleetRow {
@@ -412,9 +413,12 @@ export async function topicDetail(prisma: PrismaClient, topicId: string, range: 
   partitions.sort(
     (a, b) => Number(a.partitionId) - Number(b.partitionId) || a.partitionId.localeCompare(b.partitionId),
   );
+  const sizing = await topicSizing(prisma, topicId, config?.config);
   return {
     ...summary,
     range,
+    /** The CPU and memory its measured peak (or, without one, its format) calls for, beside what it has. */
+    sizing,
     /** How long a file may stay open: lag younger than this is events waiting for their file. */
     maxFileAgeSeconds:
       (config?.config as { batching?: { maxAgeSeconds?: number } } | undefined)?.batching?.maxAgeSeconds ??

@@ -1,4 +1,4 @@
-import { AgentError } from '@hubcap/shared';
+import { AgentError, MeasuredRates } from '@hubcap/shared';
 import { z } from 'zod';
 import { PriceSettings } from '../accounts/settings.ts';
 import { Phase, Target } from '../deployments/views.ts';
@@ -75,10 +75,30 @@ export const FleetOverview: z.ZodType<Awaited<ReturnType<typeof fleetOverview>>>
 const nullableString = z.string().nullable();
 const nullableNumber = z.number().nullable();
 
+const ScalingValues = z.object({ replicas: z.number(), cpu: z.string(), memory: z.string() });
+
+/** A topic's measured peak rates, or why there are none to size from. */
+export const Measurement = z.object({ rates: MeasuredRates.nullable(), problem: nullableString });
+
+/** The recommended CPU and memory per replica, what it came from, and what the topic has. */
+const TopicSizing = z.object({
+  measurement: Measurement,
+  advice: ScalingValues.extend({
+    basis: z.enum(['measured', 'none', 'idle']),
+    bytesPerSecond: z.number(),
+    cpuSecondsPerGB: z.number(),
+    cores: z.number(),
+    sufficient: z.boolean(),
+  }),
+  scaling: ScalingValues,
+  enough: z.boolean(),
+});
+
 /** The topic page: the fleet row's figures and everything behind them. */
 export const TopicDetail: z.ZodType<Awaited<ReturnType<typeof topicDetail>>> = TopicSummary.extend({
   range: z.enum(['1h', '6h', '24h', '7d', '30d']),
   maxFileAgeSeconds: z.number(),
+  sizing: TopicSizing.nullable(),
   lagTrend: z
     .object({
       arrivingPerSecond: z.number(),

@@ -8,7 +8,10 @@ import { loadOrNotFound, requireRole } from '@/server/caller.ts';
 export default async function EditTopicPage({ params }: { params: Promise<{ name: string }> }) {
   const { api } = await requireRole('editor');
   const { name } = await params;
-  const current = await loadOrNotFound(() => api.topic.getConfig({ name }));
+  const [current, measurement] = await Promise.all([
+    loadOrNotFound(() => api.topic.getConfig({ name })),
+    loadOrNotFound(() => api.topic.getMeasuredRates({ name })),
+  ]);
   return (
     <>
       <PageHeader title={`Edit ${current.name}`}>
@@ -26,6 +29,7 @@ export default async function EditTopicPage({ params }: { params: Promise<{ name
         mode="edit"
         initial={current.config as TopicConfigInput}
         storedSecrets={current.storedSecrets}
+        measurement={measurement}
       />
     </>
   );
