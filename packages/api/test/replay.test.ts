@@ -453,4 +453,29 @@ describe('filling the gap of a rollback to Capture', () => {
       /^the gap cannot be filled: nothing to fill: partition 0 overlaps 15–19/,
     );
   });
+
+  it('fills only what the hub still holds of a gap, naming the rest as lost at source', {
+    timeout: 60_000,
+  }, async () => {
+    // The hub "short" keeps its last 10 events: 15–24 of the 25 sent above.
+    const topic = 'short-rollback';
+    expect((await api.call('topic.create', { config: config(topic, 'short') }, editor)).status).toBe(200);
+    await landed(topic, '0', 0, 9);
+    const capture = azurite.service.getContainerClient('capture-short');
+    await capture.createIfNotExists();
+    await capture
+      .getBlockBlobClient(captureName('0', new Date(Date.UTC(2026, 10, 27, 9, 30)), '127.0.0.1', 'short'))
+      .uploadData(await avroFile(records(22, 24)));
+    const shown = await plan(topic, 'capture-short');
+    expect(gaps(shown)).toEqual([['0', { state: 'gap', from: 10, to: 21 }, null]]);
+    expect(shown.warnings).toEqual([
+      'partition 0: the hub no longer holds 10–14 (5 events past retention): landed by neither, they are lost at source',
+    ]);
+    const started = await fill(topic, 'capture-short', [{ partitionId: '0', from: 10, to: 21 }]);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.result.data.replay).toMatchObject({
+      startSequences: { '0': 15 },
+      endSequences: { '0': 21 },
+    });
+  });
 });

@@ -63,15 +63,17 @@ function blockersOf(
     for (const p of plan.partitions) if (p.problem) blockers.push(`partition ${p.partitionId}: ${p.problem}`);
   if (blockers.length === 0 && fills.length === 0)
     blockers.push(
-      plan.partitions.every((p) => p.continuity.state !== 'overlap')
-        ? "nothing to fill: on every partition Hubcap's last + 1 is Capture's first (the gap is filled)"
-        : `nothing to fill: ${plan.partitions
-            .flatMap((p) =>
-              p.continuity.state === 'overlap'
-                ? [`partition ${p.partitionId} overlaps ${p.continuity.from}–${p.continuity.to}`]
-                : [],
-            )
-            .join(', ')} (Capture's first is not after Hubcap's last: both landed those events)`,
+      plan.partitions.some((p) => p.continuity.state === 'gap')
+        ? 'nothing to fill: the hub no longer holds any event of the gap (lost at source, see the warnings)'
+        : plan.partitions.every((p) => p.continuity.state !== 'overlap')
+          ? "nothing to fill: on every partition Hubcap's last + 1 is Capture's first (the gap is filled)"
+          : `nothing to fill: ${plan.partitions
+              .flatMap((p) =>
+                p.continuity.state === 'overlap'
+                  ? [`partition ${p.partitionId} overlaps ${p.continuity.from}–${p.continuity.to}`]
+                  : [],
+              )
+              .join(', ')} (Capture's first is not after Hubcap's last: both landed those events)`,
     );
   return blockers;
 }
@@ -179,8 +181,13 @@ export async function fillRollbackGap(
   const { topic, config, plan, fills } = await rollback(services, input);
   if (plan.blockers.length > 0)
     throw new AppError('CONFLICT', `the gap cannot be filled: ${plan.blockers.join('; ')}`);
+  const gaps = plan.partitions.flatMap((p) =>
+    p.continuity.state === 'gap' && !p.problem
+      ? [{ partitionId: p.partitionId, from: p.continuity.from, to: p.continuity.to }]
+      : [],
+  );
   const shown = input.expected.map(rangeLine).sort().join(', ');
-  const now = fills.map(rangeLine).sort().join(', ');
+  const now = gaps.map(rangeLine).sort().join(', ');
   if (shown !== now)
     throw new AppError(
       'CONFLICT',
