@@ -186,3 +186,12 @@ export const FillGapInput = CaptureLocation.extend({
     .max(1024),
 });
 export type FillGapInput = z.output<typeof FillGapInput>;
+
+/** The gaps of a rollback plan, as shown and as a fill is asked for: Hubcap's last + 1 to Capture's first - 1. */
+export function rollbackGaps(partitions: RollbackPlan['partitions']): FillGapInput['expected'] {
+  return partitions.flatMap((p) =>
+    p.continuity.state === 'gap' && !p.problem
+      ? [{ partitionId: p.partitionId, from: p.continuity.from, to: p.continuity.to }]
+      : [],
+  );
+}

@@ -1,6 +1,11 @@
 'use client';
 
-import { type Continuity, capturePathFormatProblems, DEFAULT_CAPTURE_PATH_FORMAT } from '@hubcap/shared';
+import {
+  type Continuity,
+  capturePathFormatProblems,
+  DEFAULT_CAPTURE_PATH_FORMAT,
+  rollbackGaps,
+} from '@hubcap/shared';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
@@ -297,11 +302,7 @@ function Rollback({ location, canEdit }: { location: Location; canEdit: boolean 
     trpc.cutover.rollbackPlan.queryOptions(location, { enabled: asked, retry: false, staleTime: Infinity }),
   );
   const fill = useMutation(trpc.cutover.fillGap.mutationOptions());
-  const gaps = (plan.data?.partitions ?? []).flatMap((p) =>
-    p.continuity.state === 'gap' && !p.problem
-      ? [{ partitionId: p.partitionId, from: p.continuity.from, to: p.continuity.to }]
-      : [],
-  );
+  const gaps = rollbackGaps(plan.data?.partitions ?? []);
   const fillGap = () => {
     const ranges = gaps.map((g) => `partition ${g.partitionId}: ${g.from}–${g.to}`).join(', ');
     if (!window.confirm(`Replay ${ranges} into ${location.topic}'s own layout?`)) return;
@@ -332,36 +333,11 @@ function Rollback({ location, canEdit }: { location: Location; canEdit: boolean 
       )}
       {plan.data && (
         <>
-          <table className="mt-3 w-full text-sm" data-testid="rollback-plan">
-            <thead className="text-left text-xs text-slate-500">
-              <tr>
-                <th className="py-1">Partition</th>
-                <th>Hubcap's last</th>
-                <th>Capture's first</th>
-                <th>Between them</th>
-              </tr>
-            </thead>
-            <tbody>
-              {plan.data.partitions.map((p) => (
-                <tr key={p.partitionId} className="border-t border-slate-100 align-top">
-                  <td className="py-1">{p.partitionId}</td>
-                  <td>
-                    <PositionCell position={p.before} />
-                  </td>
-                  <td>
-                    <PositionCell position={p.after} />
-                  </td>
-                  <td>
-                    {p.problem ? (
-                      <span className="text-xs text-red-700">{p.problem}</span>
-                    ) : (
-                      <ContinuityBadge continuity={p.continuity} />
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ContinuityTable
+            testId="rollback-plan"
+            columns={["Hubcap's last", "Capture's first", 'Between them']}
+            rows={plan.data.partitions}
+          />
           <PlanNotes
             fileProblems={plan.data.fileProblems}
             warnings={plan.data.warnings}
@@ -392,6 +368,52 @@ function Rollback({ location, canEdit }: { location: Location; canEdit: boolean 
         </>
       )}
     </Card>
+  );
+}
+
+/** Per partition where one stream ended, where the next started, and how they meet (or why unknown). */
+function ContinuityTable(props: {
+  testId: string;
+  columns: [string, string, string];
+  rows: {
+    partitionId: string;
+    before: Position | null;
+    after: Position | null;
+    continuity: Continuity;
+    problem?: string | null;
+  }[];
+}) {
+  return (
+    <table className="mt-3 w-full text-sm" data-testid={props.testId}>
+      <thead className="text-left text-xs text-slate-500">
+        <tr>
+          <th className="py-1">Partition</th>
+          {props.columns.map((c) => (
+            <th key={c}>{c}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((p) => (
+          <tr key={p.partitionId} className="border-t border-slate-100 align-top">
+            <td className="py-1">{p.partitionId}</td>
+            <td>
+              <PositionCell position={p.before} />
+            </td>
+            <td>
+              <PositionCell position={p.after} />
+            </td>
+            <td>
+              {p.problem ? (
+                <span className="text-xs text-red-700">{p.problem}</span>
+              ) : (
+                <ContinuityBadge continuity={p.continuity} />
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -432,32 +454,11 @@ function Report({ location }: { location: Location }) {
         </p>
       )}
       {report.data && (
-        <table className="mt-3 w-full text-sm" data-testid="cutover-report">
-          <thead className="text-left text-xs text-slate-500">
-            <tr>
-              <th className="py-1">Partition</th>
-              <th>{from}'s last</th>
-              <th>{to}'s first</th>
-              <th>Result</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.data.partitions.map((p) => (
-              <tr key={p.partitionId} className="border-t border-slate-100">
-                <td className="py-1">{p.partitionId}</td>
-                <td>
-                  <PositionCell position={p.before} />
-                </td>
-                <td>
-                  <PositionCell position={p.after} />
-                </td>
-                <td>
-                  <ContinuityBadge continuity={p.continuity} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ContinuityTable
+          testId="cutover-report"
+          columns={[`${from}'s last`, `${to}'s first`, 'Result']}
+          rows={report.data.partitions}
+        />
       )}
     </Card>
   );

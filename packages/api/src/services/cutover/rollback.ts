@@ -1,5 +1,12 @@
 import { continuityReport } from '@hubcap/lake';
-import type { CaptureLocation, FillGapInput, ReplayView, RollbackPlan, TopicConfig } from '@hubcap/shared';
+import {
+  type CaptureLocation,
+  type FillGapInput,
+  type ReplayView,
+  type RollbackPlan,
+  rollbackGaps,
+  type TopicConfig,
+} from '@hubcap/shared';
 import { AppError } from '../../errors.ts';
 import { type Actor, auditTopic } from '../audit.ts';
 import { startReplay } from '../replay/replay.ts';
@@ -181,13 +188,8 @@ export async function fillRollbackGap(
   const { topic, config, plan, fills } = await rollback(services, input);
   if (plan.blockers.length > 0)
     throw new AppError('CONFLICT', `the gap cannot be filled: ${plan.blockers.join('; ')}`);
-  const gaps = plan.partitions.flatMap((p) =>
-    p.continuity.state === 'gap' && !p.problem
-      ? [{ partitionId: p.partitionId, from: p.continuity.from, to: p.continuity.to }]
-      : [],
-  );
   const shown = input.expected.map(rangeLine).sort().join(', ');
-  const now = gaps.map(rangeLine).sort().join(', ');
+  const now = rollbackGaps(plan.partitions).map(rangeLine).sort().join(', ');
   if (shown !== now)
     throw new AppError(
       'CONFLICT',
