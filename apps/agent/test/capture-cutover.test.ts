@@ -87,8 +87,27 @@ async function waitForLake(lake: ContainerClient, expected: string[]) {
   return check;
 }
 
+/** The topic's config: the agents and the gap fill of a rollback run from it. */
+const topicConfig = () => ({
+  topic: 'orders',
+  source: {
+    fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
+    eventHubName: 'orders',
+    consumerGroup: 'hubcap',
+    auth: { kind: 'connectionString' as const, connectionString: eh.connectionString('orders') },
+    startPosition: 'earliest' as const,
+  },
+  destination: {
+    kind: 'azureBlob' as const,
+    account: { kind: 'connectionString' as const, connectionString: azurite.connectionString },
+    container: 'orders-lake',
+    checkpointContainer: 'orders-checkpoints',
+  },
+  batching: { maxAgeSeconds: 1 },
+});
+
 describe('cutover from Event Hubs Capture', () => {
-  it('lands exactly what Capture did not, proves continuity, and proves it again after a rollback to Capture', {
+  it('lands exactly what Capture did not, proves continuity, and after a rollback to Capture fills the gap to a continuous report', {
     timeout: 120_000,
   }, async () => {
     const capture = await azurite.container('capture');
@@ -130,23 +149,7 @@ describe('cutover from Event Hubs Capture', () => {
       })),
     );
 
-    const agent = startAgent({
-      topic: 'orders',
-      source: {
-        fullyQualifiedNamespace: `127.0.0.1:${eh.port}`,
-        eventHubName: 'orders',
-        consumerGroup: 'hubcap',
-        auth: { kind: 'connectionString', connectionString: eh.connectionString('orders') },
-        startPosition: 'earliest',
-      },
-      destination: {
-        kind: 'azureBlob',
-        account: { kind: 'connectionString', connectionString: azurite.connectionString },
-        container: 'orders-lake',
-        checkpointContainer: 'orders-checkpoints',
-      },
-      batching: { maxAgeSeconds: 1 },
-    });
+    const agent = startAgent(topicConfig());
     try {
       await produce(eh.connectionString('orders'), 'orders', partitions, 50, { from: 100 });
       const check = await waitForLake(lake, expectedIds(partitions, 90, 60));
@@ -188,15 +191,38 @@ describe('cutover from Event Hubs Capture', () => {
     ).toEqual(partitions.map((p) => [p, { firstSequence: 0, lastSequence: 59 }, 60]));
     expect(both.ok).toBe(true);
 
-    // Rollback: the agents are stopped (drained), Capture enabled again starts with the next event.
+    // Rollback: the agents are stopped (drained); Hubcap's last is 149. Capture, enabled again, starts
+    // with the next event on partition 1, but only at 155 on partition 0: 150–154 is landed by neither.
     await produce(eh.connectionString('orders'), 'orders', partitions, 20, { from: 150 });
-    await captureWindow(capture, '0', 30, await readHub('0', 150, 169));
-    // On partition 1 Capture was enabled before the agents stopped: it has 145–169.
-    await captureWindow(capture, '1', 30, await readHub('1', 145, 169));
+    await captureWindow(capture, '0', 30, await readHub('0', 155, 169));
+    await captureWindow(capture, '1', 30, await readHub('1', 150, 169));
+    const gap = await continuityReport(source, landing, 'toCapture', partitions);
+    expect(continuityRows(gap)).toEqual([
+      ['0', 149, 155, { state: 'gap', from: 150, to: 154 }],
+      ['1', 149, 150, { state: 'continuous' }],
+    ]);
+    // Filling it: a replay bounded by sequence into the topic's own layout, of partition 0 only.
+    const now = Date.now();
+    const fill = startAgent(topicConfig(), {
+      HUBCAP_REPLAY: JSON.stringify({
+        id: 'gap1',
+        from: new Date(now - 3600_000).toISOString(),
+        to: new Date(now).toISOString(),
+        startSequences: { '0': 150 },
+        endSequences: { '0': 154 },
+        target: { kind: 'ownLayout' },
+      }),
+    });
+    expect(await fill.exited, fill.lines.slice(-20).join('\n')).toBe(0);
     const back = await continuityReport(source, landing, 'toCapture', partitions);
     expect(continuityRows(back)).toEqual([
-      ['0', 149, 150, { state: 'continuous' }],
-      ['1', 149, 145, { state: 'overlap', from: 145, to: 149 }],
+      ['0', 154, 155, { state: 'continuous' }],
+      ['1', 149, 150, { state: 'continuous' }],
     ]);
+    // Hubcap's files hold 60–154 and 60–149, each once: nothing Capture has again, nothing missing.
+    expect({
+      ...(await checkLake(lake, [...expectedIds(['0'], 95, 60), ...expectedIds(['1'], 90, 60)])),
+      files: undefined,
+    }).toEqual({ files: undefined, events: 185, missing: [], duplicated: [], unexpected: [] });
   });
 });

@@ -60,6 +60,8 @@ const MATRIX: Record<string, Required> = {
   'cutover.plan': 'viewer',
   'cutover.start': 'editor',
   'cutover.report': 'viewer',
+  'cutover.rollbackPlan': 'viewer',
+  'cutover.fillGap': 'editor',
   'replay.list': 'viewer',
   'replay.start': 'editor',
   'replay.cancel': 'editor',

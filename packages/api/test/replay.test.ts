@@ -4,9 +4,10 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LocalRunner } from '@hubcap/deployer/local';
+import { avroFile, captureName, records } from '@hubcap/lake/test/capture-files';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
-import type { TopicConfigInput } from '@hubcap/shared';
+import { DEFAULT_CAPTURE_PATH_FORMAT, segmentFileName, type TopicConfigInput } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendEvents } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -35,6 +36,7 @@ beforeAll(async () => {
       hubs: [
         { name: 'orders', partitionCount: 2, consumerGroups: ['replays'] },
         { name: 'short', partitionCount: 1, retention: { maxEvents: 10 } },
+        { name: 'rollback', partitionCount: 2, consumerGroups: ['overlap'] },
       ],
     }),
     startAzurite(),
@@ -177,6 +179,20 @@ describe('replay procedures', () => {
     expect(await fields({ startSequences: { '9': 1 } })).toEqual({
       'startSequences.9': 'the hub has no partition "9" (it has 0, 1)',
     });
+    // End sequences: bounded by the hub, the start, the schema; never a 500.
+    expect(await fields({ endSequences: { '9': 1 } })).toEqual({
+      'endSequences.9': 'the hub has no partition "9" (it has 0, 1)',
+    });
+    expect(await fields({ endSequences: { '1': 2 ** 31 } })).toEqual({
+      'endSequences.1': `the partition holds no event at sequence ${2 ** 31} yet (last: 6)`,
+    });
+    expect(await fields({ endSequences: { '0': 2 ** 53 } })).toHaveProperty(['endSequences.0']);
+    expect(await fields({ startSequences: { '0': 5 }, endSequences: { '0': 4 } })).toEqual({
+      'endSequences.0': 'must not be below the start sequence (5)',
+    });
+    expect(await fields({ endSequences: { '0': '4' } })).toHaveProperty(['endSequences.0']);
+    expect(await fields({ endSequences: { '0\u0000': 4 } })).toHaveProperty(['endSequences.0\u0000']);
+    expect(await fields({ endSequences: { '0': 4, '0 ': 5 } })).toHaveProperty(['endSequences.0 ']);
     expect((await start({ topic: 'nope' })).status).toBe(404);
     expect(await api.prisma.replay.count({ where: { state: { not: 'succeeded' } } })).toBe(0);
   });
@@ -249,5 +265,217 @@ describe('replay procedures', () => {
     await api.call('replay.cancel', { id: second.body.result.data.id }, editor);
     expect((await api.call('topic.delete', { name: 'short' }, editor)).status).toBe(200);
     expect(await api.prisma.replay.count({ where: { topicId: topic.id } })).toBe(0);
+  });
+});
+
+describe('filling the gap of a rollback to Capture', () => {
+  const location = (topic: string, container: string) => ({
+    topic,
+    container,
+    pathFormat: DEFAULT_CAPTURE_PATH_FORMAT,
+  });
+  const send = (partitionId: string, count: number) =>
+    sendEvents(hubs.connectionString(), 'rollback', partitionId, count);
+  /** Capture's file of a window on this hub (the namespace is the host: 127.0.0.1). */
+  const captured = async (container: string, p: string, minute: number, from: number, to: number) => {
+    const capture = azurite.service.getContainerClient(container);
+    await capture.createIfNotExists();
+    const name = captureName(p, new Date(Date.UTC(2026, 10, 27, 9, minute)), '127.0.0.1', 'rollback');
+    await capture.getBlockBlobClient(name).uploadData(await avroFile(records(from, to)));
+  };
+  /** A file Hubcap's agents landed, by its name (the report reads names only). */
+  const landed = async (topic: string, p: string, first: number, last: number) => {
+    const lake = azurite.service.getContainerClient(`${topic}-lake`);
+    await lake.createIfNotExists();
+    await lake
+      .getBlockBlobClient(`old/${segmentFileName(p, first, last, '.ndjson')}`)
+      .uploadData(Buffer.from('{}'));
+  };
+  const plan = async (topic: string, container: string) => {
+    const res = await api.call('cutover.rollbackPlan', location(topic, container), viewer);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.result.data;
+  };
+  const gaps = (p: { partitions: { partitionId: string; continuity: unknown; problem: string | null }[] }) =>
+    p.partitions.map((r) => [r.partitionId, r.continuity, r.problem]);
+  const fill = (
+    topic: string,
+    container: string,
+    expected: { partitionId: string; from: number; to: number }[],
+  ) => api.call('cutover.fillGap', { ...location(topic, container), expected }, editor);
+
+  it('plans the gap from both sides, refuses until it can be filled, replays exactly it, and ends continuous', {
+    timeout: 120_000,
+  }, async () => {
+    const topic = 'rollback';
+    expect((await api.call('topic.create', { config: config(topic, 'rollback') }, editor)).status).toBe(200);
+    await send('0', 20);
+    await send('1', 20);
+    // Hubcap's drained agents landed 0–11 of partition 0 and 0–19 of partition 1.
+    await landed(topic, '0', 0, 11);
+    await landed(topic, '1', 0, 19);
+
+    // Capture is not enabled again yet: nothing proves where it starts.
+    await azurite.service.getContainerClient('capture-rb').create();
+    expect((await plan(topic, 'capture-rb')).blockers).toEqual([
+      'Capture has written nothing since Hubcap took over: enable Capture on the event hub and wait one Capture time window, then scan again',
+    ]);
+    // Capture's first file on partition 0 starts at 15; partition 1 has had no event since.
+    await captured('capture-rb', '0', 30, 15, 19);
+    let shown = await plan(topic, 'capture-rb');
+    expect(gaps(shown)).toEqual([
+      ['0', { state: 'gap', from: 12, to: 14 }, null],
+      [
+        '1',
+        { state: 'unknown', reason: 'nothing landed after the handover yet' },
+        "Capture has written no file here since it was enabled again (a partition gets one with its next event): wait for Capture's next time window and scan again",
+      ],
+    ]);
+    expect(shown.blockers).toEqual([`partition 1: ${shown.partitions[1].problem}`]);
+    const early = await fill(topic, 'capture-rb', [{ partitionId: '0', from: 12, to: 14 }]);
+    expect(early.status).toBe(409);
+    expect(early.body.error.message).toMatch(
+      /^the gap cannot be filled: partition 1: Capture has written no file/,
+    );
+
+    await send('1', 5);
+    await captured('capture-rb', '1', 30, 20, 24);
+    shown = await plan(topic, 'capture-rb');
+    expect(gaps(shown)).toEqual([
+      ['0', { state: 'gap', from: 12, to: 14 }, null],
+      ['1', { state: 'continuous' }, null],
+    ]);
+    expect(shown.blockers).toEqual([]);
+
+    // Agents still running (not drained): refused, with what to do.
+    const { id: topicId } = await api.prisma.topic.findUniqueOrThrow({ where: { slug: topic } });
+    await api.prisma.deployment.create({
+      data: { topicId, target: 'local', phase: 'running', configVersion: 1, desiredReplicas: 1 },
+    });
+    const running = await fill(topic, 'capture-rb', [{ partitionId: '0', from: 12, to: 14 }]);
+    expect(running.status).toBe(409);
+    expect(running.body.error.message).toBe(
+      "the gap cannot be filled: its agents are running: remove or pause the topic's deployment (the agents drain: every event they received is written and checkpointed) and wait until no agent reports, then scan again",
+    );
+    await api.prisma.deployment.update({ where: { topicId }, data: { phase: 'deleted' } });
+
+    // A plan that is not the one now: refused, naming both.
+    const stale = await fill(topic, 'capture-rb', [{ partitionId: '0', from: 12, to: 13 }]);
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.message).toBe(
+      'the gap changed since the plan was shown (0: 12–13 → 0: 12–14): scan again',
+    );
+    expect((await fill(topic, 'capture-rb', [{ partitionId: '0', from: 2 ** 53, to: 1 }])).status).toBe(400);
+    expect(
+      (await api.call('cutover.fillGap', { ...location(topic, 'capture-rb'), expected: [] }, viewer)).status,
+    ).toBe(403);
+
+    const started = await fill(topic, 'capture-rb', [{ partitionId: '0', from: 12, to: 14 }]);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.result.data.replay).toMatchObject({
+      target: { kind: 'ownLayout' },
+      startSequences: { '0': 12 },
+      endSequences: { '0': 14 },
+    });
+    const done = await until('the gap fill to succeed', async () => {
+      const [r] = await list(topic);
+      return r.state === 'succeeded' ? r : null;
+    });
+    // Exactly the gap: partition 1 is not replayed at all.
+    expect(done).toMatchObject({ events: 3, totalEvents: 3 });
+    expect(
+      done.partitions.map(
+        (p: { partitionId: string; firstSequence: number | null; lastSequence: number | null }) => [
+          p.partitionId,
+          p.firstSequence,
+          p.lastSequence,
+        ],
+      ),
+    ).toEqual([
+      ['0', 12, 14],
+      ['1', null, null],
+    ]);
+    const report = await api.call(
+      'cutover.report',
+      { ...location(topic, 'capture-rb'), direction: 'toCapture' },
+      viewer,
+    );
+    expect(
+      report.body.result.data.partitions.map(
+        (p: {
+          partitionId: string;
+          before: { sequenceNumber: number };
+          after: { sequenceNumber: number };
+          continuity: unknown;
+        }) => [p.partitionId, p.before.sequenceNumber, p.after.sequenceNumber, p.continuity],
+      ),
+    ).toEqual([
+      ['0', 14, 15, { state: 'continuous' }],
+      ['1', 19, 20, { state: 'continuous' }],
+    ]);
+    // Filled: a second fill is refused.
+    const again = await fill(topic, 'capture-rb', []);
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toBe(
+      "the gap cannot be filled: nothing to fill: on every partition Hubcap's last + 1 is Capture's first (the gap is filled)",
+    );
+    const audit = JSON.stringify((await api.call('audit.list', {}, admin)).body.result.data);
+    expect(audit).toContain('cutover.fillGap');
+  });
+
+  it('refuses to fill when Capture overlaps Hubcap, naming the ranges', { timeout: 60_000 }, async () => {
+    const topic = 'rollback-overlap';
+    const input = config(topic, 'rollback');
+    expect(
+      (
+        await api.call(
+          'topic.create',
+          { config: { ...input, source: { ...input.source, consumerGroup: 'overlap' } } },
+          editor,
+        )
+      ).status,
+    ).toBe(200);
+    await landed(topic, '0', 0, 19);
+    await landed(topic, '1', 0, 24);
+    // Capture was enabled before the agents stopped.
+    await captured('capture-ov', '0', 30, 15, 19);
+    await captured('capture-ov', '1', 30, 20, 24);
+    const shown = await plan(topic, 'capture-ov');
+    expect(shown.blockers).toEqual([
+      "nothing to fill: partition 0 overlaps 15–19, partition 1 overlaps 20–24 (Capture's first is not after Hubcap's last: both landed those events)",
+    ]);
+    expect(shown.warnings[0]).toBe(
+      'partition 0: overlap 15–19 (5 events landed by both; Capture was enabled before the agents stopped): drop one copy downstream by (partition, SequenceNumber)',
+    );
+    const refused = await fill(topic, 'capture-ov', []);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(
+      /^the gap cannot be filled: nothing to fill: partition 0 overlaps 15–19/,
+    );
+  });
+
+  it('fills only what the hub still holds of a gap, naming the rest as lost at source', {
+    timeout: 60_000,
+  }, async () => {
+    // The hub "short" keeps its last 10 events: 15–24 of the 25 sent above.
+    const topic = 'short-rollback';
+    expect((await api.call('topic.create', { config: config(topic, 'short') }, editor)).status).toBe(200);
+    await landed(topic, '0', 0, 9);
+    const capture = azurite.service.getContainerClient('capture-short');
+    await capture.createIfNotExists();
+    await capture
+      .getBlockBlobClient(captureName('0', new Date(Date.UTC(2026, 10, 27, 9, 30)), '127.0.0.1', 'short'))
+      .uploadData(await avroFile(records(22, 24)));
+    const shown = await plan(topic, 'capture-short');
+    expect(gaps(shown)).toEqual([['0', { state: 'gap', from: 10, to: 21 }, null]]);
+    expect(shown.warnings).toEqual([
+      'partition 0: the hub no longer holds 10–14 (5 events past retention): landed by neither, they are lost at source',
+    ]);
+    const started = await fill(topic, 'capture-short', [{ partitionId: '0', from: 10, to: 21 }]);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.result.data.replay).toMatchObject({
+      startSequences: { '0': 15 },
+      endSequences: { '0': 21 },
+    });
   });
 });

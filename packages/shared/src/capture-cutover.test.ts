@@ -4,6 +4,8 @@ import {
   capturePathFormatProblems,
   continuity,
   DEFAULT_CAPTURE_PATH_FORMAT,
+  FillGapInput,
+  rollbackGaps,
 } from './capture-cutover.ts';
 
 describe("Capture's archive name format", () => {
@@ -59,5 +61,37 @@ describe('continuity at a handover', () => {
       state: 'unknown',
       reason: 'nothing landed after the handover yet',
     });
+  });
+});
+
+describe('the gaps of a rollback plan', () => {
+  const row = (partitionId: string, c: ReturnType<typeof continuity>, problem: string | null = null) => ({
+    partitionId,
+    before: null,
+    after: null,
+    continuity: c,
+    problem,
+  });
+
+  it('are the gap rows without a problem, as a fill is asked for', () => {
+    expect(
+      rollbackGaps([
+        row('0', continuity(149, 155)),
+        row('1', continuity(149, 150)),
+        row('2', continuity(149, 140)),
+        row('3', continuity(149, null), 'no Capture file'),
+      ]),
+    ).toEqual([{ partitionId: '0', from: 150, to: 154 }]);
+  });
+
+  it('refuses hostile fill requests', () => {
+    const location = { topic: 'orders', container: 'capture' };
+    const ok = (expected: unknown) => FillGapInput.safeParse({ ...location, expected }).success;
+    expect(ok([{ partitionId: '0', from: 150, to: 154 }])).toBe(true);
+    expect(ok([{ partitionId: '0', from: 2 ** 53, to: 154 }])).toBe(false);
+    expect(ok([{ partitionId: '0', from: '150', to: 154 }])).toBe(false);
+    expect(ok([{ partitionId: 'x'.repeat(65), from: 1, to: 2 }])).toBe(false);
+    expect(ok([{ partitionId: '0', from: 1, to: 2, extra: 1 }])).toBe(false);
+    expect(ok(Array.from({ length: 1025 }, () => ({ partitionId: '0', from: 1, to: 2 })))).toBe(false);
   });
 });

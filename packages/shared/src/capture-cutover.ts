@@ -156,3 +156,42 @@ export function continuity(lastBefore: number | null, firstAfter: number | null)
     ? { state: 'gap', from: lastBefore + 1, to: firstAfter - 1 }
     : { state: 'overlap', from: firstAfter, to: lastBefore };
 }
+
+/**
+ * One partition of a rollback to Capture: Hubcap's last landed event (L), Capture's first since it was
+ * enabled again (C), and how they meet: a gap L+1..C-1 is what "fill the gap" replays.
+ */
+export const RollbackPlanRow = ContinuityRow.extend({
+  /** Why this partition's gap cannot be filled (or proven) now; null when it can, or has no gap. */
+  problem: z.string().nullable(),
+});
+
+export const RollbackPlan = z.object({
+  topic: z.string(),
+  container: z.string(),
+  pathFormat: z.string(),
+  partitions: z.array(RollbackPlanRow),
+  fileProblems: z.array(CaptureFileProblem),
+  /** Why the gap cannot be filled now (agents running, Capture not written yet, nothing to fill). */
+  blockers: z.array(z.string()),
+  /** What filling cannot change (overlaps, events past retention), said before it starts. */
+  warnings: z.array(z.string()),
+});
+export type RollbackPlan = z.infer<typeof RollbackPlan>;
+
+/** Fill exactly the gaps that were shown: the plan is made again and must find the same ranges. */
+export const FillGapInput = CaptureLocation.extend({
+  expected: z
+    .array(z.strictObject({ partitionId: z.string().max(64), from: Sequence, to: Sequence }))
+    .max(1024),
+});
+export type FillGapInput = z.output<typeof FillGapInput>;
+
+/** The gaps of a rollback plan, as shown and as a fill is asked for: Hubcap's last + 1 to Capture's first - 1. */
+export function rollbackGaps(partitions: RollbackPlan['partitions']): FillGapInput['expected'] {
+  return partitions.flatMap((p) =>
+    p.continuity.state === 'gap' && !p.problem
+      ? [{ partitionId: p.partitionId, from: p.continuity.from, to: p.continuity.to }]
+      : [],
+  );
+}

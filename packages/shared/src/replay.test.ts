@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplayRequest, replayedEvents } from './replay.ts';
+import { ReplayRequest, ReplayRun, replayedEvents } from './replay.ts';
 
 const base = {
   topic: 'orders',
@@ -48,6 +48,42 @@ describe('ReplayRequest', () => {
       startSequences: 'must name at most 1024 partitions',
     });
     expect(Object.keys(problems({ ...base, extra: true }))).toEqual(['']);
+  });
+
+  it('takes per-partition end sequences and refuses hostile ones, naming the partition', () => {
+    const bounded = { ...base, startSequences: { '0': 150 }, endSequences: { '0': 154, '1': 2 ** 53 - 1 } };
+    expect(problems(bounded)).toEqual({});
+    expect(problems({ ...bounded, endSequences: { '0': 150 } })).toEqual({});
+    expect(problems({ ...bounded, endSequences: { '0': 149 } })).toEqual({
+      'endSequences.0': 'must not be below the start sequence (150)',
+    });
+    expect(problems({ ...base, endSequences: { '0': 2 ** 53 } })).toEqual({
+      'endSequences.0': `must be at most ${Number.MAX_SAFE_INTEGER}`,
+    });
+    expect(problems({ ...base, endSequences: { '0': 2 ** 31 } })).toEqual({});
+    expect(problems({ ...base, endSequences: { '0': -1 } })).toEqual({
+      'endSequences.0': 'must not be negative',
+    });
+    expect(problems({ ...base, endSequences: { '0': 1.5 } })).toEqual({
+      'endSequences.0': 'must be a whole number',
+    });
+    expect(Object.keys(problems({ ...base, endSequences: { '0': '154' } }))).toEqual(['endSequences.0']);
+    expect(Object.keys(problems({ ...base, endSequences: { 'a\u0000b': 1 } }))).toEqual([
+      'endSequences.a\u0000b',
+    ]);
+    expect(Object.keys(problems({ ...base, endSequences: { '..': 1 } }))).toEqual(['endSequences...']);
+    expect(Object.keys(problems({ ...base, endSequences: [154] }))).toEqual(['endSequences']);
+    const many = Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [String(i), 0]));
+    expect(problems({ ...base, endSequences: many })).toEqual({
+      endSequences: 'must name at most 1024 partitions',
+    });
+    // A run the control plane hands out is checked the same way.
+    const { topic: _, ...run } = { ...bounded, id: 'r1' };
+    expect(ReplayRun.safeParse(run).success).toBe(true);
+    expect(ReplayRun.safeParse({ ...run, endSequences: { '0': 1 } }).error?.issues[0]?.path).toEqual([
+      'endSequences',
+      '0',
+    ]);
   });
 
   it('counts replayed events from each range and what is landed of it', () => {

@@ -50,15 +50,22 @@ export const ReplayTarget = z.discriminatedUnion(
 );
 export type ReplayTarget = z.output<typeof ReplayTarget>;
 
+const PartitionSequences = z
+  .record(PartitionId, Sequence)
+  .refine((m) => Object.keys(m).length <= 1024, 'must name at most 1024 partitions');
+
 /** What a replay reads: events enqueued from `from` up to (not including) `to`, per partition. */
 const ReplayWindow = z.strictObject({
   from: Instant.meta({ description: 'First enqueued time replayed.' }),
   to: Instant.meta({ description: 'End of the replay (exclusive); at most now.' }),
   /** Per partition, the first sequence number instead of `from` (partitions not named start at `from`). */
-  startSequences: z
-    .record(PartitionId, Sequence)
-    .refine((m) => Object.keys(m).length <= 1024, 'must name at most 1024 partitions')
-    .optional(),
+  startSequences: PartitionSequences.optional(),
+  /**
+   * Per partition, the last sequence number replayed (inclusive) instead of the last before `to`.
+   * When given, only the partitions it names are replayed: a bounded range is asked for by partition
+   * (a gap of a rollback to Capture is filled on the partitions that have one, and on no other).
+   */
+  endSequences: PartitionSequences.optional(),
   target: ReplayTarget,
   consumerGroup: SourceFields.shape.consumerGroup.unwrap().optional().meta({
     description:
@@ -67,7 +74,24 @@ const ReplayWindow = z.strictObject({
 });
 
 /** Fields whose order or size the clock does not decide: checked here; "not in the future" by the server. */
-function checkWindow(value: { from: string; to: string }, ctx: z.RefinementCtx): void {
+function checkWindow(
+  value: {
+    from: string;
+    to: string;
+    startSequences?: Record<string, number> | undefined;
+    endSequences?: Record<string, number> | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [partition, end] of Object.entries(value.endSequences ?? {})) {
+    const start = value.startSequences?.[partition];
+    if (start !== undefined && end < start)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endSequences', partition],
+        message: `must not be below the start sequence (${start})`,
+      });
+  }
   const from = Date.parse(value.from);
   const to = Date.parse(value.to);
   if (to <= from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after the start' });
@@ -86,7 +110,7 @@ export type ReplayRequestInput = z.input<typeof ReplayRequest>;
 /** What a replay run is told by the control plane: its id, window and the topic's config. */
 export const ReplayRun = ReplayWindow.extend({
   id: z.string().regex(/^[a-z0-9]{1,40}$/, 'must be a replay id'),
-});
+}).superRefine(checkWindow);
 export type ReplayRun = z.output<typeof ReplayRun>;
 
 export const AgentReplayResponse = z.strictObject({ replay: ReplayRun, config: TopicConfig });
@@ -150,6 +174,7 @@ export const ReplayView = z.strictObject({
   to: z.string(),
   target: ReplayTarget,
   startSequences: z.record(z.string(), z.number()).nullable(),
+  endSequences: z.record(z.string(), z.number()).nullable(),
   partitions: z.array(ReplayPartition),
   events: z.number(),
   totalEvents: z.number(),

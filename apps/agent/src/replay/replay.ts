@@ -75,9 +75,9 @@ async function eventAt(
 
 /**
  * A partition's inclusive sequence range for the window: from the first event enqueued at or after
- * `from` (or the given sequence number) to the last one before `to`. Into the topic's own layout the
- * range widens to the boundaries of the files already holding its ends, so every file is rewritten
- * whole and identical.
+ * `from` (or the given start sequence) to the last one before `to` (or the given end sequence). Into
+ * the topic's own layout the range widens to the boundaries of the files already holding its ends, so
+ * every file is rewritten whole and identical.
  */
 export async function planPartition(
   o: Pick<ReplayOptions, 'client' | 'run' | 'sink' | 'layout' | 'signal'>,
@@ -91,12 +91,15 @@ export async function planPartition(
     done: true,
   };
   const { client, run } = o;
+  const endSequence = run.endSequences?.[partitionId];
+  // End sequences ask for ranges by partition: the partitions they do not name are not replayed.
+  if (run.endSequences && endSequence === undefined) return none;
   const p = await client.getPartitionProperties(partitionId, { abortSignal: o.signal });
   if (p.isEmpty) return none;
   const to = Date.parse(run.to);
   // Enqueued-time positions are exclusive: one millisecond earlier gives the first event at or after.
   const after =
-    p.lastEnqueuedOnUtc.getTime() < to
+    endSequence !== undefined || p.lastEnqueuedOnUtc.getTime() < to
       ? null
       : await eventAt(client, partitionId, { enqueuedOn: new Date(to - 1) });
   const explicit = run.startSequences?.[partitionId];
@@ -107,7 +110,10 @@ export async function planPartition(
       ? { enqueuedOn: new Date(Date.parse(run.from) - 1) }
       : { sequenceNumber: Math.max(explicit, p.beginningSequenceNumber), isInclusive: true },
   );
-  const lastSequence = after ? after.sequenceNumber - 1 : p.lastEnqueuedSequenceNumber;
+  const lastSequence = Math.min(
+    endSequence ?? Number.MAX_SAFE_INTEGER,
+    after ? after.sequenceNumber - 1 : p.lastEnqueuedSequenceNumber,
+  );
   if (!start || start.sequenceNumber > lastSequence) return none;
   const range = { ...none, firstSequence: start.sequenceNumber, lastSequence, done: false };
   if (o.run.target.kind !== 'ownLayout') return range;

@@ -1,6 +1,11 @@
 'use client';
 
-import { type Continuity, capturePathFormatProblems, DEFAULT_CAPTURE_PATH_FORMAT } from '@hubcap/shared';
+import {
+  type Continuity,
+  capturePathFormatProblems,
+  DEFAULT_CAPTURE_PATH_FORMAT,
+  rollbackGaps,
+} from '@hubcap/shared';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
@@ -64,6 +69,9 @@ export function CaptureCutover({ topic, canEdit }: { topic: string; canEdit: boo
         </form>
       </Card>
       {location && <Plan key={JSON.stringify(location)} location={location} canEdit={canEdit} />}
+      {location && (
+        <Rollback key={`rollback-${JSON.stringify(location)}`} location={location} canEdit={canEdit} />
+      )}
       {location && <Report key={`report-${JSON.stringify(location)}`} location={location} />}
     </div>
   );
@@ -128,10 +136,7 @@ function Procedure() {
         </li>
       </ol>
       <p className="mt-3 text-sm text-slate-600">
-        Rolling back to Capture: Capture cannot start at a position, only when it is enabled. Enable Capture,
-        then remove this topic's deployment (the agents drain and checkpoint). Events enqueued between the two
-        are landed by both; the report "after a rollback" names that range per partition, so a downstream job
-        can skip it.
+        Rolling back to Capture is continuous too: see <em>Rolling back to Capture</em> below, after scanning.
       </p>
     </Card>
   );
@@ -207,30 +212,7 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
           ))}
         </tbody>
       </table>
-      {fileProblems.length > 0 && (
-        <div className="mt-3 text-sm">
-          <p className="font-medium text-red-700">Files that cannot be used</p>
-          <ul className="list-disc pl-5 text-xs text-red-700" data-testid="file-problems">
-            {fileProblems.map((f) => (
-              <li key={f.file}>{f.message}</li>
-            ))}
-          </ul>
-        </div>
-      )}
-      {warnings.length > 0 && (
-        <ul className="mt-3 list-disc pl-5 text-sm text-amber-800" data-testid="cutover-warnings">
-          {warnings.map((w) => (
-            <li key={w}>{w}</li>
-          ))}
-        </ul>
-      )}
-      {blockers.length > 0 && (
-        <ul className="mt-3 list-disc pl-5 text-sm text-amber-800" data-testid="cutover-blockers">
-          {blockers.map((b) => (
-            <li key={b}>{b}</li>
-          ))}
-        </ul>
-      )}
+      <PlanNotes fileProblems={fileProblems} warnings={warnings} blockers={blockers} />
       {canEdit && (
         <div className="mt-4 flex items-center gap-3">
           <Button onClick={begin} disabled={!ready || start.isPending || start.isSuccess}>
@@ -255,6 +237,44 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
   );
 }
 
+/** What a plan says besides its table: unusable files, what cannot be avoided, why it cannot start. */
+function PlanNotes(props: {
+  fileProblems: { file: string; message: string }[];
+  warnings: string[];
+  blockers: string[];
+  testId?: string;
+}) {
+  const testId = props.testId ?? 'cutover';
+  return (
+    <>
+      {props.fileProblems.length > 0 && (
+        <div className="mt-3 text-sm">
+          <p className="font-medium text-red-700">Files that cannot be used</p>
+          <ul className="list-disc pl-5 text-xs text-red-700" data-testid="file-problems">
+            {props.fileProblems.map((f) => (
+              <li key={f.file}>{f.message}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {props.warnings.length > 0 && (
+        <ul className="mt-3 list-disc pl-5 text-sm text-amber-800" data-testid={`${testId}-warnings`}>
+          {props.warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
+      {props.blockers.length > 0 && (
+        <ul className="mt-3 list-disc pl-5 text-sm text-amber-800" data-testid={`${testId}-blockers`}>
+          {props.blockers.map((b) => (
+            <li key={b}>{b}</li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
 const RANGE = {
   gap: { tone: 'fail', by: 'neither' },
   overlap: { tone: 'warn', by: 'both' },
@@ -268,6 +288,132 @@ function ContinuityBadge({ continuity: c }: { continuity: Continuity }) {
     <Badge tone={tone}>
       {c.state} {c.from}–{c.to} ({c.to - c.from + 1} events landed by {by})
     </Badge>
+  );
+}
+
+/**
+ * The rollback to Capture: per partition Hubcap's last landed event, Capture's first since it was
+ * enabled again and the gap between them, which "Fill the gap" replays into the topic's own layout.
+ */
+function Rollback({ location, canEdit }: { location: Location; canEdit: boolean }) {
+  const trpc = useTRPC();
+  const [asked, setAsked] = useState(false);
+  const plan = useQuery(
+    trpc.cutover.rollbackPlan.queryOptions(location, { enabled: asked, retry: false, staleTime: Infinity }),
+  );
+  const fill = useMutation(trpc.cutover.fillGap.mutationOptions());
+  const gaps = rollbackGaps(plan.data?.partitions ?? []);
+  const fillGap = () => {
+    const ranges = gaps.map((g) => `partition ${g.partitionId}: ${g.from}–${g.to}`).join(', ');
+    if (!window.confirm(`Replay ${ranges} into ${location.topic}'s own layout?`)) return;
+    fill.mutate({ ...location, expected: gaps });
+  };
+  return (
+    <Card
+      title="Rolling back to Capture"
+      actions={
+        <Button
+          variant="secondary"
+          onClick={() => (asked ? plan.refetch() : setAsked(true))}
+          disabled={plan.isFetching}
+        >
+          {asked ? 'Scan again' : 'Plan the rollback'}
+        </Button>
+      }
+    >
+      <p className="text-sm text-slate-600">
+        Capture can only start when it is enabled. Remove or pause this topic&apos;s deployment (the agents
+        drain), enable Capture and wait for its first file on every partition: the events between
+        Hubcap&apos;s last and Capture&apos;s first are the gap, and filling it replays exactly those.
+      </p>
+      {plan.isError && (
+        <p role="alert" className="mt-3 text-sm text-red-700">
+          {plan.error.message}
+        </p>
+      )}
+      {plan.data && (
+        <>
+          <ContinuityTable
+            testId="rollback-plan"
+            columns={["Hubcap's last", "Capture's first", 'Between them']}
+            rows={plan.data.partitions}
+          />
+          <PlanNotes
+            fileProblems={plan.data.fileProblems}
+            warnings={plan.data.warnings}
+            blockers={plan.data.blockers}
+            testId="rollback"
+          />
+          {canEdit && (
+            <div className="mt-4 flex items-center gap-3">
+              <Button
+                onClick={fillGap}
+                disabled={plan.data.blockers.length > 0 || fill.isPending || fill.isSuccess}
+              >
+                Fill the gap
+              </Button>
+              {fill.isError && (
+                <p role="alert" className="text-sm text-red-700">
+                  {fill.error.message}
+                </p>
+              )}
+              {fill.isSuccess && (
+                <p role="status" className="text-sm text-emerald-700">
+                  Replay {fill.data.replay.id} started into the topic&apos;s own layout: follow it under
+                  Replays on the topic page. When it has succeeded, check continuity after a rollback.
+                </p>
+              )}
+            </div>
+          )}
+        </>
+      )}
+    </Card>
+  );
+}
+
+/** Per partition where one stream ended, where the next started, and how they meet (or why unknown). */
+function ContinuityTable(props: {
+  testId: string;
+  columns: [string, string, string];
+  rows: {
+    partitionId: string;
+    before: Position | null;
+    after: Position | null;
+    continuity: Continuity;
+    problem?: string | null;
+  }[];
+}) {
+  return (
+    <table className="mt-3 w-full text-sm" data-testid={props.testId}>
+      <thead className="text-left text-xs text-slate-500">
+        <tr>
+          <th className="py-1">Partition</th>
+          {props.columns.map((c) => (
+            <th key={c}>{c}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((p) => (
+          <tr key={p.partitionId} className="border-t border-slate-100 align-top">
+            <td className="py-1">{p.partitionId}</td>
+            <td>
+              <PositionCell position={p.before} />
+            </td>
+            <td>
+              <PositionCell position={p.after} />
+            </td>
+            <td>
+              {p.problem ? (
+                <span className="text-xs text-red-700">{p.problem}</span>
+              ) : (
+                <ContinuityBadge continuity={p.continuity} />
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -308,32 +454,11 @@ function Report({ location }: { location: Location }) {
         </p>
       )}
       {report.data && (
-        <table className="mt-3 w-full text-sm" data-testid="cutover-report">
-          <thead className="text-left text-xs text-slate-500">
-            <tr>
-              <th className="py-1">Partition</th>
-              <th>{from}'s last</th>
-              <th>{to}'s first</th>
-              <th>Result</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.data.partitions.map((p) => (
-              <tr key={p.partitionId} className="border-t border-slate-100">
-                <td className="py-1">{p.partitionId}</td>
-                <td>
-                  <PositionCell position={p.before} />
-                </td>
-                <td>
-                  <PositionCell position={p.after} />
-                </td>
-                <td>
-                  <ContinuityBadge continuity={p.continuity} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ContinuityTable
+          testId="cutover-report"
+          columns={[`${from}'s last`, `${to}'s first`, 'Result']}
+          rows={report.data.partitions}
+        />
       )}
     </Card>
   );

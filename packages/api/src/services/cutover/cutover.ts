@@ -40,7 +40,7 @@ const AGENT_FRESH_MS = 60_000;
 type AzureBlob = Extract<TopicConfig['destination'], { kind: 'azureBlob' }>;
 
 /** The topic, its config (secrets opened, server-side only) and its hub as the SDK names it. */
-async function load(services: CutoverServices, name: string) {
+export async function load(services: CutoverServices, name: string) {
   const topic = await services.prisma.topic.findUnique({
     where: { slug: name },
     select: TOPIC_RUN_STATE,
@@ -68,7 +68,7 @@ function storage(destination: AzureBlob): BlobServiceClient {
 }
 
 /** The hub's partition ids and the namespace as the SDK (and so the agent's checkpoints) names it. */
-async function readHub(config: TopicConfig) {
+export async function readHub(config: TopicConfig) {
   const client = consumerFor(config);
   try {
     const partitions = await withTimeout('the event hub', readPartitions(client));
@@ -85,7 +85,7 @@ async function readHub(config: TopicConfig) {
   }
 }
 
-function captureSource(
+export function captureSource(
   destination: AzureBlob,
   location: CaptureLocation,
   hub: { fullyQualifiedNamespace: string; eventHubName: string },
@@ -99,7 +99,7 @@ function captureSource(
 }
 
 /** Storage problems are the account's, not the server's: said in plain words, never a 500. */
-async function reading<T>(work: Promise<T>): Promise<T> {
+export async function reading<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
@@ -109,7 +109,7 @@ async function reading<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-const list = (ids: Iterable<string>) => [...ids].join(', ');
+export const list = (ids: Iterable<string>) => [...ids].join(', ');
 
 /**
  * Checks the plan against the hub: Capture's last event must be one the hub assigned (files of a
@@ -148,6 +148,23 @@ function againstHub(
   return { partitions, warnings };
 }
 
+/** Whether the topic's agents may be reading: deployed to run, or reported within the last minute. */
+export function agentsRunning(topic: Awaited<ReturnType<typeof load>>['topic'], now: Date): boolean {
+  return (
+    (topic.desiredState === 'running' &&
+      ['pending', 'applying', 'running'].includes(topic.deployment?.phase ?? '')) ||
+    topic.agents.some((a) => a.lastSeenAt && now.getTime() - a.lastSeenAt.getTime() < AGENT_FRESH_MS)
+  );
+}
+
+/** Where the topic's agents land, as the continuity report reads it. */
+export function landingOf(destination: AzureBlob) {
+  return {
+    container: storage(destination).getContainerClient(destination.container),
+    prefix: destination.prefix ?? '',
+  };
+}
+
 /** Why a plan cannot be applied now, each with what to do about it. */
 function blockersOf(
   topic: Awaited<ReturnType<typeof load>>['topic'],
@@ -165,11 +182,7 @@ function blockersOf(
     blockers.push(
       `the topic has already landed data (checkpoints on partition ${list(foreign.map(([id]) => id))}): a cutover starts a topic that has never run; create a new topic for this hub with its own consumer group`,
     );
-  const running =
-    (topic.desiredState === 'running' &&
-      ['pending', 'applying', 'running'].includes(topic.deployment?.phase ?? '')) ||
-    topic.agents.some((a) => a.lastSeenAt && now.getTime() - a.lastSeenAt.getTime() < AGENT_FRESH_MS);
-  if (running)
+  if (agentsRunning(topic, now))
     blockers.push(
       'its agents are running: remove the deployment and wait until no agent reports, then scan again',
     );
@@ -301,12 +314,13 @@ export async function cutoverReport(
 ): Promise<ContinuityReport> {
   const { topic, config, destination } = await load(services, input.topic);
   const hub = await readHub(config);
-  const landing = {
-    container: storage(destination).getContainerClient(destination.container),
-    prefix: destination.prefix ?? '',
-  };
   const report = await reading(
-    continuityReport(captureSource(destination, input, hub), landing, input.direction, hub.partitionIds),
+    continuityReport(
+      captureSource(destination, input, hub),
+      landingOf(destination),
+      input.direction,
+      hub.partitionIds,
+    ),
   );
   return { topic: topic.slug, ...report };
 }

@@ -87,7 +87,8 @@ const earliestLine = (e: Earliest[]) =>
 
 /**
  * What the hub can no longer give: a start before the oldest event a partition holds, where that
- * partition has already dropped events (a partition that never dropped any holds all it ever had).
+ * partition has already dropped events (a partition that never dropped any holds all it ever had);
+ * and sequence numbers of partitions the hub lacks, or that it no longer or not yet holds.
  */
 function retentionProblems(
   input: ReplayRequest,
@@ -101,26 +102,37 @@ function retentionProblems(
     const p = known.get(e.partitionId)!;
     return (
       input.startSequences?.[e.partitionId] === undefined &&
+      (!input.endSequences || input.endSequences[e.partitionId] !== undefined) &&
       p.beginningSequenceNumber > 0 &&
       from < Date.parse(e.enqueuedAt)
     );
   });
   if (expired.length > 0)
     errors.from = `events before ${expired.map((e) => e.enqueuedAt).sort()[expired.length - 1]} are no longer in the hub (retention); earliest available: ${earliestLine(earliest)}`;
-  for (const [partitionId, sequence] of Object.entries(input.startSequences ?? {})) {
-    const p = known.get(partitionId);
-    const field = `startSequences.${partitionId}`;
-    if (!p)
-      errors[field] = `the hub has no partition "${partitionId}" (it has ${[...known.keys()].join(', ')})`;
-    else if (sequence < p.beginningSequenceNumber) {
-      const e = earliest.find((x) => x.partitionId === partitionId);
-      errors[field] =
-        `sequence ${sequence} is no longer in the hub (retention); earliest available: ${e ? earliestLine([e]) : p.beginningSequenceNumber}`;
-    } else if (p.isEmpty || sequence > p.lastEnqueuedSequenceNumber)
-      errors[field] =
-        `the partition holds no event at sequence ${sequence} yet (last: ${p.isEmpty ? 'none' : p.lastEnqueuedSequenceNumber})`;
-  }
+  for (const field of ['startSequences', 'endSequences'] as const)
+    for (const [partitionId, sequence] of Object.entries(input[field] ?? {})) {
+      const problem = sequenceProblem(known, earliest, partitionId, sequence);
+      if (problem) errors[`${field}.${partitionId}`] = problem;
+    }
   return errors;
+}
+
+/** Why the hub cannot give one partition's event at `sequence`, or null when it holds it. */
+function sequenceProblem(
+  known: Map<string, PartitionInfo>,
+  earliest: Earliest[],
+  partitionId: string,
+  sequence: number,
+): string | null {
+  const p = known.get(partitionId);
+  if (!p) return `the hub has no partition "${partitionId}" (it has ${[...known.keys()].join(', ')})`;
+  if (sequence < p.beginningSequenceNumber) {
+    const e = earliest.find((x) => x.partitionId === partitionId);
+    return `sequence ${sequence} is no longer in the hub (retention); earliest available: ${e ? earliestLine([e]) : p.beginningSequenceNumber}`;
+  }
+  if (p.isEmpty || sequence > p.lastEnqueuedSequenceNumber)
+    return `the partition holds no event at sequence ${sequence} yet (last: ${p.isEmpty ? 'none' : p.lastEnqueuedSequenceNumber})`;
+  return null;
 }
 
 /** The window must lie in the past: a replay lands events already in the hub. */
@@ -194,6 +206,7 @@ export async function startReplay(
       to: new Date(input.to),
       target: input.target as Prisma.InputJsonValue,
       ...(input.startSequences ? { startSequences: input.startSequences } : {}),
+      ...(input.endSequences ? { endSequences: input.endSequences } : {}),
       consumerGroup: input.consumerGroup ?? null,
       createdById: who.userId ?? null,
     },
@@ -201,7 +214,14 @@ export async function startReplay(
   const { agentId, token } = await issueAgentToken(services.prisma, topic.id, replayJob(replay.id), {
     configAccess: true,
   });
-  const details = { replay: replay.id, from: input.from, to: input.to, target: input.target };
+  const details = {
+    replay: replay.id,
+    from: input.from,
+    to: input.to,
+    target: input.target,
+    ...(input.startSequences ? { startSequences: input.startSequences } : {}),
+    ...(input.endSequences ? { endSequences: input.endSequences } : {}),
+  };
   try {
     await deployer.runJob({
       topic: { id: topic.id, name: topic.slug },
@@ -241,6 +261,7 @@ const SELECT = {
   to: true,
   target: true,
   startSequences: true,
+  endSequences: true,
   consumerGroup: true,
   partitions: true,
   message: true,
@@ -277,6 +298,7 @@ function view(row: Row, now: number): ReplayView {
     to: row.to.toISOString(),
     target: row.target as ReplayTarget,
     startSequences: (row.startSequences as Record<string, number> | null) ?? null,
+    endSequences: (row.endSequences as Record<string, number> | null) ?? null,
     partitions,
     events,
     totalEvents,
@@ -388,6 +410,7 @@ export async function agentReplay(
       from: row.from.toISOString(),
       to: row.to.toISOString(),
       ...(row.startSequences ? { startSequences: row.startSequences as Record<string, number> } : {}),
+      ...(row.endSequences ? { endSequences: row.endSequences as Record<string, number> } : {}),
       target: row.target as ReplayTarget,
       ...(row.consumerGroup ? { consumerGroup: row.consumerGroup } : {}),
     },

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Replay" ADD COLUMN     "endSequences" JSONB;
