@@ -154,6 +154,21 @@ describe('completeness manifests', () => {
     expect(manifest?.sequences).toEqual({ firstSequence: 0, lastSequence: 9 });
   });
 
+  it('a checkpoint behind what is landed names only the range after the landed files as lost', async () => {
+    const { writer, store } = run(PATH_PRESETS.hive, ['0']);
+    const first = writer('0', null);
+    await first.writer.write([0, 1, 2, 3, 4, 5, 6, 7].map((s) => ev(s, base + s * 1000)));
+    await first.writer.drain();
+    // Checkpoint 5 (an earlier run drained there); 6..7 are landed, 8..19 expired; the reader starts at 20.
+    const second = writer('0', 5);
+    await second.writer.write([20, 21].map((s) => ev(s, base + s * 1000)));
+    await second.writer.drain();
+    await second.sealer.idle(base + 2 * hour, new AbortController().signal);
+    const manifest = await store.readManifest('0', store.windowOf(base), new AbortController().signal);
+    expect(manifest?.lostAtSource).toEqual([{ firstSequence: 8, lastSequence: 19 }]);
+    expect(manifest?.events).toBe(10);
+  });
+
   it('a restart after a crash between the last manifest and the topic marker writes the marker', async () => {
     const { writer, store } = run(PATH_PRESETS.hive, ['0', '1']);
     const folder = 'lake/topic=orders/date=2026-03-07/hour=09';

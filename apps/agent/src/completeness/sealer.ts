@@ -60,12 +60,12 @@ export class PartitionSealer {
     return this.#serial(async () => {
       const { store } = this.#o;
       const window = store.windowOf(file.firstEnqueuedTime.getTime());
-      if (
-        this.#expected !== null &&
-        file.firstSequence > this.#expected &&
-        !(await this.#landedUpTo(file.firstSequence - 1, window, signal))
-      ) {
-        const range = { firstSequence: this.#expected, lastSequence: file.firstSequence - 1 };
+      const from =
+        this.#expected === null || file.firstSequence <= this.#expected
+          ? file.firstSequence
+          : Math.max(this.#expected, (await this.#lastLandedBefore(file.firstSequence, window, signal)) + 1);
+      if (from < file.firstSequence) {
+        const range = { firstSequence: from, lastSequence: file.firstSequence - 1 };
         await this.#fence(signal);
         await store.put(
           this.#partition,
@@ -92,19 +92,19 @@ export class PartitionSealer {
   }
 
   /**
-   * Whether a file of this partition ends at `sequence`, in `window` or the windows before it: the
-   * checkpoint this sealer was told about may be older than the one the reader resumed from (another
-   * replica checkpointed in between), and then the range before the file is landed, not lost.
+   * The last sequence number of this partition's files before `sequence`, in `window` or the windows
+   * before it (-1 when none): the checkpoint this sealer was told about may be older than what is in
+   * storage (another replica or an earlier run landed more), and what is landed is not lost.
    */
-  async #landedUpTo(sequence: number, window: Window, signal: AbortSignal): Promise<boolean> {
+  async #lastLandedBefore(sequence: number, window: Window, signal: AbortSignal): Promise<number> {
     const { store, topic } = this.#o;
     for (let n = 0; n < LOOKBACK_WINDOWS; n++) {
       const { files } = await store.facts(topic, this.#partition, window, signal);
-      if (files.some((f) => f.lastSequence === sequence)) return true;
-      if (files.some((f) => f.lastSequence < sequence)) return false;
+      const before = files.filter((f) => f.lastSequence < sequence).map((f) => f.lastSequence);
+      if (before.length > 0) return Math.max(...before);
       window = store.windowOf(window.start - 1);
     }
-    return false;
+    return -1;
   }
 
   #serial(step: () => Promise<void>): Promise<void> {
