@@ -39,6 +39,7 @@ beforeAll(async () => {
       { name: 'windows', partitionCount: 2 },
       { name: 'poison', partitionCount: 1 },
       { name: 'drift', partitionCount: 1 },
+      { name: 'landed', partitionCount: 2 },
     ],
     now: () => clock,
   });
@@ -195,6 +196,29 @@ describe('a replay run', () => {
     const again = await run('poison2');
     expect(again.state).toBe('succeeded');
     expect(await tree('backfill')).toEqual(before);
+  });
+
+  it("into the topic's own layout, rewrites only what the deployed agents landed: they land the rest", {
+    timeout: 60_000,
+  }, async () => {
+    clock = H + 120_000;
+    const bodies = Array.from({ length: 10 }, (_, i) => `{"n":${i}}`);
+    await send('landed', '0', bodies);
+    await send('landed', '1', bodies);
+    const result = await replay(topic('landed'), {
+      id: 'landed1',
+      from: new Date(H).toISOString(),
+      to: new Date(H + hour).toISOString(),
+      target: { kind: 'ownLayout' },
+      // Partition 0's agents checkpointed 5; partition 1's have landed nothing yet.
+      landedUpTo: { '0': 5 },
+    });
+    expect(result.state).toBe('succeeded');
+    expect(result.partitions.map((p) => [p.partitionId, p.firstSequence, p.lastSequence])).toEqual([
+      ['0', 0, 5],
+      ['1', null, null],
+    ]);
+    expect((await landed('')).data.sort()).toEqual(bodies.slice(0, 6).sort());
   });
 
   it('writes the manifests and markers of the windows it lands whole, none for the windows its range cuts', {

@@ -3,11 +3,17 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { EventHubConsumerClient } from '@azure/event-hubs';
 import { LocalRunner } from '@hubcap/deployer/local';
 import { avroFile, captureName, records } from '@hubcap/lake/test/capture-files';
 import { type Azurite, startAzurite } from '@hubcap/local-azurite';
 import { type LocalEventHubs, startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { DEFAULT_CAPTURE_PATH_FORMAT, segmentFileName, type TopicConfigInput } from '@hubcap/shared';
+import {
+  checkpointBlobPrefix,
+  DEFAULT_CAPTURE_PATH_FORMAT,
+  segmentFileName,
+  type TopicConfigInput,
+} from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendEvents } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -37,6 +43,7 @@ beforeAll(async () => {
         { name: 'orders', partitionCount: 2, consumerGroups: ['replays'] },
         { name: 'short', partitionCount: 1, retention: { maxEvents: 10 } },
         { name: 'rollback', partitionCount: 2, consumerGroups: ['overlap'] },
+        { name: 'bounded', partitionCount: 2 },
       ],
     }),
     startAzurite(),
@@ -146,6 +153,57 @@ describe('replay procedures', () => {
     const actions = JSON.stringify(audit);
     expect(actions).toContain('replay.start');
     expect(actions).toContain('replay.finish');
+  });
+
+  it("into the topic's own layout while its agents are deployed, rewrites only up to their checkpoints", {
+    timeout: 120_000,
+  }, async () => {
+    const created = await api.call('topic.create', { config: config('bounded', 'bounded') }, editor);
+    expect(created.status).toBe(200);
+    await sendEvents(hubs.connectionString(), 'bounded', '0', 10);
+    await sendEvents(hubs.connectionString(), 'bounded', '1', 10);
+    // Paused agents: partition 0 checkpointed 5, partition 1 nothing yet; they land the rest on resume.
+    await api.prisma.deployment.create({
+      data: {
+        topicId: created.body.result.data.id,
+        target: 'local',
+        phase: 'paused',
+        configVersion: 1,
+        desiredReplicas: 1,
+      },
+    });
+    const hub = new EventHubConsumerClient('$Default', hubs.connectionString(), 'bounded');
+    const prefix = checkpointBlobPrefix('bounded', hub.fullyQualifiedNamespace, 'bounded', '$Default');
+    await hub.close();
+    const checkpoints = azurite.service.getContainerClient('bounded-checkpoints');
+    await checkpoints.createIfNotExists();
+    await checkpoints
+      .getBlockBlobClient(`${prefix}0`)
+      .upload('', 0, { metadata: { sequencenumber: '5', offset: '0' } });
+
+    const started = await api.call(
+      'replay.start',
+      { topic: 'bounded', from: minutesAgo(10), to: new Date().toISOString(), target: { kind: 'ownLayout' } },
+      editor,
+    );
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const done = await until('the bounded replay to succeed', async () => {
+      const [r] = await list('bounded');
+      return r.state === 'succeeded' ? r : null;
+    });
+    expect(
+      done.partitions.map(
+        (p: { partitionId: string; firstSequence: number | null; lastSequence: number | null }) => [
+          p.partitionId,
+          p.firstSequence,
+          p.lastSequence,
+        ],
+      ),
+    ).toEqual([
+      ['0', 0, 5],
+      ['1', null, null],
+    ]);
+    expect(done).toMatchObject({ events: 6, totalEvents: 6 });
   });
 
   it('refuses bad windows with the field that is wrong, never a 500', async () => {

@@ -110,6 +110,12 @@ export type ReplayRequestInput = z.input<typeof ReplayRequest>;
 /** What a replay run is told by the control plane: its id, window and the topic's config. */
 export const ReplayRun = ReplayWindow.extend({
   id: z.string().regex(/^[a-z0-9]{1,40}$/, 'must be a replay id'),
+  /**
+   * Into the topic's own layout while its agents are deployed: per partition, their checkpoint. The
+   * run rewrites only what they landed (a partition not named: nothing); they land the rest themselves,
+   * with their own file boundaries, which a replay's files past the checkpoint would overlap.
+   */
+  landedUpTo: PartitionSequences.optional(),
 }).superRefine(checkWindow);
 export type ReplayRun = z.output<typeof ReplayRun>;
 

@@ -112,6 +112,7 @@ export async function planPartition(
   );
   const lastSequence = Math.min(
     endSequence ?? Number.MAX_SAFE_INTEGER,
+    run.landedUpTo ? (run.landedUpTo[partitionId] ?? -1) : Number.MAX_SAFE_INTEGER,
     after ? after.sequenceNumber - 1 : p.lastEnqueuedSequenceNumber,
   );
   if (!start || start.sequenceNumber > lastSequence) return none;

@@ -16,6 +16,7 @@ import type { AgentPrincipal, SecurityPolicy } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../errors.ts';
 import { type Actor, audit } from '../audit.ts';
 import { type DeploymentServices, toAppError } from '../deployments/deployments.ts';
+import { readCheckpoints } from '../telemetry/lag-probe.ts';
 import {
   consumerFor,
   describe,
@@ -404,6 +405,9 @@ export async function agentReplay(
   const row = await runOf(services.prisma, agent, id);
   if (FINISHED.has(row.state)) throw new AppError('PRECONDITION_FAILED', `the replay is ${row.state}`);
   const { config } = await loadAgentConfig(services.prisma, services.secrets, row.topicId);
+  const target = row.target as ReplayTarget;
+  const landedUpTo =
+    target.kind === 'ownLayout' ? await deployedCheckpoints(services, row.topicId, config) : null;
   return {
     replay: {
       id: row.id,
@@ -411,11 +415,47 @@ export async function agentReplay(
       to: row.to.toISOString(),
       ...(row.startSequences ? { startSequences: row.startSequences as Record<string, number> } : {}),
       ...(row.endSequences ? { endSequences: row.endSequences as Record<string, number> } : {}),
-      target: row.target as ReplayTarget,
+      target,
       ...(row.consumerGroup ? { consumerGroup: row.consumerGroup } : {}),
+      ...(landedUpTo ? { landedUpTo } : {}),
     },
     config,
   };
+}
+
+/**
+ * While the topic's agents are deployed (running or paused), their checkpoints: they will land what
+ * lies past them with their own file boundaries, so a replay into their layout rewrites only up to
+ * there (read when the run starts, so it sees the newest). Null when no agent is deployed.
+ */
+async function deployedCheckpoints(
+  services: DeploymentServices,
+  topicId: string,
+  config: TopicConfig,
+): Promise<Record<string, number> | null> {
+  const topic = await services.prisma.topic.findUniqueOrThrow({
+    where: { id: topicId },
+    select: { deployment: { select: { phase: true } } },
+  });
+  const phase = topic.deployment?.phase;
+  if (!phase || phase === 'deleted') return null;
+  const client = consumerFor(config);
+  try {
+    const checkpoints = await withTimeout(
+      'the checkpoint store',
+      readCheckpoints(config, client.fullyQualifiedNamespace, client.eventHubName),
+    ).catch((error) => {
+      // No checkpoint container yet: the agents have landed nothing.
+      if ((error as { statusCode?: number }).statusCode === 404) return new Map();
+      throw new AppError(
+        'PRECONDITION_FAILED',
+        `cannot read the topic's checkpoints, which bound a replay into its own layout: ${describe(error)}`,
+      );
+    });
+    return Object.fromEntries([...checkpoints].map(([partition, c]) => [partition, c.sequenceNumber]));
+  } finally {
+    await client.close();
+  }
 }
 
 /** Where the replay wrote, as `hubcap verify` reads it. */
