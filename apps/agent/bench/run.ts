@@ -6,7 +6,8 @@
  * events (formats.ts); then the agent writing each format to Azurite with 256 MiB segments, flat out;
  * then the agent at the seed's real rate with product-default batching. Writes bench/results.md.
  * Last, window end → topic marker at the demo rate (marker-latency.ts, its own hub and Azurite).
- * BENCH_ONLY=seed runs only the seed-rate measurement and prints it; BENCH_AGENT_ARGS adds agent flags.
+ * BENCH_ONLY=seed runs only the seed-rate measurement and prints it, BENCH_ONLY=<encoder> (ndjson-gzip,
+ * ndjson-zstd, avro-deflate, parquet-zstd) only that format's agent; BENCH_AGENT_ARGS adds agent flags.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -122,6 +123,23 @@ async function main() {
     );
     const loads: number[] = [];
     const load = () => loads.push(loadavg()[0]!);
+    const only = CONTENDERS.find((c) => c.encoder === process.env.BENCH_ONLY);
+    if (only) {
+      // One format's agent flat out, printed (to compare changes); results.md stays as it is.
+      await azurite.container('bench-only');
+      await azurite.container('bench-only-checkpoints');
+      const r = await runAgent(connectionString, azurite.connectionString, eh.port, {
+        total,
+        format: only.format,
+        container: 'bench-only',
+        memory: only.memory,
+        batching: SEGMENT_BATCHING,
+      });
+      log(
+        `${only.name}: ${JSON.stringify({ ...r, cpuPerGB: perGB(r.cpuSeconds, r.bytes), load: loadavg()[0] })}`,
+      );
+      return;
+    }
     if (process.env.BENCH_ONLY === 'seed') {
       // Only the seed-rate run, printed (to compare agent flags); results.md stays as it is.
       const seed = await seedRateRun(connectionString, azurite, eh.port);

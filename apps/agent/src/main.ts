@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { scrubSecrets } from '@hubcap/log/scrub';
 import pkg from '../package.json' with { type: 'json' };
+import { tuneHeap } from './runtime/heap.ts';
 import { Lifecycle } from './runtime/lifecycle.ts';
 
 const SERVICE = 'hubcap-agent';
+tuneHeap();
 
 // Signal handlers first, before the SDK modules load: a SIGTERM during start-up exits cleanly (0).
 const lifecycle = new Lifecycle({ service: SERVICE, version: pkg.version }).install();
