@@ -9,16 +9,13 @@ export interface StallingProxy {
   stall(): void;
   /** Bytes move again (what was sent meanwhile is delivered). */
   resume(): void;
-  /** Bytes forwarded from the server to its clients so far. */
-  readonly served: number;
   close(): Promise<void>;
 }
 
-/** A TCP proxy in front of a real server (Azurite, Event Hubs) that can stop forwarding at any moment. */
+/** A TCP proxy in front of a real server (Azurite) that can stop forwarding at any moment. */
 export async function stallingProxy(target: { host: string; port: number }): Promise<StallingProxy> {
   const sockets = new Set<Socket>();
   let stalled = false;
-  let served = 0;
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
     for (const [from, to] of [
@@ -27,10 +24,7 @@ export async function stallingProxy(target: { host: string; port: number }): Pro
     ] as const) {
       sockets.add(from);
       if (stalled) from.pause();
-      from.on('data', (chunk: Buffer) => {
-        if (from === upstream) served += chunk.byteLength;
-        to.write(chunk);
-      });
+      from.on('data', (chunk) => to.write(chunk));
       from.on('end', () => to.end());
       from.on('error', () => to.destroy());
       from.on('close', () => {
@@ -50,9 +44,6 @@ export async function stallingProxy(target: { host: string; port: number }): Pro
     resume() {
       stalled = false;
       for (const s of sockets) s.resume();
-    },
-    get served() {
-      return served;
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -41,16 +41,17 @@ describe('storage stall', () => {
     const checkpoints = await azurite.container('stall-checkpoints');
     const agent = startAgent(
       { ...stallTopic(eh.port, eh.connectionString('stall'), proxy, MEMORY), batching: { maxAgeSeconds: 5 } },
-      // As deployed for 256Mi; a short receive wait would let unbounded link credit grow quickly while idle.
+      // As deployed for 256Mi; a short receive wait lets the SDK's link credit grow quickly while idle.
       { NODE_OPTIONS: agentNodeOptions(MEMORY), HUBCAP_MAX_WAIT_SECONDS: '0.05' },
     );
     try {
       await agent.waitForLine((l) => l.msg === 'partition claimed; reading from its checkpoint');
-      await sleep(8000); // idle: an unbounded link collects credit on every empty receive
+      await sleep(8000); // idle: the SDK adds credit on every empty receive
       proxy.stall();
-      // A backlog of 200 MB arrives while storage hangs: unbounded credit would let the SDK pull all of it.
+      const stopped = agent.waitForLine((l) => /reading stopped at \d+ MiB/.test(String(l.msg)), 120_000);
+      // A backlog of 200 MB arrives while storage hangs: the credit lets the SDK pull all of it.
       await produce(eh.connectionString('stall'), 'stall', PARTITIONS, PER_PARTITION, { bodyBytes: 1024 });
-      await sleep(10_000); // what the SDK may pull arrives meanwhile
+      await stopped;
       expect(agent.child.exitCode).toBeNull();
       expect(peakRss(agent.child.pid!)).toBeLessThan(memoryBytes(MEMORY));
 

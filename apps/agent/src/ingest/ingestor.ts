@@ -48,9 +48,10 @@ export interface IngestorOptions {
 
 const LAG_INTERVAL_MS = 5000;
 /**
- * The SDK pulls events while a batch waits for its writer, as far as the link's credit allows. The
- * credit is bounded by `prefetchCount` (source/credit.ts), but what waits in memory besides (open
- * segments, blocks being uploaded, a large prefetch) can still grow while storage stalls. Above this
+ * The SDK pulls events while a batch waits for its writer, as far as the link's credit allows, and
+ * that credit is not bounded by `prefetchCount`: each receive adds up to `prefetchCount` more
+ * (Azure/azure-sdk-for-js#39452), so it grows to hundreds of thousands of events per partition
+ * while the agent keeps up. When storage stalls, all of them arrive and wait in memory. Above this
  * share of the memory limit, the readers whose batch waits while memory grows (by GUARD_GROWTH of the
  * limit since the guard first saw it waiting) stop: closing the link drops what the SDK holds, the
  * open segment is re-read from the checkpoint once its partition's earlier files are published

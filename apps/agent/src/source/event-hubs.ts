@@ -7,7 +7,6 @@ import { BlobCheckpointStore } from '@azure/eventhubs-checkpointstore-blob';
 import type { TokenCredential } from '@azure/identity';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { TopicConfig } from '@hubcap/shared';
-import { boundReceiverCredit } from './credit.ts';
 
 export interface SourceTuning {
   agentId: string;
@@ -26,7 +25,6 @@ export function createConsumerClient(
   tuning: SourceTuning,
   credential: () => TokenCredential,
 ): EventHubConsumerClient {
-  boundReceiverCredit();
   const { source } = config;
   const options: EventHubConsumerClientOptions = {
     identifier: tuning.agentId,
@@ -75,7 +73,6 @@ export function createReaderClient(
   config: TopicConfig,
   credential: () => TokenCredential,
 ): EventHubConsumerClient {
-  boundReceiverCredit();
   const { source } = config;
   const options: EventHubConsumerClientOptions = {
     retryOptions: { maxRetries: 6, retryDelayInMs: 500, maxRetryDelayInMs: 15_000, timeoutInMs: 60_000 },
