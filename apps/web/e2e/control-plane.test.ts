@@ -382,6 +382,8 @@ describe('control plane in Chromium', () => {
       /^127\.0\.0\.1/,
     );
     await page.selectOption(field('source.auth.kind'), 'workloadIdentity');
+    // count() does not wait for React to render the switched kind.
+    await page.locator(field('source.auth.connectionString')).waitFor({ state: 'detached', timeout: 5000 });
     await expect(page.locator(field('source.auth.connectionString')).count()).resolves.toBe(0);
     await expect(page.inputValue(field('source.fullyQualifiedNamespace'))).resolves.toMatch(/^127\.0\.0\.1/);
     await page.selectOption(field('source.auth.kind'), 'connectionString');
