@@ -9,16 +9,26 @@ export const range = (firstSequence: number, lastSequence: number): SequenceRang
 
 export interface Unit extends SequenceRange {
   path: string;
+  /** A dead-letter file: it shares its segment's range with the segment's data file. */
+  deadLetter?: boolean;
 }
 
-/** Ranges sorted; a dead-letter file with the same range as its data file is one unit. */
+/**
+ * Ranges sorted; a dead-letter file with the same range as another file of it is one unit with it.
+ * Two data files of one range stay two, so the overlap is named (e.g. one per format after a change).
+ */
 export function merge(ranges: readonly Unit[]): Unit[] {
   const seen = new Set<string>();
   return [...ranges]
-    .sort((a, b) => a.firstSequence - b.firstSequence || a.lastSequence - b.lastSequence)
+    .sort(
+      (a, b) =>
+        a.firstSequence - b.firstSequence ||
+        a.lastSequence - b.lastSequence ||
+        Number(a.deadLetter ?? false) - Number(b.deadLetter ?? false),
+    )
     .filter((r) => {
       const key = `${r.firstSequence}-${r.lastSequence}`;
-      if (seen.has(key)) return false;
+      if (r.deadLetter && seen.has(key)) return false;
       seen.add(key);
       return true;
     });

@@ -117,7 +117,7 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
     const window = root + segments.slice(0, depth).join('/');
     const key = `${window}\0${parsed.partition}`;
     const cell = stored.get(key) ?? { window, partition: parsed.partition, files: [] };
-    cell.files.push({ ...file, ...range(parsed.firstSequence, parsed.lastSequence) });
+    cell.files.push({ ...file, ...range(parsed.firstSequence, parsed.lastSequence), deadLetter });
     stored.set(key, cell);
   }
 
@@ -246,7 +246,7 @@ async function checkManifest(
       });
   }
   const units = merge([
-    ...manifest.files,
+    ...manifest.files.map((f) => ({ ...f, deadLetter: f.kind === 'deadLetter' })),
     ...manifest.lostAtSource.map((r) => ({ ...r, path: '(lost at source)' })),
   ]);
   cell.problems.push(...overlaps(units));

@@ -225,6 +225,14 @@ for (const [name, make] of Object.entries(lakes)) {
       expect(again.cells.find((c) => c.window.endsWith('hour=12'))!.problems.map((p) => p.kind)).toEqual([
         'overlap',
       ]);
+
+      // Two data files of one range (one per format, after a change) are an overlap, not one file.
+      await lake.put(`${folder(2)}/${segmentFileName('0', 15, 19, '.parquet')}`, 'z\n');
+      const twice = await verify(lake.store, { prefix: 'lake', template });
+      expect(twice.cells.find((c) => c.window.endsWith('hour=11'))!.problems.map((p) => p.kind)).toEqual([
+        'overlap',
+        'unlisted-file',
+      ]);
     });
 
     it('names ranges lost at source, failing unless allowed', async () => {
