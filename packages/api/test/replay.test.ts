@@ -107,6 +107,10 @@ async function until<T>(what: string, probe: () => Promise<T | null | false>, ms
   }
 }
 
+/** A replay view's planned range per partition: [partition, first, last]. */
+const rangesOf = (replay: {
+  partitions: { partitionId: string; firstSequence: number | null; lastSequence: number | null }[];
+}) => replay.partitions.map((p) => [p.partitionId, p.firstSequence, p.lastSequence]);
 const list = async (name: string) => (await api.call('replay.list', { name }, viewer)).body.result.data;
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
@@ -191,15 +195,7 @@ describe('replay procedures', () => {
       const [r] = await list('bounded');
       return r.state === 'succeeded' ? r : null;
     });
-    expect(
-      done.partitions.map(
-        (p: { partitionId: string; firstSequence: number | null; lastSequence: number | null }) => [
-          p.partitionId,
-          p.firstSequence,
-          p.lastSequence,
-        ],
-      ),
-    ).toEqual([
+    expect(rangesOf(done)).toEqual([
       ['0', 0, 5],
       ['1', null, null],
     ]);
@@ -441,15 +437,7 @@ describe('filling the gap of a rollback to Capture', () => {
     });
     // Exactly the gap: partition 1 is not replayed at all.
     expect(done).toMatchObject({ events: 3, totalEvents: 3 });
-    expect(
-      done.partitions.map(
-        (p: { partitionId: string; firstSequence: number | null; lastSequence: number | null }) => [
-          p.partitionId,
-          p.firstSequence,
-          p.lastSequence,
-        ],
-      ),
-    ).toEqual([
+    expect(rangesOf(done)).toEqual([
       ['0', 12, 14],
       ['1', null, null],
     ]);
