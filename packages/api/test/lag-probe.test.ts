@@ -16,7 +16,11 @@ let azurite: Azurite;
 beforeAll(async () => {
   [api, hubs, azurite] = await Promise.all([
     startHarness(),
-    startLocalEventHubs({ host: '127.0.0.1', port: 0, hubs: [{ name: 'orders', partitionCount: 2 }] }),
+    startLocalEventHubs({
+      host: '127.0.0.1',
+      port: 0,
+      hubs: [{ name: 'orders', partitionCount: 2, consumerGroups: ['refunds'] }],
+    }),
     startAzurite(),
   ]);
 }, 120_000);
@@ -111,5 +115,35 @@ describe('lag read by the control plane itself', () => {
     expect(topic.lagTrend.arrivingPerSecond).toBeGreaterThan(0);
     const lagPoints = topic.series.filter((p: { lagEvents: number }) => p.lagEvents === 60);
     expect(lagPoints.length).toBeGreaterThan(0);
+  });
+
+  it('keeps reading a removed topic: its lag grows with every event, not frozen at the removal', {
+    timeout: 90_000,
+  }, async () => {
+    const input = localTopicInput('refunds', {
+      namespace: `127.0.0.1:${hubs.port}`,
+      hub: 'orders',
+      eventHubs: hubs.connectionString(),
+      storage: azurite.connectionString,
+    });
+    const { id } = await createTopic(
+      api.prisma,
+      api.secrets,
+      { ...input, source: { ...input.source, consumerGroup: 'refunds' } },
+      { actor: 'system' },
+    );
+    await api.prisma.deployment.create({
+      data: { topicId: id, target: 'local', phase: 'deleted', configVersion: 1, desiredReplicas: 0 },
+    });
+    const lag = async () => {
+      await probeLag(api.prisma, api.secrets);
+      const rows = await api.prisma.partitionState.findMany({ where: { topicId: id, partitionId: '0' } });
+      return rows.map((p) => Number(p.lagEvents));
+    };
+    await send('0', 5);
+    const before = await lag();
+    expect(before).toHaveLength(1);
+    await send('0', 7);
+    expect(await lag()).toEqual([before[0]! + 7]);
   });
 });

@@ -20,6 +20,7 @@ import {
 } from './markers.ts';
 import { gaps, merge, overlaps, range, show, type Unit } from './ranges.ts';
 import type { LakeStore } from './store.ts';
+import { templateMatcher } from './template-match.ts';
 
 const DEAD_LETTER_FOLDER = '_deadletter';
 
@@ -100,6 +101,9 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
   if (listing.length === 0)
     throw new Error(`nothing under ${prefix ? `prefix "${prefix}"` : 'the root'} of ${store.location}`);
   const byPath = new Map(listing.map((f) => [f.path, f]));
+  // Folders the template does not render are not this topic's windows: e.g. a replay's prefix inside
+  // the topic's (a topic without a prefix holds every folder of its container).
+  const isWindow = templateMatcher(folderTemplate);
 
   // Files by (window folder, partition), from the names alone.
   const stored = new Map<string, { window: string; partition: string; files: (StoredFile & Unit)[] }>();
@@ -108,12 +112,13 @@ export async function verify(store: LakeStore, options: VerifyOptions): Promise<
     const relative = file.path.slice(root.length).split('/');
     const deadLetter = relative[0] === DEAD_LETTER_FOLDER;
     const segments = deadLetter ? relative.slice(1) : relative;
+    if (segments.length <= depth || !isWindow(segments.slice(0, depth).join('/'))) continue;
     if (segments[depth] === MANIFEST_FOLDER) {
       if (segments[depth + 1]?.endsWith('.manifest.json')) manifests.set(file.path, file);
       continue;
     }
     const parsed = parseSegmentFileName(segments[segments.length - 1] ?? '');
-    if (!parsed || segments.length <= depth || segments.includes(MANIFEST_FOLDER)) continue;
+    if (!parsed || segments.includes(MANIFEST_FOLDER)) continue;
     const window = root + segments.slice(0, depth).join('/');
     const key = `${window}\0${parsed.partition}`;
     const cell = stored.get(key) ?? { window, partition: parsed.partition, files: [] };

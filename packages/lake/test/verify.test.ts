@@ -180,6 +180,17 @@ for (const [name, make] of Object.entries(lakes)) {
       expect(report.ok).toBe(true);
     });
 
+    it("leaves out folders the template does not render, such as a replay's prefix inside the topic's", async () => {
+      await layOut(lake, good);
+      // A replay into "lake/backfill" copies partition 0's hour 09: the same names under another folder.
+      const copy = `lake/backfill/${folder(0).slice('lake/'.length)}`;
+      await lake.put(`${copy}/${segmentFileName('0', 0, 9, '.ndjson')}`, '{"seq":0}\n');
+      await lake.put(`${copy}/_hubcap/0.manifest.json`, manifestBytes(emptyManifest()));
+      const report = await verify(lake.store, { prefix: 'lake', template });
+      expect(report.cells.filter((c) => c.window.includes('backfill'))).toEqual([]);
+      expect(report.problems).toBe(0);
+    });
+
     it('refuses a prefix with nothing under it, or one that could leave the container', async () => {
       await layOut(lake, good);
       await expect(verify(lake.store, { prefix: 'lake-typo', template })).rejects.toThrow(

@@ -73,6 +73,18 @@ describe('ReplayRequest', () => {
     ]);
     expect(Object.keys(problems({ ...base, endSequences: { '..': 1 } }))).toEqual(['endSequences...']);
     expect(Object.keys(problems({ ...base, endSequences: [154] }))).toEqual(['endSequences']);
+    // Naming no partition would replay nothing and succeed: "__proto__" is a key the parser drops.
+    for (const endSequences of [{}, JSON.parse('{"__proto__": 5}')])
+      expect(problems({ ...base, endSequences })).toEqual({
+        endSequences: 'must name at least one partition: only the partitions named are replayed',
+      });
+    // The field's own rule, not the parser's "Invalid key in record"; past 2^53 the range, not "whole number".
+    expect(problems({ ...base, endSequences: { 'a\u0000b': 1 } })).toEqual({
+      'endSequences.a\u0000b': 'must be a partition id (letters, digits, "-" or "_", at most 64)',
+    });
+    expect(
+      ReplayRequest.safeParse({ ...base, endSequences: { '0': 2 ** 53 + 2 } }).error?.issues[0]?.message,
+    ).toBe(`must be at most ${Number.MAX_SAFE_INTEGER}`);
     const many = Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [String(i), 0]));
     expect(problems({ ...base, endSequences: many })).toEqual({
       endSequences: 'must name at most 1024 partitions',

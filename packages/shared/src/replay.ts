@@ -7,18 +7,18 @@ const MAX_BIG = Number.MAX_SAFE_INTEGER;
 /** A replay is one job's work: longer windows are several replays, each resumable on its own. */
 export const MAX_REPLAY_DAYS = 90;
 
+// Not `.int()`: past 2^53 it also fails, and "whole number" would hide the message that helps ("at most").
 const Sequence = z
   .number()
-  .int('must be a whole number')
+  .refine(Number.isInteger, 'must be a whole number')
   .min(0, 'must not be negative')
   .max(MAX_BIG, `must be at most ${MAX_BIG}`);
 const Instant = z.iso.datetime({
   offset: true,
   error: 'must be a date and time such as 2026-11-24T10:00:00Z',
 });
-const PartitionId = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a partition id (letters, digits, "-" or "_", at most 64)');
+const PARTITION_ID = 'must be a partition id (letters, digits, "-" or "_", at most 64)';
+const PartitionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, PARTITION_ID);
 
 export const ReplayTarget = z.discriminatedUnion(
   'kind',
@@ -51,7 +51,9 @@ export const ReplayTarget = z.discriminatedUnion(
 export type ReplayTarget = z.output<typeof ReplayTarget>;
 
 const PartitionSequences = z
-  .record(PartitionId, Sequence)
+  .record(PartitionId, Sequence, {
+    error: (issue) => (issue.code === 'invalid_key' ? PARTITION_ID : undefined),
+  })
   .refine((m) => Object.keys(m).length <= 1024, 'must name at most 1024 partitions');
 
 /** What a replay reads: events enqueued from `from` up to (not including) `to`, per partition. */
@@ -65,7 +67,11 @@ const ReplayWindow = z.strictObject({
    * When given, only the partitions it names are replayed: a bounded range is asked for by partition
    * (a gap of a rollback to Capture is filled on the partitions that have one, and on no other).
    */
-  endSequences: PartitionSequences.optional(),
+  // Empty (or only keys the parser drops, such as "__proto__") would be a replay of nothing that succeeds.
+  endSequences: PartitionSequences.refine(
+    (m) => Object.keys(m).length > 0,
+    'must name at least one partition: only the partitions named are replayed',
+  ).optional(),
   target: ReplayTarget,
   consumerGroup: SourceFields.shape.consumerGroup.unwrap().optional().meta({
     description:

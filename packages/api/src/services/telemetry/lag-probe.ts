@@ -224,8 +224,9 @@ export const TOPIC_RUN_STATE = {
 } satisfies Prisma.TopicSelect;
 
 /**
- * One pass over every deployed topic (running or paused): reads its lag from Event Hubs and the
- * checkpoint store and records it. A topic that cannot be read is logged and left as it was.
+ * One pass over every topic ever deployed (running, paused or removed): reads its lag from Event Hubs
+ * and the checkpoint store and records it. A removed topic's lag still grows with every event, and its
+ * page shows it. A topic that cannot be read is logged and left as it was.
  */
 export async function probeLag(
   prisma: PrismaClient,
@@ -234,7 +235,7 @@ export async function probeLag(
 ): Promise<{ probed: number; failed: number }> {
   const now = options.now ?? new Date();
   const topics = await prisma.topic.findMany({
-    where: { deployment: { phase: { not: 'deleted' } } },
+    where: { deployment: { isNot: null } },
     select: TOPIC_RUN_STATE,
   });
   let probed = 0;
