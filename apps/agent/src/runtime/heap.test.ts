@@ -13,7 +13,7 @@ const HEAP = fileURLToPath(new URL('./heap.ts', import.meta.url));
  */
 const WORKLOAD = (tune: boolean) => `
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-${tune ? `(await import(${JSON.stringify(HEAP)})).tuneHeap();` : ''}
+${tune ? `if (!(await import(${JSON.stringify(HEAP)})).tuneHeap()) throw new Error('not tuned');` : ''}
 let full = 0;
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
@@ -25,8 +25,8 @@ await new Promise((resolve) => setTimeout(resolve, 100));
 process.stdout.write(String(full));
 `;
 
-async function fullCollections(tune: boolean): Promise<number> {
-  const [semi, old] = agentNodeOptions('256Mi').split(' ');
+async function fullCollections(tune: boolean, memory = '384Mi'): Promise<number> {
+  const [semi, old] = agentNodeOptions(memory).split(' ');
   const { stdout } = await promisify(execFile)(process.execPath, [
     semi!,
     old!,
@@ -46,5 +46,9 @@ describe('heap tuning', () => {
     const tuned = await fullCollections(true);
     expect(untuned).toBeGreaterThan(0);
     expect(tuned).toBeLessThan(untuned * 0.8);
+  });
+
+  it('is left off under 256Mi, where a catch-up after a storage stall has no room for it', async () => {
+    await expect(fullCollections(true, '256Mi')).rejects.toThrow('not tuned');
   });
 });

@@ -1,4 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
  * How far V8 lets the old generation grow past what the last full collection kept, in percent.
@@ -11,7 +11,19 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const HEAP_GROWING_PERCENT = 100;
 
-/** Applies the agent's heap tuning; V8 reads it at every full collection, so it acts from now on. */
-export function tuneHeap(): void {
+/**
+ * The least V8 heap limit (old and young generation) the tuning applies to: the deployer's for 384Mi
+ * (~264 MiB). Under 256Mi's (~184 MiB) the catch-up after a storage stall outgrew the pod's limit with
+ * it (272 against 256 MiB, test/storage-stall.test.ts) and stayed under without it.
+ */
+const MIN_HEAP_LIMIT_BYTES = 240 * 2 ** 20;
+
+/**
+ * Applies the agent's heap tuning where the memory limit leaves room for it; V8 reads it at every full
+ * collection, so it acts from now on. Returns whether it applied.
+ */
+export function tuneHeap(): boolean {
+  if (getHeapStatistics().heap_size_limit < MIN_HEAP_LIMIT_BYTES) return false;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  return true;
 }
