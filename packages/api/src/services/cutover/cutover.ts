@@ -18,7 +18,7 @@ import type { SecurityPolicy } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { type Actor, auditTopic } from '../audit.ts';
 import { type DeploymentServices, deployTopic } from '../deployments/deployments.ts';
-import { readCheckpoints, type StoredCheckpoint, TOPIC_RUN_STATE } from '../telemetry/lag-probe.ts';
+import { readStoredCheckpoints, type StoredCheckpoint, TOPIC_RUN_STATE } from '../telemetry/lag-probe.ts';
 import {
   consumerFor,
   credential,
@@ -202,12 +202,7 @@ async function plan(services: CutoverServices, location: CaptureLocation, now = 
   );
   const found = { ...scanned, ...againstHub(scanned, hub.partitions, loaded.config.source.startPosition) };
   const checkpoints = await reading(
-    withTimeout(
-      'the checkpoint store',
-      readCheckpoints(loaded.config, hub.fullyQualifiedNamespace, hub.eventHubName),
-    ).catch((error) => {
-      // No checkpoint container yet: no agent of this topic ever checkpointed.
-      if ((error as { statusCode?: number }).statusCode === 404) return new Map<string, StoredCheckpoint>();
+    readStoredCheckpoints(loaded.config, hub.fullyQualifiedNamespace, hub.eventHubName).catch((error) => {
       throw new StorageUnreachableError(`cannot read the topic's checkpoints: ${describe(error)}`);
     }),
   );

@@ -16,7 +16,7 @@ import type { AgentPrincipal, SecurityPolicy } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../errors.ts';
 import { type Actor, audit } from '../audit.ts';
 import { type DeploymentServices, toAppError } from '../deployments/deployments.ts';
-import { readCheckpoints } from '../telemetry/lag-probe.ts';
+import { readStoredCheckpoints } from '../telemetry/lag-probe.ts';
 import {
   consumerFor,
   describe,
@@ -441,12 +441,11 @@ async function deployedCheckpoints(
   if (!phase || phase === 'deleted') return null;
   const client = consumerFor(config);
   try {
-    const checkpoints = await withTimeout(
-      'the checkpoint store',
-      readCheckpoints(config, client.fullyQualifiedNamespace, client.eventHubName),
+    const checkpoints = await readStoredCheckpoints(
+      config,
+      client.fullyQualifiedNamespace,
+      client.eventHubName,
     ).catch((error) => {
-      // No checkpoint container yet: the agents have landed nothing.
-      if ((error as { statusCode?: number }).statusCode === 404) return new Map();
       throw new AppError(
         'PRECONDITION_FAILED',
         `cannot read the topic's checkpoints, which bound a replay into its own layout: ${describe(error)}`,

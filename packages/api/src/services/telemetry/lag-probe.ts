@@ -68,6 +68,23 @@ export async function readCheckpoints(
   return found;
 }
 
+/**
+ * The topic's checkpoints within the store's timeout; none when the checkpoint container does not exist
+ * yet (no agent of the topic ever checkpointed). Other failures are the caller's to word.
+ */
+export async function readStoredCheckpoints(
+  config: TopicConfig,
+  namespace: string,
+  eventHubName: string,
+): Promise<Map<string, StoredCheckpoint>> {
+  return withTimeout('the checkpoint store', readCheckpoints(config, namespace, eventHubName)).catch(
+    (error) => {
+      if ((error as { statusCode?: number }).statusCode === 404) return new Map<string, StoredCheckpoint>();
+      throw error;
+    },
+  );
+}
+
 export interface PartitionLag {
   partitionId: string;
   lastEnqueuedSequenceNumber: number | null;
