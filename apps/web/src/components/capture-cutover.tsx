@@ -9,7 +9,7 @@ import {
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '@/trpc/client.tsx';
-import { Badge, Button, Card } from './ui.tsx';
+import { Badge, Button, Card, ErrorText } from './ui.tsx';
 
 interface Location {
   topic: string;
@@ -352,11 +352,7 @@ function Rollback({ location, canEdit }: { location: Location; canEdit: boolean 
               >
                 Fill the gap
               </Button>
-              {fill.isError && (
-                <p role="alert" className="text-sm text-red-700">
-                  {fill.error.message}
-                </p>
-              )}
+              <ErrorText message={fill.error?.message} />
               {fill.isSuccess && (
                 <p role="status" className="text-sm text-emerald-700">
                   Replay {fill.data.replay.id} started into the topic&apos;s own layout: follow it under
