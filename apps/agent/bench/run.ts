@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { agentNodeOptions, type Format } from '@hubcap/shared';
+import { agentProcessEnv, type Format } from '@hubcap/shared';
 import { AGENT_MAIN } from '../test/harness.ts';
 import { measureCompression } from './compression.ts';
 import { jsonEvent } from './events.ts';
@@ -132,7 +132,7 @@ async function main() {
         total,
         format: only.format,
         container: 'bench-only',
-        memory: only.memory,
+        memory: process.env.BENCH_MEMORY ?? only.memory,
         batching: SEGMENT_BATCHING,
       });
       log(
@@ -163,6 +163,14 @@ async function main() {
         contender.encoder,
         String(ENCODER_EVENTS),
       ])) as unknown as EncoderResult;
+    }
+    if (process.env.BENCH_ONLY === 'floor') {
+      // Only the floor, printed (to compare with BENCH_ONLY=<encoder> runs); results.md stays as it is.
+      const receive = perGB(bare.cpuSeconds, bare.bytes);
+      for (const [name, e] of Object.entries(encoders))
+        log(`floor ${name}: ${(receive + perGB(e.cpuSeconds, e.inputBytes)).toFixed(1)} CPU-s/GB`);
+      log(`bare consumer: ${receive.toFixed(1)} CPU-s/GB, load ${loadavg()[0]}`);
+      return;
     }
 
     const agents: Result[] = [];
@@ -281,7 +289,7 @@ interface AgentRun {
   startPosition?: 'earliest' | 'latest';
 }
 
-/** Runs the agent as deployed (NODE_OPTIONS from `scaling.memory`), counting its full collections. */
+/** Runs the agent as deployed (its environment from `scaling.memory`), counting its full collections. */
 async function runAgent(
   ehConnection: string,
   storage: string,
@@ -308,11 +316,13 @@ async function runAgent(
   };
   // BENCH_AGENT_ARGS: Node or V8 flags that NODE_OPTIONS refuses (e.g. --no-memory-reducer).
   const flags = (process.env.BENCH_AGENT_ARGS ?? '').split(' ').filter(Boolean);
+  const deployed = agentProcessEnv(run.memory, run.format.type as Format['type']);
   const child = spawn(process.execPath, ['--trace-gc', ...flags, AGENT_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       // What the deployer sets; BENCH_NODE_OPTIONS adds e.g. --cpu-prof.
-      NODE_OPTIONS: `${agentNodeOptions(run.memory, run.format.type as Format['type'])} ${process.env.BENCH_NODE_OPTIONS ?? ''}`,
+      ...deployed,
+      NODE_OPTIONS: `${deployed.NODE_OPTIONS} ${process.env.BENCH_NODE_OPTIONS ?? ''}`,
       ...(process.env.BENCH_AGENT_ENV ? JSON.parse(process.env.BENCH_AGENT_ENV) : {}),
       HUBCAP_CONFIG: JSON.stringify(config),
       HUBCAP_HTTP_PORT: '0',
@@ -324,6 +334,7 @@ async function runAgent(
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = once(child, 'exit');
+  exited.then(() => process.env.BENCH_AGENT_OUT && writeFile(process.env.BENCH_AGENT_OUT, out));
   let port = 0;
   while (!port) {
     await sleep(50);

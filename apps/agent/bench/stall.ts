@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { agentNodeOptions } from '@hubcap/shared';
+import { agentProcessEnv } from '@hubcap/shared';
 import { checkpointed } from '../test/checkpoints.ts';
 import { checkLake, startAgent } from '../test/harness.ts';
 import { stallingProxy, stallTopic } from '../test/stalling-proxy.ts';
@@ -34,7 +34,7 @@ const checkpoints = await azurite.container('stall-checkpoints');
 const ehConnection = eh.connectionString('stall');
 
 const agent = startAgent(stallTopic(eh.port, ehConnection, proxy, MEMORY), {
-  NODE_OPTIONS: agentNodeOptions(MEMORY),
+  ...agentProcessEnv(MEMORY),
   // Product defaults (the harness shortens them for tests).
   HUBCAP_MAX_WAIT_SECONDS: '1',
   HUBCAP_LB_UPDATE_INTERVAL_MS: '10000',

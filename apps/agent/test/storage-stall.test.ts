@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Azurite, spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { agentNodeOptions, memoryBytes } from '@hubcap/shared';
+import { agentProcessEnv, memoryBytes } from '@hubcap/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointed } from './checkpoints.ts';
 import { checkLake, expectedIds, produce, startAgent } from './harness.ts';
@@ -46,7 +46,7 @@ describe('storage stall', () => {
     const agent = startAgent(
       { ...stallTopic(eh.port, eh.connectionString('stall'), proxy, MEMORY), batching: { maxAgeSeconds: 5 } },
       // As deployed for 256Mi; a short receive wait lets the SDK's link credit grow quickly while idle.
-      { NODE_OPTIONS: agentNodeOptions(MEMORY), HUBCAP_MAX_WAIT_SECONDS: '0.05' },
+      { ...agentProcessEnv(MEMORY), HUBCAP_MAX_WAIT_SECONDS: '0.05' },
     );
     try {
       await agent.waitForLine((l) => l.msg === 'partition claimed; reading from its checkpoint');

@@ -175,7 +175,7 @@ describe('manifests', () => {
     expect(manifestProblems(objects)).toEqual([]);
   });
 
-  it('size the heap and, for Parquet, DuckDB from the memory limit', () => {
+  it('size the heap and, for Parquet, DuckDB from the memory limit, with two malloc arenas', () => {
     const env = (config: Json) =>
       byKind(manifests(spec(config), target), 'Deployment').spec.template.spec.containers[0].env;
     expect(env(ordersConfig({ scaling: { memory: '512Mi' } }))).toContainEqual({
@@ -185,6 +185,7 @@ describe('manifests', () => {
     expect(
       env(ordersConfig({ scaling: { memory: '512Mi' }, format: { type: 'parquet', compression: 'zstd' } })),
     ).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=8 --max-old-space-size=192' });
+    expect(env(ordersConfig())).toContainEqual({ name: 'MALLOC_ARENA_MAX', value: '2' });
   });
 
   it('scale to zero when paused but remember the replicas to resume to', () => {

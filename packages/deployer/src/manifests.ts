@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { agentNodeOptions, fileLayout, REDACTED, type TopicConfig } from '@hubcap/shared';
+import { agentProcessEnv, fileLayout, REDACTED, type TopicConfig } from '@hubcap/shared';
 import type {
   KubernetesObject,
   V1Deployment,
@@ -166,7 +166,10 @@ export function manifests(
     { name: 'HUBCAP_DRAIN_TIMEOUT_MS', value: String(drainMs) },
     { name: 'HUBCAP_AGENT_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     // V8's heap (and, for Parquet, DuckDB's memory) sized to the container's memory limit.
-    { name: 'NODE_OPTIONS', value: agentNodeOptions(config.scaling.memory, config.format.type) },
+    ...Object.entries(agentProcessEnv(config.scaling.memory, config.format.type)).map(([name, value]) => ({
+      name,
+      value,
+    })),
   ];
   // Parquet files need their whole segment before the footer is written: the agent spills it to disk.
   // Up to two segments' worth per owned partition, so the volume is bounded by the node's ephemeral

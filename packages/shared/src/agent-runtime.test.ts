@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentMemoryBudget, agentNodeOptions, memoryBytes } from './agent-runtime.ts';
+import { agentMemoryBudget, agentNodeOptions, agentProcessEnv, memoryBytes } from './agent-runtime.ts';
 
 describe('agent runtime', () => {
   it('reads Kubernetes memory quantities', () => {
@@ -24,5 +24,12 @@ describe('agent runtime', () => {
     });
     expect(agentMemoryBudget('2Gi', 'parquet').duckdbMemoryLimit).toBe('512MiB');
     expect(agentMemoryBudget('128Mi', 'parquet').duckdbMemoryLimit).toBe('64MiB');
+  });
+
+  it('gives the agent process its heap limits and two malloc arenas', () => {
+    expect(agentProcessEnv('256Mi', 'avro')).toEqual({
+      NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=160',
+      MALLOC_ARENA_MAX: '2',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { agentNodeOptions, restartReason } from '@hubcap/shared';
+import { agentProcessEnv, restartReason } from '@hubcap/shared';
 import {
   type AgentDeploymentSpec,
   type AgentJobSpec,
@@ -361,7 +361,7 @@ export class LocalRunner implements Deployer {
       ...this.#options.env,
       HUBCAP_AGENT_ID: replica.name,
       HUBCAP_HTTP_PORT: '0',
-      NODE_OPTIONS: agentNodeOptions(spec.config.scaling.memory, spec.config.format.type),
+      ...agentProcessEnv(spec.config.scaling.memory, spec.config.format.type),
       ...run.job?.env,
     };
     if (this.#options.controlPlaneUrl) {
