@@ -3,11 +3,15 @@
  * BENCH_SEED_SECONDS, default 180). Preloads 1 KB JSON events on 4 partitions of the local Event Hubs
  * server, then measures in one run the agent's CPU per GB against the floor no agent on this SDK can
  * go below: (a) a bare SDK consumer that only counts, plus each format's encoder alone on the same
- * events (formats.ts); then the agent writing each format to Azurite with 256 MiB segments, flat out;
- * then the agent at the seed's real rate with product-default batching. Writes bench/results.md.
+ * events (formats.ts); then the agent writing each format to Azurite with 256 MiB segments, flat out,
+ * at the memory the control plane recommends for the format (and NDJSON at 256Mi too); then the agent
+ * and the bare consumer at the seed's real rate with product-default batching. Writes bench/results.md.
  * Last, window end → topic marker at the demo rate (marker-latency.ts, its own hub and Azurite).
- * BENCH_ONLY=seed runs only the seed-rate measurement and prints it, BENCH_ONLY=<encoder> (ndjson-gzip,
- * ndjson-zstd, avro-deflate, parquet-zstd) only that format's agent; BENCH_AGENT_ARGS adds agent flags.
+ * To compare one change (printed; results.md stays as it is): BENCH_ONLY=floor runs only the floor,
+ * BENCH_ONLY=seed only the seed-rate agent, BENCH_ONLY=<encoder> (ndjson-gzip, ndjson-zstd,
+ * avro-deflate, parquet-zstd) only that format's agent; BENCH_MEMORY sets the agent's `scaling.memory`,
+ * BENCH_AGENT_ARGS adds agent flags, BENCH_AGENT_ENV (JSON) its environment, BENCH_NODE_OPTIONS its
+ * NODE_OPTIONS (e.g. --cpu-prof), and BENCH_AGENT_OUT saves its output (--trace-gc) to a file.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { spawnAzurite } from '@hubcap/local-azurite';
 import { startLocalEventHubs } from '@hubcap/local-eventhubs';
-import { agentProcessEnv, type Format } from '@hubcap/shared';
+import { agentProcessEnv, type Format, recommendedMemory } from '@hubcap/shared';
 import { AGENT_MAIN } from '../test/harness.ts';
 import { measureCompression } from './compression.ts';
 import { jsonEvent } from './events.ts';
@@ -29,26 +33,26 @@ const ENCODER_EVENTS = Number(process.env.BENCH_ENCODER_EVENTS ?? 200_000);
 /** The seed: about 3,500 events/s of 1 KB (300 GB/day is 3.5 MB/s). */
 const SEED_RATE = 3500;
 const SEED_SECONDS = Number(process.env.BENCH_SEED_SECONDS ?? 180);
+const SEED_WARMUP_SECONDS = 20;
 const SEGMENT_BATCHING = { maxBytes: 256 * 1024 * 1024, maxEvents: 50_000_000, maxAgeSeconds: 3600 };
-/** Each format, its encoder alone, its target ratio and the memory its agent runs with (`scaling.memory`). */
+/**
+ * Each format, its encoder alone, its target ratio and the memory its agent runs with (`scaling.memory`):
+ * what the control plane recommends for the format, and for NDJSON also the smallest pod the deployer
+ * sizes a heap for (256Mi), where the heap's bound costs CPU.
+ */
 const contender = (
   name: string,
-  format: Record<string, string>,
+  format: { type: Format['type'] } & Record<string, string>,
   encoder: string,
   target: number,
-  memory = '256Mi',
-) => ({
-  name,
-  format,
-  encoder,
-  target,
-  memory,
-});
+  memory = recommendedMemory(format.type),
+) => ({ name, format, encoder, target, memory });
 const CONTENDERS = [
   contender('NDJSON + gzip-1', { type: 'ndjson', compression: 'gzip' }, 'ndjson-gzip', 1.5),
   contender('NDJSON + zstd-3', { type: 'ndjson', compression: 'zstd' }, 'ndjson-zstd', 1.5),
   contender('Avro (deflate)', { type: 'avro', codec: 'deflate' }, 'avro-deflate', 1.75),
-  contender('Parquet (zstd)', { type: 'parquet', compression: 'zstd' }, 'parquet-zstd', 1.75, '512Mi'),
+  contender('Parquet (zstd)', { type: 'parquet', compression: 'zstd' }, 'parquet-zstd', 1.75),
+  contender('NDJSON + gzip-1', { type: 'ndjson', compression: 'gzip' }, 'ndjson-gzip', 1.5, '256Mi'),
 ];
 const PARTITIONS = ['0', '1', '2', '3'];
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -156,11 +160,11 @@ async function main() {
     load();
 
     const encoders: Record<string, EncoderResult> = {};
-    for (const contender of CONTENDERS) {
-      log(`encoder alone: ${contender.encoder}`);
-      encoders[contender.encoder] = (await runChild([
+    for (const encoder of new Set(CONTENDERS.map((c) => c.encoder))) {
+      log(`encoder alone: ${encoder}`);
+      encoders[encoder] = (await runChild([
         here('./formats.ts'),
-        contender.encoder,
+        encoder,
         String(ENCODER_EVENTS),
       ])) as unknown as EncoderResult;
     }
@@ -197,6 +201,9 @@ async function main() {
     log(`seed rate: ${SEED_RATE} events/s for ${SEED_SECONDS} s, product-default batching`);
     const seed = await seedRateRun(connectionString, azurite, eh.port);
     load();
+    log(`bare consumer at the seed rate for ${SEED_SECONDS} s`);
+    const seedFloor = await seedFloorRun(connectionString);
+    load();
 
     log('compression levels');
     const compression = measureCompression(32);
@@ -209,7 +216,7 @@ async function main() {
     await writeFile(
       here('./results.md'),
       report(
-        { bare, encoders, agents, seed, compression, loads },
+        { bare, encoders, agents, seed, seedFloor, compression, loads },
         { total, preloadedBytes, preloadSeconds },
       ) +
         `\n${markerSection(markers)}` +
@@ -234,10 +241,37 @@ async function seedRateRun(
 ): Promise<SeedResult> {
   await azurite.container('bench-seed');
   await azurite.container('bench-seed-checkpoints');
+  return atSeedRate(ehConnection, () =>
+    runAgent(ehConnection, azurite.connectionString, ehPort, {
+      format: { type: 'ndjson', compression: 'gzip' },
+      container: 'bench-seed',
+      memory: process.env.BENCH_MEMORY ?? recommendedMemory('ndjson'),
+      startPosition: 'latest',
+      window: { warmupSeconds: SEED_WARMUP_SECONDS, seconds: SEED_SECONDS },
+    }),
+  );
+}
+
+/** The bare consumer at the seed's rate, over the same window: the floor's receiving part at that rate. */
+function seedFloorRun(ehConnection: string): Promise<SeedResult> {
+  return atSeedRate(
+    ehConnection,
+    async () =>
+      (await runChild([
+        '--trace-gc',
+        here('./ceiling.ts'),
+        ehConnection,
+        'bench',
+        `window:${SEED_WARMUP_SECONDS}:${SEED_SECONDS}`,
+      ])) as unknown as SeedResult,
+  );
+}
+
+/** Runs `measure` while a producer sends SEED_RATE new events/s (100 ms ticks, round robin over the partitions). */
+async function atSeedRate<T>(ehConnection: string, measure: () => Promise<T>): Promise<T> {
   const producer = new EventHubProducerClient(ehConnection, 'bench');
   let sending = true;
   let sent = 0;
-  // Starts past the preload, so the events are new; 100 ms ticks, round robin over the partitions.
   const send = (async () => {
     const perTick = SEED_RATE / 10;
     const started = performance.now();
@@ -250,13 +284,7 @@ async function seedRateRun(
     }
   })();
   try {
-    return await runAgent(ehConnection, azurite.connectionString, ehPort, {
-      format: { type: 'ndjson', compression: 'gzip' },
-      container: 'bench-seed',
-      memory: '256Mi',
-      startPosition: 'latest',
-      window: { warmupSeconds: 20, seconds: SEED_SECONDS },
-    });
+    return await measure();
   } finally {
     sending = false;
     await send;
@@ -278,7 +306,7 @@ async function withServerCpu<T extends object>(
 }
 
 interface AgentRun {
-  format: Record<string, string>;
+  format: { type: Format['type'] } & Record<string, string>;
   container: string;
   memory: string;
   /** Flat out: run until this many events are received, then SIGTERM (drain: publish + checkpoint). */
@@ -316,7 +344,7 @@ async function runAgent(
   };
   // BENCH_AGENT_ARGS: Node or V8 flags that NODE_OPTIONS refuses (e.g. --no-memory-reducer).
   const flags = (process.env.BENCH_AGENT_ARGS ?? '').split(' ').filter(Boolean);
-  const deployed = agentProcessEnv(run.memory, run.format.type as Format['type']);
+  const deployed = agentProcessEnv(run.memory, run.format.type);
   const child = spawn(process.execPath, ['--trace-gc', ...flags, AGENT_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -334,7 +362,8 @@ async function runAgent(
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = once(child, 'exit');
-  exited.then(() => process.env.BENCH_AGENT_OUT && writeFile(process.env.BENCH_AGENT_OUT, out));
+  const saveTo = process.env.BENCH_AGENT_OUT;
+  if (saveTo) exited.then(() => writeFile(saveTo, out));
   let port = 0;
   while (!port) {
     await sleep(50);
@@ -417,12 +446,13 @@ function report(
     encoders: Record<string, EncoderResult>;
     agents: Result[];
     seed: SeedResult;
+    seedFloor: SeedResult;
     compression: ReturnType<typeof measureCompression>;
     loads: number[];
   },
   preload: { total: number; preloadedBytes: number; preloadSeconds: number },
 ): string {
-  const { bare, encoders, agents, seed, compression, loads } = run;
+  const { bare, encoders, agents, seed, seedFloor, compression, loads } = run;
   const receive = perGB(bare.cpuSeconds, bare.bytes);
   const rows = CONTENDERS.map((c, i) => {
     const a = agents[i]!;
@@ -435,6 +465,9 @@ function report(
   const ndjson = rows[0]!;
   const seedPerGB = perGB(seed.cpuSeconds, seed.bytes);
   const seedRatio = seedPerGB / ndjson.floor;
+  const seedReceive = perGB(seedFloor.cpuSeconds, seedFloor.bytes);
+  const seedFloorPerGB = seedReceive + ndjson.encode;
+  const seedMemory = process.env.BENCH_MEMORY ?? recommendedMemory('ndjson');
   /** A 300 GB/day topic's hour of backlog, and the rate that keeps arriving while it is caught up. */
   const backlogGB = 300 / 24;
   const arrivingGBs = 300 / 86_400;
@@ -446,14 +479,14 @@ function report(
   return `# Agent benchmark
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; 1-minute load average after each
-measurement (bare consumer, the four agents, the seed-rate run): ${loadText}. The machine is shared: CPU
+measurement (bare consumer, the agents in the table's order, the seed-rate agent, the bare consumer at the seed rate): ${loadText}. The machine is shared: CPU
 seconds per GB (user + system, all threads, from \`process.resourceUsage()\`) is the figure that does not
 depend on the load; events/s does.
 Preload: ${preload.total} JSON events of ~1 KB (${(preload.preloadedBytes / 1e6).toFixed(0)} MB) on 4 partitions, ${preload.preloadSeconds.toFixed(0)} s.
 The local Event Hubs server runs in the benchmark process, Azurite in its own; each contender is its own
 child process. Full GCs: mark-compact collections counted with \`--trace-gc\`.
 
-## CPU per GB against the floor (flat out, 256 MiB segments, heap as the deployer sets it)
+## CPU per GB against the floor (flat out, 256 MiB segments, heap as the deployer sets it for the memory shown)
 
 Floor = the bare SDK consumer (receive only, \`skipParsingBodyAsJson\`): **${receive.toFixed(1)} CPU-s/GB**
 (${(bare.events / bare.seconds).toFixed(0)} events/s, peak RSS ${mib(bare.maxRssBytes)} MiB, ${bare.fullGcs} full GCs, V8 defaults)
@@ -468,12 +501,20 @@ ${rows
   )
   .join('\n')}
 
-## At the seed's real rate (NDJSON + gzip, product-default batching and receiving)
+## At the seed's real rate (NDJSON + gzip, product-default batching and receiving, ${seedMemory})
 
 ${SEED_RATE} events/s of ~1 KB, steady, from a producer in the benchmark process; measured over ${seed.seconds.toFixed(0)} s after a
-20 s warm-up, from the agent's own /metrics: ${(seed.events / seed.seconds).toFixed(0)} events/s received, **${seedPerGB.toFixed(1)} CPU-s/GB**
-(${((seed.cpuSeconds / seed.seconds) * 1000).toFixed(0)} millicores), **${seedRatio.toFixed(2)}×** the NDJSON + gzip floor of the same run,
-peak RSS ${mib(seed.maxRssBytes)} MiB, ${seed.fullGcs} full GCs in the window.
+${SEED_WARMUP_SECONDS} s warm-up, from the agent's own /metrics: ${(seed.events / seed.seconds).toFixed(0)} events/s received, **${seedPerGB.toFixed(1)} CPU-s/GB**
+(${((seed.cpuSeconds / seed.seconds) * 1000).toFixed(0)} millicores), peak RSS ${mib(seed.maxRssBytes)} MiB, ${seed.fullGcs} full GCs in the window.
+
+The floor at this rate: the bare consumer over the same window at the same rate, **${seedReceive.toFixed(1)} CPU-s/GB**
+(${(seedFloor.events / seedFloor.seconds).toFixed(0)} events/s; receiving costs more per GB at a steady rate than flat out, where it is
+${receive.toFixed(1)}), + the NDJSON + gzip encoder alone (${ndjson.encode.toFixed(1)}) = **${seedFloorPerGB.toFixed(1)} CPU-s/GB**.
+
+| agent at the seed rate against | floor CPU-s/GB | ratio | target |
+|---|---:|---:|---:|
+| the floor at the same rate | ${seedFloorPerGB.toFixed(1)} | **${(seedPerGB / seedFloorPerGB).toFixed(2)}×** | ≤ 1.5× |
+| the flat-out floor | ${ndjson.floor.toFixed(1)} | **${seedRatio.toFixed(2)}×** | ≤ 1.5× |
 
 ## Catching up one hour of a 300 GB/day topic (${backlogGB.toFixed(1)} GB) at the CPU limit
 
@@ -481,7 +522,7 @@ From the flat-out CPU-s/GB above; the topic keeps producing ${(arrivingGBs * 100
 
 | format | 250m (default) | 500m | 1 core |
 |---|---:|---:|---:|
-${rows.map(({ c, agent }) => `| ${c.name} | ${catchUp(0.25, agent)} | ${catchUp(0.5, agent)} | ${catchUp(1, agent)} |`).join('\n')}
+${rows.map(({ c, agent }) => `| ${c.name} (${c.memory}) | ${catchUp(0.25, agent)} | ${catchUp(0.5, agent)} | ${catchUp(1, agent)} |`).join('\n')}
 
 ## Compression levels (NDJSON of the same 1 KB events, one core, in memory)
 
