@@ -520,7 +520,7 @@ ${receive.toFixed(1)}), + the NDJSON + gzip encoder alone (${ndjson.encode.toFix
 
 From the flat-out CPU-s/GB above; the topic keeps producing ${(arrivingGBs * 1000).toFixed(2)} MB/s meanwhile.
 
-| format | 250m (default) | 500m | 1 core |
+| format | 250m (the former default) | 500m | 1 core (the default) |
 |---|---:|---:|---:|
 ${rows.map(({ c, agent }) => `| ${c.name} (${c.memory}) | ${catchUp(0.25, agent)} | ${catchUp(0.5, agent)} | ${catchUp(1, agent)} |`).join('\n')}
 

@@ -45,7 +45,7 @@ describe('storage stall', () => {
     const checkpoints = await azurite.container('stall-checkpoints');
     const agent = startAgent(
       { ...stallTopic(eh.port, eh.connectionString('stall'), proxy, MEMORY), batching: { maxAgeSeconds: 5 } },
-      // As deployed for 256Mi; a short receive wait lets the SDK's link credit grow quickly while idle.
+      // As deployed; a short receive wait lets the SDK's link credit grow quickly while idle.
       { ...agentProcessEnv(MEMORY), HUBCAP_MAX_WAIT_SECONDS: '0.05' },
     );
     try {

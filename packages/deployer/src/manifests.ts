@@ -165,7 +165,7 @@ export function manifests(
     { name: 'HUBCAP_HTTP_PORT', value: String(AGENT_PORT) },
     { name: 'HUBCAP_DRAIN_TIMEOUT_MS', value: String(drainMs) },
     { name: 'HUBCAP_AGENT_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    // V8's heap (and, for Parquet, DuckDB's memory) sized to the container's memory limit.
+    // V8's heap (and, for Parquet, DuckDB's memory) sized to the container's memory limit; two malloc arenas.
     ...Object.entries(agentProcessEnv(config.scaling.memory, config.format.type)).map(([name, value]) => ({
       name,
       value,
