@@ -160,9 +160,7 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
   if (plan.isError)
     return (
       <Card title="Plan">
-        <p role="alert" className="text-sm text-red-700">
-          {plan.error.message}
-        </p>
+        <ErrorText message={plan.error.message} />
       </Card>
     );
   const { partitions, fileProblems, blockers, warnings } = plan.data;
@@ -218,11 +216,7 @@ function Plan({ location, canEdit }: { location: Location; canEdit: boolean }) {
           <Button onClick={begin} disabled={!ready || start.isPending || start.isSuccess}>
             Start Hubcap after Capture
           </Button>
-          {start.isError && (
-            <p role="alert" className="text-sm text-red-700">
-              {start.error.message}
-            </p>
-          )}
+          <ErrorText message={start.error?.message} />
           {start.isSuccess && (
             <p role="status" className="text-sm text-emerald-700">
               Checkpoints written at Capture's last events.{' '}
@@ -326,11 +320,7 @@ function Rollback({ location, canEdit }: { location: Location; canEdit: boolean 
         drain), enable Capture and wait for its first file on every partition: the events between
         Hubcap&apos;s last and Capture&apos;s first are the gap, and filling it replays exactly those.
       </p>
-      {plan.isError && (
-        <p role="alert" className="mt-3 text-sm text-red-700">
-          {plan.error.message}
-        </p>
-      )}
+      <ErrorText message={plan.error?.message} className="mt-3" />
       {plan.data && (
         <>
           <ContinuityTable
@@ -444,11 +434,7 @@ function Report({ location }: { location: Location }) {
           Check continuity
         </Button>
       </div>
-      {report.isError && (
-        <p role="alert" className="mt-3 text-sm text-red-700">
-          {report.error.message}
-        </p>
-      )}
+      <ErrorText message={report.error?.message} className="mt-3" />
       {report.data && (
         <ContinuityTable
           testId="cutover-report"

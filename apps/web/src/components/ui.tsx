@@ -120,10 +120,16 @@ export function PageHeader({ title, children }: { title: ReactNode; children?: R
 }
 
 /** A failure told to a person; an unexpected one's message names its request id for the server log. */
-export function ErrorText({ message }: { message: string | null | undefined }) {
+export function ErrorText({
+  message,
+  className = '',
+}: {
+  message: string | null | undefined;
+  className?: string;
+}) {
   if (!message) return null;
   return (
-    <p role="alert" className="text-sm text-red-700">
+    <p role="alert" className={`text-sm text-red-700 ${className}`}>
       {message}
     </p>
   );
