@@ -96,18 +96,26 @@ export const CutoverPlanRow = z.object({
   problem: z.string().nullable(),
 });
 
-export const CutoverPlan = z.object({
+/** What a plan made from Capture's files says besides its partitions (the cutover's and the rollback's). */
+const CapturePlan = z.object({
   topic: z.string(),
   container: z.string(),
   pathFormat: z.string(),
-  partitions: z.array(CutoverPlanRow),
   /** Files skipped because they are not Capture's or cannot be read, by name. */
   fileProblems: z.array(CaptureFileProblem),
-  /** Why the plan cannot be applied now (checkpoints exist, agents run, a partition has a problem). */
+  /**
+   * Why the plan cannot be acted on now. Cutover: checkpoints exist, agents run, a partition has a
+   * problem. Rollback: agents run, Capture has not written yet, nothing to fill.
+   */
   blockers: z.array(z.string()),
-  /** What starting now cannot avoid, said before it starts (events the hub no longer holds). */
+  /**
+   * What acting now cannot change, said before it starts. Cutover: events the hub no longer holds.
+   * Rollback: overlaps, events past retention.
+   */
   warnings: z.array(z.string()),
 });
+
+export const CutoverPlan = CapturePlan.extend({ partitions: z.array(CutoverPlanRow) });
 export type CutoverPlan = z.infer<typeof CutoverPlan>;
 
 /** Apply exactly the plan that was shown: the scan is repeated and must find the same positions. */
@@ -166,17 +174,7 @@ export const RollbackPlanRow = ContinuityRow.extend({
   problem: z.string().nullable(),
 });
 
-export const RollbackPlan = z.object({
-  topic: z.string(),
-  container: z.string(),
-  pathFormat: z.string(),
-  partitions: z.array(RollbackPlanRow),
-  fileProblems: z.array(CaptureFileProblem),
-  /** Why the gap cannot be filled now (agents running, Capture not written yet, nothing to fill). */
-  blockers: z.array(z.string()),
-  /** What filling cannot change (overlaps, events past retention), said before it starts. */
-  warnings: z.array(z.string()),
-});
+export const RollbackPlan = CapturePlan.extend({ partitions: z.array(RollbackPlanRow) });
 export type RollbackPlan = z.infer<typeof RollbackPlan>;
 
 /** Fill exactly the gaps that were shown: the plan is made again and must find the same ranges. */
