@@ -158,6 +158,8 @@ export function replayedEvents(p: ReplayPartition): number {
 
 export const REPLAY_STATES = ['starting', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type ReplayState = (typeof REPLAY_STATES)[number];
+/** The states of a replay that has not ended: its run holds the topic's config and token. */
+export const UNFINISHED_REPLAY_STATES: ReplayState[] = ['starting', 'running'];
 
 /** One partition-window of the verify report of a replay's windows (see `hubcap verify`). */
 export const ReplayVerifyCell = z.strictObject({

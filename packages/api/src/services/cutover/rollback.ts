@@ -6,6 +6,7 @@ import {
   type RollbackPlan,
   rollbackGaps,
   type TopicConfig,
+  UNFINISHED_REPLAY_STATES,
 } from '@hubcap/shared';
 import { AppError } from '../../errors.ts';
 import { type Actor, auditTopic } from '../audit.ts';
@@ -124,7 +125,7 @@ async function rollback(services: CutoverServices, location: CaptureLocation, no
   }));
   const fills = partitions.flatMap((row) => fillOf(row, info(row.partitionId)) ?? []);
   const replays = await services.prisma.replay.findMany({
-    where: { topicId: loaded.topic.id, state: { in: ['starting', 'running'] } },
+    where: { topicId: loaded.topic.id, state: { in: UNFINISHED_REPLAY_STATES } },
     select: { id: true },
   });
   const running = { agents: agentsRunning(loaded.topic, now), replays: replays.map((r) => r.id) };

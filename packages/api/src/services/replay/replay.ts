@@ -11,6 +11,7 @@ import {
   type ReplayView,
   replayedEvents,
   type TopicConfig,
+  UNFINISHED_REPLAY_STATES,
 } from '@hubcap/shared';
 import type { AgentPrincipal, SecurityPolicy } from '../../context.ts';
 import { AppError, type FieldErrors } from '../../errors.ts';
@@ -358,7 +359,7 @@ async function finish(
   message: string,
 ): Promise<boolean> {
   const { count } = await prisma.replay.updateMany({
-    where: { id, state: { in: ['starting', 'running'] } },
+    where: { id, state: { in: UNFINISHED_REPLAY_STATES } },
     data: { state, message, finishedAt: new Date() },
   });
   await prisma.agentInstance.updateMany({
@@ -523,7 +524,7 @@ export async function recordReplayProgress(
   if (row.state === 'cancelled') return { cancelled: true };
   if (FINISHED.has(row.state)) return { cancelled: false };
   await services.prisma.replay.updateMany({
-    where: { id: row.id, state: { in: ['starting', 'running'] } },
+    where: { id: row.id, state: { in: UNFINISHED_REPLAY_STATES } },
     data: {
       partitions: progress.partitions as Prisma.InputJsonValue,
       state: 'running',

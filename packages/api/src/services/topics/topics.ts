@@ -7,6 +7,7 @@ import {
   sourceKey,
   splitSecrets,
   TopicConfig,
+  UNFINISHED_REPLAY_STATES,
 } from '@hubcap/shared';
 import type { SecretBox } from '../../auth/secret-box.ts';
 import { hashToken, newToken } from '../../auth/tokens.ts';
@@ -274,7 +275,7 @@ export async function deleteTopic(prisma: PrismaClient, topicId: string, who: Ac
       );
     }
     // A replay's run holds the topic's config and token: it ends (or is cancelled) first.
-    const running = await tx.replay.count({ where: { topicId, state: { in: ['starting', 'running'] } } });
+    const running = await tx.replay.count({ where: { topicId, state: { in: UNFINISHED_REPLAY_STATES } } });
     if (running > 0)
       throw new AppError(
         'CONFLICT',
