@@ -26,6 +26,15 @@ const ev = (seq: number, t: number, body = JSON.stringify({ id: seq })): SourceE
   enqueuedTimeUtc: new Date(t),
 });
 
+/** Events `seqs`, one second apart from the start of the first hour. */
+const atSeconds = (seqs: number[]) => seqs.map((s) => ev(s, base + s * 1000));
+
+/** Writes events `seqs` (see atSeconds) and drains: every file is published and checkpointed. */
+async function land(writer: PartitionWriter, seqs: number[]): Promise<void> {
+  await writer.write(atSeconds(seqs));
+  await writer.drain();
+}
+
 let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'hubcap-sealer-'));
@@ -88,9 +97,9 @@ describe('completeness manifests', () => {
     const p0 = writer('0', null);
     // Hour 9: 0..5, with 3 a dead letter (not JSON); hour 10: 6..7.
     await p0.writer.write([
-      ...[0, 1, 2].map((s) => ev(s, base + s * 1000)),
+      ...atSeconds([0, 1, 2]),
       ev(3, base + 3000, '{not json'),
-      ...[4, 5].map((s) => ev(s, base + s * 1000)),
+      ...atSeconds([4, 5]),
       ...[6, 7].map((s) => ev(s, base + hour + s * 1000)),
     ]);
     await p0.writer.drain();
@@ -130,8 +139,7 @@ describe('completeness manifests', () => {
   it('names a range retention expired as lost at source, in the window of the file after it', async () => {
     const { writer, store } = run(PATH_PRESETS.hive, ['0']);
     const p0 = writer('0', 9); // checkpoint at 9: 10..19 expired; the reader starts at 20
-    await p0.writer.write([20, 21, 22].map((s) => ev(s, base + s * 1000)));
-    await p0.writer.drain();
+    await land(p0.writer, [20, 21, 22]);
     await p0.sealer.idle(base + 2 * hour, new AbortController().signal);
     const manifest = await store.readManifest('0', store.windowOf(base), new AbortController().signal);
     expect(manifest?.lostAtSource).toEqual([{ firstSequence: 10, lastSequence: 19 }]);
@@ -142,12 +150,10 @@ describe('completeness manifests', () => {
   it('a checkpoint older than the one the reader resumed from (another replica wrote it) is no gap', async () => {
     const { writer, store } = run(PATH_PRESETS.hive, ['0']);
     const first = writer('0', null);
-    await first.writer.write([0, 1, 2, 3, 4, 5, 6, 7].map((s) => ev(s, base + s * 1000)));
-    await first.writer.drain();
+    await land(first.writer, [0, 1, 2, 3, 4, 5, 6, 7]);
     // Told the checkpoint was 3, this replica reads from 8: 4..7 are in storage, not lost.
     const second = writer('0', 3);
-    await second.writer.write([8, 9].map((s) => ev(s, base + s * 1000)));
-    await second.writer.drain();
+    await land(second.writer, [8, 9]);
     await second.sealer.idle(base + 2 * hour, new AbortController().signal);
     const manifest = await store.readManifest('0', store.windowOf(base), new AbortController().signal);
     expect(manifest?.lostAtSource).toEqual([]);
@@ -157,12 +163,10 @@ describe('completeness manifests', () => {
   it('a checkpoint behind what is landed names only the range after the landed files as lost', async () => {
     const { writer, store } = run(PATH_PRESETS.hive, ['0']);
     const first = writer('0', null);
-    await first.writer.write([0, 1, 2, 3, 4, 5, 6, 7].map((s) => ev(s, base + s * 1000)));
-    await first.writer.drain();
+    await land(first.writer, [0, 1, 2, 3, 4, 5, 6, 7]);
     // Checkpoint 5 (an earlier run drained there); 6..7 are landed, 8..19 expired; the reader starts at 20.
     const second = writer('0', 5);
-    await second.writer.write([20, 21].map((s) => ev(s, base + s * 1000)));
-    await second.writer.drain();
+    await land(second.writer, [20, 21]);
     await second.sealer.idle(base + 2 * hour, new AbortController().signal);
     const manifest = await store.readManifest('0', store.windowOf(base), new AbortController().signal);
     expect(manifest?.lostAtSource).toEqual([{ firstSequence: 8, lastSequence: 19 }]);
