@@ -19,6 +19,12 @@ export function memoryBytes(quantity: string): number {
   return Number(match[1]) * (UNITS[match[2] ?? ''] ?? 1);
 }
 
+/** Millicores of a Kubernetes CPU quantity ("250m", "0.5", "2"); NaN when it is not one. */
+export function cpuMillicores(quantity: string): number {
+  if (!/^(\d+m|\d+(\.\d+)?)$/.test(quantity)) return Number.NaN;
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+}
+
 /** Young-generation semi-space, MiB: every scavenge copies the events still queued, so it stays small. */
 const SEMI_SPACE_MIB = 8;
 /**

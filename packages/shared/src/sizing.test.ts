@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { memoryBytes } from './agent-runtime.ts';
+import { cpuMillicores, memoryBytes } from './agent-runtime.ts';
 import {
-  cpuMillicores,
   MAX_REPLICAS,
   MAX_SIZING_BYTES_PER_SECOND,
   meetsAdvice,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { memoryBytes } from './agent-runtime.ts';
+import { cpuMillicores, memoryBytes } from './agent-runtime.ts';
 import { Format } from './topic-config.ts';
 import { parseOrThrow } from './validation.ts';
 
@@ -130,12 +130,6 @@ function cpuSecondsPerGB(format: Format): number {
 export function recommendedMemory(type: FormatType): string {
   const mib = PEAK_RSS_MIB[type] / MEMORY_GUARD_SHARE;
   return `${Math.ceil(mib / MEMORY_STEP_MIB) * MEMORY_STEP_MIB}Mi`;
-}
-
-/** Millicores of a Kubernetes CPU quantity ("250m", "0.5", "2"); NaN when it is not one. */
-export function cpuMillicores(quantity: string): number {
-  if (!/^(\d+m|\d+(\.\d+)?)$/.test(quantity)) return Number.NaN;
-  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
 }
 
 /** A CPU quantity the way people write it: "600m", "1", "1500m". */

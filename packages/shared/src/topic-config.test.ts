@@ -54,6 +54,28 @@ describe('TopicConfig', () => {
     ]);
   });
 
+  it('refuses CPU and memory no replica can run with: zero, too little, more than a node has', () => {
+    const scaling = (cpu: string, memory: string) => problems({ ...minimal, scaling: { cpu, memory } });
+    expect(scaling('0', '0')).toEqual([
+      'scaling.cpu: must be more than 0, such as "250m"',
+      'scaling.memory: must be at least 64Mi',
+    ]);
+    expect(scaling('0m', '1Mi')).toEqual([
+      'scaling.cpu: must be more than 0, such as "250m"',
+      'scaling.memory: must be at least 64Mi',
+    ]);
+    expect(scaling('0.0001', '999999Gi')).toEqual([
+      'scaling.cpu: must be more than 0, such as "250m"',
+      'scaling.memory: must be at most 1Ti',
+    ]);
+    expect(scaling('999999', '2Ti')).toEqual([
+      'scaling.cpu: must be at most 256 cores',
+      'scaling.memory: must be at most 1Ti',
+    ]);
+    expect(scaling('1m', '64Mi')).toEqual([]);
+    expect(scaling('256', '1Ti')).toEqual([]);
+  });
+
   it('tells numbers past the range (20 digits, past 2^31 and 2^53) the range, not "whole number"', () => {
     expect(
       problems({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cpuMillicores, memoryBytes } from './agent-runtime.ts';
 import { PATH_PRESETS, templateProblems } from './path-template.ts';
 
 /**
@@ -301,14 +302,41 @@ export const Batching = z
   .meta({ description: 'When an open file is flushed; whichever limit is reached first.' });
 
 /** Kubernetes resource quantities, e.g. 250m / 0.5 CPU and 256Mi / 1Gi memory. */
+/**
+ * What an agent replica may ask of a node: from a millicore up to the largest nodes (256 cores, 1 TiB).
+ * Memory starts at the smallest heap the deployer sizes (64 MiB of old space); less cannot start Node.
+ */
+const MAX_CPU_MILLICORES = 256_000;
+const MIN_MEMORY_BYTES = 64 * 2 ** 20;
+const MAX_MEMORY_BYTES = 2 ** 40;
 const CpuQuantity = z
   .string()
   .max(20, 'must be at most 20 characters')
-  .regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as "250m" or "0.5"');
+  .regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as "250m" or "0.5"')
+  .refine(within(cpuMillicores, 1, Infinity), 'must be more than 0, such as "250m"')
+  .refine(within(cpuMillicores, 0, MAX_CPU_MILLICORES), 'must be at most 256 cores');
 const MemoryQuantity = z
   .string()
   .max(20, 'must be at most 20 characters')
-  .regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a memory quantity such as "256Mi" or "1Gi"');
+  .regex(/^\d+(Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'must be a memory quantity such as "256Mi" or "1Gi"')
+  .refine(within(memoryQuantityBytes, MIN_MEMORY_BYTES, Infinity), 'must be at least 64Mi')
+  .refine(within(memoryQuantityBytes, 0, MAX_MEMORY_BYTES), 'must be at most 1Ti');
+
+/** A check of a quantity's size; one that is not a quantity passes (the pattern names it). */
+function within(size: (quantity: string) => number, min: number, max: number) {
+  return (quantity: string) => {
+    const n = size(quantity);
+    return Number.isNaN(n) || (n >= min && n <= max);
+  };
+}
+
+function memoryQuantityBytes(quantity: string): number {
+  try {
+    return memoryBytes(quantity);
+  } catch {
+    return Number.NaN;
+  }
+}
 
 export const Scaling = z
   .strictObject({
