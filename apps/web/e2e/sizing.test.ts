@@ -101,7 +101,7 @@ describe('CPU and memory recommendation in Chromium', () => {
     const advice = page.getByTestId('sizing-advice');
     await expect(advice.getAttribute('data-basis')).resolves.toBe('none');
     await expect(advice.textContent()).resolves.toContain(
-      'No measured rate yet: no agent reported in the last 24 h.',
+      'No measured rate yet: no whole minute of agent reports in the last 24 h.',
     );
     await expect(page.getByTestId('recommended-cpu').textContent()).resolves.toBe('1');
     await expect(advice.textContent()).resolves.toContain('You have 250m and 512Mi.');
@@ -109,6 +109,12 @@ describe('CPU and memory recommendation in Chromium', () => {
     // An agent reports 2 MB/s; the minute is rolled up as the maintenance pass does.
     const issued = await mutate('topic.createAgentToken', { name: 'orders', agentName: 'orders-agent' });
     await report(issued.body.result.data.token, 2e6);
+    // Into the minute before, as if it had passed: only whole minutes are measured.
+    const orders = await db.prisma.topic.findUniqueOrThrow({ where: { slug: 'orders' } });
+    await db.prisma.metricSample.updateMany({
+      where: { topicId: orders.id },
+      data: { at: new Date(Date.now() - 60_000) },
+    });
     await rollupMinutes(db.prisma, new Date(Date.now() - 120_000));
     await page.reload();
     await expect(advice.getAttribute('data-basis')).resolves.toBe('measured');

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rollupMinutes } from '../src/services/telemetry/metrics.ts';
+import { measuredRates } from '../src/services/telemetry/sizing.ts';
 import { createTopic, issueAgentToken } from '../src/services/topics/topics.ts';
 import { agentReport, topicConfig } from './fixtures.ts';
 import { type Harness, startHarness } from './harness.ts';
@@ -94,6 +95,35 @@ describe('the CPU and memory recommendation', () => {
     expect(await sizing()).toMatchObject({
       measurement: { rates: { peakBytesPerSecond: 0, minutes: 1 } },
       advice: { basis: 'idle', bytesPerSecond: 300e9 / 86_400, cpu: '600m' },
+    });
+  });
+
+  it('counts only whole minutes: the one still filling would lower the peak as its reports arrive', async () => {
+    const { id: topicId } = await api.prisma.topic.findUniqueOrThrow({ where: { slug: 'orders' } });
+    const now = new Date(Date.UTC(2026, 10, 28, 2, 30, 40));
+    const minuteRow = (minute: Date, bytesPerSecond: number) => ({
+      topicId,
+      minute,
+      eventsPerSecond: bytesPerSecond / 1000,
+      bytesPerSecond,
+      lagEvents: 0n,
+      lagSeconds: 0,
+      files: 0,
+      events: 0n,
+      bytes: 0n,
+      errors: 0,
+      deadLettered: 0,
+      samples: 1,
+    });
+    await api.prisma.metricMinute.createMany({
+      data: [
+        minuteRow(new Date(Date.UTC(2026, 10, 28, 2, 29)), 1e6),
+        minuteRow(new Date(Date.UTC(2026, 10, 28, 2, 30)), 9e6),
+      ],
+    });
+    expect((await measuredRates(api.prisma, topicId, now)).rates).toMatchObject({
+      peakBytesPerSecond: 1e6,
+      minutes: 1,
     });
   });
 

@@ -25,7 +25,7 @@ function basisLine(advice: ScalingAdvice, measurement: Measurement) {
     measurement.problem ??
     (advice.basis === 'idle'
       ? `The agents reported no bytes in the last ${SIZING_WINDOW_HOURS} h, and zero is no rate to size from.`
-      : `No measured rate yet: no agent reported in the last ${SIZING_WINDOW_HOURS} h.`);
+      : `No measured rate yet: no whole minute of agent reports in the last ${SIZING_WINDOW_HOURS} h.`);
   return `${why} From the format alone, for a ${SIZING_POINT_GB_PER_DAY} GB/day topic (${rate}) ${need}.`;
 }
 

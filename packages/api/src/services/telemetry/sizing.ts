@@ -13,7 +13,9 @@ import {
 
 /**
  * The topic's peak per-minute rates over the window, from its agents' reports (replicas summed). Only
- * minutes with a report count: a paused or crashed agent leaves no rows, never rows of zero.
+ * minutes with a report count: a paused or crashed agent leaves no rows, never rows of zero. The minute
+ * still filling does not count: its average moves with every report (a catch-up's first seconds, then
+ * the steady rate), and a peak must not fall while the page watches.
  */
 export async function measuredRates(
   prisma: PrismaClient,
@@ -23,7 +25,8 @@ export async function measuredRates(
   const since = new Date(now.getTime() - SIZING_WINDOW_HOURS * 3_600_000);
   const [row] = await prisma.$queryRaw<{ bytes: number | null; events: number | null; minutes: bigint }[]>`
     SELECT max("bytesPerSecond")::float8 AS bytes, max("eventsPerSecond")::float8 AS events, count(*) AS minutes
-    FROM "MetricMinute" WHERE "topicId" = ${topicId} AND minute >= ${since}`;
+    FROM "MetricMinute" WHERE "topicId" = ${topicId} AND minute >= ${since}
+      AND minute < date_trunc('minute', ${now}::timestamp)`;
   if (!row || row.minutes === 0n) return { rates: null, problem: null };
   const parsed = MeasuredRates.safeParse({
     peakBytesPerSecond: row.bytes ?? 0,
